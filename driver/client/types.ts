@@ -1,0 +1,57 @@
+/**
+ * The typed face of the driver that everything above the driver boundary uses. One
+ * implementation (DriverClient in ./client.ts) speaks to the real minifilter or the
+ * emulator through the same koffi binding; errors are the typed ones of ./errors.ts.
+ */
+import type { ApplyResult, DriverConfig, DriverRule, DriverState, EventBatch } from '../abi/types.js';
+
+export interface ApplyTransaction {
+  /** The generation the caller read; a different current generation is a conflict. */
+  expectedGeneration: bigint;
+  remove: readonly bigint[];
+  add: readonly DriverRule[];
+}
+
+export interface RuleTable {
+  /** Generation of the table the listing is a consistent snapshot of. */
+  generation: bigint;
+  rules: DriverRule[];
+}
+
+/** Told about every IOCTL and port transition, for metrics and logs. */
+export interface DriverObserver {
+  ioctl?(operation: string, seconds: number, error?: Error): void;
+  portConnected?(connected: boolean): void;
+  eventsDropped?(count: bigint): void;
+}
+
+export interface EventStreamOptions {
+  /** Stop the stream (and release the blocked reader) when this aborts. */
+  signal?: AbortSignal;
+}
+
+export interface Driver {
+  getState(): Promise<DriverState>;
+  /** All pages, as one consistent snapshot (restarts if the table changes mid-listing). */
+  listRules(): Promise<RuleTable>;
+  /** One atomic transaction; GenerationConflictError when the table changed. */
+  apply(tx: ApplyTransaction): Promise<ApplyResult>;
+  addRules(rules: readonly DriverRule[]): Promise<ApplyResult>;
+  removeRules(ids: readonly bigint[]): Promise<ApplyResult>;
+  setConfig(config: DriverConfig): Promise<void>;
+  /** Decoded event batches; reconnects after port loss; ends when closed or aborted. */
+  events(options?: EventStreamOptions): AsyncIterable<EventBatch>;
+  /** Path conversion between policy (DOS) paths and the driver's (NT) paths. */
+  readonly paths: PathTranslator;
+  close(): Promise<void>;
+}
+
+/**
+ * DOS <-> NT device path conversion (`C:\x` <-> `\Device\HarddiskVolume3\x`), from
+ * QueryDosDeviceW on Windows and from the emulator's drive map on Linux. Identity on a
+ * posix-flavour driver.
+ */
+export interface PathTranslator {
+  toDriver(path: string): string;
+  fromDriver(path: string): string;
+}
