@@ -23,6 +23,12 @@ export interface SourceSink {
   synced(source: string, revision: string): void;
   /** The source cannot currently see its desired state (nothing is pruned meanwhile). */
   failed(source: string, error: Error): void;
+  /**
+   * One unit could not be read (too large, unreadable): its previous version, if any,
+   * stays in force, and the error belongs in that unit's status. Optional; a source
+   * logs and counts the rejection either way.
+   */
+  rejected?(source: string, origin: string, error: Error): void;
 }
 
 export interface PolicySource {

@@ -56,6 +56,12 @@ uint32_t KawinEmu_Reload(const char *device);
 /* Back to a freshly loaded state (like Reload) and clear all injected faults. */
 uint32_t KawinEmu_Reset(const char *device);
 
+/* Time the decision procedure inside the kernel (no IPC in the measurement): decide a
+ * file open of path by processImage `iterations` times and report nanoseconds per
+ * decision. Used by bench:driver to show lookup cost does not grow with the table. */
+uint32_t KawinEmu_BenchDecide(const char *device, const char *path, const char *processImage,
+                              uint32_t desiredAccess, uint64_t iterations, double *nanosecondsPerDecision);
+
 /* Stop the emulated kernel process (driver unloaded: the sockets disappear). */
 uint32_t KawinEmu_Shutdown(const char *device);
 

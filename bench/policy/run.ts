@@ -1,0 +1,101 @@
+// Policy benchmark: parse + validate + compile of 1k host policies holding 100k rules,
+// then the incremental recompile of one changed policy in that set. Prints figures,
+// writes bench/results/policy.json. `--quick` runs fewer repetitions (under a minute).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { Flavor } from '../../driver/abi/types.js';
+import { NodeRuleSet, parsePolicies, type Policy } from '../../controller/policy/index.js';
+
+const quick = process.argv.includes('--quick');
+const POLICIES = 1000;
+const RULES_PER_POLICY = 100;
+const FULL_RUNS = quick ? 3 : 7;
+const INCREMENTAL_RUNS = quick ? 50 : 200;
+
+const SPELLINGS = [(p: string) => `C:\\${p}`, (p: string) => `/C:/${p.replace(/\\/g, '/')}`, (p: string) => `'%SystemRoot%\\${p}'`];
+
+/** One policy text: process and file rules in every form, spellings mixed. */
+function policyText(i: number, version = 0): string {
+  const paths: string[] = [];
+  const dirs: string[] = [];
+  for (let r = 0; r < RULES_PER_POLICY - 10; r++) {
+    const spell = SPELLINGS[r % 3]!;
+    const extra = r % 5 === 0 ? `, readOnly: true, fromSource: [{path: 'C:\\Tools\\app${i}.exe'}]` : '';
+    paths.push(`      - {path: ${spell(`App${i}\\v${version}\\file${r}.dat`)}${extra}}`);
+  }
+  for (let r = 0; r < 5; r++) dirs.push(`      - {dir: 'C:\\Data${i}\\d${r}\\', recursive: ${r % 2 === 0}}`);
+  const patterns = Array.from({ length: 5 }, (_, r) => `      - {pattern: 'C:\\Users\\*\\p${i}\\**\\*.x${r}'}`);
+  return `apiVersion: security.kubearmor.com/v1
+kind: KubeArmorHostPolicy
+metadata: {name: bench-${i}}
+spec:
+  nodeSelector: {matchLabels: {kubernetes.io/os: windows}}
+  severity: ${1 + (i % 10)}
+  tags: [bench]
+  file:
+    matchPaths:
+${paths.join('\n')}
+    matchDirectories:
+${dirs.join('\n')}
+  process:
+    matchPatterns:
+${patterns.join('\n')}
+`;
+}
+
+function parseOne(text: string, location: string): Policy {
+  const doc = parsePolicies(text, location).documents[0];
+  if (!doc?.policy) throw new Error(`${location}: ${JSON.stringify(doc?.problems ?? [])}`);
+  return doc.policy;
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const options = { flavor: Flavor.Windows, nodeLabels: { 'kubernetes.io/os': 'windows' } };
+const texts = Array.from({ length: POLICIES }, (_, i) => policyText(i));
+const bytes = texts.reduce((n, t) => n + Buffer.byteLength(t), 0);
+
+function fullRun(): { parseMs: number; compileMs: number; totalMs: number; set: NodeRuleSet } {
+  const t0 = performance.now();
+  const policies = texts.map((t, i) => parseOne(t, `bench-${i}.yaml`));
+  const t1 = performance.now();
+  const set = new NodeRuleSet(options);
+  for (const p of policies) set.apply(p);
+  const t2 = performance.now();
+  return { parseMs: t1 - t0, compileMs: t2 - t1, totalMs: t2 - t0, set };
+}
+
+const full = Array.from({ length: FULL_RUNS }, fullRun);
+const { set } = full[full.length - 1]!;
+const ruleCount = set.rules().size;
+if (ruleCount !== POLICIES * RULES_PER_POLICY) throw new Error(`expected ${POLICIES * RULES_PER_POLICY} rules, got ${ruleCount}`);
+
+// One policy alternates between two versions: parse + validate + compile + merge.
+const incremental: number[] = [];
+const versions = [policyText(500, 1), policyText(500, 0)];
+for (let k = 0; k < INCREMENTAL_RUNS; k++) {
+  const t0 = performance.now();
+  const { change } = set.apply(parseOne(versions[k % 2]!, 'bench-500.yaml'));
+  incremental.push(performance.now() - t0);
+  if (change.added.length !== 90 || change.removed.length !== 90) throw new Error('unexpected change size');
+}
+
+const figures = {
+  policies: POLICIES,
+  rules: ruleCount,
+  inputMiB: +(bytes / 1048576).toFixed(2),
+  fullMs: +median(full.map((r) => r.totalMs)).toFixed(1),
+  fullParseValidateMs: +median(full.map((r) => r.parseMs)).toFixed(1),
+  fullCompileMergeMs: +median(full.map((r) => r.compileMs)).toFixed(1),
+  incrementalMs: +median(incremental).toFixed(3),
+  ratio: 0,
+  goalRatio: 100,
+  quick,
+  runs: { full: FULL_RUNS, incremental: INCREMENTAL_RUNS },
+};
+figures.ratio = Math.round(figures.fullMs / figures.incrementalMs);
+console.log(`policy: ${POLICIES} policies, ${ruleCount} rules, ${figures.inputMiB} MiB of YAML`);
+console.log(`  full parse+validate+compile: ${figures.fullMs} ms (parse+validate ${figures.fullParseValidateMs} ms, compile+merge ${figures.fullCompileMergeMs} ms)`);
+console.log(`  one changed policy:          ${figures.incrementalMs} ms`);
+console.log(`  ratio full/incremental:      ${figures.ratio}x (goal >= ${figures.goalRatio}x) ${figures.ratio >= figures.goalRatio ? 'OK' : 'BELOW GOAL'}`);
+mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
+writeFileSync(new URL('../results/policy.json', import.meta.url), `${JSON.stringify(figures, null, 2)}\n`);

@@ -1,0 +1,236 @@
+/**
+ * The agent: wires desired state (sources → store → compiler) to actual state (the
+ * driver) through one level-based reconcile loop, and the driver's events out to
+ * subscribers. Every trigger — a policy change, a source sync, a driver reconnect, the
+ * periodic resync — only marks the single key `driver` dirty; the work queue coalesces
+ * them and retries failures with per-key exponential backoff.
+ */
+import { Flavor, Posture, REPORT, type DriverConfig } from '../../driver/abi/types.js';
+import type { Driver } from '../../driver/client/types.js';
+import { realClock, type Clock } from '../clock/index.js';
+import { changedFields, type AgentConfig } from '../config/index.js';
+import {
+  HealthChecks, createAgentMetrics, driverMetricsObserver, workQueueMetricsObserver,
+  type AgentMetrics, type RootLogger,
+} from '../observability/index.js';
+import { NodeRuleSet, type Policy } from '../policy/index.js';
+import { WorkQueue, runWorkers } from '../queue/index.js';
+import { Reconciler, type ReconcileResult } from '../reconcile/index.js';
+import { DesiredStore } from '../store/index.js';
+import { DriverLink } from './driver-link.js';
+import { PolicyFlow, policyParser } from './policies.js';
+import { reconcileMetrics } from './metrics-binding.js';
+import { AgentSources } from './sources.js';
+
+export const AGENT_VERSION = '0.1.0';
+const DRIVER_KEY = 'driver';
+const RESYNC_KEY = 'resync';
+
+export interface AgentOptions {
+  config: AgentConfig;
+  logger: RootLogger;
+  clock?: Clock;
+  metrics?: AgentMetrics;
+}
+
+export interface ReconcileRecord {
+  time: Date;
+  result?: ReconcileResult;
+  error?: string;
+}
+
+export class Agent {
+  readonly metrics: AgentMetrics;
+  readonly health = new HealthChecks();
+  readonly store: DesiredStore<Policy>;
+  readonly rules: NodeRuleSet;
+  readonly reconciler: Reconciler;
+  readonly link: DriverLink;
+  readonly startedAt = new Date();
+  lastReconcile: ReconcileRecord | undefined;
+  firstApplyDone = false;
+  private readonly queue: WorkQueue<string>;
+  private readonly flow: PolicyFlow;
+  private readonly sources: AgentSources;
+  private readonly clock: Clock;
+  private workers: Promise<void> | undefined;
+  private currentConfig: AgentConfig;
+  private readonly connectedHooks: ((driver: Driver) => void)[] = [];
+
+  constructor(private readonly options: AgentOptions) {
+    const { config, logger } = options;
+    this.currentConfig = config;
+    this.clock = options.clock ?? realClock;
+    this.metrics = options.metrics ?? createAgentMetrics({ version: AGENT_VERSION, node: config.hostName });
+    this.queue = new WorkQueue<string>({
+      clock: this.clock, backoff: config.reconcile.backoff, observer: workQueueMetricsObserver(this.metrics, 'reconcile'),
+    });
+    this.rules = new NodeRuleSet({ flavor: flavorOf(config), nodeLabels: config.nodeLabels, environment: nodeEnvironment(config) });
+    this.store = new DesiredStore(policyParser(() => this.rules.compiler), config.sources.precedence);
+    this.reconciler = new Reconciler({
+      desired: {
+        ready: () => this.store.ready(),
+        waitingFor: () => this.store.waitingFor(),
+        driverConfig: () => driverConfigOf(this.currentConfig),
+      },
+      metrics: reconcileMetrics(this.metrics),
+      logger: logger.child({ component: 'reconciler' }),
+    });
+    this.flow = new PolicyFlow({ rules: this.rules, reconciler: this.reconciler, trigger: () => this.queue.add(DRIVER_KEY) });
+    this.store.setListener(this.flow);
+    this.link = this.createLink();
+    this.sources = new AgentSources({ store: this.store, logger, clock: this.clock, metrics: this.metrics });
+    this.registerHealth();
+  }
+
+  get config(): AgentConfig { return this.currentConfig; }
+  get logger(): RootLogger { return this.options.logger; }
+
+  /** Called with every new driver connection (the event pipeline attaches here). */
+  onDriverConnected(hook: (driver: Driver) => void): void { this.connectedHooks.push(hook); }
+
+  async start(): Promise<void> {
+    this.workers = runWorkers(this.queue, (key) => this.reconcileKey(key), {
+      onError: (key, error, retryInMs) => this.logger.warn('reconcile will be retried', {
+        key, error: (error as Error).message, retryInMs,
+      }),
+    });
+    this.queue.add(DRIVER_KEY);
+    this.scheduleResync();
+    await this.sources.start(this.currentConfig);
+  }
+
+  /** The sources' additions to the store (gRPC) are registered before start. */
+  get sourceSet(): AgentSources { return this.sources; }
+
+  /** Apply a new, valid config live. Returns the fields that changed. */
+  async reconfigure(next: AgentConfig): Promise<string[]> {
+    const previous = this.currentConfig;
+    const changed = changedFields(previous, next);
+    this.currentConfig = next;
+    this.logger.reconfigure({ level: next.logging.level, format: next.logging.format, file: next.logging.file });
+    this.queue.setBackoff(next.reconcile.backoff);
+    if (changed.some((f) => f.startsWith('nodeLabels') || f.startsWith('hostName'))) {
+      this.flow.reconfigure({ nodeLabels: next.nodeLabels });
+    }
+    if (changed.some((f) => f.startsWith('sources'))) await this.sources.reconfigure(next);
+    if (changed.some((f) => f.startsWith('reconcile.resync'))) this.scheduleResync();
+    this.queue.add(DRIVER_KEY);
+    return changed;
+  }
+
+  /** Let an in-flight apply finish, then stop reconciling and release the driver. */
+  async stop(): Promise<void> {
+    await this.sources.stop();
+    this.queue.shutDown();
+    await this.workers;
+    await this.link.close();
+  }
+
+  /** Resolves once nothing is queued or running (tests, benchmarks). */
+  whenIdle(): Promise<void> { return this.queue.whenIdle(); }
+
+  /** Ask for a full read-back and reconcile now (drift check). */
+  resyncNow(): void {
+    this.reconciler.requestReadBack();
+    this.queue.add(DRIVER_KEY);
+  }
+
+  private async reconcileKey(key: string): Promise<{ requeueAfterMs?: number } | void> {
+    if (key === RESYNC_KEY) {
+      this.reconciler.requestReadBack();
+      this.queue.add(DRIVER_KEY);
+      return { requeueAfterMs: this.resyncDelay() };
+    }
+    try {
+      await this.link.ensure();
+      const result = await this.reconciler.reconcile();
+      this.lastReconcile = { time: new Date(this.clock.now()), result };
+      if (result.outcome !== 'waiting' && !this.firstApplyDone) this.firstApplied();
+    } catch (error) {
+      this.lastReconcile = { time: new Date(this.clock.now()), error: (error as Error).message };
+      await this.link.failed(error);
+      throw error;
+    }
+  }
+
+  private firstApplied(): void {
+    this.firstApplyDone = true;
+    const seconds = (this.clock.now() - this.startedAt.getTime()) / 1000;
+    this.metrics.initialSyncDuration.set(seconds);
+    this.logger.info('initial sync done: the driver enforces the desired policies', {
+      seconds, rules: this.reconciler.rulesApplied, generation: String(this.reconciler.appliedGeneration),
+    });
+  }
+
+  private createLink(): DriverLink {
+    const observer = driverMetricsObserver(this.metrics);
+    return new DriverLink({
+      config: () => this.currentConfig,
+      logger: this.logger.child({ component: 'driver' }),
+      observer: {
+        ...observer,
+        portConnected: (connected) => {
+          observer.portConnected?.(connected);
+          // A port that comes back may mean a reloaded driver: read the table back.
+          if (connected) this.resyncNow();
+        },
+      },
+      connected: (driver) => {
+        this.metrics.driverUp.set(1);
+        this.reconciler.attach(driver);
+        for (const hook of this.connectedHooks) hook(driver);
+      },
+      disconnected: () => {
+        this.metrics.driverUp.set(0);
+        this.reconciler.attach(undefined);
+      },
+    });
+  }
+
+  private registerHealth(): void {
+    this.health.setCheck('driver', () => (this.link.current ? { ok: true } : { ok: false, reason: 'driver not connected' }));
+    this.health.setCheck('sources', () => {
+      const waiting = this.store.waitingFor();
+      return waiting.length ? { ok: false, reason: `not in sync: ${waiting.join(', ')}` } : { ok: true };
+    });
+    this.health.setCheck('first-apply', () => (this.firstApplyDone ? { ok: true } : { ok: false, reason: 'first apply not done' }));
+  }
+
+  private resyncDelay(): number {
+    const { resyncIntervalSeconds, resyncJitter } = this.currentConfig.reconcile;
+    const jitter = 1 + (Math.random() * 2 - 1) * resyncJitter;
+    return Math.max(1, resyncIntervalSeconds * 1000 * jitter);
+  }
+
+  /** Of several pending resyncs the earliest wins, so a shorter new interval applies at once. */
+  private scheduleResync(): void {
+    this.queue.addAfter(RESYNC_KEY, this.resyncDelay());
+  }
+}
+
+export function flavorOf(config: AgentConfig): Flavor {
+  if (config.driver.kind === 'windows') return Flavor.Windows;
+  return config.driver.emulator.flavor === 'posix' ? Flavor.Posix : Flavor.Windows;
+}
+
+function nodeEnvironment(config: AgentConfig): Record<string, string> | undefined {
+  // On a real Windows node the variables policies may use are the node's own.
+  if (config.driver.kind !== 'windows' || process.platform !== 'win32') return undefined;
+  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+export function driverConfigOf(config: AgentConfig): DriverConfig {
+  const posture = (p: 'audit' | 'block'): Posture => (p === 'block' ? Posture.Block : Posture.Audit);
+  let eventMask = 0;
+  if (config.hostTelemetry.process) eventMask |= REPORT.unmatchedProcess | REPORT.processExit;
+  if (config.hostTelemetry.file) eventMask |= REPORT.unmatchedFile;
+  return {
+    caseFold: flavorOf(config) === Flavor.Windows,
+    eventMask,
+    processPosture: posture(config.postures.process),
+    filePosture: posture(config.postures.file),
+    networkPosture: posture(config.postures.network),
+    registryPosture: posture(config.postures.registry),
+  };
+}

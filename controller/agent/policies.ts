@@ -1,0 +1,61 @@
+/**
+ * From the desired store to the reconciler: each changed policy is compiled on its own
+ * (cached by content digest), merged into the rule set, and only the rule ids it touched
+ * are handed to the reconciler. One changed policy costs O(its rules); the compiled
+ * state itself (last-known-good, re-selection) lives in the policy module's NodeRuleSet.
+ */
+import { parsePolicies, type CompilerOptions, type NodeRuleSet, type Policy, type PolicyCompiler, type RuleSetChange } from '../policy/index.js';
+import type { Reconciler } from '../reconcile/index.js';
+import type { ParsedUnit, PolicyEntry, Problem, StoreListener } from '../store/index.js';
+
+/** Parse, validate and check that the policy compiles on this node: one verdict for every source. */
+export function policyParser(compiler: () => PolicyCompiler): (text: string, location: string) => ParsedUnit<Policy> {
+  return (text, location) => {
+    const parsed = parsePolicies(text, location);
+    const documents = [];
+    for (const doc of parsed.documents) {
+      if (!doc.identity || !doc.key) continue;
+      const problems: Problem[] = [...doc.problems];
+      if (doc.policy) problems.push(...compiler().translate(doc.policy).problems);
+      const valid = doc.policy !== undefined && !problems.some((p) => p.severity === 'error');
+      documents.push({
+        key: doc.key, identity: doc.identity, digest: doc.policy?.digest, problems,
+        policy: valid ? doc.policy : undefined,
+      });
+    }
+    // Documents without an identity cannot be tied to a policy: their problems are the unit's.
+    const orphan = parsed.documents.filter((d) => !d.identity).flatMap((d) => d.problems);
+    return { documents, problems: [...parsed.problems, ...orphan] };
+  };
+}
+
+export interface PolicyFlowOptions {
+  rules: NodeRuleSet;
+  reconciler: Reconciler;
+  /** A reconcile is needed (coalesced by the work queue). */
+  trigger: () => void;
+}
+
+export class PolicyFlow implements StoreListener<Policy> {
+  constructor(private readonly options: PolicyFlowOptions) {}
+
+  policyChanged(key: string, entry: PolicyEntry<Policy> | undefined): void {
+    const { rules } = this.options;
+    this.hand(entry ? rules.apply(entry.policy).change : rules.remove(key));
+  }
+
+  statusChanged(): void {
+    this.options.trigger();
+  }
+
+  /** Node labels, flavour or environment changed: every policy is selected and compiled again. */
+  reconfigure(options: Partial<CompilerOptions>): void {
+    this.hand(this.options.rules.reconfigure(options));
+  }
+
+  private hand(change: RuleSetChange): void {
+    const merged = this.options.rules.rules();
+    this.options.reconciler.desiredChanged([...change.added, ...change.removed], (id) => merged.get(id));
+    this.options.trigger();
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * The running agent process: the Agent (reconcile loop) plus its listeners — the
+ * metrics/health HTTP server, the gRPC server with the event pipeline — and the config
+ * watcher that applies valid changes live. `stop()` shuts all of it down in order.
+ */
+import { ConfigWatcher, type AgentConfig, type ConfigOverrides } from '../config/index.js';
+import { startObservabilityServer, type ObservabilityServer, type RootLogger } from '../observability/index.js';
+import { Agent } from './agent.js';
+import { startServices, type AgentServices } from './services.js';
+
+export interface AgentRuntime {
+  agent: Agent;
+  http?: ObservabilityServer;
+  services: AgentServices;
+  stop(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  config: AgentConfig;
+  logger: RootLogger;
+  overrides?: ConfigOverrides;
+  /** Watch the config file and apply valid changes live (default true when there is a file). */
+  watchConfig?: boolean;
+}
+
+export async function startAgentRuntime(options: RuntimeOptions): Promise<AgentRuntime> {
+  const { config, logger } = options;
+  const agent = new Agent({ config, logger });
+  const services = await startServices(agent);
+  const http = config.metrics.enabled
+    ? await startObservabilityServer({ address: config.metrics.address, registry: agent.metrics.registry, health: agent.health, logger })
+    : undefined;
+  if (http) logger.info('metrics and health listening', { url: http.url });
+  const watcher = options.watchConfig !== false && config.configPath
+    ? watchConfig(config.configPath, agent, options.overrides ?? {})
+    : undefined;
+  await watcher?.start();
+  await agent.start();
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      await watcher?.close();
+      await services.stopIntake();
+      await agent.stop();
+      await services.stop();
+      await http?.close();
+    })();
+    return stopping;
+  };
+  return { agent, http, services, stop };
+}
+
+function watchConfig(file: string, agent: Agent, overrides: ConfigOverrides): ConfigWatcher {
+  const watcher = new ConfigWatcher(file, agent.config, { overrides });
+  watcher.on('change', (next) => {
+    void agent.reconfigure(next).then(
+      (changed) => agent.logger.info('config change applied', { changed }),
+      (error: Error) => agent.logger.error('config change failed', { error: error.message }),
+    );
+  });
+  watcher.on('invalid', (error) => {
+    agent.logger.error('config change rejected: the running config stays', { error: error.message });
+  });
+  return watcher;
+}

@@ -1,0 +1,74 @@
+/**
+ * Schema validation of the config object with ajv (defaults filled in place), and the
+ * translation of ajv's errors into plain sentences pointing at a field.
+ */
+import { Ajv, type ErrorObject } from 'ajv';
+import { readFileSync } from 'node:fs';
+
+const schema = JSON.parse(readFileSync(new URL('./config.schema.json', import.meta.url), 'utf8')) as object;
+const ajv = new Ajv({ allErrors: true, useDefaults: true, verbose: true, strict: true });
+const validateSchema = ajv.compile(schema);
+
+/** A problem before it is given a position: a JSON pointer and a sentence. */
+export interface PointedProblem {
+  pointer: string;
+  /** Point at the field name rather than its value (unknown fields). */
+  atKey?: boolean;
+  message: string;
+}
+
+/** Validate `value` in place (inserting defaults); every violation at once. */
+export function schemaProblems(value: unknown): PointedProblem[] {
+  if (validateSchema(value)) return [];
+  const errors = (validateSchema.errors ?? []).filter((e) => e.keyword !== 'propertyNames' && e.keyword !== 'if');
+  return errors.map(describe);
+}
+
+const show = (v: unknown): string => JSON.stringify(v);
+
+function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  const t = typeof v;
+  return t === 'object' ? 'an object' : `a ${t}`;
+}
+
+const ARTICLE: Record<string, string> = { object: 'an object', array: 'an array', integer: 'an integer', string: 'a string', number: 'a number', boolean: 'true or false' };
+const COMPARE: Record<string, string> = { minimum: '>=', maximum: '<=', exclusiveMinimum: '>', exclusiveMaximum: '<' };
+
+function describe(e: ErrorObject): PointedProblem {
+  const p = e.params as Record<string, unknown>;
+  const got = `(got ${show(e.data)})`;
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const known = Object.keys((e.parentSchema as { properties?: object }).properties ?? {}).filter((k) => k !== '$schema');
+      return { pointer: `${e.instancePath}/${escape(String(p.additionalProperty))}`, atKey: true, message: `unknown field (known fields here: ${known.join(', ')})` };
+    }
+    case 'required':
+      return { pointer: `${e.instancePath}/${escape(String(p.missingProperty))}`, message: 'is required' };
+    case 'enum':
+      return { pointer: e.instancePath, message: `must be one of ${(p.allowedValues as unknown[]).map(show).join(', ')} ${got}` };
+    case 'type':
+      return { pointer: e.instancePath, message: `must be ${ARTICLE[String(p.type)] ?? String(p.type)} (got ${typeName(e.data)})` };
+    case 'minLength':
+      return { pointer: e.instancePath, message: p.limit === 1 ? 'must not be empty' : `must be at least ${String(p.limit)} characters long` };
+    case 'uniqueItems':
+      return { pointer: e.instancePath, message: `lists the same value twice (items ${String(p.j)} and ${String(p.i)})` };
+    case 'pattern':
+      return patternProblem(e, p);
+    default:
+      if (e.keyword in COMPARE) return { pointer: e.instancePath, message: `must be ${COMPARE[e.keyword]} ${String(p.limit)} ${got}` };
+      return { pointer: e.instancePath, message: e.message ?? `violates ${e.keyword}` };
+  }
+}
+
+function patternProblem(e: ErrorObject, p: Record<string, unknown>): PointedProblem {
+  if (p.propertyName !== undefined) {
+    return { pointer: `${e.instancePath}/${escape(String(p.propertyName))}`, atKey: true, message: `field name ${show(p.propertyName)} must match ${String(p.pattern)}` };
+  }
+  return { pointer: e.instancePath, message: `must match ${String(p.pattern)} (got ${show(e.data)})` };
+}
+
+function escape(token: string): string {
+  return token.replace(/~/g, '~0').replace(/\//g, '~1');
+}

@@ -1,0 +1,54 @@
+/** Rules the schema cannot express: relations between fields, address syntax, security. */
+import { isLoopbackHost, parseListenAddress } from './address.js';
+import type { PointedProblem } from './ajv-problems.js';
+
+interface Shape {
+  sources?: { files?: { enabled?: boolean; paths?: unknown[] } };
+  reconcile?: { backoff?: { initialMs?: number; maxMs?: number } };
+  grpc?: { address?: unknown; tls?: { clientCaFile?: string } };
+  metrics?: { address?: unknown };
+}
+
+function addressProblem(pointer: string, address: unknown): PointedProblem | undefined {
+  if (typeof address !== 'string') return undefined;
+  try {
+    parseListenAddress(address);
+    return undefined;
+  } catch (error) {
+    return { pointer, message: (error as Error).message };
+  }
+}
+
+/** Policy RPCs change enforcement: off-machine access needs mutual TLS (secure by default). */
+function grpcExposure(grpc: Shape['grpc']): PointedProblem | undefined {
+  if (typeof grpc?.address !== 'string' || grpc.tls?.clientCaFile) return undefined;
+  let host: string;
+  try {
+    host = parseListenAddress(grpc.address).host;
+  } catch {
+    return undefined;
+  }
+  if (isLoopbackHost(host)) return undefined;
+  return {
+    pointer: '/grpc/address',
+    message: `${grpc.address} is reachable from other machines; use a loopback address or configure grpc.tls with clientCaFile (mutual TLS)`,
+  };
+}
+
+export function semanticProblems(config: unknown): PointedProblem[] {
+  const c = (config ?? {}) as Shape;
+  const problems: Array<PointedProblem | undefined> = [
+    addressProblem('/grpc/address', c.grpc?.address),
+    addressProblem('/metrics/address', c.metrics?.address),
+    grpcExposure(c.grpc),
+  ];
+  const backoff = c.reconcile?.backoff;
+  if (typeof backoff?.initialMs === 'number' && typeof backoff.maxMs === 'number' && backoff.maxMs < backoff.initialMs) {
+    problems.push({ pointer: '/reconcile/backoff/maxMs', message: `must be >= reconcile.backoff.initialMs (${backoff.initialMs}) (got ${backoff.maxMs})` });
+  }
+  const files = c.sources?.files;
+  if (files?.enabled === true && Array.isArray(files.paths) && files.paths.length === 0) {
+    problems.push({ pointer: '/sources/files/paths', message: 'must list at least one directory when the files source is enabled' });
+  }
+  return problems.filter((p): p is PointedProblem => p !== undefined);
+}

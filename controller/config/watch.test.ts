@@ -1,0 +1,98 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FakeClock } from '../clock/index.js';
+import { ConfigWatcher, loadConfig, type AgentConfig } from './index.js';
+
+/** Write like GitOps tools and editors that save atomically: temp file, then rename over. */
+function writeAtomically(file: string, text: string): void {
+  writeFileSync(`${file}.tmp`, text);
+  renameSync(`${file}.tmp`, file);
+}
+
+async function withWatcher(fn: (ctx: { dir: string; file: string; clock: FakeClock; watcher: ConfigWatcher }) => Promise<void>, layout?: (dir: string) => string): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'kawin-cfgw-'));
+  const file = layout ? layout(dir) : join(dir, 'config.json');
+  if (!layout) writeFileSync(file, '{"logging": {"level": "info"}}');
+  const clock = new FakeClock();
+  const load = { platform: 'linux' as const, hostName: 'h' };
+  const watcher = new ConfigWatcher(file, await loadConfig(file, {}, load), { clock, load });
+  await watcher.start();
+  try {
+    await fn({ dir, file, clock, watcher });
+  } finally {
+    await watcher.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('a valid change is announced with the new and the old config', async () => {
+  await withWatcher(async ({ file, clock, watcher }) => {
+    const change = once(watcher, 'change') as Promise<[AgentConfig, AgentConfig]>;
+    writeAtomically(file, '{"logging": {"level": "debug"}, "postures": {"file": "block"}}');
+    const [next, previous] = await clock.runUntil(change);
+    assert.equal(previous.logging.level, 'info');
+    assert.equal(next.logging.level, 'debug');
+    assert.equal(next.postures.file, 'block');
+    assert.equal(watcher.current, next);
+  });
+});
+
+test('an invalid change is reported with its location and the running config stays', async () => {
+  await withWatcher(async ({ file, clock, watcher }) => {
+    const before = watcher.current;
+    const invalid = once(watcher, 'invalid');
+    writeFileSync(file, '{\n  "logging": {"level": "loud"}\n}');
+    const [error] = await clock.runUntil(invalid);
+    assert.match(error.message, /config\.json:2:24: logging\.level: must be one of/);
+    assert.equal(watcher.current, before);
+    const change = once(watcher, 'change') as Promise<[AgentConfig, AgentConfig]>;
+    writeFileSync(file, '{"logging": {"level": "warn"}}');
+    const [next, previous] = await clock.runUntil(change);
+    assert.equal(previous, before, 'the invalid version never became current');
+    assert.equal(next.logging.level, 'warn');
+  });
+});
+
+test('a change that resolves to the same config is not announced', async () => {
+  await withWatcher(async ({ file, clock, watcher }) => {
+    let changes = 0;
+    watcher.on('change', () => changes++);
+    const settled = once(watcher, 'settled');
+    writeAtomically(file, '{ "logging": { "level": "info" }, "clusterName": "default" }\n');
+    await clock.runUntil(settled);
+    assert.equal(changes, 0);
+  });
+});
+
+test('a symlink swap of the data directory (Kubernetes ConfigMap style) is seen', async () => {
+  await withWatcher(
+    async ({ dir, clock, watcher }) => {
+      mkdirSync(join(dir, 'rev2'));
+      writeFileSync(join(dir, 'rev2', 'config.json'), '{"clusterName": "rev2"}');
+      const change = once(watcher, 'change') as Promise<[AgentConfig, AgentConfig]>;
+      symlinkSync('rev2', join(dir, '..data_tmp'));
+      renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
+      const [next] = await clock.runUntil(change);
+      assert.equal(next.clusterName, 'rev2');
+    },
+    (dir) => {
+      mkdirSync(join(dir, 'rev1'));
+      writeFileSync(join(dir, 'rev1', 'config.json'), '{"clusterName": "rev1"}');
+      symlinkSync('rev1', join(dir, '..data'));
+      symlinkSync('..data/config.json', join(dir, 'config.json'));
+      return join(dir, 'config.json');
+    },
+  );
+});
+
+test('reload re-reads on demand (SIGHUP) without waiting for the debounce', async () => {
+  await withWatcher(async ({ file, watcher }) => {
+    writeFileSync(file, '{"clusterName": "now"}');
+    await watcher.reload();
+    assert.equal(watcher.current.clusterName, 'now');
+  });
+});

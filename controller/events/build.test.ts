@@ -1,0 +1,257 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Decision, EventType, NTSTATUS, type DriverEvent } from '../../driver/abi/types.js';
+import type { RuleProvenance } from '../policy/provenance.js';
+import { RecordBuilder, resultText, type RecordBuilderOptions } from './build.js';
+import { commandLineArguments } from './paths.js';
+import { identityFromSid } from './identity.js';
+import { accessText } from './access.js';
+import { DriveMap, driverEvent, lookup, nt } from './test-fixtures.js';
+
+const BLOCK_SECRETS: RuleProvenance = {
+  ruleId: 0x1234n,
+  action: 'Block',
+  origins: [{ kind: 'KubeArmorHostPolicy', policy: 'block-secrets', severity: 5, tags: ['MITRE', 'T1005'], message: 'no secrets' }],
+};
+const AUDIT_LOGS: RuleProvenance = {
+  ruleId: 0x55n,
+  action: 'Audit',
+  origins: [{ kind: 'KubeArmorHostPolicy', policy: 'audit-logs', severity: 0, tags: [], message: '' }],
+};
+const ALLOW_TOOLS: RuleProvenance = {
+  ruleId: 0x77n,
+  action: 'Allow',
+  origins: [{ kind: 'KubeArmorHostPolicy', policy: 'allow-tools', severity: 1, tags: ['ops'], message: 'tools ok' }],
+};
+const MERGED: RuleProvenance = {
+  ruleId: 0x99n,
+  action: 'Block',
+  origins: [
+    { kind: 'KubeArmorHostPolicy', policy: 'zz-high', severity: 9, tags: ['pci'], message: 'from the highest' },
+    { kind: 'KubeArmorHostPolicy', policy: 'aa-low', severity: 2, tags: ['other'], message: 'not shown' },
+  ],
+};
+
+function builder(over: Partial<RecordBuilderOptions> = {}): RecordBuilder {
+  return new RecordBuilder({
+    hostName: 'win-node-1', clusterName: 'prod', paths: new DriveMap(),
+    provenance: lookup([BLOCK_SECRETS, AUDIT_LOGS, ALLOW_TOOLS, MERGED]),
+    hostTelemetry: true, allowAlerts: false, ...over,
+  });
+}
+
+const COMMON = {
+  ClusterName: 'prod', HostName: 'win-node-1', Timestamp: Date.parse('2026-11-21T10:00:00Z') / 1000,
+  UpdatedTime: '2026-11-21T10:00:00.123456Z', NamespaceName: '', PodName: '', ContainerID: '',
+  HostPID: 4321, PID: 4321, PPID: 1000, HostPPID: 1000, UID: 0, UserName: 'NT AUTHORITY\\SYSTEM',
+};
+const NOTEPAD = 'C:\\Windows\\System32\\notepad.exe';
+const FILE = { Operation: 'File', Source: NOTEPAD, ProcessName: NOTEPAD, Resource: 'C:\\secret\\key.txt', Data: 'access=READ_DATA' };
+
+interface Case {
+  name: string;
+  event: Partial<DriverEvent>;
+  options?: Partial<RecordBuilderOptions>;
+  route: 'alert' | 'log' | 'ignore';
+  expect?: Record<string, unknown>;
+}
+
+const CASES: Case[] = [
+  {
+    name: 'Block by a rule → MatchedHostPolicy alert, Permission denied, provenance fields',
+    event: {}, route: 'alert',
+    expect: {
+      ...COMMON, ...FILE, Type: 'MatchedHostPolicy', Action: 'Block', Result: 'Permission denied',
+      PolicyName: 'block-secrets', Severity: '5', Tags: 'MITRE,T1005', ATags: ['MITRE', 'T1005'],
+      Message: 'no secrets', Enforcer: 'kawin',
+    },
+  },
+  {
+    name: 'Audit by a rule → alert, Passed, Severity "" when 0',
+    event: { decision: Decision.Audit, ruleId: 0x55n, status: NTSTATUS.success }, route: 'alert',
+    expect: { ...COMMON, ...FILE, Type: 'MatchedHostPolicy', Action: 'Audit', Result: 'Passed', PolicyName: 'audit-logs', Severity: '', Tags: '', ATags: [] },
+  },
+  {
+    name: 'PostureAudit → DefaultPosture alert, Audit, Passed',
+    event: { decision: Decision.PostureAudit, ruleId: 0n, status: NTSTATUS.success }, route: 'alert',
+    expect: { ...FILE, Type: 'MatchedHostPolicy', Action: 'Audit', Result: 'Passed', PolicyName: 'DefaultPosture', Severity: '', Tags: '', Message: '' },
+  },
+  {
+    name: 'PostureBlock → DefaultPosture alert, Block, Permission denied',
+    event: { decision: Decision.PostureBlock, ruleId: 0n }, route: 'alert',
+    expect: { ...FILE, Type: 'MatchedHostPolicy', Action: 'Block', Result: 'Permission denied', PolicyName: 'DefaultPosture' },
+  },
+  {
+    name: 'Allow match with allowAlerts → alert with Action Allow',
+    event: { decision: Decision.Allow, ruleId: 0x77n, status: NTSTATUS.success }, options: { allowAlerts: true }, route: 'alert',
+    expect: { Type: 'MatchedHostPolicy', Action: 'Allow', Result: 'Passed', PolicyName: 'allow-tools', Severity: '1', Tags: 'ops', Message: 'tools ok' },
+  },
+  {
+    name: 'Allow match without allowAlerts but with telemetry → HostLog',
+    event: { decision: Decision.Allow, ruleId: 0x77n, status: NTSTATUS.success }, route: 'log',
+    expect: { ...COMMON, ...FILE, Type: 'HostLog', Result: 'Passed' },
+  },
+  {
+    name: 'Allow match with neither → nothing',
+    event: { decision: Decision.Allow, ruleId: 0x77n, status: NTSTATUS.success }, options: { hostTelemetry: false }, route: 'ignore',
+  },
+  {
+    name: 'unmatched operation with telemetry → HostLog',
+    event: { decision: Decision.Allow, ruleId: 0n, status: NTSTATUS.success, desiredAccess: 3 }, route: 'log',
+    expect: { ...COMMON, ...FILE, Data: 'access=READ_DATA|WRITE_DATA', Type: 'HostLog', Result: 'Passed' },
+  },
+  {
+    name: 'unmatched operation without telemetry → nothing',
+    event: { decision: Decision.Allow, ruleId: 0n, status: NTSTATUS.success }, options: { hostTelemetry: false }, route: 'ignore',
+  },
+  {
+    name: 'merged rule → named by origins[0] (highest severity)',
+    event: { ruleId: 0x99n }, route: 'alert',
+    expect: { PolicyName: 'zz-high', Severity: '9', Tags: 'pci', ATags: ['pci'], Message: 'from the highest', Action: 'Block' },
+  },
+  {
+    name: 'rule without provenance → alert keeps the driver decision, no policy name',
+    event: { ruleId: 0xdeadn, decision: Decision.Audit, status: NTSTATUS.success }, route: 'alert',
+    expect: { PolicyName: '', Action: 'Audit', Result: 'Passed', Severity: '' },
+  },
+  {
+    name: 'blocked process create → ProcessName new image, Source/Parent the creator, args in Resource',
+    event: {
+      type: EventType.ProcessCreate, processId: 0, parentProcessId: 1000, targetPath: nt('C:\\Tools\\evil.exe'),
+      imagePath: nt('C:\\Windows\\explorer.exe'), commandLine: '"C:\\Tools\\evil.exe" --steal  now', desiredAccess: 0,
+    },
+    route: 'alert',
+    expect: {
+      Operation: 'Process', ProcessName: 'C:\\Tools\\evil.exe', ParentProcessName: 'C:\\Windows\\explorer.exe',
+      Source: 'C:\\Windows\\explorer.exe', Resource: 'C:\\Tools\\evil.exe --steal  now', Data: 'event=ProcessCreate',
+      HostPID: 0, PID: 0, PPID: 1000, HostPPID: 1000, Action: 'Block', Result: 'Permission denied',
+    },
+  },
+  {
+    name: 'process create without command line → Resource is the image',
+    event: {
+      type: EventType.ProcessCreate, decision: Decision.Audit, ruleId: 0x55n, status: NTSTATUS.success, processId: 5000,
+      targetPath: nt('C:\\Tools\\a.exe'), imagePath: nt('C:\\Windows\\cmd.exe'), commandLine: '',
+    },
+    route: 'alert',
+    expect: { Resource: 'C:\\Tools\\a.exe', ProcessName: 'C:\\Tools\\a.exe', HostPID: 5000, Result: 'Passed' },
+  },
+  {
+    name: 'account SID → UID from the RID, UserName the SID',
+    event: { userSid: 'S-1-5-21-1004336348-1177238915-682003330-1001' }, route: 'alert',
+    expect: { UID: 1001, UserName: 'S-1-5-21-1004336348-1177238915-682003330-1001' },
+  },
+  {
+    name: 'process exit with telemetry → HostLog, Operation Process',
+    event: { type: EventType.ProcessExit, decision: Decision.Allow, ruleId: 0n, status: 0, targetPath: '' }, route: 'log',
+    expect: { Type: 'HostLog', Operation: 'Process', ProcessName: NOTEPAD, Resource: NOTEPAD, Data: 'event=ProcessExit' },
+  },
+];
+
+for (const c of CASES) {
+  void test(`mapping: ${c.name}`, () => {
+    const b = builder(c.options);
+    const ev = driverEvent(c.event);
+    const route = b.route(ev);
+    assert.equal(route, c.route);
+    if (!c.expect) return;
+    const record = route === 'alert' ? b.alert(ev) : b.log(ev);
+    const picked = Object.fromEntries(Object.keys(c.expect).map((k) => [k, (record as unknown as Record<string, unknown>)[k]]));
+    assert.deepEqual(picked, c.expect);
+    if (route === 'log') assert.equal('PolicyName' in record, false, 'a Log has no policy fields');
+  });
+}
+
+void test('ParentProcessName comes from the pid table fed by process creates', () => {
+  const b = builder();
+  const create = driverEvent({
+    type: EventType.ProcessCreate, decision: Decision.Allow, ruleId: 0n, status: 0, processId: 4000, parentProcessId: 4,
+    targetPath: nt('C:\\Windows\\System32\\cmd.exe'), imagePath: nt('C:\\Windows\\explorer.exe'), commandLine: 'cmd.exe /c type key.txt',
+  });
+  assert.equal(b.route(create), 'log');
+  assert.equal(b.log(create).Resource, 'C:\\Windows\\System32\\cmd.exe /c type key.txt');
+  const open = driverEvent({ processId: 5000, parentProcessId: 4000 });
+  b.route(open);
+  assert.equal(b.alert(open).ParentProcessName, 'C:\\Windows\\System32\\cmd.exe');
+  // An event without an image falls back to the table for the acting process too.
+  const anonymous = driverEvent({ processId: 4000, parentProcessId: 4, imagePath: '' });
+  b.route(anonymous);
+  assert.equal(b.alert(anonymous).ProcessName, 'C:\\Windows\\System32\\cmd.exe');
+  const exit = driverEvent({ type: EventType.ProcessExit, decision: Decision.Allow, ruleId: 0n, processId: 4000, imagePath: '', targetPath: '' });
+  b.route(exit);
+  assert.equal(b.log(exit).ProcessName, 'C:\\Windows\\System32\\cmd.exe');
+  b.settle(exit);
+  b.route(open);
+  assert.equal(b.alert(open).ParentProcessName, '', 'an exited pid is forgotten');
+});
+
+void test('the pid table is bounded and counts evictions', () => {
+  const b = builder({ processTableSize: 2 });
+  for (const pid of [10, 20, 30]) {
+    b.route(driverEvent({ type: EventType.ProcessCreate, processId: pid, targetPath: nt(`C:\\p${pid}.exe`) }));
+  }
+  assert.equal(b.processes.images.size, 2);
+  assert.equal(b.processes.images.evictions, 1);
+  assert.equal(b.processes.image(10), '', 'the oldest went first');
+  assert.equal(b.processes.image(30), 'C:\\p30.exe');
+});
+
+void test('NT→DOS conversion is cached and bounded', () => {
+  const paths = new DriveMap();
+  const b = builder({ paths, pathCacheSize: 4 });
+  for (let i = 0; i < 100; i++) {
+    const ev = driverEvent();
+    b.route(ev);
+    b.alert(ev);
+  }
+  assert.equal(paths.conversions, 2, 'image and file converted once each');
+  for (let i = 0; i < 10; i++) {
+    const ev = driverEvent({ targetPath: nt(`C:\\f${i}`) });
+    b.route(ev);
+    assert.equal(b.alert(ev).Resource, `C:\\f${i}`);
+  }
+  assert.ok(b.paths.cache.size <= 4, 'never more than pathCacheSize entries');
+  assert.ok(b.paths.cache.evictions > 0, 'evictions are counted');
+  assert.equal(paths.conversions, 2 + 10, 'the image in use stayed cached while files came and went');
+  // Paths the translator does not map (another volume) pass through unchanged.
+  const other = driverEvent({ targetPath: '\\Device\\HarddiskVolume9\\x.txt' });
+  b.route(other);
+  assert.equal(b.alert(other).Resource, '\\Device\\HarddiskVolume9\\x.txt');
+});
+
+void test('a recompiled rule (new provenance object) is seen at once', () => {
+  const prov = lookup([BLOCK_SECRETS]);
+  const b = builder({ provenance: prov });
+  assert.equal(b.alert(driverEvent()).PolicyName, 'block-secrets');
+  prov.map.set(0x1234n, { ...BLOCK_SECRETS, origins: [{ ...BLOCK_SECRETS.origins[0]!, policy: 'renamed' }] });
+  assert.equal(b.alert(driverEvent()).PolicyName, 'renamed');
+});
+
+void test('Result text from NTSTATUS', () => {
+  assert.equal(resultText(NTSTATUS.success), 'Passed');
+  assert.equal(resultText(NTSTATUS.accessDenied), 'Permission denied');
+  assert.equal(resultText(0x00000103), 'Passed'); // STATUS_PENDING, informational
+  assert.equal(resultText(0xc0000034), 'NTSTATUS 0xc0000034');
+});
+
+void test('command line arguments follow the program token', () => {
+  assert.equal(commandLineArguments('"C:\\Program Files\\x.exe" -a "b c"'), '-a "b c"');
+  assert.equal(commandLineArguments('cmd.exe /c dir'), '/c dir');
+  assert.equal(commandLineArguments('  notepad.exe  '), '');
+  assert.equal(commandLineArguments('"unterminated'), '');
+  assert.equal(commandLineArguments(''), '');
+});
+
+void test('SID → UID and user name', () => {
+  assert.deepEqual(identityFromSid('S-1-5-18'), { uid: 0, userName: 'NT AUTHORITY\\SYSTEM' });
+  assert.deepEqual(identityFromSid('S-1-5-20'), { uid: 20, userName: 'NT AUTHORITY\\NETWORK SERVICE' });
+  assert.deepEqual(identityFromSid(''), { uid: 0, userName: '' });
+  assert.deepEqual(identityFromSid('S-1-5-21-1-2-3-4294967295'), { uid: 0, userName: 'S-1-5-21-1-2-3-4294967295' });
+  assert.deepEqual(identityFromSid('S-1-5-32-544'), { uid: 0, userName: 'S-1-5-32-544' });
+});
+
+void test('access mask names', () => {
+  assert.equal(accessText(0), 'access=0x0');
+  assert.equal(accessText(0x10000 | 0x2), 'access=WRITE_DATA|DELETE');
+  assert.equal(accessText(0x1 | 0x800), 'access=READ_DATA|0x800');
+});

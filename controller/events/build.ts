@@ -1,0 +1,195 @@
+/**
+ * One driver event → one KubeArmor Alert or Log (or nothing), with the field semantics
+ * of the wire facts. The builder owns the per-event caches (time, paths, pids, SIDs,
+ * enrichment) and fills a scratch object first, so the record literals below are the
+ * only allocations on the hot path and always have one shape.
+ */
+import { Decision, EventType, NTSTATUS, type DriverEvent } from '../../driver/abi/types.js';
+import type { PathTranslator } from '../../driver/client/types.js';
+import type { ProvenanceLookup } from '../policy/provenance.js';
+import { AccessTextCache } from './access.js';
+import { Enricher } from './enrich.js';
+import { TimeFormatter } from './filetime.js';
+import { ProcessTable, SidTable } from './identity.js';
+import { commandLineArguments, DosPathCache } from './paths.js';
+import type { AlertRecord, LogRecord } from './types.js';
+
+export interface RecordBuilderOptions {
+  hostName: string;
+  clusterName: string;
+  provenance: ProvenanceLookup;
+  paths: PathTranslator;
+  /** Unmatched operations (and exits) become `HostLog` records. */
+  hostTelemetry: boolean;
+  /** Allow-rule matches become alerts (otherwise logs when telemetry is on). */
+  allowAlerts: boolean;
+  enforcer?: string;
+  /** KubeArmorVersion field of alerts. */
+  agentVersion?: string;
+  pathCacheSize?: number;
+  processTableSize?: number;
+  sidCacheSize?: number;
+}
+
+export const BUILDER_DEFAULTS = {
+  enforcer: 'kawin',
+  pathCacheSize: 8192,
+  processTableSize: 32768,
+  sidCacheSize: 1024,
+} as const;
+
+export type Route = 'alert' | 'log' | 'ignore' | 'unsupported';
+
+export const RESULT_PASSED = 'Passed';
+export const RESULT_DENIED = 'Permission denied';
+
+/** Upstream's Result: `Passed`, or the error text of the failed call. */
+export function resultText(status: number): string {
+  if (status === NTSTATUS.accessDenied) return RESULT_DENIED;
+  // NT_ERROR: severity bits 11; warnings and informational codes still passed.
+  if (status >>> 30 === 3) return `NTSTATUS 0x${(status >>> 0).toString(16).padStart(8, '0')}`;
+  return RESULT_PASSED;
+}
+
+interface Facts {
+  seconds: number;
+  updatedTime: string;
+  operation: string;
+  source: string;
+  resource: string;
+  data: string;
+  result: string;
+  processName: string;
+  parentProcessName: string;
+  uid: number;
+  userName: string;
+}
+
+const NO_EVENT_DATA: { [key: string]: string } = Object.freeze({}) as { [key: string]: string };
+
+export class RecordBuilder {
+  readonly paths: DosPathCache;
+  readonly processes: ProcessTable;
+  readonly sids: SidTable;
+  readonly enricher: Enricher;
+  private readonly time = new TimeFormatter();
+  private readonly access = new AccessTextCache();
+  private readonly enforcer: string;
+  private readonly version: string;
+  private readonly f: Facts = {
+    seconds: 0, updatedTime: '', operation: '', source: '', resource: '', data: '', result: '',
+    processName: '', parentProcessName: '', uid: 0, userName: '',
+  };
+
+  constructor(private readonly o: RecordBuilderOptions) {
+    this.paths = new DosPathCache(o.paths, o.pathCacheSize ?? BUILDER_DEFAULTS.pathCacheSize);
+    this.processes = new ProcessTable(o.processTableSize ?? BUILDER_DEFAULTS.processTableSize);
+    this.sids = new SidTable(o.sidCacheSize ?? BUILDER_DEFAULTS.sidCacheSize);
+    this.enricher = new Enricher(o.provenance);
+    this.enforcer = o.enforcer ?? BUILDER_DEFAULTS.enforcer;
+    this.version = o.agentVersion ?? '';
+  }
+
+  /** What an event becomes; also keeps the pid→image table current. */
+  route(ev: DriverEvent): Route {
+    if (ev.type === EventType.ProcessCreate) {
+      this.processes.started(ev.processId, this.paths.toDos(ev.targetPath));
+    } else if (ev.type === EventType.ProcessExit) {
+      return this.o.hostTelemetry ? 'log' : 'ignore';
+    } else if (ev.type !== EventType.FileOpen) {
+      return 'unsupported';
+    }
+    if (ev.decision !== Decision.Allow) return 'alert';
+    if (ev.ruleId !== 0n && this.o.allowAlerts) return 'alert';
+    return this.o.hostTelemetry ? 'log' : 'ignore';
+  }
+
+  /** Call after building the records of an event (drops exited pids from the table). */
+  settle(ev: DriverEvent): void {
+    if (ev.type === EventType.ProcessExit) this.processes.exited(ev.processId);
+  }
+
+  alert(ev: DriverEvent): AlertRecord {
+    const f = this.facts(ev);
+    const e = this.enricher.enrich(ev.decision, ev.ruleId);
+    return {
+      Timestamp: f.seconds, UpdatedTime: f.updatedTime, ClusterName: this.o.clusterName,
+      HostName: this.o.hostName, NamespaceName: '', PodName: '', ContainerID: '', ContainerName: '',
+      HostPID: ev.processId | 0, PPID: ev.parentProcessId | 0, PID: ev.processId | 0, UID: f.uid,
+      PolicyName: e.policyName, Severity: e.severity, Tags: e.tags, Message: e.message,
+      Type: 'MatchedHostPolicy', Source: f.source, Operation: f.operation, Resource: f.resource,
+      Data: f.data, Action: e.action, Result: f.result, ContainerImage: '',
+      ParentProcessName: f.parentProcessName, ProcessName: f.processName,
+      HostPPID: ev.parentProcessId | 0, Enforcer: this.enforcer, Labels: '', ATags: e.atags,
+      Owner: undefined, Cwd: '', TTY: '', MaxAlertsPerSec: 0, DroppingAlertsInterval: 0,
+      ExecEvent: undefined, KubeArmorVersion: this.version, NodeID: '', ProcessHash: '',
+      ParentHash: '', ResourceHash: '', HashAlgo: '', EventData: NO_EVENT_DATA, UserName: f.userName,
+    };
+  }
+
+  log(ev: DriverEvent): LogRecord {
+    const f = this.facts(ev);
+    return {
+      Timestamp: f.seconds, UpdatedTime: f.updatedTime, ClusterName: this.o.clusterName,
+      HostName: this.o.hostName, NamespaceName: '', PodName: '', ContainerID: '', ContainerName: '',
+      HostPID: ev.processId | 0, PPID: ev.parentProcessId | 0, PID: ev.processId | 0, UID: f.uid,
+      Type: 'HostLog', Source: f.source, Operation: f.operation, Resource: f.resource,
+      Data: f.data, Result: f.result, ContainerImage: '', ParentProcessName: f.parentProcessName,
+      ProcessName: f.processName, HostPPID: ev.parentProcessId | 0, Labels: '', Owner: undefined,
+      Cwd: '', TTY: '', ExecEvent: undefined, NodeID: '', ProcessHash: '', ParentHash: '',
+      ResourceHash: '', HashAlgo: '', EventData: NO_EVENT_DATA, UserName: f.userName,
+    };
+  }
+
+  private facts(ev: DriverEvent): Facts {
+    const f = this.f;
+    const t = this.time.format(ev.time);
+    f.seconds = t.seconds;
+    f.updatedTime = t.text;
+    const who = this.sids.identity(ev.userSid);
+    f.uid = who.uid;
+    f.userName = who.userName;
+    f.result = resultText(ev.status);
+    if (ev.type === EventType.FileOpen) this.fileFacts(ev, f);
+    else if (ev.type === EventType.ProcessCreate) this.createFacts(ev, f);
+    else this.exitFacts(ev, f);
+    return f;
+  }
+
+  /** Image of the acting process: from the event, else from the pid table. */
+  private actor(ntImage: string, pid: number): string {
+    return this.paths.toDos(ntImage) || this.processes.image(pid);
+  }
+
+  private fileFacts(ev: DriverEvent, f: Facts): void {
+    const image = this.actor(ev.imagePath, ev.processId);
+    f.operation = 'File';
+    f.processName = image;
+    f.source = image;
+    f.parentProcessName = this.processes.image(ev.parentProcessId);
+    f.resource = this.paths.toDos(ev.targetPath);
+    f.data = this.access.text(ev.desiredAccess);
+  }
+
+  private createFacts(ev: DriverEvent, f: Facts): void {
+    const image = this.paths.toDos(ev.targetPath);
+    const creator = this.actor(ev.imagePath, ev.parentProcessId);
+    const args = ev.commandLine === '' ? '' : commandLineArguments(ev.commandLine);
+    f.operation = 'Process';
+    f.processName = image;
+    f.parentProcessName = creator;
+    f.source = creator;
+    f.resource = args === '' ? image : `${image} ${args}`;
+    f.data = 'event=ProcessCreate';
+  }
+
+  private exitFacts(ev: DriverEvent, f: Facts): void {
+    const image = this.actor(ev.imagePath || ev.targetPath, ev.processId);
+    f.operation = 'Process';
+    f.processName = image;
+    f.parentProcessName = this.processes.image(ev.parentProcessId);
+    f.source = image;
+    f.resource = image;
+    f.data = 'event=ProcessExit';
+  }
+}

@@ -1,0 +1,73 @@
+// End to end on the emulator: rules in the emulated driver, operations "on the machine",
+// the driver's events through DriverClient.events() and the pipeline into KubeArmor alerts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Registry } from 'prom-client';
+import { Decision, MatchType, RuleAction, RuleKind, type DriverRule } from '../../driver/abi/types.js';
+import { startEmulator } from '../../test/emulator.js';
+import type { RuleProvenance } from '../policy/provenance.js';
+import { EventPipeline } from './pipeline.js';
+import { CollectingSink, lookup } from './test-fixtures.js';
+
+const NOTEPAD = 'C:\\Windows\\System32\\notepad.exe';
+
+async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setTimeout(r, 5));
+}
+
+void test('a blocked file open and a blocked process start reach the sink as KubeArmor alerts with DOS paths', async (t) => {
+  const emu = await startEmulator(t, { flavor: 'windows', drives: { 'C:': '\\Device\\HarddiskVolume3' } });
+  const driver = await emu.client();
+  const rule = (id: bigint, kind: RuleKind, action: RuleAction, path: string): DriverRule =>
+    ({ id, kind, action, flags: 0, target: { path: driver.paths.toDriver(path), match: MatchType.Exact } });
+  await driver.addRules([
+    rule(0xb10c4n, RuleKind.File, RuleAction.Block, 'C:\\secret\\key.txt'),
+    rule(0xa0d17n, RuleKind.File, RuleAction.Audit, 'C:\\logs\\app.log'),
+    rule(0xe4e1n, RuleKind.Process, RuleAction.Block, 'C:\\Tools\\evil.exe'),
+  ]);
+  const provenance: RuleProvenance[] = [
+    { ruleId: 0xb10c4n, action: 'Block', origins: [{ kind: 'KubeArmorHostPolicy', policy: 'block-secrets', severity: 5, tags: ['MITRE', 'T1005'], message: 'secret read' }] },
+    { ruleId: 0xa0d17n, action: 'Audit', origins: [{ kind: 'KubeArmorHostPolicy', policy: 'audit-logs', severity: 2, tags: [], message: '' }] },
+    { ruleId: 0xe4e1n, action: 'Block', origins: [{ kind: 'KubeArmorHostPolicy', policy: 'no-evil', severity: 9, tags: ['malware'], message: 'evil' }] },
+  ];
+  const sink = new CollectingSink();
+  const pipeline = new EventPipeline({
+    hostName: 'win-node-1', clusterName: 'prod', provenance: lookup(provenance), paths: driver.paths,
+    hostTelemetry: false, allowAlerts: false, sinks: [sink], registry: new Registry(),
+  });
+  const ac = new AbortController();
+  const running = pipeline.run(driver.events({ signal: ac.signal }), ac.signal);
+
+  const blocked = emu.machine.simulateFileOpen('C:\\secret\\key.txt', { process: NOTEPAD, pid: 4321 });
+  assert.equal(blocked.decision, Decision.Block);
+  emu.machine.simulateFileOpen('C:\\logs\\app.log', { process: NOTEPAD, pid: 4321, write: true });
+  emu.machine.simulateFileOpen('C:\\other\\fine.txt', { process: NOTEPAD, pid: 4321 }); // unmatched: not reported
+  const exec = emu.machine.simulateProcessCreate('C:\\Tools\\evil.exe', { parent: 'C:\\Windows\\explorer.exe', parentPid: 1000, commandLine: '"C:\\Tools\\evil.exe" --steal' });
+  assert.equal(exec.decision, Decision.Block);
+  await until(() => sink.alerts.length === 3);
+
+  const [file, audit, proc] = sink.alerts;
+  assert.deepEqual({
+    Type: file!.Type, PolicyName: file!.PolicyName, Severity: file!.Severity, Tags: file!.Tags, Message: file!.Message,
+    Action: file!.Action, Result: file!.Result, Operation: file!.Operation, Source: file!.Source, ProcessName: file!.ProcessName,
+    Resource: file!.Resource, PID: file!.PID, HostName: file!.HostName, Data: file!.Data,
+  }, {
+    Type: 'MatchedHostPolicy', PolicyName: 'block-secrets', Severity: '5', Tags: 'MITRE,T1005', Message: 'secret read',
+    Action: 'Block', Result: 'Permission denied', Operation: 'File', Source: NOTEPAD, ProcessName: NOTEPAD,
+    Resource: 'C:\\secret\\key.txt', PID: 4321, HostName: 'win-node-1', Data: 'access=READ_DATA',
+  });
+  assert.match(file!.UpdatedTime, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+  assert.ok(Math.abs(file!.Timestamp - Date.now() / 1000) < 60, 'Timestamp is Unix seconds of the event');
+  assert.deepEqual([audit!.PolicyName, audit!.Action, audit!.Result, audit!.Data], ['audit-logs', 'Audit', 'Passed', 'access=WRITE_DATA']);
+  assert.deepEqual({
+    Operation: proc!.Operation, ProcessName: proc!.ProcessName, ParentProcessName: proc!.ParentProcessName, Source: proc!.Source,
+    Resource: proc!.Resource, PolicyName: proc!.PolicyName, Action: proc!.Action, Result: proc!.Result, PPID: proc!.PPID,
+  }, {
+    Operation: 'Process', ProcessName: 'C:\\Tools\\evil.exe', ParentProcessName: 'C:\\Windows\\explorer.exe', Source: 'C:\\Windows\\explorer.exe',
+    Resource: 'C:\\Tools\\evil.exe --steal', PolicyName: 'no-evil', Action: 'Block', Result: 'Permission denied', PPID: 1000,
+  });
+
+  ac.abort();
+  await running;
+  assert.deepEqual(pipeline.stats().dropped, { driver: 0, pipeline: 0 });
+});

@@ -1,0 +1,17 @@
+/** Adapters from the pipeline's EventSink to what consumes records. */
+import type { AlertRecord, EventSink, LogRecord, MessageRecord } from './types.js';
+
+/** The publishing side of the gRPC LogBroker (controller/grpc/logs). */
+export interface LogPublisher {
+  publishAlert(alert: AlertRecord): void;
+  publishLog(log: LogRecord): void;
+  publishMessage(message: MessageRecord): void;
+}
+
+export function publisherSink(publisher: LogPublisher): EventSink {
+  return {
+    alert: (a) => publisher.publishAlert(a),
+    log: (l) => publisher.publishLog(l),
+    message: (m) => publisher.publishMessage(m),
+  };
+}

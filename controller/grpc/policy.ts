@@ -1,0 +1,67 @@
+/**
+ * policy.PolicyService over the gRPC policy source. The call itself succeeds and the
+ * outcome is in `status`, as upstream; kawin adds the reason in trailing metadata
+ * (`kawin-message`, and `kawin-problems` as JSON) for clients that want it, and
+ * refuses policy changes from non-local peers (PERMISSION_DENIED) unless mutual TLS.
+ */
+import { Metadata, status, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { PolicyServiceService, type policy as PolicyRequest, type response as PolicyResponse } from '../../proto/gen/policy.js';
+import type { GrpcPolicySource, PolicyOutcome, PolicyRpc } from '../sources/grpc/index.js';
+import { PolicyOutcomeStatus } from '../sources/grpc/index.js';
+import { checkPolicyPeer, type PeerPolicy } from './peer.js';
+import type { GrpcServiceBinding } from './binding.js';
+import type { GrpcLogger } from './logger.js';
+
+/** Named limit: how much problem detail goes into the trailer (headers have size limits). */
+export const MAX_PROBLEMS_TRAILER_BYTES = 8 * 1024;
+
+export const TRAILER_MESSAGE = 'kawin-message';
+export const TRAILER_PROBLEMS = 'kawin-problems';
+
+export function outcomeTrailer(result: PolicyOutcome): Metadata {
+  const md = new Metadata();
+  md.set(TRAILER_MESSAGE, encodeURIComponent(result.message));
+  const problems: unknown[] = [];
+  let size = 2;
+  for (const p of result.problems) {
+    const json = JSON.stringify(p);
+    if (size + json.length + 1 > MAX_PROBLEMS_TRAILER_BYTES) {
+      problems.push({ severity: 'warning', location: '', message: `${result.problems.length - problems.length} more problems not shown (trailer limit ${MAX_PROBLEMS_TRAILER_BYTES} bytes)` });
+      break;
+    }
+    problems.push(p);
+    size += json.length + 1;
+  }
+  if (problems.length > 0) md.set(TRAILER_PROBLEMS, encodeURIComponent(JSON.stringify(problems)));
+  return md;
+}
+
+function handler(source: GrpcPolicySource, rpc: PolicyRpc, peers: PeerPolicy, logger?: GrpcLogger) {
+  return (call: ServerUnaryCall<PolicyRequest, PolicyResponse>, callback: sendUnaryData<PolicyResponse>): void => {
+    const refused = checkPolicyPeer(call, peers);
+    if (refused) {
+      logger?.warn('policy change refused', { rpc, peer: call.getPeer(), reason: refused.details });
+      callback(refused);
+      return;
+    }
+    source.apply(rpc, call.request.policy).then(
+      (result) => {
+        if (result.status === PolicyOutcomeStatus.Invalid) logger?.warn('invalid policy over gRPC', { rpc, peer: call.getPeer(), message: result.message });
+        callback(null, { status: result.status as number }, outcomeTrailer(result));
+      },
+      (error: Error) => {
+        logger?.error('policy RPC failed', { rpc, error: error.message });
+        callback({ code: status.INTERNAL, details: `policy ${rpc} failed: ${error.message}` });
+      },
+    );
+  };
+}
+
+export function policyServiceBinding(source: GrpcPolicySource, peers: PeerPolicy, logger?: GrpcLogger): GrpcServiceBinding {
+  const implementation: UntypedServiceImplementation = {
+    containerPolicy: handler(source, 'containerPolicy', peers, logger),
+    hostPolicy: handler(source, 'hostPolicy', peers, logger),
+    networkPolicy: handler(source, 'networkPolicy', peers, logger),
+  };
+  return { name: 'policy.PolicyService', definition: PolicyServiceService, implementation, changesPolicy: true };
+}

@@ -1,0 +1,97 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { credentials, loadPackageDefinition, status, type Client, type ServiceError } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { protoPath as healthProto } from 'grpc-health-check';
+import { LogServiceClient, type NonceMessage, type ReplyMessage } from '../../proto/gen/feeder.js';
+import { LogBroker, logServiceBinding } from './logs/index.js';
+import { separateConnection, startTestServer, unary } from './testing.js';
+
+const require = createRequire(import.meta.url);
+const reflectionProto = join(require.resolve('@grpc/reflection/package.json'), '..', 'build/proto/grpc/reflection/v1/reflection.proto');
+const broker = () => new LogBroker({ queueSize: 8, notice: { hostName: 'h', clusterName: 'c' } });
+
+type AnyCtor = new (target: string, creds: ReturnType<typeof credentials.createInsecure>) => Client & Record<string, (...a: unknown[]) => unknown>;
+function ctor(protoFile: string, name: string): AnyCtor {
+  const pkg = loadPackageDefinition(loadSync(protoFile)) as Record<string, unknown>;
+  return name.split('.').reduce((o, k) => (o as Record<string, unknown>)[k], pkg as unknown) as AnyCtor;
+}
+
+test('grpc.health.v1 answers SERVING for the server and each service, NOT_FOUND for unknown', async () => {
+  const running = await startTestServer([logServiceBinding(broker())]);
+  const Health = ctor(healthProto, 'grpc.health.v1.Health');
+  const c = new Health(running.target, credentials.createInsecure());
+  const check = (service: string) => new Promise<{ status: string }>((resolve, reject) =>
+    c.Check!({ service }, (e: ServiceError | null, r: { status: string }) => (e ? reject(e) : resolve(r))));
+  assert.equal((await check('')).status, 'SERVING');
+  assert.equal((await check('feeder.LogService')).status, 'SERVING');
+  await assert.rejects(check('nope.Service'), (e: ServiceError) => e.code === status.NOT_FOUND);
+  c.close();
+  await running.stop();
+});
+
+test('reflection lists the KubeArmor services, kawin admin and health', async () => {
+  const running = await startTestServer([logServiceBinding(broker())]);
+  const Reflection = ctor(reflectionProto, 'grpc.reflection.v1.ServerReflection');
+  const c = new Reflection(running.target, credentials.createInsecure());
+  const call = c.ServerReflectionInfo!() as unknown as NodeJS.EventEmitter & { write(m: unknown): void; end(): void };
+  const names = await new Promise<string[]>((resolve, reject) => {
+    call.on('data', (r: { listServicesResponse?: { service: { name: string }[] } }) => resolve(r.listServicesResponse!.service.map((s) => s.name)));
+    call.on('error', reject);
+    call.write({ listServices: '' });
+  });
+  call.end();
+  for (const s of ['feeder.LogService', 'policy.PolicyService', 'state_agent.StateAgent', 'kawin.admin.v1.AdminService', 'grpc.health.v1.Health']) {
+    assert.ok(names.includes(s), `${s} in ${names.join(', ')}`);
+  }
+  c.close();
+  await running.stop();
+});
+
+function makeCerts(dir: string): void {
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=kawin-test-ca');
+  const leaf = (name: string, ext: string) => {
+    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
+    require('node:fs').writeFileSync(join(dir, `${name}.ext`), ext);
+    ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '1', '-extfile', `${name}.ext`);
+  };
+  leaf('server', 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+  leaf('client', 'extendedKeyUsage=clientAuth\n');
+}
+
+test('TLS and mutual TLS with certificates made for the test', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kawin-tls-'));
+  try {
+    makeCerts(dir);
+    const f = (n: string) => readFileSync(join(dir, n));
+    const health = (target: string, creds: ReturnType<typeof credentials.createSsl>) => {
+      const c = new LogServiceClient(target, creds, separateConnection);
+      return unary<NonceMessage, ReplyMessage>(c.healthCheck.bind(c), { nonce: 7 }).finally(() => c.close());
+    };
+    const tls = await startTestServer([logServiceBinding(broker())], { tls: { certFile: join(dir, 'server.crt'), keyFile: join(dir, 'server.key') } });
+    assert.equal((await health(tls.target, credentials.createSsl(f('ca.crt')))).Retval, 7);
+    await assert.rejects(health(tls.target, credentials.createInsecure() as never), (e: ServiceError) => e.code === status.UNAVAILABLE);
+    assert.equal(tls.server.peerPolicy.mutualTls, false);
+    await tls.stop();
+
+    const mtls = await startTestServer([logServiceBinding(broker())], {
+      tls: { certFile: join(dir, 'server.crt'), keyFile: join(dir, 'server.key'), clientCaFile: join(dir, 'ca.crt') },
+    });
+    assert.equal(mtls.server.peerPolicy.mutualTls, true);
+    assert.equal((await health(mtls.target, credentials.createSsl(f('ca.crt'), f('client.key'), f('client.crt')))).Retval, 7);
+    await assert.rejects(health(mtls.target, credentials.createSsl(f('ca.crt'))), (e: ServiceError) => e.code === status.UNAVAILABLE);
+    await mtls.stop();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a missing certificate file is a clear error', async () => {
+  await assert.rejects(startTestServer([], { tls: { certFile: '/nonexistent/cert.pem', keyFile: '/nonexistent/key.pem' } }), /grpc\.tls\.certFile \/nonexistent\/cert\.pem/);
+});

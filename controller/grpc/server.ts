@@ -1,0 +1,108 @@
+/**
+ * The kawin gRPC server: one @grpc/grpc-js server hosting the KubeArmor-compatible
+ * services, kawin's admin service, grpc.health.v1.Health and server reflection.
+ * Binds 127.0.0.1:32767 by default (upstream binds every interface without TLS);
+ * TLS and mutual TLS come from config. Stop = end the streams, tryShutdown within a
+ * deadline, then forceShutdown.
+ */
+import { Server } from '@grpc/grpc-js';
+import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import { ReflectionService } from '@grpc/reflection';
+import { loadSync } from '@grpc/proto-loader';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import type { GrpcServiceBinding } from './binding.js';
+import type { GrpcLogger } from './logger.js';
+import { serverCredentials, type GrpcTlsOptions } from './tls.js';
+import type { PeerPolicy } from './peer.js';
+import { tolerateMalformed } from './malformed.js';
+
+export const DEFAULT_GRPC_ADDRESS = '127.0.0.1:32767';
+export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
+
+export interface GrpcServerOptions {
+  /** host:port or unix:/path (config grpc.address). */
+  address?: string;
+  tls?: GrpcTlsOptions;
+  /** Largest message received or sent (config grpc.maxMessageBytes). */
+  maxMessageBytes?: number;
+  /** How long stop() waits for calls to finish before cancelling them. */
+  shutdownGraceMs?: number;
+  logger?: GrpcLogger;
+}
+
+const protoDir = fileURLToPath(new URL('../../proto/', import.meta.url));
+const PROTO_FILES = ['feeder.proto', 'policy.proto', 'state_agent.proto', 'kawin_admin.proto'];
+
+/** The peer rule for a server with these options (see peer.ts). */
+export function peerPolicyFor(options: Pick<GrpcServerOptions, 'address' | 'tls'>): PeerPolicy {
+  return {
+    mutualTls: Boolean(options.tls?.clientCaFile),
+    unixSocketOnly: (options.address ?? DEFAULT_GRPC_ADDRESS).startsWith('unix:'),
+  };
+}
+
+export class KawinGrpcServer {
+  readonly health = new HealthImplementation({ '': 'NOT_SERVING' });
+  private readonly server: Server;
+  private boundPort: number | undefined;
+
+  constructor(private readonly options: GrpcServerOptions, private readonly bindings: GrpcServiceBinding[]) {
+    const max = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.server = new Server({ 'grpc.max_receive_message_length': max, 'grpc.max_send_message_length': max });
+    for (const b of bindings.map(tolerateMalformed)) {
+      this.server.addService(b.definition, b.implementation);
+      this.health.setStatus(b.name, 'NOT_SERVING');
+    }
+    this.health.addToServer(this.server);
+    const pkg = loadSync([...PROTO_FILES.map((f) => join(protoDir, f)), healthProtoPath], { includeDirs: [protoDir] });
+    new ReflectionService(pkg).addToServer(this.server);
+  }
+
+  get address(): string {
+    return this.options.address ?? DEFAULT_GRPC_ADDRESS;
+  }
+
+  /** The bound TCP port (useful with port 0). */
+  get port(): number | undefined {
+    return this.boundPort;
+  }
+
+  get peerPolicy(): PeerPolicy {
+    return peerPolicyFor(this.options);
+  }
+
+  async start(): Promise<number> {
+    const creds = serverCredentials(this.options.tls);
+    this.boundPort = await new Promise<number>((resolve, reject) => {
+      this.server.bindAsync(this.address, creds, (error, port) => (error ? reject(new Error(`cannot listen on ${this.address}: ${error.message}`, { cause: error })) : resolve(port)));
+    });
+    this.setServing('SERVING');
+    this.options.logger?.info('gRPC server listening', { address: this.address, port: this.boundPort, tls: Boolean(this.options.tls), mutualTls: Boolean(this.options.tls?.clientCaFile) });
+    return this.boundPort;
+  }
+
+  async stop(): Promise<void> {
+    this.setServing('NOT_SERVING');
+    for (const b of this.bindings) b.shutdown?.();
+    const grace = this.options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.options.logger?.warn('gRPC calls still open after the shutdown grace period: cancelling them', { graceMs: grace });
+        this.server.forceShutdown();
+        resolve();
+      }, grace);
+      timer.unref();
+      this.server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private setServing(state: 'SERVING' | 'NOT_SERVING'): void {
+    this.health.setStatus('', state);
+    for (const b of this.bindings) this.health.setStatus(b.name, state);
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * PolicyCompiler: a validated policy → the driver rules it contributes on this node,
+ * with the origin of each rule. Paths are reduced to the flavour's canonical form
+ * (DOS paths on Windows; the agent translates them to NT device paths). The costly
+ * part is cached per policy by content digest, so recompiling an unchanged policy, or
+ * re-selecting after a node label change, costs almost nothing.
+ */
+import { Flavor, MatchType, RULE_FLAG_READ_ONLY, RuleAction, RuleKind, type DriverRule, type PathMatch } from '../../driver/abi/types.js';
+import { canonicalPath, type PathContext } from './paths.js';
+import { environmentLookup, withDefaults, type Environment } from './environment.js';
+import { ruleIdOf, ruleShape } from './rule-id.js';
+import { selectPolicy, type NodeLabels, type Selection } from './selection.js';
+import type { RuleOrigin } from './provenance.js';
+import type { Policy, PolicyIdentity, PolicyProblem, PolicyRule, ProblemCode, SourceSpec } from './types.js';
+
+/** A driver rule with where it came from; `canonical` is the encoding its id hashes. */
+export interface CompiledRule extends DriverRule {
+  origin: RuleOrigin;
+  canonical: string;
+}
+
+export interface CompiledPolicy {
+  key: string;
+  identity: PolicyIdentity;
+  digest: string;
+  selection: Selection;
+  /** The rules this policy puts in the driver: empty unless enforced and valid. */
+  rules: readonly CompiledRule[];
+  /** Compile-time problems: paths this node cannot enforce, unknown variables (errors); duplicates, conflicts (warnings). */
+  problems: readonly PolicyProblem[];
+  /** False when a problem is an error: the policy must not replace its last good version. */
+  valid: boolean;
+}
+
+export interface CompilerOptions {
+  flavor: Flavor;
+  nodeLabels?: NodeLabels;
+  /** Overrides of DEFAULT_ENVIRONMENT (the agent passes the node's values). */
+  environment?: Environment;
+}
+
+/** Rules and problems of a policy for a flavour and environment, before selection. */
+export interface Translation {
+  rules: readonly CompiledRule[];
+  problems: readonly PolicyProblem[];
+}
+
+const ACTIONS = { Allow: RuleAction.Allow, Audit: RuleAction.Audit, Block: RuleAction.Block } as const;
+const KINDS = { process: RuleKind.Process, file: RuleKind.File } as const;
+
+export class PolicyCompiler {
+  private context: PathContext;
+  private labels: NodeLabels;
+  private readonly cache = new Map<string, { digest: string; translation: Translation }>();
+
+  constructor(options: CompilerOptions) {
+    this.context = { flavor: options.flavor, environment: environmentLookup(withDefaults(options.environment)) };
+    this.labels = options.nodeLabels ?? {};
+  }
+
+  get flavor(): Flavor {
+    return this.context.flavor;
+  }
+
+  get nodeLabels(): NodeLabels {
+    return this.labels;
+  }
+
+  compile(policy: Policy): CompiledPolicy {
+    const selection = selectPolicy(policy, this.labels);
+    const base = { key: policy.key, identity: policy.identity, digest: policy.digest, selection };
+    if (!selection.enforced) return { ...base, rules: [], problems: [], valid: true };
+    const { rules, problems } = this.translate(policy);
+    const valid = !problems.some((p) => p.severity === 'error');
+    return { ...base, rules: valid ? rules : [], problems, valid };
+  }
+
+  /** The policy's rules on this node's flavour, whatever its selection (used by `kawin validate`). */
+  translate(policy: Policy): Translation {
+    const cached = this.cache.get(policy.key);
+    if (cached?.digest === policy.digest) return cached.translation;
+    const translation = translatePolicy(policy, this.context);
+    this.cache.set(policy.key, { digest: policy.digest, translation });
+    return translation;
+  }
+
+  setNodeLabels(labels: NodeLabels): void {
+    this.labels = labels;
+  }
+
+  /** A new flavour or environment changes every path: the cache is dropped. */
+  configure(options: Partial<Omit<CompilerOptions, 'nodeLabels'>>): void {
+    const environment = options.environment ? environmentLookup(withDefaults(options.environment)) : this.context.environment;
+    this.context = { flavor: options.flavor ?? this.context.flavor, environment };
+    this.cache.clear();
+  }
+
+  /** Drops the cached translation of a removed policy. */
+  forget(key: string): void {
+    this.cache.delete(key);
+  }
+}
+
+class Translator {
+  readonly rules: CompiledRule[] = [];
+  readonly problems: PolicyProblem[] = [];
+  private readonly seen = new Map<string, { action: string; field: string }>();
+
+  constructor(private readonly policy: Policy, private readonly context: PathContext) {}
+
+  add(rule: PolicyRule): void {
+    const target = this.path(rule.value, rule.form, rule.field, rule.recursive);
+    const sources = rule.sources.map((s) => this.source(s));
+    if (!target || sources.some((s) => s === undefined)) return;
+    const base = { kind: KINDS[rule.target], action: ACTIONS[rule.action], flags: rule.readOnly ? RULE_FLAG_READ_ONLY : 0, target };
+    const origin = this.origin(rule);
+    for (const source of sources.length ? (sources as PathMatch[]) : [undefined]) {
+      this.push(source ? { ...base, source } : base, rule, origin);
+    }
+  }
+
+  private push(content: Omit<DriverRule, 'id'>, rule: PolicyRule, origin: RuleOrigin): void {
+    const shape = ruleShape(content, this.context.flavor);
+    const earlier = this.seen.get(shape);
+    if (earlier) {
+      this.duplicate(earlier, rule);
+      if (earlier.action === rule.action) return;
+    } else {
+      this.seen.set(shape, { action: rule.action, field: rule.field });
+    }
+    const canonical = `kawin-rule-v1|${content.action}|${shape}`;
+    this.rules.push({ id: ruleIdOf(canonical), ...content, origin, canonical });
+  }
+
+  private duplicate(earlier: { action: string; field: string }, rule: PolicyRule): void {
+    const line = this.policy.locate(earlier.field).line;
+    if (earlier.action === rule.action) {
+      this.problem('warning', 'duplicate', rule.field, `the same rule as ${earlier.field} (line ${line}); it is enforced once`);
+    } else {
+      this.problem('warning', 'conflict', rule.field, `${rule.action} conflicts with ${earlier.action} for the same path at ${earlier.field} (line ${line}); Block wins over Audit, Audit over Allow`);
+    }
+  }
+
+  private source(source: SourceSpec): PathMatch | undefined {
+    return this.path(source.path, source.form, source.field, source.recursive);
+  }
+
+  private path(value: string, form: PolicyRule['form'], field: string, recursive: boolean): PathMatch | undefined {
+    const result = canonicalPath(value, form, this.context);
+    if (!result.ok) {
+      this.problem('error', result.code, field, result.message);
+      return undefined;
+    }
+    const match = form === 'pattern' ? MatchType.Glob : form === 'path' ? MatchType.Exact : recursive ? MatchType.Recursive : MatchType.Directory;
+    return { path: result.path, match };
+  }
+
+  private origin(rule: PolicyRule): RuleOrigin {
+    const { kind, namespace, name } = this.policy.identity;
+    return { kind, ...(namespace !== undefined ? { namespace } : {}), policy: name, severity: rule.severity, tags: rule.tags, message: rule.message };
+  }
+
+  private problem(severity: PolicyProblem['severity'], code: ProblemCode, field: string, message: string): void {
+    const at = this.policy.locate(field);
+    this.problems.push({ severity, code, location: this.policy.location, line: at.line, column: at.column, path: field, message });
+  }
+}
+
+export function translatePolicy(policy: Policy, context: PathContext): Translation {
+  const translator = new Translator(policy, context);
+  for (const rule of policy.rules) translator.add(rule);
+  return { rules: translator.rules, problems: translator.problems };
+}

@@ -1,0 +1,174 @@
+/**
+ * Normalization as upstream KubeArmor does it: actions capitalised (absent = Block),
+ * severity/tags/message/action inherited rule → category → spec, comma lists
+ * expanded. Also finds what the schema cannot: path problems valid on no node, and
+ * fields Windows cannot enforce (warnings: the rest of the policy still applies).
+ */
+import { fieldPath } from './positions.js';
+import { diagnosePath } from './paths.js';
+import type {
+  ActionName, HostSelector, PathForm, PolicyKind, PolicyRule, ProblemCode, RuleTarget, SourceSpec, WorkloadSelector,
+} from './types.js';
+
+/** A problem before positions are known. */
+export interface Finding {
+  severity: 'error' | 'warning';
+  code: ProblemCode;
+  field: string;
+  anchor: 'key' | 'value';
+  message: string;
+}
+
+type Node = Record<string, unknown>;
+interface Meta { action: ActionName; severity: number; tags: string[]; message: string }
+
+export interface Normalized {
+  defaults: Meta;
+  selector: HostSelector | WorkloadSelector;
+  rules: PolicyRule[];
+  /** Network/capability entries, comma lists expanded: validated and reported, not enforced on Windows. */
+  unenforced: { category: string; value: string; field: string }[];
+  findings: Finding[];
+}
+
+const LISTS: { list: string; form: PathForm; key: string }[] = [
+  { list: 'matchPaths', form: 'path', key: 'path' },
+  { list: 'matchDirectories', form: 'directory', key: 'dir' },
+  { list: 'matchPatterns', form: 'pattern', key: 'pattern' },
+];
+const UNSUPPORTED_SECTIONS: Record<string, string> = {
+  network: 'network rules are not enforced on Windows yet',
+  capabilities: 'capabilities are a Linux concept and are not enforced on Windows',
+  syscalls: 'syscall rules are not enforced on Windows',
+  device: 'device rules are not enforced on Windows yet',
+  presets: 'presets are not enforced on Windows',
+  apparmor: 'AppArmor profiles do not exist on Windows',
+};
+
+export function normalizeSpec(kind: PolicyKind, spec: Node): Normalized {
+  const findings: Finding[] = [];
+  const defaults = inherit(spec, { action: 'Block', severity: 1, tags: [], message: '' });
+  const rules: PolicyRule[] = [];
+  for (const target of ['process', 'file'] as const) {
+    const category = spec[target];
+    if (isNode(category)) rules.push(...categoryRules(target, category, inherit(category, defaults), findings));
+  }
+  for (const [section, words] of Object.entries(UNSUPPORTED_SECTIONS)) {
+    if (spec[section] !== undefined) findings.push(unsupported(`spec.${section}`, `${words}; the rest of the policy is applied`));
+  }
+  return { defaults, selector: selectorOf(kind, spec), rules, unenforced: expandLists(spec), findings };
+}
+
+function categoryRules(target: RuleTarget, category: Node, meta: Meta, findings: Finding[]): PolicyRule[] {
+  const rules: PolicyRule[] = [];
+  for (const { list, form, key } of LISTS) {
+    nodes(category[list]).forEach((item, i) => {
+      const base = `spec.${target}.${list}[${i}]`;
+      checkUnsupportedFields(item, base, findings);
+      const value = item[key];
+      if (typeof value !== 'string') {
+        // A missing or mistyped value is the schema's to report, except execname alone.
+        if (value !== undefined || item.execname === undefined) return;
+        findings.push(unsupported(base, 'this entry has no path: execname alone is not enforced on Windows, so it produces no rule'));
+        return;
+      }
+      const rule = toRule({ target, form, value, item, base, key, meta }, findings);
+      if (rule) rules.push(rule);
+    });
+  }
+  return rules;
+}
+
+interface RuleInput { target: RuleTarget; form: PathForm; value: string; item: Node; base: string; key: string; meta: Meta }
+
+function toRule(input: RuleInput, findings: Finding[]): PolicyRule | undefined {
+  const field = `${input.base}.${input.key}`;
+  const problem = diagnosePath(input.value, input.form);
+  if (problem) findings.push({ severity: 'error', code: 'path', field, anchor: 'value', message: problem });
+  const sources = sourcesOf(input.item, input.base, findings);
+  if (problem || !sources) return undefined;
+  const meta = inherit(input.item, input.meta);
+  return {
+    target: input.target, form: input.form, value: input.value, field, sources,
+    recursive: input.item.recursive === true, readOnly: input.item.readOnly === true, ...meta,
+  };
+}
+
+function sourcesOf(item: Node, base: string, findings: Finding[]): SourceSpec[] | undefined {
+  const sources: SourceSpec[] = [];
+  let ok = true;
+  nodes(item.fromSource).forEach((source, j) => {
+    const here = `${base}.fromSource[${j}]`;
+    const path = typeof source.path === 'string' ? source.path : undefined;
+    const dir = typeof source.dir === 'string' ? source.dir : undefined;
+    if ((path === undefined) === (dir === undefined)) {
+      findings.push({ severity: 'error', code: 'schema', field: here, anchor: 'value', message: 'a fromSource entry needs exactly one of path (a program) or dir (a directory of programs)' });
+      ok = false;
+      return;
+    }
+    const form: 'path' | 'directory' = path !== undefined ? 'path' : 'directory';
+    const field = fieldPath(here, path !== undefined ? 'path' : 'dir');
+    const problem = diagnosePath((path ?? dir)!, form);
+    if (problem) {
+      findings.push({ severity: 'error', code: 'path', field, anchor: 'value', message: problem });
+      ok = false;
+      return;
+    }
+    sources.push({ path: (path ?? dir)!, form, recursive: source.recursive === true, field });
+  });
+  return ok ? sources : undefined;
+}
+
+function checkUnsupportedFields(item: Node, base: string, findings: Finding[]): void {
+  if (item.ownerOnly === true) findings.push(unsupported(`${base}.ownerOnly`, 'ownerOnly is not enforced on Windows: the rule applies to every user'));
+  if (item.execname !== undefined) findings.push(unsupported(`${base}.execname`, 'execname is not enforced on Windows; the path (if any) is'));
+  if (item.allowedArgs !== undefined) findings.push(unsupported(`${base}.allowedArgs`, 'allowedArgs is not enforced on Windows: any arguments are allowed'));
+}
+
+function unsupported(field: string, message: string): Finding {
+  return { severity: 'warning', code: 'unsupported', field, anchor: 'key', message };
+}
+
+/** The most specific of rule, category and spec wins; action spelled as upstream does. */
+function inherit(node: Node, parent: Meta): Meta {
+  const { action, severity, tags, message } = node;
+  return {
+    action: typeof action === 'string' && /^(allow|audit|block)$/i.test(action) ? (capitalize(action) as ActionName) : parent.action,
+    severity: typeof severity === 'number' ? severity : parent.severity,
+    tags: Array.isArray(tags) && tags.length > 0 ? tags.map(String) : parent.tags,
+    message: typeof message === 'string' && message !== '' ? message : parent.message,
+  };
+}
+
+const isNode = (v: unknown): v is Node => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** The mappings of a list; anything else is left to the schema's errors. */
+const nodes = (v: unknown): Node[] => (Array.isArray(v) ? v.filter(isNode) : []);
+
+const capitalize = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1).toLowerCase();
+
+function selectorOf(kind: PolicyKind, spec: Node): HostSelector | WorkloadSelector {
+  if (kind === 'KubeArmorHostPolicy') {
+    const nodeSelector = isNode(spec.nodeSelector) ? spec.nodeSelector : {};
+    return { type: 'node', matchLabels: (isNode(nodeSelector.matchLabels) ? nodeSelector.matchLabels : {}) as Record<string, string> };
+  }
+  const selector = isNode(spec.selector) ? spec.selector : {};
+  return {
+    type: 'workload',
+    matchLabels: (selector.matchLabels as Record<string, string> | undefined) ?? {},
+    matchExpressions: (selector.matchExpressions as WorkloadSelector['matchExpressions'] | undefined) ?? [],
+  };
+}
+
+function expandLists(spec: Node): Normalized['unenforced'] {
+  const out: Normalized['unenforced'] = [];
+  const sections: [string, string, string][] = [['network', 'matchProtocols', 'protocol'], ['capabilities', 'matchCapabilities', 'capability']];
+  for (const [category, list, key] of sections) {
+    const section = spec[category];
+    nodes(isNode(section) ? section[list] : undefined).forEach((item, i) => {
+      for (const value of String(item[key]).split(',')) {
+        if (value.trim()) out.push({ category, value: value.trim().toLowerCase(), field: `spec.${category}.${list}[${i}].${key}` });
+      }
+    });
+  }
+  return out;
+}

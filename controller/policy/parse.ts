@@ -1,0 +1,145 @@
+/**
+ * parsePolicies: a YAML/JSON text → its documents, each validated against the CRD
+ * schema, checked, normalized and tied to its location. One bad document never
+ * hides or invalidates the others; every problem of a document is reported at once.
+ */
+import { hash } from 'node:crypto';
+import { LineIndex } from './positions.js';
+import { TextLocator } from './locate.js';
+import { POLICY_LIMITS, type PolicyLimits } from './limits.js';
+import { splitDocuments, type RawDocument, type TextError } from './yaml.js';
+import { validatorFor } from './schema.js';
+import { translateSchemaError } from './schema-errors.js';
+import { normalizeSpec, type Finding } from './normalize.js';
+import { describe } from './schema-errors.js';
+import {
+  API_GROUP, API_VERSION, POLICY_KINDS,
+  type ParseResult, type ParsedDocument, type PolicyIdentity, type PolicyKind, type PolicyProblem,
+} from './types.js';
+
+export interface ParseOptions {
+  /** Overrides of POLICY_LIMITS. */
+  limits?: Partial<PolicyLimits>;
+}
+
+/** The string key of a policy identity: `Kind/name` or `Kind/namespace/name`. */
+export function policyKey(identity: PolicyIdentity): string {
+  return identity.namespace === undefined ? `${identity.kind}/${identity.name}` : `${identity.kind}/${identity.namespace}/${identity.name}`;
+}
+
+export function parsePolicies(text: string, location: string, options: ParseOptions = {}): ParseResult {
+  const limits = { ...POLICY_LIMITS, ...options.limits };
+  const lines = new LineIndex(text);
+  const split = splitDocuments(text, limits);
+  if ('error' in split) {
+    const at = lines.position(split.error.offset);
+    return { location, documents: [], problems: [problemAt(split.error, location, at)] };
+  }
+  const locator = new TextLocator(text, lines);
+  return { location, documents: split.documents.map((raw) => parseDocument(raw, location, locator)), problems: [] };
+}
+
+function problemAt(error: TextError, location: string, at: { line: number; column: number }): PolicyProblem {
+  return { severity: 'error', code: error.code, location, ...at, path: '', message: error.message };
+}
+
+type Mapping = Record<string, unknown>;
+interface Header { identity?: PolicyIdentity; skip?: string; findings: Finding[] }
+
+function parseDocument(raw: RawDocument, location: string, locator: TextLocator): ParsedDocument {
+  const line = locator.lines.position(raw.start).line;
+  const doc: ParsedDocument = { index: raw.index, line, problems: [], skipped: false };
+  if (raw.error) {
+    doc.problems.push(problemAt(raw.error, location, locator.lines.position(raw.error.offset)));
+    return doc;
+  }
+  const value = raw.value;
+  const header = isMapping(value) ? readHeader(value) : { findings: [documentError('', `a policy document must be a mapping with apiVersion, kind, metadata and spec; got ${describe(value)}`)] };
+  const findings = header.findings;
+  doc.skipped = header.skip !== undefined;
+  if (header.identity) {
+    doc.identity = header.identity;
+    doc.key = policyKey(header.identity);
+    findings.push(...schemaFindings(header.identity.kind, value));
+  }
+  const spec = (value as Mapping | undefined)?.spec;
+  // Normalized even when the schema failed, so semantic problems are reported too.
+  const normalized = header.identity && isMapping(spec) ? normalizeSpec(header.identity.kind, spec) : undefined;
+  if (normalized) findings.push(...uniqueFindings(normalized.findings, findings));
+  if (findings.length > 0) locator.seed(raw.index, raw.events);
+  doc.problems = findings.map((f) => toProblem(f, location, raw.index, locator)).sort(byPosition);
+  if (normalized && header.identity && !doc.problems.some((p) => p.severity === 'error')) {
+    const { identity } = header;
+    const rules = normalized.rules;
+    if (rules.length === 0) doc.problems.push(toProblem(documentWarning('spec', 'the policy has no process or file rules: nothing to enforce on Windows'), location, raw.index, locator));
+    doc.policy = {
+      identity, key: doc.key!, location, line,
+      digest: digestOf(identity, (value as Mapping).spec),
+      selector: normalized.selector, defaults: normalized.defaults, rules,
+      warnings: doc.problems,
+      locate: (field) => locator.locate(raw.index, field),
+    };
+  }
+  return doc;
+}
+
+function readHeader(value: Mapping): Header {
+  const { apiVersion, kind, metadata, spec } = value;
+  if (typeof apiVersion !== 'string') return { findings: [documentError('apiVersion', `missing apiVersion; expected ${API_VERSION}`)] };
+  const group = apiVersion.split('/')[0];
+  if (group !== API_GROUP) return { skip: 'group', findings: [skipped(`not a KubeArmor policy (apiVersion ${apiVersion}, kind ${String(kind)}): skipped`)] };
+  if (apiVersion !== API_VERSION) return { findings: [documentError('apiVersion', `unsupported version "${apiVersion}"; expected ${API_VERSION}`)] };
+  if (typeof kind !== 'string') return { findings: [documentError('kind', `missing kind; expected one of ${POLICY_KINDS.join(', ')}`)] };
+  if (!POLICY_KINDS.includes(kind as PolicyKind)) {
+    return { skip: 'kind', findings: [skipped(`kind "${kind}" is not handled by kawin (it handles ${POLICY_KINDS.join(', ')}): skipped`)] };
+  }
+  const name = isMapping(metadata) ? metadata.name : undefined;
+  if (typeof name !== 'string' || name === '') return { findings: [documentError('metadata', 'missing metadata.name: every policy needs a name')] };
+  const findings: Finding[] = [];
+  if (!isMapping(spec)) findings.push(documentError('spec', `missing spec; got ${describe(spec)}`));
+  const namespace = kind === 'KubeArmorPolicy' ? namespaceOf(metadata as Mapping) : undefined;
+  return { identity: { kind: kind as PolicyKind, ...(namespace !== undefined ? { namespace } : {}), name }, findings };
+}
+
+// A namespaced policy without a namespace lands in "default", as with kubectl.
+const namespaceOf = (metadata: Mapping): string => (typeof metadata.namespace === 'string' && metadata.namespace) || 'default';
+
+function schemaFindings(kind: PolicyKind, value: unknown): Finding[] {
+  const validate = validatorFor(kind);
+  if (validate(value)) return [];
+  const seen = new Set<string>();
+  const findings: Finding[] = [];
+  for (const error of validate.errors ?? []) {
+    const f = translateSchemaError(error, value);
+    const id = `${f.field}\0${f.message}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    findings.push({ severity: 'error', code: 'schema', ...f });
+  }
+  return findings;
+}
+
+function toProblem(f: Finding, location: string, index: number, locator: TextLocator): PolicyProblem {
+  const at = locator.locate(index, f.field, f.anchor);
+  return { severity: f.severity, code: f.code, location, line: at.line, column: at.column, path: f.field, message: f.message };
+}
+
+/** Findings not already reported for the same field with the same words. */
+function uniqueFindings(more: Finding[], already: Finding[]): Finding[] {
+  const seen = new Set(already.map((f) => `${f.field}\0${f.message}`));
+  return more.filter((f) => !seen.has(`${f.field}\0${f.message}`));
+}
+
+const documentError = (field: string, message: string): Finding => ({ severity: 'error', code: 'document', field, anchor: 'key', message });
+const documentWarning = (field: string, message: string): Finding => ({ severity: 'warning', code: 'document', field, anchor: 'key', message });
+const skipped = (message: string): Finding => ({ severity: 'warning', code: 'skipped', field: '', anchor: 'value', message });
+
+const isMapping = (v: unknown): v is Mapping => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function byPosition(a: PolicyProblem, b: PolicyProblem): number {
+  return a.line - b.line || a.column - b.column || a.path.localeCompare(b.path);
+}
+
+function digestOf(identity: PolicyIdentity, spec: unknown): string {
+  return hash('sha256', JSON.stringify([identity.kind, identity.namespace ?? '', identity.name, spec]), 'hex').slice(0, 32);
+}

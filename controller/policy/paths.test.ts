@@ -1,0 +1,60 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Flavor } from '../../driver/abi/types.js';
+import { canonicalPath, diagnosePath, foldCase } from './paths.js';
+import { environmentLookup, withDefaults } from './environment.js';
+
+const windows = { flavor: Flavor.Windows, environment: environmentLookup(withDefaults(undefined)) };
+const posix = { flavor: Flavor.Posix, environment: environmentLookup(withDefaults(undefined)) };
+const canon = (value: string, form: 'path' | 'directory' | 'pattern' = 'path', context = windows) => {
+  const r = canonicalPath(value, form, context);
+  return r.ok ? r.path : `${r.code}: ${r.message}`;
+};
+
+test('the three Windows spellings reduce to one DOS path with an upper-case drive letter', () => {
+  for (const spelling of ['C:\\Windows\\System32\\cmd.exe', '/C:/Windows/System32/cmd.exe', '%SystemRoot%\\System32\\cmd.exe', 'c:/Windows//System32\\cmd.exe', '%systemroot%/System32/cmd.exe']) {
+    assert.equal(canon(spelling), 'C:\\Windows\\System32\\cmd.exe', spelling);
+  }
+  assert.equal(canon('/C:/ProgramData/', 'directory'), 'C:\\ProgramData\\');
+  assert.equal(canon('%SystemDrive%\\', 'directory'), 'C:\\');
+  assert.equal(canon('%ProgramFiles(x86)%\\App\\*.exe', 'pattern'), 'C:\\Program Files (x86)\\App\\*.exe');
+});
+
+test('the caller overrides the default environment (names are case-insensitive)', () => {
+  const context = { flavor: Flavor.Windows, environment: environmentLookup(withDefaults({ SYSTEMROOT: 'D:\\Win' })) };
+  assert.equal(canon('%SystemRoot%\\notepad.exe', 'path', context), 'D:\\Win\\notepad.exe');
+  assert.match(canon('%USERPROFILE%\\x.txt'), /^environment: unknown environment variable %USERPROFILE%/);
+});
+
+test('flavour mismatches are errors that say which flavour the path needs', () => {
+  assert.match(canon('/usr/bin/sleep'), /^flavor: .*no drive letter/);
+  assert.match(canon('C:\\x.exe', 'path', posix), /^flavor: .*posix-flavour/);
+  assert.match(canon('/C:/x.exe', 'path', posix), /^flavor: /);
+  assert.equal(canon('/usr//bin/sleep', 'path', posix), '/usr/bin/sleep');
+});
+
+test('diagnosePath names what is wrong on any node', () => {
+  const cases: [string, 'path' | 'directory', RegExp][] = [
+    ['cmd.exe', 'path', /relative path/],
+    ['C:\\a\\..\\b.exe', 'path', /"\.\." segment/],
+    ['C:\\a\\.\\b.exe', 'path', /"\." segment/],
+    ['\\\\server\\share\\x.exe', 'path', /UNC/],
+    ['//server/share/x.exe', 'path', /UNC/],
+    ['\\\\?\\C:\\x.exe', 'path', /device/],
+    ['\\\\.\\PhysicalDrive0', 'path', /device/],
+    ['\\Device\\HarddiskVolume3\\x.exe', 'path', /device/],
+    ['C:x.exe', 'path', /current directory of drive C:/],
+    ['\\Windows\\x.exe', 'path', /no drive letter/],
+    ['C:\\Windows', 'directory', /must end in a separator: write "C:\\Windows\\"/],
+    ['C:\\Windows\\', 'path', /ends in a separator/],
+    ['%Foo\\x', 'path', /environment variable/],
+    ['', 'path', /empty/],
+  ];
+  for (const [value, form, expected] of cases) assert.match(diagnosePath(value, form) ?? 'ok', expected, value);
+  for (const ok of ['C:\\x.exe', '/C:/x.exe', '%SystemRoot%\\x.exe', '/usr/bin/x', '/C:/']) assert.equal(diagnosePath(ok, ok.endsWith('/') ? 'directory' : 'path'), undefined, ok);
+});
+
+test('case folding is one character for one on Windows and identity on posix', () => {
+  assert.equal(foldCase('C:\\Straße\\Ärger.txt', Flavor.Windows), 'C:\\STRAßE\\ÄRGER.TXT');
+  assert.equal(foldCase('/Etc/X', Flavor.Posix), '/Etc/X');
+});

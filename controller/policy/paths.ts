@@ -1,0 +1,110 @@
+/**
+ * Paths in policies. Three Windows spellings mean one path: `C:\x`, `/C:/x` (passes
+ * upstream's CRD patterns) and `%SystemRoot%\x`. `diagnosePath` finds what is wrong with
+ * a path on any node; `canonicalPath` reduces a path to the one form the driver
+ * matches for a flavour (DOS form with an upper-case drive letter and `\` on Windows;
+ * `/`-separated on posix). Translation to NT device paths is the agent's job.
+ */
+import { Flavor } from '../../driver/abi/types.js';
+import type { PathForm } from './types.js';
+
+const DRIVE = /^[A-Za-z]:[\\/]/;
+const CRD_DRIVE = /^\/+[A-Za-z]:([\\/]|$)/;
+const ENV = /^%([A-Za-z0-9_()]+)%/;
+const DEVICE = /^([\\/][\\/][?.][\\/]|\\\?\?\\|[\\/]device[\\/])/i;
+const SEPARATOR = /[\\/]/;
+
+const FORM_WORDS: Record<PathForm, string> = { path: 'file path', directory: 'directory', pattern: 'pattern' };
+
+/** What is wrong with a path on every kind of node, in words for its author; undefined when nothing. */
+export function diagnosePath(value: string, form: PathForm): string | undefined {
+  if (value === '') return `the ${FORM_WORDS[form]} is empty`;
+  if (DEVICE.test(value)) return `"${value}" is a device or NT namespace path; write a drive path such as C:\\Windows\\System32\\cmd.exe`;
+  if (/^[\\/][\\/](?![A-Za-z]:)/.test(value)) return `"${value}" looks like a UNC network share (\\\\server\\share); only local drive paths can be enforced`;
+  const start = startProblem(value);
+  if (start) return start;
+  const segments = value.split(SEPARATOR);
+  if (segments.includes('..')) return `"${value}" contains a ".." segment; write the absolute path without it`;
+  if (segments.slice(1, -1).includes('.')) return `"${value}" contains a "." segment; write the absolute path without it`;
+  return endProblem(value, form);
+}
+
+function startProblem(value: string): string | undefined {
+  if (value.startsWith('%')) {
+    return ENV.test(value) ? undefined : `"${value}" starts with "%" but not with an environment variable such as %SystemRoot%`;
+  }
+  if (value.startsWith('/') || DRIVE.test(value)) return undefined;
+  if (/^[A-Za-z]:/.test(value)) return `"${value}" is relative to the current directory of drive ${value[0]}:; write ${value.slice(0, 2)}\\${value.slice(2)}`;
+  if (value.startsWith('\\')) return `"${value}" has no drive letter; write C:${value} (or /C:${value.replace(/\\/g, '/')})`;
+  return `"${value}" is a relative path; write an absolute path (C:\\..., /C:/..., %SystemRoot%\\... or /... on Linux)`;
+}
+
+function endProblem(value: string, form: PathForm): string | undefined {
+  const endsInSeparator = /[\\/]$/.test(value);
+  if (form === 'directory' && !endsInSeparator) {
+    const sep = value.includes('\\') ? '\\' : '/';
+    return `a directory must end in a separator: write "${value}${sep}"`;
+  }
+  if (form === 'path' && endsInSeparator && !/^(\/|[A-Za-z]:[\\/])$/.test(value)) {
+    return `"${value}" ends in a separator, which names a directory; use matchDirectories with dir: "${value}"`;
+  }
+  return undefined;
+}
+
+export type CanonicalResult =
+  | { ok: true; path: string }
+  | { ok: false; code: 'environment' | 'flavor'; message: string };
+
+export interface PathContext {
+  flavor: Flavor;
+  /** Upper-cased variable name → its written name and value. */
+  environment: ReadonlyMap<string, { name: string; value: string }>;
+}
+
+/** The one form of an already diagnosed path for a flavour. */
+export function canonicalPath(value: string, form: PathForm, context: PathContext): CanonicalResult {
+  const windowsSpelling = DRIVE.test(value) || CRD_DRIVE.test(value) || value.startsWith('%');
+  if (context.flavor === Flavor.Posix) {
+    if (windowsSpelling || value.includes('\\')) {
+      return { ok: false, code: 'flavor', message: `"${value}" is a Windows path; this node is posix-flavour (validate with --flavor windows)` };
+    }
+    return { ok: true, path: value.replace(/\/{2,}/g, '/') };
+  }
+  return windowsCanonical(value, form, context);
+}
+
+function windowsCanonical(value: string, form: PathForm, context: PathContext): CanonicalResult {
+  let path = value;
+  const env = ENV.exec(path);
+  if (env) {
+    const found = context.environment.get(env[1]!.toUpperCase());
+    if (!found) {
+      const known = [...context.environment.values()].map((v) => `%${v.name}%`).join(', ');
+      return { ok: false, code: 'environment', message: `unknown environment variable %${env[1]}%; known: ${known}` };
+    }
+    path = found.value + path.slice(env[0].length);
+  }
+  if (CRD_DRIVE.test(path)) path = path.replace(/^\/+/, '');
+  if (!/^[A-Za-z]:([\\/]|$)/.test(path)) {
+    return { ok: false, code: 'flavor', message: `"${value}" has no drive letter, so it cannot name a file on a Windows node; write C:\\..., /C:/... or %SystemRoot%\\... (or validate with --flavor posix)` };
+  }
+  path = path[0]!.toUpperCase() + ':\\' + path.slice(2).replace(/[\\/]+/g, '\\').replace(/^\\/, '');
+  if (form === 'directory' && !path.endsWith('\\')) path += '\\';
+  return { ok: true, path };
+}
+
+/**
+ * Case folding as the Windows kernel does it (upper case, one character for one, so
+ * `ß` stays `ß`); identity on posix.
+ */
+export function foldCase(path: string, flavor: Flavor): string {
+  if (flavor !== Flavor.Windows) return path;
+  // eslint-disable-next-line no-control-regex
+  if (/^[\x00-\x7f]*$/.test(path)) return path.toUpperCase();
+  let out = '';
+  for (const ch of path) {
+    const up = ch.toUpperCase();
+    out += up.length === ch.length ? up : ch;
+  }
+  return out;
+}

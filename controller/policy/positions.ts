@@ -1,0 +1,106 @@
+/**
+ * Source positions: offsets to 1-based line/column, and a map from field paths
+ * (`spec.file.matchPaths[2].path`) to where the key and the value were written, built
+ * from js-yaml's parser events. Built lazily: only a document with problems needs it.
+ */
+import { EVENT_ID, getScalarValue, type Event } from 'js-yaml';
+import type { Position } from './types.js';
+
+/** Appends one segment to a field path: `a.b`, `a[2]`, `a["kubearmor.io/hostname"]`. */
+export function fieldPath(parent: string, segment: string | number): string {
+  if (typeof segment === 'number') return `${parent}[${segment}]`;
+  if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(segment)) return parent === '' ? segment : `${parent}.${segment}`;
+  return `${parent}[${JSON.stringify(segment)}]`;
+}
+
+export class LineIndex {
+  private starts: number[] | undefined;
+  constructor(private readonly text: string) {}
+
+  position(offset: number): Position {
+    if (offset < 0) return { line: 0, column: 0 };
+    const starts = this.lineStarts();
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, column: offset - starts[lo]! + 1 };
+  }
+
+  private lineStarts(): number[] {
+    if (this.starts) return this.starts;
+    const starts = [0];
+    for (let i = this.text.indexOf('\n'); i !== -1; i = this.text.indexOf('\n', i + 1)) starts.push(i + 1);
+    return (this.starts = starts);
+  }
+}
+
+/** Where a node was written: the offset of its key (in a mapping) and of its value. */
+export interface NodeSpan {
+  key: number;
+  value: number;
+}
+
+interface Frame {
+  path: string;
+  mapping: boolean;
+  index: number;
+  key: string | undefined;
+  keyOffset: number;
+}
+
+/** First source offset of a node event; -1 for an empty scalar. */
+export function nodeOffset(event: Event): number {
+  switch (event.type) {
+    case EVENT_ID.MAPPING:
+    case EVENT_ID.SEQUENCE:
+      return event.start;
+    case EVENT_ID.SCALAR:
+      return event.valueStart;
+    case EVENT_ID.ALIAS:
+      return event.anchorStart - 1;
+    default:
+      return -1;
+  }
+}
+
+/** Field path → span, for one document's events. */
+export function buildPositionMap(text: string, events: readonly Event[]): Map<string, NodeSpan> {
+  const spans = new Map<string, NodeSpan>();
+  const stack: Frame[] = [];
+  for (const event of events) {
+    if (event.type === EVENT_ID.DOCUMENT) continue;
+    if (event.type === EVENT_ID.POP) {
+      stack.pop();
+      continue;
+    }
+    const parent = stack[stack.length - 1];
+    if (parent?.mapping && parent.key === undefined) {
+      parent.key = event.type === EVENT_ID.SCALAR ? getScalarValue(text, event) : '?';
+      parent.keyOffset = nodeOffset(event);
+      if (event.type === EVENT_ID.MAPPING || event.type === EVENT_ID.SEQUENCE) stack.push(ignoredFrame());
+      continue;
+    }
+    const path = parent ? childPath(parent) : '';
+    const keyOffset = parent?.mapping ? parent.keyOffset : nodeOffset(event);
+    spans.set(path, { key: keyOffset, value: nodeOffset(event) });
+    if (parent?.mapping) parent.key = undefined;
+    if (event.type === EVENT_ID.MAPPING || event.type === EVENT_ID.SEQUENCE) {
+      stack.push({ path, mapping: event.type === EVENT_ID.MAPPING, index: 0, key: undefined, keyOffset: -1 });
+    }
+  }
+  return spans;
+}
+
+function childPath(parent: Frame): string {
+  if (parent.mapping) return fieldPath(parent.path, parent.key ?? '?');
+  return fieldPath(parent.path, parent.index++);
+}
+
+// A collection used as a mapping key: its contents have no field path of their own.
+function ignoredFrame(): Frame {
+  return { path: '?', mapping: false, index: 0, key: undefined, keyOffset: -1 };
+}

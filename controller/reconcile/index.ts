@@ -1,0 +1,9 @@
+/**
+ * Reconcile: makes the driver's rule table and config equal the desired state, level-based
+ * and atomically (one APPLY per pass, guarded by the driver's generation).
+ */
+export { Reconciler, DriverUnavailableError } from './reconciler.js';
+export type { DesiredState, ReconcileResult, ReconcileOutcome, ReconcilerOptions } from './reconciler.js';
+export { RuleDelta, sameRule } from './delta.js';
+export type { RulePlan } from './delta.js';
+export type { ReconcileMetrics, ReconcileLogger } from './observe.js';

@@ -1,0 +1,39 @@
+/** A policy file larger than `sources.files.maxFileBytes`: rejected, its previous version stays. */
+export class PolicyFileTooLargeError extends Error {
+  override readonly name = 'PolicyFileTooLargeError';
+  constructor(
+    readonly path: string,
+    readonly size: number,
+    readonly limit: number,
+  ) {
+    super(`${path} is ${size} bytes, over the limit of ${limit} bytes (sources.files.maxFileBytes); its previous version stays in force`);
+  }
+}
+
+/** A policy file that exists but cannot be read (permissions, I/O error). */
+export class PolicyFileUnreadableError extends Error {
+  override readonly name = 'PolicyFileUnreadableError';
+  constructor(
+    readonly path: string,
+    cause: unknown,
+  ) {
+    super(`cannot read ${path}: ${(cause as Error).message}; its previous version stays in force`, { cause });
+  }
+}
+
+/** One or more configured directories cannot be listed: the source is not in sync and prunes nothing. */
+export class PolicyDirectoryError extends Error {
+  override readonly name = 'PolicyDirectoryError';
+  constructor(readonly failures: ReadonlyMap<string, Error>) {
+    const parts = [...failures].map(([dir, e]) => `${dir}: ${describe(e)}`);
+    super(`policy directory unavailable (nothing is removed until it is back): ${parts.join('; ')}`, { cause: [...failures.values()][0] });
+  }
+}
+
+function describe(error: Error): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'does not exist';
+  if (code === 'ENOTDIR') return 'is not a directory';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  return error.message;
+}

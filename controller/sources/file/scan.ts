@@ -1,0 +1,62 @@
+/**
+ * Walking a policy tree: every policy file under a directory with a cheap change
+ * signature from stat (device, inode, size, mtime, ctime in ns), so unchanged files are
+ * not read again. Symbolic links are followed (GitOps trees use them); a link back to an
+ * ancestor is visited once.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { isIgnoredName, isPolicyFileName } from './names.js';
+
+export interface ScannedFile {
+  /** Absolute path through the configured root (links not resolved): the unit's identity. */
+  origin: string;
+  signature: string;
+  size: number;
+}
+
+export interface TreeScan {
+  files: ScannedFile[];
+  /** Every directory visited: its path through the root and its identity (device:inode). */
+  dirs: Array<{ dir: string; identity: string }>;
+}
+
+/** Called before a directory is listed, so a watcher placed there misses nothing written after. */
+export type DirectoryVisitor = (dir: string, identity: string) => void;
+
+const GONE = new Set(['ENOENT', 'ENOTDIR']);
+
+function isGone(error: unknown): boolean {
+  return GONE.has((error as NodeJS.ErrnoException).code ?? '');
+}
+
+/** Scan `dir` recursively. Errors on `dir` itself, and unreadable subdirectories, reject; entries vanishing mid-walk are skipped. */
+export async function scanTree(dir: string, visit: DirectoryVisitor): Promise<TreeScan> {
+  const out: TreeScan = { files: [], dirs: [] };
+  const top = await stat(dir, { bigint: true });
+  if (!top.isDirectory()) throw Object.assign(new Error(`${dir} is not a directory`), { code: 'ENOTDIR' });
+  await walk(dir, `${top.dev}:${top.ino}`, new Set(), visit, out);
+  return out;
+}
+
+async function walk(dir: string, identity: string, ancestors: Set<string>, visit: DirectoryVisitor, out: TreeScan): Promise<void> {
+  if (ancestors.has(identity)) return;
+  visit(dir, identity);
+  out.dirs.push({ dir, identity });
+  const names = await readdir(dir);
+  const inner = new Set(ancestors).add(identity);
+  await Promise.all(names.filter((n) => !isIgnoredName(n)).map((n) => visitEntry(path.join(dir, n), inner, visit, out)));
+}
+
+async function visitEntry(entry: string, ancestors: Set<string>, visit: DirectoryVisitor, out: TreeScan): Promise<void> {
+  try {
+    const s = await stat(entry, { bigint: true });
+    if (s.isDirectory()) return await walk(entry, `${s.dev}:${s.ino}`, ancestors, visit, out);
+    if (!s.isFile() || !isPolicyFileName(path.basename(entry))) return;
+    out.files.push({ origin: entry, size: Number(s.size), signature: `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}` });
+  } catch (error) {
+    if (!isGone(error)) throw error;
+  }
+}
+
+export { isGone };

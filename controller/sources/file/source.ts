@@ -1,0 +1,266 @@
+/**
+ * FileSource: desired state from directories of YAML/JSON policy files (local or synced
+ * by a GitOps tool). Level-based: file-system events only mark directories dirty; after
+ * a debounce window the dirty subtrees are rescanned and compared with what was
+ * reported, so any sequence of writes, renames and symlink swaps ends in the right set.
+ * While a directory is unavailable the source reports `failed` and removes nothing; the
+ * full rescan after recovery reconciles.
+ *
+ * fs.watch rather than chokidar: the scan is the truth, events are only triggers, so a
+ * thin per-directory watch suffices; it lets the debounce run on the injected clock
+ * (chokidar's own stabilisation timers cannot), and the symlink-swap case needs the
+ * root's parent watched and each directory's identity tracked, which is done here anyway.
+ */
+import { EventEmitter } from 'node:events';
+import path from 'node:path';
+import { realClock, type Clock, type TimerHandle } from '../../clock/index.js';
+import type { Logger } from '../../observability/log.js';
+import { silentLogger } from '../../observability/log-memory.js';
+import type { PolicySource, SourceSink } from '../types.js';
+import { PolicyDirectoryError } from './errors.js';
+import { FileSet } from './fileset.js';
+import { mapLimit, readPolicyFile, type ReadOutcome } from './read.js';
+import { isGone, scanTree, type ScannedFile } from './scan.js';
+import { DirectoryWatchers } from './watchers.js';
+
+export const DEFAULT_MAX_FILE_BYTES = 4 * 1024 * 1024;
+
+export interface FileSourceSettings {
+  /** Directories (recursive); relative ones resolve against the working directory. */
+  paths: readonly string[];
+  /** Events within this window after the first one are handled by one rescan (default 200). */
+  debounceMs?: number;
+  /** Larger files are rejected (default 4 MiB). */
+  maxFileBytes?: number;
+}
+
+/** Told about rejections and watch failures, for metrics. */
+export interface FileSourceObserver {
+  rejected?(reason: 'too_large' | 'unreadable'): void;
+  watchFailed?(): void;
+}
+
+export interface FileSourceOptions extends FileSourceSettings {
+  /** Source name given to the sink (default `files`). */
+  name?: string;
+  /** While a directory is unavailable, look again this often (default 5000 ms). */
+  failureRetryMs?: number;
+  clock?: Clock;
+  logger?: Logger;
+  observer?: FileSourceObserver;
+}
+
+/** What one rescan found; emitted as `settled` after every rescan. */
+export interface FileSourceSettled {
+  inSync: boolean;
+  revision: string;
+  upserted: string[];
+  removed: string[];
+  rejected: string[];
+  error?: PolicyDirectoryError;
+}
+
+type Batch = 'all' | string[];
+
+export class FileSource extends EventEmitter<{ settled: [FileSourceSettled] }> implements PolicySource {
+  readonly name: string;
+  private roots: string[];
+  private settings: Required<FileSourceSettings>;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly files = new FileSet();
+  private readonly watchers: DirectoryWatchers;
+  private failures = new Map<string, Error>();
+  private sink: SourceSink | undefined;
+  private dirty = new Set<string>();
+  private debounce: TimerHandle | undefined;
+  private retry: TimerHandle | undefined;
+  private running: Promise<void> = Promise.resolve();
+  private reported: { synced: boolean; revision?: string; failure?: string } = { synced: false };
+  private stopped = false;
+
+  constructor(private readonly options: FileSourceOptions) {
+    super();
+    this.name = options.name ?? 'files';
+    this.clock = options.clock ?? realClock;
+    this.log = (options.logger ?? silentLogger).child({ source: this.name });
+    this.settings = { paths: [], debounceMs: 200, maxFileBytes: DEFAULT_MAX_FILE_BYTES };
+    this.roots = [];
+    this.applySettings(options);
+    this.watchers = new DirectoryWatchers({
+      touched: (dir) => this.touched(dir),
+      watchFailed: (dir, error) => {
+        options.observer?.watchFailed?.();
+        this.log.error('cannot watch policy directory: changes there are seen only on rescans', { dir, error });
+      },
+    });
+  }
+
+  /** Scan everything and report; resolves after the first full scan (in sync, or failed). */
+  async start(sink: SourceSink): Promise<void> {
+    this.sink = sink;
+    this.stopped = false;
+    this.watchers.watchParents(this.roots);
+    await this.schedule('all');
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of [this.debounce, this.retry]) if (t) this.clock.clearTimeout(t);
+    this.debounce = this.retry = undefined;
+    this.watchers.close();
+    await this.running;
+  }
+
+  /** Live config change: new directories, debounce or size limit; rescans everything. */
+  async reconfigure(settings: Partial<FileSourceSettings>): Promise<void> {
+    this.applySettings(settings);
+    if (!this.sink || this.stopped) return;
+    this.watchers.watchParents(this.roots);
+    await this.schedule('all');
+  }
+
+  /** Rescan everything now (e.g. on SIGHUP); resolves when reported. */
+  rescan(): Promise<void> {
+    return this.schedule('all');
+  }
+
+  private applySettings(settings: Partial<FileSourceSettings>): void {
+    this.settings = { ...this.settings, ...Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)) };
+    this.roots = [...new Set(this.settings.paths.map((p) => path.resolve(p)))];
+  }
+
+  private touched(dir: string): void {
+    if (this.stopped) return;
+    this.dirty.add(dir);
+    // A fixed window from the first event: a burst coalesces, and a steady writer cannot postpone the rescan forever.
+    this.debounce ??= this.clock.setTimeout(() => {
+      this.debounce = undefined;
+      void this.schedule(this.failures.size > 0 ? 'all' : [...this.dirty]);
+    }, this.settings.debounceMs);
+  }
+
+  private schedule(batch: Batch): Promise<void> {
+    this.dirty = new Set();
+    this.running = this.running.then(() => this.runBatch(batch)).catch((error: unknown) => {
+      this.log.error('policy directory scan failed unexpectedly', { error });
+    });
+    return this.running;
+  }
+
+  private rootOf(dir: string): string | undefined {
+    return this.roots.filter((r) => dir === r || dir.startsWith(r + path.sep)).sort((a, b) => b.length - a.length)[0];
+  }
+
+  /** The directories to rescan: all roots, or the dirty ones without those nested in another. */
+  private scopes(batch: Batch): string[] {
+    if (batch === 'all') return [...this.roots];
+    const inRoots = batch.filter((d) => this.rootOf(d) !== undefined);
+    return inRoots.filter((d) => !inRoots.some((o) => o !== d && d.startsWith(o + path.sep)));
+  }
+
+  private async runBatch(batch: Batch): Promise<void> {
+    if (this.stopped || !this.sink) return;
+    const seen = new Map<string, ScannedFile>();
+    const scanned: string[] = [];
+    const queue = this.scopes(batch);
+    for (let scope = queue.shift(); scope !== undefined; scope = queue.shift()) {
+      const escalate = await this.scanScope(scope, seen, scanned);
+      if (escalate && !queue.includes(escalate) && !scanned.includes(escalate)) queue.push(escalate);
+    }
+    const result = await this.applyContent(seen);
+    if (this.failures.size === 0) result.removed = this.removeMissing(new Set(seen.keys()), batch === 'all' ? this.roots : scanned);
+    if (!this.stopped) this.report(result);
+  }
+
+  /** Scan one subtree; returns a root to scan instead when a subdirectory vanished. */
+  private async scanScope(scope: string, seen: Map<string, ScannedFile>, scanned: string[]): Promise<string | undefined> {
+    const root = this.rootOf(scope)!;
+    try {
+      const tree = await scanTree(scope, (dir, identity) => this.watchers.ensure(dir, identity));
+      for (const f of tree.files) seen.set(f.origin, f);
+      this.watchers.prune(scope, new Set(tree.dirs.map((d) => d.dir)));
+      scanned.push(scope);
+      if (scope === root) this.failures.delete(root);
+      return undefined;
+    } catch (error) {
+      if (scope !== root && isGone(error)) return root;
+      this.failures.set(root, error as Error);
+      this.watchers.prune(root, new Set());
+      return undefined;
+    }
+  }
+
+  private async applyContent(seen: Map<string, ScannedFile>): Promise<FileSourceSettled> {
+    const result: FileSourceSettled = { inSync: false, revision: '', upserted: [], removed: [], rejected: [] };
+    const toRead = [...seen.values()].filter((f) => !this.files.unchanged(f.origin, f.signature)).sort((a, b) => (a.origin < b.origin ? -1 : 1));
+    const outcomes = await mapLimit(toRead, 32, (f) => readPolicyFile(f, this.settings.maxFileBytes));
+    toRead.forEach((file, i) => this.applyOne(file, outcomes[i]!, seen, result));
+    return result;
+  }
+
+  private applyOne(file: ScannedFile, outcome: ReadOutcome, seen: Map<string, ScannedFile>, result: FileSourceSettled): void {
+    if (outcome.kind === 'gone') {
+      seen.delete(file.origin);
+      return;
+    }
+    if (outcome.kind === 'rejected') {
+      this.files.record(file.origin, file.signature);
+      result.rejected.push(file.origin);
+      this.options.observer?.rejected?.(outcome.reason);
+      this.log.warn('policy file rejected', { file: file.origin, reason: outcome.reason, error: outcome.error });
+      this.sink?.rejected?.(this.name, file.origin, outcome.error);
+      return;
+    }
+    const changed = this.files.reportedDigest(file.origin) !== outcome.digest;
+    this.files.record(file.origin, file.signature, outcome.digest);
+    if (!changed) return;
+    result.upserted.push(file.origin);
+    this.sink?.upsert(this.name, { origin: file.origin, text: outcome.text, location: file.origin });
+  }
+
+  private removeMissing(seen: ReadonlySet<string>, scopes: readonly string[]): string[] {
+    const removed: string[] = [];
+    for (const origin of this.files.missing(seen, scopes, this.roots)) {
+      if (!this.files.forget(origin)) continue;
+      removed.push(origin);
+      this.sink?.remove(this.name, origin);
+    }
+    return removed;
+  }
+
+  private report(result: FileSourceSettled): void {
+    result.revision = this.files.revision();
+    if (this.failures.size > 0) {
+      result.error = new PolicyDirectoryError(this.failures);
+      this.reportFailure(result.error);
+    } else {
+      result.inSync = true;
+      this.reportSynced(result.revision);
+    }
+    this.emit('settled', result);
+  }
+
+  private reportFailure(error: PolicyDirectoryError): void {
+    if (!this.reported.synced && this.reported.failure === error.message) return this.armRetry();
+    this.reported = { synced: false, failure: error.message };
+    this.log.warn('policy source not in sync', { error });
+    this.sink?.failed(this.name, error);
+    this.armRetry();
+  }
+
+  private reportSynced(revision: string): void {
+    if (this.reported.synced && this.reported.revision === revision) return;
+    if (this.reported.failure) this.log.info('policy source back in sync', { revision });
+    this.reported = { synced: true, revision };
+    this.sink?.synced(this.name, revision);
+  }
+
+  private armRetry(): void {
+    if (this.retry || this.stopped) return;
+    this.retry = this.clock.setTimeout(() => {
+      this.retry = undefined;
+      void this.schedule('all');
+    }, this.options.failureRetryMs ?? 5000);
+  }
+}

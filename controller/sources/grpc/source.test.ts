@@ -1,0 +1,135 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GrpcPolicySource, PolicyOutcomeStatus as S, type PolicyRpc } from './index.js';
+import { fakeValidator, recordingSink } from '../../grpc/testing.js';
+
+const enc = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v));
+const hostPolicy = (name: string, action = 'Block', extra: Record<string, unknown> = {}) => ({
+  apiVersion: 'security.kubearmor.com/v1',
+  kind: 'KubeArmorHostPolicy',
+  metadata: { name },
+  spec: { nodeSelector: { matchLabels: { 'kubernetes.io/os': 'windows' } }, file: { matchPaths: [{ path: 'C:\\secret.txt' }] }, action, ...extra },
+});
+const event = (type: string, object: unknown) => enc({ type, object });
+
+async function fresh(enabled?: Partial<Record<PolicyRpc, boolean>>) {
+  const stateDir = await mkdtemp(join(tmpdir(), 'kawin-grpc-src-'));
+  const source = new GrpcPolicySource({ stateDir, validate: fakeValidator, enabled });
+  const { sink, log } = recordingSink();
+  await source.start(sink);
+  return { stateDir, source, log, sink, cleanup: () => rm(stateDir, { recursive: true, force: true }) };
+}
+
+test('upstream statuses: new Applied, identical Applied, changed Modified, delete Deleted, unknown NotExist', async () => {
+  const { source, log, cleanup } = await fresh();
+  assert.equal((await source.apply('hostPolicy', event('ADDED', hostPolicy('a')))).status, S.Applied);
+  assert.equal(log.upserts.length, 1);
+  assert.equal(log.upserts[0]!.origin, 'grpc:KubeArmorHostPolicy/a');
+  assert.deepEqual(JSON.parse(log.upserts[0]!.text), hostPolicy('a'));
+  const same = await source.apply('hostPolicy', event('ADDED', hostPolicy('a')));
+  assert.equal(same.status, S.Applied);
+  assert.equal(log.upserts.length, 1, 'identical: nothing re-sent');
+  assert.equal((await source.apply('hostPolicy', event('ADDED', hostPolicy('a', 'Audit')))).status, S.Modified);
+  assert.equal((await source.apply('hostPolicy', event('MODIFIED', hostPolicy('a', 'Allow')))).status, S.Modified);
+  assert.equal((await source.apply('hostPolicy', event('MODIFIED', hostPolicy('a', 'Allow')))).status, S.Applied);
+  assert.equal((await source.apply('hostPolicy', event('DELETED', { metadata: { name: 'a' } }))).status, S.Deleted);
+  assert.deepEqual(log.removes, [{ source: 'grpc', origin: 'grpc:KubeArmorHostPolicy/a' }]);
+  assert.equal((await source.apply('hostPolicy', event('DELETED', { metadata: { name: 'a' } }))).status, S.NotExist);
+  assert.equal((await source.apply('hostPolicy', event('MODIFIED', hostPolicy('never')))).status, S.NotExist);
+  assert.equal(log.syncs.length, 1 + 4, 'synced after restore and after every change');
+  await cleanup();
+});
+
+test('key order and API-server metadata do not make a policy "modified"', async () => {
+  const { source, cleanup } = await fresh();
+  await source.apply('hostPolicy', event('ADDED', hostPolicy('k')));
+  const reordered = { spec: hostPolicy('k').spec, metadata: { resourceVersion: '7', name: 'k' }, kind: 'KubeArmorHostPolicy', status: { status: 'OK' } };
+  assert.equal((await source.apply('hostPolicy', event('ADDED', reordered))).status, S.Applied);
+  assert.equal(source.list().length, 1);
+  await cleanup();
+});
+
+test('Invalid: bad JSON, bad UTF-8, not an object, empty name, bad type, wrong kind, failed validation; nothing touched', async () => {
+  const { source, log, stateDir, cleanup } = await fresh();
+  await source.apply('hostPolicy', event('ADDED', hostPolicy('keep')));
+  const before = await readdir(join(stateDir, 'grpc-policies'));
+  const cases: [string, Buffer][] = [
+    ['json', enc('{"type": "ADDED", "object": ')],
+    ['utf8', Buffer.from([0x7b, 0xff, 0xfe, 0x7d])],
+    ['array', enc([1, 2])],
+    ['empty name', event('ADDED', { metadata: { name: '' }, spec: {} })],
+    ['no metadata', event('ADDED', { spec: {} })],
+    ['type', event('UPSERT', hostPolicy('x'))],
+    ['kind', event('ADDED', { ...hostPolicy('x'), kind: 'KubeArmorPolicy' })],
+    ['unknown kind', event('ADDED', { ...hostPolicy('x'), kind: 'Pod' })],
+    ['validation', event('ADDED', hostPolicy('keep', 'Explode'))],
+    ['empty', Buffer.alloc(0)],
+  ];
+  for (const [what, bytes] of cases) {
+    const r = await source.apply('hostPolicy', bytes);
+    assert.equal(r.status, S.Invalid, what);
+    assert.ok(r.problems.length > 0 && r.message.length > 0, what);
+  }
+  const v = await source.apply('hostPolicy', event('ADDED', hostPolicy('keep', 'Explode')));
+  assert.equal(v.problems[0]!.path, 'spec.action');
+  assert.equal(log.upserts.length, 1);
+  assert.deepEqual(await readdir(join(stateDir, 'grpc-policies')), before);
+  assert.equal(JSON.parse(source.get({ kind: 'KubeArmorHostPolicy', name: 'keep' })!.text).spec.action, 'Block');
+  await cleanup();
+});
+
+test('warnings do not reject; NotEnabled is answered before parsing, as upstream', async () => {
+  const { source, cleanup } = await fresh({ hostPolicy: false });
+  assert.equal((await source.apply('hostPolicy', enc('not json'))).status, S.NotEnabled);
+  assert.equal((await source.apply('networkPolicy', event('ADDED', hostPolicy('n')))).status, S.NotEnabled);
+  const c = await source.apply('containerPolicy', event('ADDED', { kind: 'KubeArmorPolicy', metadata: { name: 'c', namespace: 'web' }, spec: { action: 'Audit', unsupported: true } }));
+  assert.equal(c.status, S.Applied);
+  assert.equal(c.problems[0]!.severity, 'warning');
+  assert.equal(source.list()[0]!.origin, 'grpc:KubeArmorPolicy/web/c');
+  // delete without a namespace finds the only match, as karmor sends it
+  assert.equal((await source.apply('containerPolicy', event('DELETED', { metadata: { name: 'c' } }))).status, S.Deleted);
+  await cleanup();
+});
+
+test('persisted policies are restored after a restart, then synced; deleted ones stay deleted', async () => {
+  const { stateDir, source, cleanup } = await fresh();
+  await source.apply('hostPolicy', event('ADDED', hostPolicy('one')));
+  await source.apply('hostPolicy', event('ADDED', hostPolicy('two', 'Audit')));
+  await source.apply('hostPolicy', event('ADDED', hostPolicy('three')));
+  await source.apply('hostPolicy', event('DELETED', { metadata: { name: 'three' } }));
+  await source.apply('containerPolicy', event('ADDED', { kind: 'KubeArmorPolicy', metadata: { name: 'x'.repeat(250), namespace: 'ns' }, spec: { action: 'Block' } }));
+  const revisionBefore = (source as unknown as { records: Map<string, unknown> }).records.size;
+  await source.stop();
+  await writeFile(join(stateDir, 'grpc-policies', '.tmp-deadbeef'), 'half a write');
+  await writeFile(join(stateDir, 'grpc-policies', 'garbage.json'), '{ nope');
+
+  const again = new GrpcPolicySource({ stateDir, validate: fakeValidator });
+  const { sink, log } = recordingSink();
+  await again.start(sink);
+  assert.deepEqual(log.upserts.map((u) => u.origin).sort(), ['grpc:KubeArmorHostPolicy/one', 'grpc:KubeArmorHostPolicy/two', `grpc:KubeArmorPolicy/ns/${'x'.repeat(250)}`]);
+  assert.equal(revisionBefore, 3);
+  assert.equal(log.syncs.length, 1);
+  assert.equal(JSON.parse(log.upserts.find((u) => u.origin.endsWith('/two'))!.text).spec.action, 'Audit');
+  const files = await readdir(join(stateDir, 'grpc-policies'));
+  assert.ok(files.includes('garbage.json.corrupt') && !files.includes('.tmp-deadbeef'));
+  // identical re-apply after restart: Applied, nothing re-sent
+  assert.equal((await again.apply('hostPolicy', event('ADDED', hostPolicy('one')))).status, S.Applied);
+  assert.equal(log.upserts.length, 3);
+  const stored = JSON.parse(await readFile(join(stateDir, 'grpc-policies', 'KubeArmorHostPolicy%2Fone.json'), 'utf8'));
+  assert.equal(stored.origin, 'grpc:KubeArmorHostPolicy/one');
+  await cleanup();
+});
+
+test('a policy that cannot be persisted is not applied (Failure)', async () => {
+  const { stateDir, source, log, cleanup } = await fresh();
+  await rm(join(stateDir), { recursive: true, force: true });
+  await writeFile(stateDir, 'a file where the state directory should be');
+  const r = await source.apply('hostPolicy', event('ADDED', hostPolicy('p')));
+  assert.equal(r.status, S.Failure);
+  assert.match(r.message, /cannot persist/);
+  assert.equal(log.upserts.length, 0);
+  await cleanup();
+});

@@ -1,0 +1,55 @@
+/** Types of the gRPC policy source (what the PolicyService feeds). */
+import type { Problem } from '../../store/types.js';
+
+export type { Problem };
+
+/** The three PolicyService RPCs, each carrying one policy kind. */
+export type PolicyRpc = 'containerPolicy' | 'hostPolicy' | 'networkPolicy';
+
+export const RPC_KIND: Record<PolicyRpc, string> = {
+  containerPolicy: 'KubeArmorPolicy',
+  hostPolicy: 'KubeArmorHostPolicy',
+  networkPolicy: 'KubeArmorNetworkPolicy',
+};
+
+export interface PolicyIdentity {
+  kind: string;
+  namespace?: string;
+  name: string;
+}
+
+/**
+ * The same validation as for files, injected (the lead wires the policy module's).
+ * `errors` may also carry warnings (severity 'warning'); only errors reject.
+ */
+export type PolicyValidator = (text: string, location: string) => { identity?: PolicyIdentity; errors: Problem[] };
+
+/** Upstream's policy.PolicyStatus values (numbers are the wire enum). */
+export enum PolicyOutcomeStatus {
+  Failure = 0,
+  Applied = 1,
+  Deleted = 2,
+  Modified = 3,
+  NotExist = 4,
+  Invalid = 5,
+  NotEnabled = 6,
+}
+
+export interface PolicyOutcome {
+  status: PolicyOutcomeStatus;
+  /** One line for logs and the CLI. */
+  message: string;
+  problems: Problem[];
+  identity?: PolicyIdentity;
+}
+
+/** A policy applied over gRPC and held (and persisted) by the source. */
+export interface GrpcPolicyRecord {
+  origin: string;
+  identity: PolicyIdentity;
+  rpc: PolicyRpc;
+  /** The policy JSON as reported to the store. */
+  text: string;
+  /** Canonical form (sorted keys) used to tell identical from modified. */
+  canonical: string;
+}

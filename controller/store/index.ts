@@ -1,0 +1,7 @@
+/**
+ * Desired store: the one place sources write to. Parses with the policy parser, keeps
+ * last-known-good versions, resolves identity conflicts by source precedence.
+ */
+export { DesiredStore } from './store.js';
+export type { StoreListener } from './store.js';
+export type { ParsedDocument, ParsedUnit, PolicyEntry, PolicyIdentity, PolicyParser, Problem, SourceStatus } from './types.js';

@@ -1,0 +1,208 @@
+/**
+ * The desired store: every source writes here; it parses and validates each unit with
+ * the one policy parser, keeps the last good version of every policy, resolves identity
+ * conflicts between sources by precedence, and tells its listener which policies
+ * changed. A failed source keeps everything it contributed.
+ */
+import type { SourceDocument, SourceSink } from '../sources/types.js';
+import type { ParsedUnit, PolicyEntry, PolicyParser, Problem, SourceStatus } from './types.js';
+
+interface Contribution<P> {
+  entry?: PolicyEntry<P>;
+  errors: Problem[];
+}
+
+interface UnitRecord {
+  keys: Set<string>;
+  problems: Problem[];
+}
+
+export interface StoreListener<P> {
+  /** The policy in force for `key` changed (undefined: no longer desired). */
+  policyChanged(key: string, entry: PolicyEntry<P> | undefined): void;
+  /** Source readiness or unit errors changed. */
+  statusChanged(): void;
+}
+
+export class DesiredStore<P> implements SourceSink {
+  /** key → (source\0origin → contribution) */
+  private readonly contributions = new Map<string, Map<string, Contribution<P>>>();
+  private readonly units = new Map<string, UnitRecord>();
+  private readonly sources = new Map<string, SourceStatus>();
+  private readonly effective = new Map<string, PolicyEntry<P>>();
+  private listener: StoreListener<P> | undefined;
+
+  constructor(
+    private readonly parse: PolicyParser<P>,
+    private readonly precedence: readonly string[],
+  ) {}
+
+  setListener(listener: StoreListener<P>): void { this.listener = listener; }
+
+  /** A source that must sync before anything is written. */
+  register(source: string): void {
+    if (!this.sources.has(source)) this.sources.set(source, { name: source, inSync: false, units: 0 });
+  }
+
+  ready(): boolean { return [...this.sources.values()].every((s) => s.inSync); }
+  waitingFor(): string[] { return [...this.sources.values()].filter((s) => !s.inSync).map((s) => s.name); }
+  sourceStatus(): SourceStatus[] { return [...this.sources.values()].map((s) => ({ ...s })); }
+  policies(): PolicyEntry<P>[] { return [...this.effective.values()]; }
+  get(key: string): PolicyEntry<P> | undefined { return this.effective.get(key); }
+
+  /** Errors of units and rejected documents, for status. */
+  problems(): { unit: string; problems: Problem[] }[] {
+    const out: { unit: string; problems: Problem[] }[] = [];
+    for (const [unit, record] of this.units) if (record.problems.length) out.push({ unit, problems: record.problems });
+    for (const byUnit of this.contributions.values()) {
+      for (const [unit, c] of byUnit) if (c.errors.length) out.push({ unit, problems: c.errors });
+    }
+    return out;
+  }
+
+  /** Parse without storing: what `upsert` would accept (dry runs, gRPC validation). */
+  check(text: string, location: string): ParsedUnit<P> { return this.parse(text, location); }
+
+  upsert(source: string, doc: SourceDocument): void {
+    this.register(source);
+    const unitKey = `${source}\0${doc.origin}`;
+    const parsed = this.parse(doc.text, doc.location);
+    const record = this.units.get(unitKey) ?? { keys: new Set<string>(), problems: [] };
+    record.problems = parsed.problems;
+    this.units.set(unitKey, record);
+    const touched = new Set<string>();
+    const seen = new Set<string>();
+    for (const document of parsed.documents) {
+      seen.add(document.key);
+      touched.add(document.key);
+      this.contribute(document.key, unitKey, source, doc.origin, document);
+    }
+    // A unit whose text could not be read whole keeps what it contributed (last-known-good).
+    const wholeUnitFailed = parsed.problems.some((p) => p.severity === 'error');
+    if (!wholeUnitFailed) {
+      for (const key of record.keys) {
+        if (seen.has(key)) continue;
+        this.withdraw(key, unitKey);
+        touched.add(key);
+      }
+      record.keys = seen;
+    } else {
+      for (const key of seen) record.keys.add(key);
+    }
+    this.refresh(touched);
+    this.updateUnitCount(source);
+    this.listener?.statusChanged();
+  }
+
+  remove(source: string, origin: string): void {
+    const unitKey = `${source}\0${origin}`;
+    const record = this.units.get(unitKey);
+    if (!record) return;
+    this.units.delete(unitKey);
+    for (const key of record.keys) this.withdraw(key, unitKey);
+    this.refresh(record.keys);
+    this.updateUnitCount(source);
+    this.listener?.statusChanged();
+  }
+
+  /** The source is no longer enabled: everything it contributed is withdrawn. */
+  dropSource(source: string): void {
+    const prefix = `${source}\0`;
+    for (const unit of [...this.units.keys()]) if (unit.startsWith(prefix)) this.remove(source, unit.slice(prefix.length));
+    this.sources.delete(source);
+    this.listener?.statusChanged();
+  }
+
+  synced(source: string, revision: string): void {
+    this.register(source);
+    const status = this.sources.get(source)!;
+    Object.assign(status, { inSync: true, revision, error: undefined });
+    this.listener?.statusChanged();
+  }
+
+  failed(source: string, error: Error): void {
+    this.register(source);
+    const status = this.sources.get(source)!;
+    // Keeps inSync as it was: a source that synced once stays authoritative for what it
+    // reported; one that never synced keeps the agent from writing anything.
+    status.error = error.message;
+    this.listener?.statusChanged();
+  }
+
+  private contribute(key: string, unitKey: string, source: string, origin: string, document: ParsedUnit<P>['documents'][number]): void {
+    const byUnit = this.contributions.get(key) ?? new Map<string, Contribution<P>>();
+    this.contributions.set(key, byUnit);
+    const previous = byUnit.get(unitKey);
+    const errors = document.problems.filter((p) => p.severity === 'error');
+    const warnings = document.problems.filter((p) => p.severity === 'warning');
+    if (document.policy !== undefined && errors.length === 0) {
+      const entry: PolicyEntry<P> = {
+        key, identity: document.identity, source, origin, policy: document.policy, digest: document.digest, warnings, rejected: [],
+      };
+      byUnit.set(unitKey, { entry, errors: [] });
+      return;
+    }
+    // Rejected: the previous good version (if any) stays in force, with the errors attached.
+    const entry = previous?.entry ? { ...previous.entry, rejected: errors } : undefined;
+    byUnit.set(unitKey, { entry, errors });
+  }
+
+  private withdraw(key: string, unitKey: string): void {
+    const byUnit = this.contributions.get(key);
+    if (!byUnit) return;
+    byUnit.delete(unitKey);
+    if (byUnit.size === 0) this.contributions.delete(key);
+  }
+
+  private refresh(keys: Iterable<string>): void {
+    for (const key of keys) {
+      const winner = this.pick(key);
+      const before = this.effective.get(key);
+      if (winner) this.effective.set(key, winner);
+      else this.effective.delete(key);
+      if (!sameVersion(before, winner)) this.listener?.policyChanged(key, winner);
+    }
+  }
+
+  /** Highest-precedence source wins; within a source, the first origin in sort order. */
+  private pick(key: string): PolicyEntry<P> | undefined {
+    const byUnit = this.contributions.get(key);
+    if (!byUnit) return undefined;
+    const rank = (source: string): number => {
+      const i = this.precedence.indexOf(source);
+      return i < 0 ? this.precedence.length : i;
+    };
+    let best: PolicyEntry<P> | undefined;
+    for (const c of byUnit.values()) {
+      if (!c.entry) continue;
+      if (!best || rank(c.entry.source) < rank(best.source) ||
+        (rank(c.entry.source) === rank(best.source) && c.entry.origin < best.origin)) best = c.entry;
+    }
+    return best;
+  }
+
+  private updateUnitCount(source: string): void {
+    const status = this.sources.get(source);
+    if (!status) return;
+    let units = 0;
+    const prefix = `${source}\0`;
+    for (const unit of this.units.keys()) if (unit.startsWith(prefix)) units++;
+    status.units = units;
+  }
+
+  /** Contributions for one key from other places than the winner: identity conflicts. */
+  conflicts(key: string): string[] {
+    const winner = this.effective.get(key);
+    const byUnit = this.contributions.get(key);
+    if (!winner || !byUnit) return [];
+    return [...byUnit.values()]
+      .filter((c) => c.entry && (c.entry.source !== winner.source || c.entry.origin !== winner.origin))
+      .map((c) => `${c.entry!.source}:${c.entry!.origin}`);
+  }
+}
+
+function sameVersion<P>(a: PolicyEntry<P> | undefined, b: PolicyEntry<P> | undefined): boolean {
+  if (!a || !b) return a === b;
+  if (a.origin !== b.origin || a.source !== b.source) return false;
+  return a.digest !== undefined ? a.digest === b.digest : a.policy === b.policy;
+}

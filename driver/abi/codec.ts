@@ -1,0 +1,18 @@
+/**
+ * The TypeScript mirror of kawin_abi.h: encoders and validating decoders for every ABI
+ * struct, built on DataView with UTF-16LE strings. Decoders throw AbiDecodeError (struct,
+ * byte offset, what was wrong) on anything malformed and never read out of bounds.
+ */
+export { AbiDecodeError, AbiEncodeError } from './wire.js';
+export { layout, structs, constants, type StructLayout } from './layout.js';
+export { decodeRuleAt, encodeRuleAt, ruleSize } from './rules-codec.js';
+export {
+  applyRequestSize, decodeAddRules, decodeApplyRequest, decodeApplyResult, decodeListRequest, decodeListResponse,
+  decodeRemoveRules, encodeAddRules, encodeApplyRequest, encodeApplyResult, encodeListRequest, encodeListResponse,
+  encodeRemoveRules, type ListPage,
+} from './control-codec.js';
+export { decodeSetConfig, decodeState, encodeGetState, encodeSetConfig, encodeState } from './state-codec.js';
+export {
+  decodeEventMessage, encodeEventMessage, filetimeToDate, filetimeToUnixMs, unixMsToFiletime, FILETIME_UNIX_EPOCH,
+  type EventMessage,
+} from './events-codec.js';

@@ -1,0 +1,110 @@
+/**
+ * KAWIN_RULE records: the fixed 24 bytes, then Path and SourcePath in UTF-16LE, zero-padded
+ * to a multiple of 8. Shared by ADD_RULES, APPLY and LIST_RULES.
+ */
+import { RULE } from './layout.js';
+import { LIMITS, MatchType, RuleAction, RuleKind, type DriverRule } from './types.js';
+import {
+  AbiDecodeError, AbiEncodeError, align8, checkStringBytes, checkU32, checkU64, expectEnum, need, readUtf16, writeUtf16,
+} from './wire.js';
+
+const F = RULE.fields;
+const NAME = 'KAWIN_RULE';
+
+/** A decoding window: the bytes as a DataView and a Buffer (same origin) and where they end. */
+export interface Cursor {
+  readonly view: DataView;
+  readonly text: Buffer;
+  readonly end: number;
+}
+
+/** Bytes the encoded rule takes (validates the rule). */
+export function ruleSize(rule: DriverRule): number {
+  const pathBytes = checkStringBytes('rule path', rule.target.path, LIMITS.maxPathBytes);
+  const sourceBytes = rule.source ? checkStringBytes('rule source path', rule.source.path, LIMITS.maxPathBytes) : 0;
+  return align8(RULE.size + pathBytes + sourceBytes);
+}
+
+function validate(rule: DriverRule): void {
+  checkU64('rule id', rule.id, false);
+  checkU32('rule flags', rule.flags);
+  if (!(rule.kind >= RuleKind.Process && rule.kind <= RuleKind.Network)) throw new AbiEncodeError('rule kind', `${rule.kind}`);
+  if (!(rule.action >= RuleAction.Allow && rule.action <= RuleAction.Block)) {
+    throw new AbiEncodeError('rule action', `${rule.action}`);
+  }
+  if (!(rule.target.match >= MatchType.Exact && rule.target.match <= MatchType.Glob)) {
+    throw new AbiEncodeError('rule match type', `${rule.target.match}`);
+  }
+  if (rule.target.path.length === 0) throw new AbiEncodeError('rule path', 'empty');
+  const sm = rule.source?.match;
+  if (sm !== undefined && !(sm >= MatchType.Exact && sm <= MatchType.Glob)) {
+    throw new AbiEncodeError('rule source match type', `${sm}`);
+  }
+  if (rule.source && rule.source.path.length === 0) throw new AbiEncodeError('rule source path', 'empty');
+}
+
+/** Writes the rule at `offset` (the bytes must be zeroed); returns its size. */
+export function encodeRuleAt(view: DataView, offset: number, rule: DriverRule): number {
+  validate(rule);
+  const size = ruleSize(rule);
+  view.setUint32(offset + F.Size, size, true);
+  view.setUint8(offset + F.Kind, rule.kind);
+  view.setUint8(offset + F.MatchType, rule.target.match);
+  view.setUint8(offset + F.Action, rule.action);
+  view.setUint8(offset + F.SourceMatchType, rule.source ? rule.source.match : MatchType.None);
+  view.setBigUint64(offset + F.Id, rule.id, true);
+  view.setUint32(offset + F.Flags, rule.flags, true);
+  const pathBytes = writeUtf16(view, offset + RULE.size, rule.target.path);
+  view.setUint16(offset + F.PathBytes, pathBytes, true);
+  const sourceBytes = rule.source ? writeUtf16(view, offset + RULE.size + pathBytes, rule.source.path) : 0;
+  view.setUint16(offset + F.SourcePathBytes, sourceBytes, true);
+  return size;
+}
+
+function fail(offset: number, problem: string): never {
+  throw new AbiDecodeError(NAME, offset, problem);
+}
+
+function readFixed(c: Cursor, at: number) {
+  const v = c.view;
+  const size = v.getUint32(at + F.Size, true);
+  if (size < RULE.size || size % 8 !== 0) fail(at, `Size ${size} is not a multiple of 8 of at least ${RULE.size}`);
+  if (at + size > c.end) fail(at, `Size ${size} runs past the end (${c.end - at} bytes left)`);
+  const kind = v.getUint8(at + F.Kind);
+  expectEnum(NAME, at, 'Kind', kind, RuleKind.Network);
+  const match = v.getUint8(at + F.MatchType);
+  expectEnum(NAME, at, 'MatchType', match, MatchType.Glob);
+  const action = v.getUint8(at + F.Action);
+  expectEnum(NAME, at, 'Action', action, RuleAction.Block);
+  const sourceMatch = v.getUint8(at + F.SourceMatchType);
+  expectEnum(NAME, at, 'SourceMatchType', sourceMatch, MatchType.Glob, MatchType.None);
+  const id = v.getBigUint64(at + F.Id, true);
+  if (id === 0n) fail(at, 'Id is 0');
+  return { size, kind, match, action, sourceMatch, id, flags: v.getUint32(at + F.Flags, true) };
+}
+
+/** Decodes the rule at `at`; returns it and the record size (unknown trailing bytes skipped). */
+export function decodeRuleAt(c: Cursor, at: number): { rule: DriverRule; size: number } {
+  need(NAME, at, RULE.size, c.end);
+  const fixed = readFixed(c, at);
+  const pathBytes = c.view.getUint16(at + F.PathBytes, true);
+  const sourceBytes = c.view.getUint16(at + F.SourcePathBytes, true);
+  if (pathBytes === 0 || pathBytes % 2 !== 0) fail(at, `PathBytes ${pathBytes} is not a nonzero even number`);
+  if (sourceBytes % 2 !== 0) fail(at, `SourcePathBytes ${sourceBytes} is odd`);
+  if ((sourceBytes === 0) !== (fixed.sourceMatch === MatchType.None)) {
+    fail(at, `SourceMatchType ${fixed.sourceMatch} disagrees with SourcePathBytes ${sourceBytes}`);
+  }
+  if (RULE.size + pathBytes + sourceBytes > fixed.size) fail(at, `strings (${pathBytes + sourceBytes} bytes) overflow Size ${fixed.size}`);
+  const strings = at + RULE.size;
+  const rule: DriverRule = {
+    id: fixed.id,
+    kind: fixed.kind,
+    action: fixed.action,
+    flags: fixed.flags,
+    target: { path: readUtf16(c.text, strings, pathBytes), match: fixed.match },
+  };
+  if (sourceBytes > 0) {
+    rule.source = { path: readUtf16(c.text, strings + pathBytes, sourceBytes), match: fixed.sourceMatch };
+  }
+  return { rule, size: fixed.size };
+}

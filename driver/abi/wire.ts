@@ -1,0 +1,79 @@
+/**
+ * Low-level wire helpers shared by the codec: typed errors, bounds checks, 8-byte
+ * alignment and UTF-16LE strings. Decoding strings is on the event hot path: Buffer's
+ * utf16le slice is ~3x faster than TextDecoder or String.fromCharCode for path-sized
+ * strings, and keeps lone surrogates (legal in NTFS names) instead of replacing them.
+ */
+
+/** Bytes from the driver (or a test) that do not follow the ABI. */
+export class AbiDecodeError extends Error {
+  override readonly name = 'AbiDecodeError';
+  constructor(
+    readonly structName: string,
+    readonly offset: number,
+    readonly problem: string,
+  ) {
+    super(`${structName} at byte ${offset}: ${problem}`);
+  }
+}
+
+/** A value that cannot be put on the wire (a path too long, an id out of range). */
+export class AbiEncodeError extends Error {
+  override readonly name = 'AbiEncodeError';
+  constructor(
+    readonly what: string,
+    readonly problem: string,
+  ) {
+    super(`cannot encode ${what}: ${problem}`);
+  }
+}
+
+export const align8 = (n: number): number => (n + 7) & ~7;
+export const U64_MAX = (1n << 64n) - 1n;
+
+export function dataView(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Throws unless `need` bytes are available at `offset` within `end`. */
+export function need(structName: string, offset: number, size: number, end: number): void {
+  if (offset + size > end) {
+    throw new AbiDecodeError(structName, offset, `needs ${size} bytes, only ${Math.max(0, end - offset)} left`);
+  }
+}
+
+export function expectEnum(structName: string, offset: number, field: string, value: number, max: number, min = 1): void {
+  if (value < min || value > max) throw new AbiDecodeError(structName, offset, `${field} ${value} is not a known value`);
+}
+
+/** A Buffer over the same bytes (no copy): its utf16le decoding is the fastest in Node. */
+export function textView(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** The UTF-16LE string of `byteCount` bytes at `byteStart` (code units kept as they are). */
+export function readUtf16(text: Buffer, byteStart: number, byteCount: number): string {
+  return byteCount === 0 ? '' : text.toString('utf16le', byteStart, byteStart + byteCount);
+}
+
+/** Writes `s` as UTF-16LE at `offset`; returns the byte length. */
+export function writeUtf16(view: DataView, offset: number, s: string): number {
+  for (let i = 0; i < s.length; i++) view.setUint16(offset + i * 2, s.charCodeAt(i), true);
+  return s.length * 2;
+}
+
+export function checkStringBytes(what: string, s: string, max: number): number {
+  const bytes = s.length * 2;
+  if (bytes > max) throw new AbiEncodeError(what, `${bytes} UTF-16 bytes exceed the limit of ${max}`);
+  return bytes;
+}
+
+export function checkU64(what: string, v: bigint, allowZero: boolean): void {
+  if (v < (allowZero ? 0n : 1n) || v > U64_MAX) {
+    throw new AbiEncodeError(what, `${v} is outside ${allowZero ? 0 : 1}..2^64-1`);
+  }
+}
+
+export function checkU32(what: string, v: number): void {
+  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new AbiEncodeError(what, `${v} is not a u32`);
+}

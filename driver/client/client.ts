@@ -1,0 +1,144 @@
+/**
+ * DriverClient: the typed Driver over the koffi binding. IOCTLs are synchronous calls on
+ * the calling thread (they complete in the driver without waiting for anything, and the
+ * Win32 last-error must be read on the thread that made the call); the event port is read
+ * by a worker thread (event-stream.ts).
+ */
+import {
+  applyRequestSize, decodeApplyResult, decodeState, encodeAddRules, encodeApplyRequest, encodeGetState,
+  encodeRemoveRules, encodeSetConfig, ruleSize,
+} from '../abi/codec.js';
+import { APPLY_RESULT, HEADER } from '../abi/layout.js';
+import {
+  Flavor, LIMITS, WINDOWS_DEVICE_NAME, WINDOWS_PORT_NAME,
+  type ApplyResult, type DriverConfig, type DriverRule, type DriverState, type EventBatch, type IoctlName,
+} from '../abi/types.js';
+import { pathTranslatorFor, queryDriveMap } from '../paths/index.js';
+import type { Win32Binding } from '../win32/binding.js';
+import { decodeOrThrow } from './decode.js';
+import { DeviceChannel } from './device.js';
+import { DriverError, RequestTooLargeError } from './errors.js';
+import { DEFAULT_EVENT_STREAM, PortEventStream, type EventStreamSettings } from './event-stream.js';
+import { DEFAULT_LISTING, listAllRules, type ListingOptions, type ListingStats } from './listing.js';
+import type { ApplyTransaction, Driver, DriverObserver, EventStreamOptions, PathTranslator, RuleTable } from './types.js';
+
+export interface DriverClientOptions {
+  binding: Win32Binding;
+  /** Device name: `\\.\Karmor` on Windows (default), the device socket path on the emulator. */
+  device?: string;
+  /** Port name: `\KarmorPort` on Windows (default), the port socket path on the emulator. */
+  port?: string;
+  observer?: DriverObserver;
+  listing?: Partial<ListingOptions>;
+  events?: Partial<EventStreamSettings>;
+}
+
+const STATE_BUFFER_BYTES = 256; // KAWIN_STATE is self-sized; room for a later, larger version
+
+export class DriverClient implements Driver {
+  /** Counters of the last listRules() call (pages, restarts, buffer growths). */
+  readonly lastListing: ListingStats = { pages: 0, restarts: 0, bufferGrowths: 0 };
+  private readonly streams = new Set<PortEventStream>();
+  private closed = false;
+
+  private constructor(
+    private readonly options: DriverClientOptions,
+    private readonly device: DeviceChannel,
+    readonly flavor: Flavor,
+    readonly paths: PathTranslator,
+  ) {}
+
+  /** Opens the device (DriverNotLoadedError when absent), reads its flavour and drive map. */
+  static async open(options: DriverClientOptions): Promise<DriverClient> {
+    const observer = options.observer ?? {};
+    const device = DeviceChannel.open(options.binding, options.device ?? WINDOWS_DEVICE_NAME, observer);
+    try {
+      const state = readState(device);
+      const drives = state.flavor === Flavor.Windows ? queryDriveMap(options.binding) : new Map<string, string>();
+      return new DriverClient({ ...options, observer }, device, state.flavor, pathTranslatorFor(state.flavor, drives));
+    } catch (error) {
+      device.close();
+      throw error;
+    }
+  }
+
+  async getState(): Promise<DriverState> {
+    return readState(this.device);
+  }
+
+  async listRules(): Promise<RuleTable> {
+    Object.assign(this.lastListing, { pages: 0, restarts: 0, bufferGrowths: 0 });
+    return listAllRules(this.device, { ...DEFAULT_LISTING, ...this.options.listing }, this.lastListing);
+  }
+
+  async apply(tx: ApplyTransaction): Promise<ApplyResult> {
+    checkSize('APPLY', applyRequestSize(tx.remove.length, tx.add));
+    return this.write('APPLY', encodeApplyRequest(tx.expectedGeneration, tx.remove, tx.add));
+  }
+
+  async addRules(rules: readonly DriverRule[]): Promise<ApplyResult> {
+    checkSize('ADD_RULES', rules.reduce((n, r) => n + ruleSize(r), HEADER.size));
+    return this.write('ADD_RULES', encodeAddRules(rules));
+  }
+
+  async removeRules(ids: readonly bigint[]): Promise<ApplyResult> {
+    checkSize('REMOVE_RULES', HEADER.size + ids.length * 8);
+    return this.write('REMOVE_RULES', encodeRemoveRules(ids));
+  }
+
+  async setConfig(config: DriverConfig): Promise<void> {
+    this.device.ioctl({ op: 'SET_CONFIG', input: encodeSetConfig(config), output: null, readOnly: false });
+  }
+
+  events(options: EventStreamOptions = {}): AsyncIterable<EventBatch> {
+    if (this.closed) throw new DriverError('the client is closed', { operation: 'events' });
+    const stream = new PortEventStream(this.options.binding, this.options.port ?? WINDOWS_PORT_NAME,
+      this.options.observer ?? {}, { ...DEFAULT_EVENT_STREAM, ...this.options.events });
+    this.streams.add(stream);
+    const signal = options.signal;
+    const onAbort = (): void => void stream.close();
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const streams = this.streams;
+    return {
+      async *[Symbol.asyncIterator]() {
+        try {
+          yield* stream;
+        } finally {
+          signal?.removeEventListener('abort', onAbort);
+          await stream.close();
+          streams.delete(stream);
+        }
+      },
+    };
+  }
+
+  /** Stops every event stream (releasing blocked reads) and closes the device. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.streams].map((s) => s.close()));
+    this.streams.clear();
+    this.device.close();
+  }
+
+  private write(op: IoctlName, input: Uint8Array): ApplyResult {
+    const output = new Uint8Array(APPLY_RESULT.size);
+    const { bytesReturned } = this.device.ioctl({ op, input, output, readOnly: false });
+    return decodeOrThrow(op, () => decodeApplyResult(output, bytesReturned));
+  }
+}
+
+function readState(device: DeviceChannel): DriverState {
+  const output = new Uint8Array(STATE_BUFFER_BYTES);
+  const { bytesReturned } = device.ioctl({ op: 'GET_STATE', input: encodeGetState(), output, readOnly: true });
+  return decodeOrThrow('GET_STATE', () => decodeState(output, bytesReturned));
+}
+
+function checkSize(op: IoctlName, bytes: number): void {
+  if (bytes > LIMITS.maxIoctlInput) {
+    throw new RequestTooLargeError(
+      `the request is ${bytes} bytes, above the driver's limit of ${LIMITS.maxIoctlInput} (KAWIN_MAX_IOCTL_INPUT); an APPLY cannot be split without losing atomicity`,
+      { operation: op },
+    );
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * The control device handle and the IOCTL round trip: time every call for the observer,
+ * map failures to typed errors, and survive a driver reload (a stale handle is reopened
+ * once; read-only calls are retried, writes surface the error so the reconciler re-reads).
+ */
+import { IOCTL, WIN32, type IoctlName } from '../abi/types.js';
+import type { Handle, IoctlOutcome, Win32Binding } from '../win32/binding.js';
+import { DriverError, errorFromWin32, StaleHandleError } from './errors.js';
+import type { DriverObserver } from './types.js';
+
+export interface IoctlCall {
+  op: IoctlName;
+  input: Uint8Array | null;
+  output: Uint8Array | null;
+  /** Safe to repeat after reopening a stale handle (no effect on the table). */
+  readOnly: boolean;
+  /** Win32 errors the caller handles itself (returned, not thrown, not reported as failures). */
+  expected?: readonly number[];
+}
+
+export class DeviceChannel {
+  private handle: Handle | null;
+
+  private constructor(
+    private readonly binding: Win32Binding,
+    private readonly name: string,
+    private readonly observer: DriverObserver,
+    handle: Handle,
+  ) {
+    this.handle = handle;
+  }
+
+  static open(binding: Win32Binding, name: string, observer: DriverObserver): DeviceChannel {
+    return new DeviceChannel(binding, name, observer, openHandle(binding, name));
+  }
+
+  /** One IOCTL; throws the typed error unless the error is in `call.expected`. */
+  ioctl(call: IoctlCall): IoctlOutcome {
+    let outcome = this.timed(call);
+    if (outcome.error === WIN32.invalidHandle) {
+      this.reopen(call.op);
+      if (!call.readOnly) throw this.report(call.op, 0, new StaleHandleError('the driver was reloaded; re-read the table and retry', { operation: call.op, win32Error: WIN32.invalidHandle }));
+      outcome = this.timed(call);
+    }
+    return outcome;
+  }
+
+  close(): void {
+    if (this.handle !== null) this.binding.closeHandle(this.handle);
+    this.handle = null;
+  }
+
+  private timed(call: IoctlCall): IoctlOutcome {
+    const handle = this.handle;
+    if (handle === null) throw new DriverError('the client is closed', { operation: call.op });
+    const start = performance.now();
+    const outcome = this.binding.deviceIoControl(handle, IOCTL[call.op], call.input, call.output);
+    const seconds = (performance.now() - start) / 1000;
+    if (outcome.ok || call.expected?.includes(outcome.error)) {
+      this.observer.ioctl?.(call.op, seconds);
+      return outcome;
+    }
+    if (outcome.error === WIN32.invalidHandle) return outcome; // reported by ioctl() after the reopen decision
+    throw this.report(call.op, seconds, errorFromWin32(call.op, outcome.error));
+  }
+
+  private report(op: string, seconds: number, error: DriverError): DriverError {
+    this.observer.ioctl?.(op, seconds, error);
+    return error;
+  }
+
+  private reopen(op: string): void {
+    if (this.handle !== null) this.binding.closeHandle(this.handle);
+    this.handle = null;
+    try {
+      this.handle = openHandle(this.binding, this.name);
+    } catch (error) {
+      throw this.report(op, 0, error as DriverError);
+    }
+  }
+}
+
+function openHandle(binding: Win32Binding, name: string): Handle {
+  const { handle, error } = binding.openDevice(name);
+  if (handle !== null) return handle;
+  throw errorFromWin32('CreateFileW', error);
+}

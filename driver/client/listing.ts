@@ -1,0 +1,88 @@
+/**
+ * LIST_RULES paging into one consistent snapshot: start with a modest buffer, grow it on
+ * ERROR_MORE_DATA / ERROR_INSUFFICIENT_BUFFER, and start over when the generation changes
+ * between pages (a bounded number of times: `maxRestarts`, then a conflict error).
+ */
+import { decodeListResponse, encodeListRequest } from '../abi/codec.js';
+import { LIST_RESPONSE } from '../abi/layout.js';
+import { LIMITS, WIN32, type DriverRule } from '../abi/types.js';
+import type { DeviceChannel } from './device.js';
+import { BufferTooSmallError, DriverProtocolError, GenerationConflictError } from './errors.js';
+import { decodeOrThrow } from './decode.js';
+import type { RuleTable } from './types.js';
+
+export interface ListingOptions {
+  /** First output buffer size in bytes (grown on demand). */
+  initialBufferBytes: number;
+  /** Restarts after the table changed mid-listing before giving up. */
+  maxRestarts: number;
+}
+
+export const DEFAULT_LISTING: ListingOptions = { initialBufferBytes: 256 * 1024, maxRestarts: 16 };
+
+export interface ListingStats {
+  pages: number;
+  restarts: number;
+  bufferGrowths: number;
+}
+
+/** Reads the whole table; `stats` (if given) counts pages, restarts and buffer growths. */
+export function listAllRules(device: DeviceChannel, options: ListingOptions, stats?: ListingStats): RuleTable {
+  let size = Math.max(options.initialBufferBytes, LIST_RESPONSE.size);
+  for (let attempt = 0; attempt <= options.maxRestarts; attempt++) {
+    const result = listOnce(device, size, stats);
+    size = result.bufferBytes;
+    if (result.table) return result.table;
+    if (stats) stats.restarts++;
+  }
+  throw new GenerationConflictError(`the table kept changing during ${options.maxRestarts + 1} listings`, { operation: 'LIST_RULES' });
+}
+
+function listOnce(device: DeviceChannel, size: number, stats?: ListingStats): { table?: RuleTable; bufferBytes: number } {
+  const rules: DriverRule[] = [];
+  let cursor = 0n;
+  let generation: bigint | undefined;
+  let output = new Uint8Array(size);
+  for (;;) {
+    const outcome = device.ioctl({
+      op: 'LIST_RULES', input: encodeListRequest(cursor), output, readOnly: true,
+      expected: [WIN32.moreData, WIN32.insufficientBuffer],
+    });
+    if (!outcome.ok) {
+      size = grownSize(size, outcome.error === WIN32.moreData ? requiredSize(output, outcome.bytesReturned) : 0);
+      output = new Uint8Array(size);
+      if (stats) stats.bufferGrowths++;
+      continue;
+    }
+    const page = decodeOrThrow('LIST_RULES', () => decodeListResponse(output, outcome.bytesReturned));
+    if (stats) stats.pages++;
+    if (generation !== undefined && page.generation !== generation) return { bufferBytes: size };
+    generation = page.generation;
+    for (const r of page.rules) rules.push(r);
+    if (!page.more) return { table: checkedTable(page.generation, page.totalRules, rules), bufferBytes: size };
+    if (page.rules.length === 0) throw new DriverProtocolError('a page with the MORE flag had no records', { operation: 'LIST_RULES' });
+    cursor = page.nextCursor;
+  }
+}
+
+function requiredSize(output: Uint8Array, bytes: number): number {
+  return decodeOrThrow('LIST_RULES', () => decodeListResponse(output, bytes)).requiredSize;
+}
+
+/** A page never needs more than one maximal rule beyond the header; past this the driver is wrong. */
+const MAX_LIST_BUFFER = LIMITS.maxIoctlInput;
+
+function grownSize(size: number, required: number): number {
+  const next = Math.max(size * 2, required);
+  if (next > MAX_LIST_BUFFER) {
+    throw new BufferTooSmallError(`LIST_RULES asked for ${next} bytes, above ${MAX_LIST_BUFFER}`, { operation: 'LIST_RULES', win32Error: WIN32.moreData });
+  }
+  return next;
+}
+
+function checkedTable(generation: bigint, totalRules: number, rules: DriverRule[]): RuleTable {
+  if (totalRules !== rules.length) {
+    throw new DriverProtocolError(`listing returned ${rules.length} rules, the driver reports ${totalRules}`, { operation: 'LIST_RULES' });
+  }
+  return { generation, rules };
+}

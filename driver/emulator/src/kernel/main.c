@@ -1,0 +1,324 @@
+/*
+ * kawin-driverd: the emulated kernel. Owns the driver state for as long as it runs:
+ * DIR/Karmor is the control device, DIR/KarmorPort the filter port; no socket means
+ * "driver not loaded". Clients may crash at any time; nothing they do changes that.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kernel.h"
+
+Kernel K;
+static FILE *logFile;
+static pthread_mutex_t logMu = PTHREAD_MUTEX_INITIALIZER;
+
+typedef struct Options {
+    const char *dir, *log, *sid;
+    int flavor, daemonize;
+    uint32_t ring, maxRules;
+    const char *drives[26];
+    int ndrives;
+} Options;
+
+static const char usage[] =
+    "usage: kawin-driverd --dir DIR [--flavor windows|posix] [--ring N] [--drive C:=\\Device\\HarddiskVolume3]...\n"
+    "                     [--user-sid SID] [--max-rules N] [--daemonize] [--log FILE]\n";
+
+void kernel_log(const char *fmt, ...)
+{
+    if (!logFile) return;
+    char ts[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+    pthread_mutex_lock(&logMu);
+    fprintf(logFile, "%s kawin-driverd[%d]: ", ts, (int)getpid());
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(logFile, fmt, ap);
+    va_end(ap);
+    fputc('\n', logFile);
+    fflush(logFile);
+    pthread_mutex_unlock(&logMu);
+}
+
+static void fail(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("kawin-driverd: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(1);
+}
+
+KAWIN_CONFIG kernel_default_config(void)
+{
+    KAWIN_CONFIG c = {K.flavor == KAWIN_FLAVOR_WINDOWS ? KAWIN_CONFIG_CASE_FOLD : 0, 0, KAWIN_POSTURE_AUDIT,
+                      KAWIN_POSTURE_AUDIT, KAWIN_POSTURE_AUDIT, KAWIN_POSTURE_AUDIT, 0};
+    return c;
+}
+
+void kernel_reload(int clearFaults)
+{
+    pthread_rwlock_wrlock(&K.lock);
+    table_clear(&K.table);
+    K.config = kernel_default_config();
+    table_set_fold(&K.table, (K.config.Flags & KAWIN_CONFIG_CASE_FOLD) != 0);
+    ring_clear(&K.ring);
+    atomic_fetch_add(&K.epoch, 1);
+    pthread_rwlock_unlock(&K.lock);
+    port_drop();
+    if (clearFaults) {
+        pthread_mutex_lock(&K.faultMu);
+        memset(K.faults, 0, sizeof K.faults);
+        pthread_mutex_unlock(&K.faultMu);
+    }
+    kernel_log(clearFaults ? "reset" : "reloaded");
+}
+
+static uint32_t parse_num(const char *s, const char *flag, uint32_t min, uint32_t max)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end || s[0] == '-' || v < min || v > max) fail("%s: expected a number in %u..%u, got '%s'", flag, min, max, s);
+    return (uint32_t)v;
+}
+
+static void parse_args(int argc, char **argv, Options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->flavor = KAWIN_FLAVOR_WINDOWS;
+    o->ring = KAWIN_DEFAULT_RING_CAPACITY;
+    o->maxRules = KAWIN_MAX_RULES;
+    o->sid = "S-1-5-18";
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--daemonize")) { o->daemonize = 1; continue; }
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { fputs(usage, stdout); exit(0); }
+        if (!v) fail("%s needs a value (or is unknown)\n%s", a, usage);
+        i++;
+        if (!strcmp(a, "--dir")) o->dir = v;
+        else if (!strcmp(a, "--log")) o->log = v;
+        else if (!strcmp(a, "--user-sid")) o->sid = v;
+        else if (!strcmp(a, "--ring")) o->ring = parse_num(v, a, 1, 1u << 24);
+        else if (!strcmp(a, "--max-rules")) o->maxRules = parse_num(v, a, 1, KAWIN_MAX_RULES);
+        else if (!strcmp(a, "--flavor")) {
+            if (!strcmp(v, "windows")) o->flavor = KAWIN_FLAVOR_WINDOWS;
+            else if (!strcmp(v, "posix")) o->flavor = KAWIN_FLAVOR_POSIX;
+            else fail("--flavor: expected windows or posix, got '%s'", v);
+        } else if (!strcmp(a, "--drive")) {
+            if (o->ndrives == 26) fail("--drive: at most 26 drives");
+            o->drives[o->ndrives++] = v;
+        } else fail("unknown option '%s'\n%s", a, usage);
+    }
+    if (!o->dir) fail("--dir DIR is required\n%s", usage);
+}
+
+static void add_drive(const char *spec)
+{
+    char c = spec[0];
+    if (c >= 'a' && c <= 'z') c = (char)(c - 32);
+    if (c < 'A' || c > 'Z' || spec[1] != ':' || spec[2] != '=' || spec[3] != '\\')
+        fail("--drive: expected LETTER:=\\Device\\Name, got '%s'", spec);
+    for (int i = 0; i < K.ndrives; i++)
+        if (K.drives[i].letter == c) fail("--drive: %c: given twice", c);
+    size_t n = strlen(spec + 3);
+    Drive *d = &K.drives[K.ndrives++];
+    d->letter = c;
+    d->nt = malloc(n * 2 + 2);
+    long k = d->nt ? kw_utf8_to_utf16(spec + 3, n, d->nt, n) : -1;
+    if (k <= 0 || k > 1024) fail("--drive: bad device path in '%s'", spec);
+    while (k > 1 && d->nt[k - 1] == '\\') k--;
+    d->ntLen = (uint32_t)k;
+}
+
+static void init_kernel(const Options *o)
+{
+    K.flavor = o->flavor;
+    K.sep = o->flavor == KAWIN_FLAVOR_WINDOWS ? '\\' : '/';
+    for (int i = 0; i < o->ndrives; i++) add_drive(o->drives[i]);
+    if (o->ndrives == 0 && o->flavor == KAWIN_FLAVOR_WINDOWS) add_drive("C:=\\Device\\HarddiskVolume3");
+    long n = kw_utf8_to_utf16(o->sid, strlen(o->sid), K.sid, 64);
+    if (n < 0) fail("--user-sid: at most 64 characters");
+    K.sidLen = (uint32_t)n;
+    pthread_rwlockattr_t ra;
+    pthread_rwlockattr_init(&ra);
+    /* writers (APPLY) must not starve behind a stream of simulated operations */
+    pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&K.lock, &ra);
+    pthread_rwlockattr_destroy(&ra);
+    pthread_mutex_init(&K.portMu, NULL);
+    pthread_mutex_init(&K.faultMu, NULL);
+    K.config = kernel_default_config();
+    table_init(&K.table, K.sep, (K.config.Flags & KAWIN_CONFIG_CASE_FOLD) != 0, o->maxRules);
+    ring_init(&K.ring, o->ring);
+    if (!K.ring.slot) fail("cannot allocate the event ring");
+    atomic_store(&K.nextPid, 4000);
+}
+
+static char *join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (!p) fail("out of memory");
+    snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+static int listen_on(const char *path)
+{
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof a.sun_path) fail("socket path too long (max %zu bytes): %s", sizeof a.sun_path - 1, path);
+    strcpy(a.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 128) != 0)
+        fail("cannot listen on %s: %s", path, strerror(errno));
+    return fd;
+}
+
+/* Holds DIR/kawin-driverd.lock for the daemon's life: a second daemon on DIR refuses. */
+static void lock_dir(const char *dir)
+{
+    char *lockPath = join(dir, "kawin-driverd.lock");
+    int fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) fail("cannot open %s: %s", lockPath, strerror(errno));
+    int locked = 0;
+    for (int i = 0; i < 40 && !(locked = flock(fd, LOCK_EX | LOCK_NB) == 0); i++) {
+        struct timespec ts = {0, 25000000}; /* a kernel that is shutting down releases it shortly */
+        nanosleep(&ts, NULL);
+    }
+    if (!locked) {
+        char pid[32] = "?";
+        char *pidPath = join(dir, "kawin-driverd.pid");
+        FILE *f = fopen(pidPath, "r");
+        if (f && fgets(pid, sizeof pid, f)) pid[strcspn(pid, "\n")] = 0;
+        if (f) fclose(f);
+        fail("another kawin-driverd (pid %s) is running on %s", pid, dir);
+    }
+    free(lockPath); /* fd stays open: the lock lives as long as the process */
+}
+
+static void *device_thread(void *arg)
+{
+    device_serve((int)(intptr_t)arg);
+    return NULL;
+}
+
+static void *accept_loop(void *arg)
+{
+    int *fds = arg;
+    for (;;) {
+        struct pollfd p[2] = {{fds[0], POLLIN, 0}, {fds[1], POLLIN, 0}};
+        if (poll(p, 2, -1) < 0) continue;
+        for (int i = 0; i < 2; i++) {
+            if (!p[i].revents) continue;
+            int c = accept4(fds[i], NULL, NULL, SOCK_CLOEXEC);
+            if (c < 0) continue;
+            if (i == 1) {
+                port_accept(c);
+                continue;
+            }
+            pthread_t th;
+            pthread_attr_t a;
+            pthread_attr_init(&a);
+            pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+            if (pthread_create(&th, &a, device_thread, (void *)(intptr_t)c) != 0) close(c);
+            pthread_attr_destroy(&a);
+        }
+    }
+    return NULL;
+}
+
+static void write_pid(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) fail("cannot write %s: %s", path, strerror(errno));
+    fprintf(f, "%d\n", (int)getpid());
+    fclose(f);
+}
+
+/* Forks; the parent exits 0 only once the child's sockets accept, 1 if the child failed. */
+static int daemonize(void)
+{
+    int p[2];
+    if (pipe(p) != 0) fail("pipe: %s", strerror(errno));
+    pid_t pid = fork();
+    if (pid < 0) fail("fork: %s", strerror(errno));
+    if (pid > 0) {
+        close(p[1]);
+        char ok = 1;
+        ssize_t n = read(p[0], &ok, 1);
+        _exit(n == 1 && ok == 0 ? 0 : 1);
+    }
+    close(p[0]);
+    setsid();
+    return p[1];
+}
+
+static void detach_stdio(void)
+{
+    int fd = open("/dev/null", O_RDWR);
+    if (fd < 0) return;
+    dup2(fd, 0);
+    dup2(fd, 1);
+    if (logFile != stderr) dup2(fd, 2);
+    if (fd > 2) close(fd);
+}
+
+int main(int argc, char **argv)
+{
+    Options o;
+    parse_args(argc, argv, &o);
+    if (mkdir(o.dir, 0700) != 0 && errno != EEXIST) fail("cannot create %s: %s", o.dir, strerror(errno));
+    lock_dir(o.dir);
+    logFile = o.log ? fopen(o.log, "a") : (o.daemonize ? NULL : stderr);
+    if (o.log && !logFile) fail("cannot open log %s: %s", o.log, strerror(errno));
+    init_kernel(&o);
+    K.devPath = join(o.dir, "Karmor");
+    K.portPath = join(o.dir, "KarmorPort");
+    char *pidPath = join(o.dir, "kawin-driverd.pid");
+    unlink(K.devPath); /* stale sockets of a dead daemon: the lock proves nobody owns them */
+    unlink(K.portPath);
+    int ready = o.daemonize ? daemonize() : -1;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL); /* threads inherit the mask: only sigwait sees them */
+    signal(SIGPIPE, SIG_IGN);
+    static int fds[2];
+    fds[0] = listen_on(K.devPath);
+    fds[1] = listen_on(K.portPath);
+    write_pid(pidPath);
+    pthread_t th;
+    if (pthread_create(&th, NULL, accept_loop, fds) != 0) fail("cannot start the accept thread");
+    kernel_log("loaded: dir=%s flavor=%s ring=%u", o.dir, K.flavor == KAWIN_FLAVOR_WINDOWS ? "windows" : "posix", o.ring);
+    if (ready >= 0) {
+        detach_stdio();
+        char ok = 0;
+        if (write(ready, &ok, 1) != 1) {}
+        close(ready);
+    }
+    int sig = 0;
+    sigwait(&set, &sig);
+    unlink(K.devPath);
+    unlink(K.portPath);
+    unlink(pidPath);
+    kernel_log("unloaded (signal %d)", sig);
+    _exit(0); /* clients' threads may be mid-request: no global teardown needed */
+}

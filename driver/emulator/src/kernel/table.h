@@ -1,0 +1,84 @@
+/*
+ * The rule table: rules sorted by id (for LIST_RULES paging and id lookups) plus the
+ * matching indexes that keep a decision's cost independent of the number of rules:
+ * per kind, a hash of exact paths, a per-directory index of directory/recursive rules
+ * and glob buckets keyed by their literal directory prefix; and the same structure over
+ * the fromSource patterns of Allow rules, to find allow-lists scoped to a process.
+ */
+#ifndef KAWIN_TABLE_H
+#define KAWIN_TABLE_H
+
+#include <stdint.h>
+
+#include "../../../abi/kawin_abi.h"
+#include "path.h"
+
+typedef struct Rule {
+    uint64_t id;
+    uint8_t kind, match, action, srcMatch;
+    uint32_t flags;
+    uint32_t pathLen, srcLen;      /* code units */
+    uint32_t pathKey, srcKey;      /* index key lengths (prefixes of the folded strings) */
+    uint32_t pos[2];               /* position in its target / source index vector */
+    uint32_t order;                /* index in the request, for "last record wins" */
+    uint16_t *path, *src;          /* as given (LIST returns them unchanged) */
+    uint16_t *fpath, *fsrc;        /* folded for matching */
+} Rule;
+
+typedef struct RuleVec {
+    Rule **v;
+    uint32_t n, cap;
+} RuleVec;
+
+typedef struct PMapEnt {
+    uint64_t hash;
+    uint16_t *key; /* NULL: empty slot */
+    uint32_t len;
+    RuleVec vec;
+} PMapEnt;
+
+typedef struct PMap {
+    PMapEnt *e;
+    uint32_t cap, used;
+} PMap;
+
+typedef struct PathIndex {
+    PMap exact, dir, glob;
+} PathIndex;
+
+#define KIND_SLOTS 5 /* indexed by KAWIN_RULE_KIND */
+
+typedef struct Table {
+    Rule **sorted;
+    uint32_t n, cap;
+    uint64_t generation;
+    uint16_t sep;
+    int fold;
+    PathIndex target[KIND_SLOTS];
+    PathIndex allowSource[KIND_SLOTS];
+    uint32_t globalAllow[KIND_SLOTS];
+    uint32_t maxRules;
+} Table;
+
+void table_init(Table *t, uint16_t sep, int fold, uint32_t maxRules);
+void table_clear(Table *t); /* frees every rule and index; keeps sep/fold/maxRules */
+void table_set_fold(Table *t, int fold); /* refolds and reindexes when it changes */
+
+/* Builds a rule from a KAWIN_RULE record (already bounds-checked by the caller). */
+Rule *rule_new(const KAWIN_RULE *rec, const uint16_t *path, const uint16_t *src, const Table *t);
+uint32_t rule_record_size(const Rule *r);
+void rule_write_record(const Rule *r, uint8_t *out); /* rule_record_size bytes */
+
+/* All or nothing. Takes ownership of adds (freed or kept) in every case. expected NULL:
+ * no generation check. Returns 0 or a KAWIN_ERROR_*. */
+uint32_t table_apply(Table *t, const uint64_t *rem, uint32_t nrem, Rule **adds, uint32_t nadd,
+                     const uint64_t *expected, KAWIN_APPLY_RESULT *res);
+
+/* First index in sorted with id > cursor. */
+uint32_t table_after(const Table *t, uint64_t cursor);
+
+typedef int (*rule_visit)(Rule *r, void *ctx); /* nonzero stops the walk */
+/* Visits every rule of the index whose pattern (slot 0: path, 1: source) matches t. */
+int index_query(const PathIndex *ix, PathRef t, int slot, uint16_t sep, rule_visit fn, void *ctx);
+
+#endif
