@@ -7,11 +7,11 @@
  */
 import { Flavor, Posture, REPORT, type DriverConfig } from '../../driver/abi/types.js';
 import type { Driver } from '../../driver/client/types.js';
-import { realClock, type Clock } from '../clock/index.js';
+import { realClock, type Clock, type TimerHandle } from '../clock/index.js';
 import { changedFields, type AgentConfig } from '../config/index.js';
 import {
   HealthChecks, createAgentMetrics, driverMetricsObserver, workQueueMetricsObserver,
-  type AgentMetrics, type RootLogger,
+  type AgentMetrics, type Logger, type RootLogger,
 } from '../observability/index.js';
 import { NodeRuleSet, type Policy } from '../policy/index.js';
 import { WorkQueue, runWorkers } from '../queue/index.js';
@@ -24,11 +24,20 @@ import { AgentSources } from './sources.js';
 
 export const AGENT_VERSION = '0.1.0';
 const DRIVER_KEY = 'driver';
+/**
+ * How often the agent asks the driver for its state (one cheap GET_STATE) between full
+ * resyncs: a reloaded driver or a table changed behind the agent's back shows as a
+ * generation or rule count it did not write, and triggers a read-back at once.
+ */
+export const DRIVER_WATCH_INTERVAL_MS = 1000;
 const RESYNC_KEY = 'resync';
+
+/** The root logger; `reconfigure` (format, file) is optional so tests can pass a memory logger. */
+export type AgentLogger = Logger & Partial<Pick<RootLogger, 'reconfigure'>>;
 
 export interface AgentOptions {
   config: AgentConfig;
-  logger: RootLogger;
+  logger: AgentLogger;
   clock?: Clock;
   metrics?: AgentMetrics;
 }
@@ -54,6 +63,8 @@ export class Agent {
   private readonly sources: AgentSources;
   private readonly clock: Clock;
   private workers: Promise<void> | undefined;
+  private watchTimer: TimerHandle | undefined;
+  private stopped = false;
   private currentConfig: AgentConfig;
   private readonly connectedHooks: ((driver: Driver) => void)[] = [];
 
@@ -80,11 +91,12 @@ export class Agent {
     this.store.setListener(this.flow);
     this.link = this.createLink();
     this.sources = new AgentSources({ store: this.store, logger, clock: this.clock, metrics: this.metrics });
+    this.sources.prepare(config);
     this.registerHealth();
   }
 
   get config(): AgentConfig { return this.currentConfig; }
-  get logger(): RootLogger { return this.options.logger; }
+  get logger(): AgentLogger { return this.options.logger; }
 
   /** Called with every new driver connection (the event pipeline attaches here). */
   onDriverConnected(hook: (driver: Driver) => void): void { this.connectedHooks.push(hook); }
@@ -97,6 +109,7 @@ export class Agent {
     });
     this.queue.add(DRIVER_KEY);
     this.scheduleResync();
+    this.watchDriver();
     await this.sources.start(this.currentConfig);
   }
 
@@ -108,7 +121,8 @@ export class Agent {
     const previous = this.currentConfig;
     const changed = changedFields(previous, next);
     this.currentConfig = next;
-    this.logger.reconfigure({ level: next.logging.level, format: next.logging.format, file: next.logging.file });
+    if (this.logger.reconfigure) this.logger.reconfigure({ level: next.logging.level, format: next.logging.format, file: next.logging.file });
+    else this.logger.setLevel(next.logging.level);
     this.queue.setBackoff(next.reconcile.backoff);
     if (changed.some((f) => f.startsWith('nodeLabels') || f.startsWith('hostName'))) {
       this.flow.reconfigure({ nodeLabels: next.nodeLabels });
@@ -121,6 +135,8 @@ export class Agent {
 
   /** Let an in-flight apply finish, then stop reconciling and release the driver. */
   async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.watchTimer) this.clock.clearTimeout(this.watchTimer);
     await this.sources.stop();
     this.queue.shutDown();
     await this.workers;
@@ -152,6 +168,28 @@ export class Agent {
       await this.link.failed(error);
       throw error;
     }
+  }
+
+  private watchDriver(): void {
+    this.watchTimer = this.clock.setTimeout(() => {
+      void this.checkDriver().finally(() => { if (!this.stopped) this.watchDriver(); });
+    }, DRIVER_WATCH_INTERVAL_MS);
+  }
+
+  private async checkDriver(): Promise<void> {
+    const driver = this.link.current;
+    const applied = this.reconciler.appliedGeneration;
+    if (!driver || applied === undefined) return;
+    try {
+      const state = await driver.getState();
+      if (state.generation === applied && state.ruleCount === this.reconciler.rulesApplied) return;
+      this.logger.warn('the driver table changed behind the agent: reading it back', {
+        generation: String(state.generation), expected: String(applied), rules: state.ruleCount,
+      });
+    } catch (error) {
+      await this.link.failed(error);
+    }
+    this.resyncNow();
   }
 
   private firstApplied(): void {

@@ -4,8 +4,8 @@
  * watcher that applies valid changes live. `stop()` shuts all of it down in order.
  */
 import { ConfigWatcher, type AgentConfig, type ConfigOverrides } from '../config/index.js';
-import { startObservabilityServer, type ObservabilityServer, type RootLogger } from '../observability/index.js';
-import { Agent } from './agent.js';
+import { startObservabilityServer, type ObservabilityServer } from '../observability/index.js';
+import { Agent, type AgentLogger } from './agent.js';
 import { startServices, type AgentServices } from './services.js';
 
 export interface AgentRuntime {
@@ -17,7 +17,7 @@ export interface AgentRuntime {
 
 export interface RuntimeOptions {
   config: AgentConfig;
-  logger: RootLogger;
+  logger: AgentLogger;
   overrides?: ConfigOverrides;
   /** Watch the config file and apply valid changes live (default true when there is a file). */
   watchConfig?: boolean;

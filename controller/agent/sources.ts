@@ -41,6 +41,11 @@ export class AgentSources {
     };
   }
 
+  /** Register the sources the config enables, before anything may reconcile. */
+  prepare(config: AgentConfig): void {
+    if (config.sources.files.enabled) this.register('files');
+  }
+
   /** A source beyond the config's file source (e.g. gRPC); registered at once. */
   add(source: PolicySource): void {
     this.extra.push(source);
@@ -72,6 +77,11 @@ export class AgentSources {
       this.options.logger.warn('file source disabled by config: its policies are withdrawn');
       this.options.store.dropSource('files');
     }
+  }
+
+  /** Rescan the file source now (SIGHUP, tests). */
+  async rescan(): Promise<void> {
+    await this.files?.rescan();
   }
 
   async stop(): Promise<void> {

@@ -18,7 +18,7 @@ const broker = () => new LogBroker({ queueSize: 8, notice: { hostName: 'h', clus
 
 type AnyCtor = new (target: string, creds: ReturnType<typeof credentials.createInsecure>) => Client & Record<string, (...a: unknown[]) => unknown>;
 function ctor(protoFile: string, name: string): AnyCtor {
-  const pkg = loadPackageDefinition(loadSync(protoFile)) as Record<string, unknown>;
+  const pkg = loadPackageDefinition(loadSync(protoFile, { enums: String })) as Record<string, unknown>;
   return name.split('.').reduce((o, k) => (o as Record<string, unknown>)[k], pkg as unknown) as AnyCtor;
 }
 

@@ -6,7 +6,9 @@ import type { AgentMetrics } from './metrics.js';
 /** IOCTL calls, errors and latency by operation; event-port connection state. */
 export function driverMetricsObserver(metrics: AgentMetrics): DriverObserver {
   return {
-    ioctl(operation, seconds, error) {
+    ioctl(op, seconds, error) {
+      // Label values in Prometheus style: APPLY → apply, LIST_RULES → list_rules.
+      const operation = op.toLowerCase();
       metrics.ioctlCalls.inc({ operation });
       metrics.ioctlDuration.observe({ operation }, seconds);
       if (error) metrics.ioctlErrors.inc({ operation });

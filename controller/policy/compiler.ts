@@ -8,15 +8,14 @@
 import { Flavor, MatchType, RULE_FLAG_READ_ONLY, RuleAction, RuleKind, type DriverRule, type PathMatch } from '../../driver/abi/types.js';
 import { canonicalPath, type PathContext } from './paths.js';
 import { environmentLookup, withDefaults, type Environment } from './environment.js';
-import { ruleIdOf, ruleShape } from './rule-id.js';
+import { canonicalOf, ruleIdOf, ruleShape } from './rule-id.js';
 import { selectPolicy, type NodeLabels, type Selection } from './selection.js';
 import type { RuleOrigin } from './provenance.js';
 import type { Policy, PolicyIdentity, PolicyProblem, PolicyRule, ProblemCode, SourceSpec } from './types.js';
 
-/** A driver rule with where it came from; `canonical` is the encoding its id hashes. */
+/** A driver rule with where it came from. */
 export interface CompiledRule extends DriverRule {
   origin: RuleOrigin;
-  canonical: string;
 }
 
 export interface CompiledPolicy {
@@ -112,14 +111,13 @@ class Translator {
     const target = this.path(rule.value, rule.form, rule.field, rule.recursive);
     const sources = rule.sources.map((s) => this.source(s));
     if (!target || sources.some((s) => s === undefined)) return;
-    const base = { kind: KINDS[rule.target], action: ACTIONS[rule.action], flags: rule.readOnly ? RULE_FLAG_READ_ONLY : 0, target };
     const origin = this.origin(rule);
-    for (const source of sources.length ? (sources as PathMatch[]) : [undefined]) {
-      this.push(source ? { ...base, source } : base, rule, origin);
-    }
+    if (sources.length === 0) this.push(rule, target, undefined, origin);
+    for (const source of sources as PathMatch[]) this.push(rule, target, source, origin);
   }
 
-  private push(content: Omit<DriverRule, 'id'>, rule: PolicyRule, origin: RuleOrigin): void {
+  private push(rule: PolicyRule, target: PathMatch, source: PathMatch | undefined, origin: RuleOrigin): void {
+    const content = { kind: KINDS[rule.target], action: ACTIONS[rule.action], flags: rule.readOnly ? RULE_FLAG_READ_ONLY : 0, target, source };
     const shape = ruleShape(content, this.context.flavor);
     const earlier = this.seen.get(shape);
     if (earlier) {
@@ -128,8 +126,11 @@ class Translator {
     } else {
       this.seen.set(shape, { action: rule.action, field: rule.field });
     }
-    const canonical = `kawin-rule-v1|${content.action}|${shape}`;
-    this.rules.push({ id: ruleIdOf(canonical), ...content, origin, canonical });
+    const id = ruleIdOf(canonicalOf(content.action, shape));
+    const compiled: CompiledRule = source
+      ? { id, kind: content.kind, action: content.action, flags: content.flags, target, source, origin }
+      : { id, kind: content.kind, action: content.action, flags: content.flags, target, origin };
+    this.rules.push(compiled);
   }
 
   private duplicate(earlier: { action: string; field: string }, rule: PolicyRule): void {

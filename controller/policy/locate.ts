@@ -34,10 +34,19 @@ export class TextLocator {
     }
   }
 
+  // The text parsed once before, so this only fails for JSON that YAML cannot read (no positions then).
+  private reparse(): Event[][] {
+    try {
+      return documentSlices(parseEvents(this.text, {}));
+    } catch {
+      return [];
+    }
+  }
+
   private spans(index: number): Map<string, NodeSpan> {
     let spans = this.maps.get(index);
     if (!spans) {
-      this.slices ??= documentSlices(parseEvents(this.text, {}));
+      this.slices ??= this.reparse();
       spans = buildPositionMap(this.text, this.slices[index] ?? []);
       this.maps.set(index, spans);
     }

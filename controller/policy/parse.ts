@@ -66,7 +66,7 @@ function parseDocument(raw: RawDocument, location: string, locator: TextLocator)
   // Normalized even when the schema failed, so semantic problems are reported too.
   const normalized = header.identity && isMapping(spec) ? normalizeSpec(header.identity.kind, spec) : undefined;
   if (normalized) findings.push(...uniqueFindings(normalized.findings, findings));
-  if (findings.length > 0) locator.seed(raw.index, raw.events);
+  if (findings.length > 0 && raw.events) locator.seed(raw.index, raw.events);
   doc.problems = findings.map((f) => toProblem(f, location, raw.index, locator)).sort(byPosition);
   if (normalized && header.identity && !doc.problems.some((p) => p.severity === 'error')) {
     const { identity } = header;

@@ -73,7 +73,14 @@ export function canonicalPath(value: string, form: PathForm, context: PathContex
   return windowsCanonical(value, form, context);
 }
 
+// Already canonical apart from the drive letter's case: the common case, kept cheap.
+const PLAIN_DOS = /^[A-Za-z]:\\(?:[^\\/]+\\)*[^\\/]*$/;
+
 function windowsCanonical(value: string, form: PathForm, context: PathContext): CanonicalResult {
+  if (PLAIN_DOS.test(value) && (form !== 'directory' || value.endsWith('\\'))) {
+    const drive = value.charCodeAt(0);
+    return { ok: true, path: drive >= 97 ? value[0]!.toUpperCase() + value.slice(1) : value };
+  }
   let path = value;
   const env = ENV.exec(path);
   if (env) {

@@ -16,7 +16,7 @@ const entry = fc.record({
 const policySpec = fc.array(entry, { minLength: 1, maxLength: 6 });
 const policySet = fc.array(policySpec, { minLength: 1, maxLength: 6 });
 
-function toPolicy(name: string, entries: fc.Infer<typeof entry>[]): Policy {
+function toPolicy(name: string, entries: { path: string; action: string; readOnly: boolean; severity: number }[]): Policy {
   const items = entries.map((e) => `      - {path: '${e.path}', action: ${e.action}, readOnly: ${e.readOnly}, severity: ${e.severity}}`);
   return hostPolicy(name, `  file:\n    matchPaths:\n${items.join('\n')}`);
 }

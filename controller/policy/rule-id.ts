@@ -25,8 +25,10 @@ export function ruleShape(rule: Omit<RuleContent, 'action'>, flavor: Flavor): st
 }
 
 export function canonicalEncoding(rule: RuleContent, flavor: Flavor): string {
-  return `${VERSION}|${rule.action}|${ruleShape(rule, flavor)}`;
+  return canonicalOf(rule.action, ruleShape(rule, flavor));
 }
+
+export const canonicalOf = (action: RuleAction, shape: string): string => `${VERSION}|${action}|${shape}`;
 
 /** A nonzero 64-bit id from a canonical encoding. */
 export function ruleIdOf(canonical: string): bigint {

@@ -4,7 +4,7 @@
  * setting or deleting one policy costs O(its rules); identical rules from several
  * policies are one driver rule whose provenance names them all.
  */
-import type { DriverRule } from '../../driver/abi/types.js';
+import type { DriverRule, PathMatch } from '../../driver/abi/types.js';
 import type { ActionName, ProvenanceLookup, RuleOrigin, RuleProvenance } from './provenance.js';
 import type { CompiledPolicy, CompiledRule } from './compiler.js';
 import { RuleIdCollisionError } from './errors.js';
@@ -15,8 +15,9 @@ export interface RuleSetChange {
   removed: bigint[];
 }
 
+/** Contributors of one rule id by policy key (a Map only once there are two: most rules have one). */
 interface Entry {
-  contributors: Map<string, CompiledRule>;
+  contributors: Map<string, CompiledRule> | [string, CompiledRule] | undefined;
   provenance?: RuleProvenance;
 }
 
@@ -57,61 +58,82 @@ export class RuleSetBuilder implements ProvenanceLookup {
 
   lookup(ruleId: bigint): RuleProvenance | undefined {
     const entry = this.entries.get(ruleId);
-    if (!entry) return undefined;
-    entry.provenance ??= provenanceOf(ruleId, entry);
+    if (!entry?.contributors) return undefined;
+    entry.provenance ??= provenanceOf(ruleId, contributors(entry));
     return entry.provenance;
   }
 
   private checkCollisions(rules: readonly CompiledRule[]): void {
     for (const rule of rules) {
       const entry = this.entries.get(rule.id);
-      const other = entry?.contributors.values().next().value;
-      if (other && other.canonical !== rule.canonical) throw new RuleIdCollisionError(rule.id, other.canonical, rule.canonical);
+      const other = entry ? contributors(entry)[0] : undefined;
+      if (other && !sameRule(other, rule)) throw new RuleIdCollisionError(rule.id, describe(other), describe(rule));
     }
   }
 
   private withdraw(key: string, rule: CompiledRule, touched: Set<bigint>): void {
-    this.entries.get(rule.id)?.contributors.delete(key);
+    const entry = this.entries.get(rule.id);
+    if (!entry) return;
+    if (entry.contributors instanceof Map) entry.contributors.delete(key);
+    else if (entry.contributors?.[0] === key) entry.contributors = undefined;
     touched.add(rule.id);
   }
 
   private contribute(key: string, rule: CompiledRule, touched: Set<bigint>): void {
-    let entry = this.entries.get(rule.id);
-    if (!entry) this.entries.set(rule.id, (entry = { contributors: new Map() }));
-    entry.contributors.set(key, rule);
     touched.add(rule.id);
+    const entry = this.entries.get(rule.id);
+    if (!entry) {
+      this.entries.set(rule.id, { contributors: [key, rule] });
+      return;
+    }
+    const current = entry.contributors;
+    if (current instanceof Map) current.set(key, rule);
+    else if (!current || current[0] === key) entry.contributors = [key, rule];
+    else entry.contributors = new Map([current, [key, rule]]);
   }
 
   private settle(touched: Set<bigint>, change: RuleSetChange): void {
     for (const id of touched) {
       const entry = this.entries.get(id)!;
+      const rules = contributors(entry);
       const had = this.merged.has(id);
       entry.provenance = undefined;
-      if (entry.contributors.size === 0) {
+      if (rules.length === 0) {
         this.entries.delete(id);
         this.merged.delete(id);
         if (had) change.removed.push(id);
         continue;
       }
-      this.merged.set(id, representative(entry));
+      this.merged.set(id, representative(rules));
       if (!had) change.added.push(id);
     }
   }
 }
 
-/** One driver rule for all contributors: they differ at most in path case; the smallest spelling wins, whatever the order. */
-function representative(entry: Entry): DriverRule {
-  let best: CompiledRule | undefined;
-  for (const rule of entry.contributors.values()) {
-    if (!best || rule.target.path < best.target.path || (rule.target.path === best.target.path && (rule.source?.path ?? '') < (best.source?.path ?? ''))) best = rule;
+function contributors(entry: Entry): CompiledRule[] {
+  const c = entry.contributors;
+  if (!c) return [];
+  return c instanceof Map ? [...c.values()] : [c[1]];
+}
+
+const pathKey = (m: PathMatch | undefined): string => (m ? `${m.match}|${m.path.toUpperCase()}` : '');
+// Contributors of one id differ at most in path case (case-folded on Windows).
+const sameRule = (a: DriverRule, b: DriverRule): boolean =>
+  a.kind === b.kind && a.action === b.action && a.flags === b.flags && pathKey(a.target) === pathKey(b.target) && pathKey(a.source) === pathKey(b.source);
+const describe = (r: DriverRule): string => `${r.kind}|${r.action}|${r.flags}|${pathKey(r.target)}|${pathKey(r.source)}`;
+
+/** One driver rule for all contributors: the smallest spelling wins, whatever the order. */
+function representative(rules: CompiledRule[]): DriverRule {
+  let best = rules[0]!;
+  for (const rule of rules) {
+    if (rule.target.path < best.target.path || (rule.target.path === best.target.path && (rule.source?.path ?? '') < (best.source?.path ?? ''))) best = rule;
   }
-  const { id, kind, action, flags, target, source } = best!;
+  const { id, kind, action, flags, target, source } = best;
   return source ? { id, kind, action, flags, target, source } : { id, kind, action, flags, target };
 }
 
-function provenanceOf(ruleId: bigint, entry: Entry): RuleProvenance {
-  const origins: RuleOrigin[] = [...entry.contributors.values()].map((r) => r.origin);
+function provenanceOf(ruleId: bigint, rules: CompiledRule[]): RuleProvenance {
+  const origins: RuleOrigin[] = rules.map((r) => r.origin);
   origins.sort((a, b) => b.severity - a.severity || a.policy.localeCompare(b.policy) || (a.namespace ?? '').localeCompare(b.namespace ?? ''));
-  const action = ACTION_NAMES[entry.contributors.values().next().value!.action]!;
-  return { ruleId, action, origins };
+  return { ruleId, action: ACTION_NAMES[rules[0]!.action]!, origins };
 }

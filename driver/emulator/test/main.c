@@ -1,6 +1,7 @@
 /* Runner and helpers of the emulator's C tests (see harness.h). Usage: emu-test <kawin-driverd> */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +62,7 @@ void to16(const char *s, uint16_t *out, size_t cap)
 static int can_connect(const char *path)
 {
     struct sockaddr_un a = {.sun_family = AF_UNIX};
-    strncpy(a.sun_path, path, sizeof a.sun_path - 1);
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
     int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
     close(fd);

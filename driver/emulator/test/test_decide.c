@@ -141,7 +141,7 @@ static const RuleSpec posixRules[] = {
 };
 static const Case posixCases[] = {
     {F, "/etc/shadow", "/bin/cat", R, KAWIN_DECISION_BLOCK, 1, 0},
-    {F, "/etc/SHADOW", "/bin/cat", R, KAWIN_DECISION_ALLOW, 0, 0}, /* case-sensitive */
+    {F, "/etc/SHADOW", "/bin/cat", R, KAWIN_DECISION_AUDIT, 2, 0}, /* case-sensitive: only the directory rule */
     {F, "/etc/passwd", "/bin/cat", R, KAWIN_DECISION_AUDIT, 2, 0},
     {F, "/etc/ssh/sshd_config", "/bin/cat", R, KAWIN_DECISION_ALLOW, 0, 0},
     {F, "/var/log/a/b", "/bin/sh", W, KAWIN_DECISION_BLOCK, 3, 0},

@@ -101,9 +101,19 @@ static uint32_t list_page(HANDLE h, uint64_t cursor, uint8_t *buf, uint32_t size
     return err;
 }
 
+static void clear_table(HANDLE h)
+{
+    uint64_t ids[256];
+    long n = list_all(h, ids, 256, 1u << 16, NULL);
+    CHECK(n >= 0 && n <= 256, "list %ld", n);
+    if (n > 0) CHECK_EQ(remove_rules(h, ids, (uint32_t)n, NULL), 0);
+    CHECK_EQ(get_state(h).RuleCount, 0);
+}
+
 static void paging(HANDLE h)
 {
     T("LIST_RULES paging: ascending ids, cursor, MORE flag, generation per page");
+    clear_table(h);
     RuleSpec r[10];
     char paths[10][64];
     for (int i = 0; i < 10; i++) {
@@ -276,7 +286,7 @@ static void apply(HANDLE h)
         {501, KAWIN_KIND_FILE, KAWIN_MATCH_RECURSIVE, KAWIN_ACTION_BLOCK, 0, 0, NT "\\apply\\", NULL},
         {502, KAWIN_KIND_FILE, KAWIN_MATCH_EXACT, KAWIN_ACTION_AUDIT, 0, 0, NT "\\apply.txt", NULL},
     };
-    uint64_t rem[2] = {1, 12345};
+    uint64_t rem[2] = {1000, 12345};
     KAWIN_APPLY_RESULT res;
     CHECK_EQ(apply_rules(h, s.Generation + 1, rem, 2, adds, 2, &res), KAWIN_ERROR_REVISION_MISMATCH);
     KAWIN_STATE s2 = get_state(h);

@@ -4,10 +4,14 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kernel.h"
 
 #define HDR sizeof(KAWIN_HEADER)
+/* One LIST_RULES page carries at most this many bytes (the wire's frame limit); a larger
+ * output buffer just gets a page of this size with KAWIN_LIST_MORE. */
+#define KAWIN_EMU_MAX_IOCTL_OUTPUT (64u << 20)
 
 uint32_t fault_take(uint32_t code)
 {
@@ -99,7 +103,10 @@ static uint32_t write_table(const uint8_t *in, uint32_t inLen, uint32_t off, uin
     memcpy(rem, in + off, (size_t)nrem * 8);
     off += nrem * 8;
     Rule **adds;
+    struct timespec t0, t1, t2;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     uint32_t err = parse_rules(in, inLen, &off, nadd, &adds);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
     if (!err && off != inLen) {
         free_n(adds, nadd);
         err = KAWIN_ERROR_INVALID_PARAMETER; /* bytes after the last record */
@@ -111,6 +118,8 @@ static uint32_t write_table(const uint8_t *in, uint32_t inLen, uint32_t off, uin
         pthread_rwlock_unlock(&K.lock);
         free(adds);
     }
+    clock_gettime(CLOCK_MONOTONIC, &t2);
+    kernel_log("PERF parse %.1f ms apply %.1f ms", (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6, (t2.tv_sec - t1.tv_sec) * 1e3 + (t2.tv_nsec - t1.tv_nsec) / 1e6);
     free(rem);
     return result_out(err, &res, outCap, out, outLen);
 }
@@ -146,6 +155,7 @@ static uint32_t do_list(const uint8_t *in, uint32_t inLen, uint32_t outCap, uint
     if (outCap < sizeof(KAWIN_LIST_RESPONSE)) return KAWIN_ERROR_INSUFFICIENT_BUFFER;
     pthread_rwlock_rdlock(&K.lock);
     const Table *t = &K.table;
+    if (outCap > KAWIN_EMU_MAX_IOCTL_OUTPUT) outCap = KAWIN_EMU_MAX_IOCTL_OUTPUT;
     uint32_t first = table_after(t, req.Cursor), i = first;
     uint64_t bytes = sizeof(KAWIN_LIST_RESPONSE);
     while (i < t->n && bytes + rule_record_size(t->sorted[i]) <= outCap) bytes += rule_record_size(t->sorted[i++]);

@@ -28,7 +28,10 @@ void path_fold(uint16_t *dst, const uint16_t *src, uint32_t len, int fold)
         memcpy(dst, src, (size_t)len * 2);
         return;
     }
-    for (uint32_t i = 0; i < len; i++) dst[i] = path_upcase(src[i]);
+    for (uint32_t i = 0; i < len; i++) {
+        uint16_t c = src[i];
+        dst[i] = c < 0x80 ? (uint16_t)((c >= 'a' && c <= 'z') ? c - 32 : c) : path_upcase(c);
+    }
 }
 
 static int is_wild(uint16_t c) { return c == '*' || c == '?'; }
@@ -142,11 +145,7 @@ int glob_match(const uint16_t *pat, uint32_t patLen, PathRef t, uint16_t sep)
 }
 
 uint64_t path_hash_init(void) { return 1469598103934665603ull; }
-uint64_t path_hash_step(uint64_t h, uint16_t c)
-{
-    h = (h ^ (c & 0xFF)) * 1099511628211ull;
-    return (h ^ (c >> 8)) * 1099511628211ull;
-}
+uint64_t path_hash_step(uint64_t h, uint16_t c) { return (h ^ c) * 1099511628211ull; }
 uint64_t path_hash(const uint16_t *s, uint32_t len)
 {
     uint64_t h = path_hash_init();

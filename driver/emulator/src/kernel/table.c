@@ -6,11 +6,20 @@
 
 /* ---- open-addressing map: folded key -> vector of rules ---- */
 
+/* FNV's low bits cluster on similar paths: mix before taking a slot. */
+static uint32_t home_of(uint64_t h, uint32_t mask)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    return (uint32_t)h & mask;
+}
+
 static PMapEnt *pmap_get(const PMap *m, const uint16_t *key, uint32_t len, uint64_t h)
 {
     if (m->cap == 0) return NULL;
     uint32_t mask = m->cap - 1;
-    for (uint32_t i = (uint32_t)h & mask; m->e[i].key; i = (i + 1) & mask) {
+    for (uint32_t i = home_of(h, mask); m->e[i].key; i = (i + 1) & mask) {
         PMapEnt *e = &m->e[i];
         if (e->hash == h && e->len == len && memcmp(e->key, key, (size_t)len * 2) == 0) return e;
     }
@@ -19,7 +28,7 @@ static PMapEnt *pmap_get(const PMap *m, const uint16_t *key, uint32_t len, uint6
 
 static uint32_t pmap_slot(const PMap *m, const uint16_t *key, uint32_t len, uint64_t h)
 {
-    uint32_t mask = m->cap - 1, i = (uint32_t)h & mask;
+    uint32_t mask = m->cap - 1, i = home_of(h, mask);
     while (m->e[i].key && !(m->e[i].hash == h && m->e[i].len == len && memcmp(m->e[i].key, key, (size_t)len * 2) == 0))
         i = (i + 1) & mask;
     return i;
@@ -70,7 +79,7 @@ static void pmap_delete_slot(PMap *m, uint32_t i)
     free(m->e[i].vec.v);
     /* backward-shift deletion keeps probe chains intact without tombstones */
     for (uint32_t j = (i + 1) & mask; m->e[j].key; j = (j + 1) & mask) {
-        uint32_t home = (uint32_t)m->e[j].hash & mask;
+        uint32_t home = home_of(m->e[j].hash, mask);
         int between = (i <= j) ? (i < home && home <= j) : (i < home || home <= j);
         if (between) continue;
         m->e[i] = m->e[j];
@@ -201,6 +210,7 @@ static void index_free(Table *t)
 
 static void rule_fold(Rule *r, uint16_t sep, int fold)
 {
+    r->folded = (uint8_t)fold;
     path_fold(r->fpath, r->path, r->pathLen, fold);
     path_fold(r->fsrc, r->src, r->srcLen, fold);
     r->pathKey = path_key_len(r->fpath, r->pathLen, r->match, sep);
@@ -356,22 +366,22 @@ static uint32_t check_apply(const Table *t, const uint64_t *rem, uint32_t nrem, 
 
 static void apply_removals(Table *t, const uint64_t *rem, uint32_t nrem, KAWIN_APPLY_RESULT *res)
 {
-    uint32_t pos;
-    for (uint32_t i = 0; i < nrem; i++) {
+    uint32_t pos, w = 0;
+    for (uint32_t i = 0; i < nrem; i++) { /* mark first: the array must stay searchable */
         Rule *r = table_find(t, rem[i], &pos);
         if (!r) {
             res->Missing++;
             continue;
         }
         index_remove(t, r);
-        free(r);
-        t->sorted[pos] = NULL;
+        r->order = UINT32_MAX;
         res->Removed++;
     }
     if (!res->Removed) return;
-    uint32_t w = 0;
-    for (uint32_t i = 0; i < t->n; i++)
-        if (t->sorted[i]) t->sorted[w++] = t->sorted[i];
+    for (uint32_t i = 0; i < t->n; i++) {
+        if (t->sorted[i]->order == UINT32_MAX) free(t->sorted[i]);
+        else t->sorted[w++] = t->sorted[i];
+    }
     t->n = w;
 }
 
@@ -395,7 +405,8 @@ uint32_t table_apply(Table *t, const uint64_t *remIn, uint32_t nrem, Rule **adds
         return KAWIN_ERROR_NOT_ENOUGH_QUOTA;
     }
     memcpy(rem, remIn, sizeof *rem * nrem);
-    for (uint32_t i = 0; i < nadd; i++) rule_fold(adds[i], t->sep, t->fold); /* fold may have changed since parsing */
+    for (uint32_t i = 0; i < nadd; i++) /* folding may have been switched since parsing */
+        if (adds[i]->folded != t->fold) rule_fold(adds[i], t->sep, t->fold);
     nadd = normalize(rem, &nrem, adds, nadd);
     uint32_t err = (expected && *expected != t->generation) ? KAWIN_ERROR_REVISION_MISMATCH
                                                             : check_apply(t, rem, nrem, adds, nadd);

@@ -16,6 +16,7 @@
 typedef struct Rule {
     uint64_t id;
     uint8_t kind, match, action, srcMatch;
+    uint8_t folded;                /* folding the f* strings were made with */
     uint32_t flags;
     uint32_t pathLen, srcLen;      /* code units */
     uint32_t pathKey, srcKey;      /* index key lengths (prefixes of the folded strings) */

@@ -1,0 +1,22 @@
+import { Registry } from 'prom-client';
+import { EventPipeline } from '/work/main/controller/events/index.js';
+import { Decision, EventType, type DriverEvent } from '/work/main/driver/abi/types.js';
+import { DosPathTranslator } from '/work/main/driver/paths/index.js';
+import { Alert } from '/work/main/proto/gen/feeder.js';
+import { encodeAlert } from '/work/main/controller/events/wire.js';
+const base = 0x4c4f414400000000n;
+const prov = new Map();
+for (let i = 1n; i <= 16n; i++) prov.set(base + i, { ruleId: base + i, action: 'Audit', origins: [{ kind: 'KubeArmorHostPolicy', policy: `p${i}`, severity: 5, tags: ['a','b'], message: 'm' }] });
+const N = 1_000_000;
+const evs: DriverEvent[] = [];
+const t0 = 133_000_000_000_000_000n;
+for (let i = 0; i < N; i++) evs.push({ type: EventType.FileOpen, decision: Decision.Audit, time: t0 + BigInt(i * 50), ruleId: base + BigInt(i % 16 + 1), processId: 7000 + (i % 8) * 4, parentProcessId: 4, threadId: 1, status: 0, desiredAccess: 1, targetPath: `\\Device\\HarddiskVolume3\\kawin-load\\d${i%32}\\file${i}.txt`, imagePath: '\\Device\\HarddiskVolume3\\Windows\\System32\\kawin-load.exe', commandLine: '', userSid: 'S-1-5-18' });
+const mode = process.argv[2] ?? 'null';
+let n = 0;
+const sink = mode === 'fast' ? { alert: (a) => { n += encodeAlert(a).length; }, log() {}, message() {} } : mode === 'encode' ? { alert: (a) => { n += Alert.encode(a).finish().length; }, log() {}, message() {} } : { alert: () => { n++; }, log() {}, message() {} };
+const p = new EventPipeline({ hostName: 'h', clusterName: 'c', provenance: { lookup: (id) => prov.get(id) }, paths: new DosPathTranslator(new Map([['C:', '\\Device\\HarddiskVolume3']])), hostTelemetry: false, allowAlerts: false, sinks: [sink], registry: new Registry(), queueSize: 2_000_000 });
+async function* gen() { for (let i = 0; i < N; i += 240) yield { dropped: 0n, firstSequence: 0n, events: evs.slice(i, i + 240) }; }
+const s = performance.now();
+await p.run(gen());
+const sec = (performance.now() - s) / 1000;
+console.log(mode, Math.round(N / sec), 'ev/s', p.stats());

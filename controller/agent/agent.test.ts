@@ -1,0 +1,130 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { hostPolicy, startHarness, type AgentHarness } from '../../test/agent-harness.js';
+
+const CMD = hostPolicy('block-cmd', `  process:
+    matchPaths:
+      - path: C:\\Windows\\System32\\cmd.exe
+  action: Block
+`);
+const HOSTS = hostPolicy('protect-hosts', `  file:
+    matchPaths:
+      - path: C:\\Windows\\System32\\drivers\\etc\\hosts
+        readOnly: true
+  action: Block
+`);
+
+async function generation(h: AgentHarness): Promise<bigint> {
+  return (await h.probe.getState()).generation;
+}
+
+async function metric(h: AgentHarness, name: string, labels = ''): Promise<number> {
+  const text = await h.runtime!.agent.metrics.registry.metrics();
+  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `) || (labels === '' && l.startsWith(`${name} `)));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
+async function ready(h: AgentHarness): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!h.runtime!.agent.firstApplyDone) {
+    if (Date.now() > deadline) throw new Error('agent never became ready');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  await h.runtime!.agent.whenIdle();
+}
+
+test('a policy file added, changed, made invalid and deleted: the driver table follows', async (t) => {
+  const h = await startHarness(t);
+  h.writePolicy('cmd.yaml', CMD);
+  await h.start();
+  await h.until((r) => r.length === 1, 'the cmd.exe rule');
+  assert.deepEqual(h.paths((await h.probe.listRules()).rules), ['\\Device\\HarddiskVolume3\\Windows\\System32\\cmd.exe']);
+  h.writePolicy('cmd.yaml', CMD.replace('cmd.exe', 'certutil.exe'));
+  await h.until((r) => r.length === 1 && r[0]!.target.path.endsWith('certutil.exe'), 'the certutil.exe rule');
+  h.writePolicy('cmd.yaml', CMD.replace('path: C:', 'path: relative'));
+  await new Promise((r) => setTimeout(r, 200));
+  await h.runtime!.agent.whenIdle();
+  // The invalid version is rejected with its location; the previous version stays in force.
+  assert.deepEqual(h.paths((await h.probe.listRules()).rules), ['\\Device\\HarddiskVolume3\\Windows\\System32\\certutil.exe']);
+  const problems = h.runtime!.agent.store.problems().flatMap((p) => p.problems);
+  assert.ok(problems.some((p) => p.path?.includes('spec.process.matchPaths[0].path') && p.line === 11), JSON.stringify(problems));
+  h.deletePolicy('cmd.yaml');
+  await h.until((r) => r.length === 0, 'an empty table');
+});
+
+test('nothing is written before the sources are in sync, and a restart with unchanged state writes nothing', async (t) => {
+  const h = await startHarness(t);
+  h.writePolicy('cmd.yaml', CMD);
+  h.writePolicy('hosts.yaml', HOSTS);
+  await h.start();
+  await ready(h);
+  assert.equal((await h.probe.listRules()).rules.length, 2);
+  const before = await generation(h);
+  assert.equal(before, 1n, 'the whole desired set landed as one APPLY');
+  await h.stopAgent();
+  // The driver outlives the agent: enforcement continues while no agent runs.
+  assert.equal((await h.probe.listRules()).rules.length, 2);
+  await h.start();
+  await ready(h);
+  assert.equal(await generation(h), before, 'the restarted agent wrote nothing');
+  assert.equal(await metric(h, 'kawin_ioctl_calls_total', '{operation="apply"}'), 0);
+});
+
+test('out-of-band removal is detected and corrected at the next resync, and counted', async (t) => {
+  const h = await startHarness(t);
+  h.writePolicy('cmd.yaml', CMD);
+  h.writePolicy('hosts.yaml', HOSTS);
+  await h.start();
+  await ready(h);
+  const [victim] = (await h.probe.listRules()).rules;
+  await h.probe.removeRules([victim!.id]);
+  assert.equal((await h.probe.listRules()).rules.length, 1);
+  h.runtime!.agent.resyncNow(); // what the periodic resync timer does
+  await h.until((r) => r.length === 2, 'the removed rule restored');
+  await h.runtime!.agent.whenIdle();
+  assert.equal(await metric(h, 'kawin_drift_corrections_total'), 1);
+});
+
+test('injected IOCTL failures: the agent retries with backoff, converges, and metrics show the failures', async (t) => {
+  const h = await startHarness(t);
+  h.writePolicy('cmd.yaml', CMD);
+  await h.start({ reconcile: { backoff: { initialMs: 5, maxMs: 50 } } });
+  await ready(h);
+  h.emulator.machine.injectFault('APPLY', 3);
+  h.emulator.machine.injectFault('LIST_RULES', 2);
+  h.writePolicy('hosts.yaml', HOSTS);
+  await h.until((r) => r.length === 2, 'both rules despite failures');
+  // Only the agent applies (the test's probe only lists), so every APPLY fault was the agent's.
+  assert.equal(await metric(h, 'kawin_ioctl_errors_total', '{operation="apply"}'), 3);
+  assert.ok(await metric(h, 'kawin_workqueue_retries_total', '{name="reconcile"}') >= 3);
+  assert.ok(await metric(h, 'kawin_reconciles_total', '{result="error"}') >= 3);
+});
+
+test('a driver reload (table cleared) is followed by a full re-apply', async (t) => {
+  const h = await startHarness(t);
+  h.writePolicy('cmd.yaml', CMD);
+  h.writePolicy('hosts.yaml', HOSTS);
+  await h.start({ reconcile: { backoff: { initialMs: 5, maxMs: 50 } } });
+  await ready(h);
+  h.emulator.machine.reload();
+  await h.until((r) => r.length === 2, 'the table re-applied after the reload');
+});
+
+test('a failing source prunes nothing; its recovery reconciles', async (t) => {
+  const h = await startHarness(t);
+  h.writePolicy('cmd.yaml', CMD);
+  await h.start();
+  await ready(h);
+  const moved = join(h.root, 'moved-away');
+  renameSync(h.policyDir, moved);
+  await new Promise((r) => setTimeout(r, 300));
+  await h.runtime!.agent.whenIdle();
+  assert.equal((await h.probe.listRules()).rules.length, 1, 'the rules stay while the directory is missing');
+  assert.ok(h.runtime!.agent.store.sourceStatus()[0]?.error, 'the failure is reported');
+  mkdirSync(h.policyDir);
+  h.writePolicy('hosts.yaml', HOSTS);
+  await h.runtime!.agent.sourceSet.rescan();
+  await h.until((r) => r.length === 1 && r[0]!.target.path.endsWith('hosts'), 'the recovered directory reconciled');
+});

@@ -1,0 +1,65 @@
+/** `kawin agent`: the long-running agent. */
+import { parseArgs } from 'node:util';
+import { startAgentRuntime } from '../../agent/runtime.js';
+import { createLogger } from '../../observability/index.js';
+import { CONFIG_OPTION, cliConfig } from '../config.js';
+import type { CliCommand, CliIO } from '../types.js';
+
+const usage = `usage: kawin agent [options]
+
+Runs the agent: keeps the driver's rule table equal to the desired policies, streams
+its events as KubeArmor alerts and logs, serves metrics and health.
+
+options (override the config file):
+  --config FILE            agent config (default: $KAWIN_CONFIG, else the platform default)
+  --policies DIR           policy directory for the file source (repeatable)
+  --driver emulator|windows
+  --grpc-address HOST:PORT
+  --metrics-address HOST:PORT
+  --state-dir DIR
+  --log-level error|warn|info|debug`;
+
+function waitForSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(signal);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}
+
+async function run(argv: string[], io: CliIO): Promise<number> {
+  const { values } = parseArgs({
+    args: argv, allowPositionals: false, strict: true,
+    options: {
+      ...CONFIG_OPTION,
+      policies: { type: 'string', multiple: true },
+      driver: { type: 'string' },
+      'grpc-address': { type: 'string' },
+      'metrics-address': { type: 'string' },
+      'state-dir': { type: 'string' },
+      'log-level': { type: 'string' },
+    },
+  });
+  const overrides = {
+    policyDirs: values.policies, driverKind: values.driver, grpcAddress: values['grpc-address'],
+    metricsAddress: values['metrics-address'], stateDir: values['state-dir'], logLevel: values['log-level'],
+  };
+  const config = await cliConfig(values.config, overrides);
+  const logger = createLogger({ level: config.logging.level, format: config.logging.format, file: config.logging.file });
+  const runtime = await startAgentRuntime({ config, logger, overrides });
+  logger.info('kawin agent running', {
+    node: config.hostName, driver: config.driver.kind, policies: config.sources.files.paths, grpc: runtime.services.address,
+  });
+  const signal = await waitForSignal();
+  logger.info('shutting down', { signal });
+  await runtime.stop();
+  await logger.close();
+  io.stderr('kawin agent stopped');
+  return 0;
+}
+
+export const command: CliCommand = { name: 'agent', summary: 'run the agent (reconcile loop, event stream, metrics)', usage, run };

@@ -1,0 +1,80 @@
+/**
+ * `kawin simulate`: operations "from the machine" against the emulated driver, as an
+ * application would cause them. The driver decides from its own table and emits the
+ * event to the agent, exactly as on Windows.
+ */
+import { parseArgs } from 'node:util';
+import { Decision } from '../../../driver/abi/types.js';
+import { EmulatedMachine, emulatorStatus } from '../../../driver/index.js';
+import { EMULATOR_LIBRARY } from '../../../driver/emulator/kernel.js';
+import { formatRuleId } from '../../policy/index.js';
+import { CONFIG_OPTION, cliConfig } from '../config.js';
+import { UsageError, type CliCommand, type CliIO } from '../types.js';
+
+const usage = `usage:
+  kawin simulate file-open <path> [--process IMAGE] [--pid N] [--write]
+  kawin simulate process-create <image> [--parent IMAGE] [--parent-pid N] [--command-line TEXT]
+  kawin simulate load --count M [--rate N]
+
+Performs the operation against the emulated driver (see 'kawin driver status') and
+prints its decision. Exit code 0 allowed (Allow/Audit), 1 denied (Block), 2 usage.
+  --config FILE   the agent config naming the emulator (default: $KAWIN_CONFIG)`;
+
+const DEFAULT_PROCESS = 'C:\\Windows\\explorer.exe';
+
+async function machine(configFlag: string | undefined): Promise<EmulatedMachine> {
+  const config = await cliConfig(configFlag);
+  const { dir, library } = config.driver.emulator;
+  const status = emulatorStatus(dir);
+  if (!status.running) throw new Error(`the emulated driver is not running on ${dir} (start the agent, or 'kawin driver run')`);
+  return new EmulatedMachine(library ?? EMULATOR_LIBRARY, status.device);
+}
+
+function report(io: CliIO, what: string, d: { decision: Decision; status: number; ruleId: bigint; processId: number }): number {
+  const name = Decision[d.decision] ?? `decision ${d.decision}`;
+  const pid = d.processId ? ` pid ${d.processId}` : '';
+  io.stdout(`${name}: ${what} (rule ${d.ruleId === 0n ? 'none' : formatRuleId(d.ruleId)}, status 0x${d.status.toString(16).padStart(8, '0')}${pid})`);
+  return d.decision === Decision.Block || d.decision === Decision.PostureBlock ? 1 : 0;
+}
+
+async function run(argv: string[], io: CliIO): Promise<number> {
+  const [verb, ...rest] = argv;
+  const { values, positionals } = parseArgs({
+    args: rest, allowPositionals: true, strict: true,
+    options: {
+      ...CONFIG_OPTION,
+      process: { type: 'string' }, pid: { type: 'string' }, write: { type: 'boolean' },
+      parent: { type: 'string' }, 'parent-pid': { type: 'string' }, 'command-line': { type: 'string' },
+      count: { type: 'string' }, rate: { type: 'string' },
+    },
+  });
+  const num = (v: string | undefined, name: string): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--${name} takes a whole number, got '${v}'`);
+    return n;
+  };
+  if (verb === 'load') {
+    const count = num(values.count, 'count');
+    if (count === undefined) throw new UsageError('simulate load needs --count');
+    await (await machine(values.config)).generateLoad(count, num(values.rate, 'rate') ?? 0, true);
+    io.stdout(`emitted ${count} events`);
+    return 0;
+  }
+  const [target] = positionals;
+  if (!target || positionals.length > 1) throw new UsageError(`simulate ${verb ?? ''} takes one path`);
+  const m = await machine(values.config);
+  if (verb === 'file-open') {
+    const process = values.process ?? DEFAULT_PROCESS;
+    const d = m.simulateFileOpen(target, { process, pid: num(values.pid, 'pid'), write: values.write ?? false });
+    return report(io, `${values.write ? 'write' : 'read'} open of ${target} by ${process}`, d);
+  }
+  if (verb === 'process-create') {
+    const parent = values.parent ?? DEFAULT_PROCESS;
+    const d = m.simulateProcessCreate(target, { parent, parentPid: num(values['parent-pid'], 'parent-pid'), commandLine: values['command-line'] });
+    return report(io, `start of ${target} by ${parent}`, d);
+  }
+  throw new UsageError(`unknown operation '${verb ?? ''}'`);
+}
+
+export const command: CliCommand = { name: 'simulate', summary: 'perform a file open / process start on the emulated driver', usage, run };

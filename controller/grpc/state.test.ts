@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import { StateAgentClient, type StateEvent, type StateEvents } from '../../proto/gen/state_agent.js';
+import { stateAgentBinding, STATE_KIND, STATE_TYPE, type AgentStateEvent, type StateProvider } from './state.js';
+import { insecure, separateConnection, startTestServer } from './testing.js';
+
+function fakeProvider(initial: AgentStateEvent[]) {
+  const listeners = new Set<(e: AgentStateEvent) => void>();
+  const provider: StateProvider = {
+    snapshot: () => initial,
+    subscribe: (l) => { listeners.add(l); return () => listeners.delete(l); },
+  };
+  return { provider, emit: (e: AgentStateEvent) => listeners.forEach((l) => l(e)), listeners };
+}
+
+const node: AgentStateEvent = { kind: STATE_KIND.node, type: STATE_TYPE.added, name: 'win-node-1', object: { NodeName: 'win-node-1', KernelVersion: '10.0.20348' } };
+const pol: AgentStateEvent = { kind: STATE_KIND.policy, type: STATE_TYPE.added, name: 'block-cmd', object: { kind: 'KubeArmorHostPolicy', name: 'block-cmd', rules: 2 } };
+
+async function waitFor(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setImmediate(r));
+}
+
+test('GetState sends the node and its policies in one StateEvents, Object as JSON bytes', async () => {
+  const { provider } = fakeProvider([node, pol]);
+  const running = await startTestServer([stateAgentBinding(provider, { queueSize: 4 })]);
+  const c = new StateAgentClient(running.target, insecure(), separateConnection);
+  const got: StateEvents[] = [];
+  const s = c.getState({});
+  s.on('data', (m: StateEvents) => got.push(m));
+  await new Promise((r) => s.on('end', r));
+  assert.equal(got.length, 1);
+  assert.deepEqual(got[0]!.StateEvents.map((e) => [e.Kind, e.Type, e.Name]), [['node', 'added', 'win-node-1'], ['policy', 'added', 'block-cmd']]);
+  assert.deepEqual(JSON.parse(Buffer.from(got[0]!.StateEvents[0]!.Object).toString()), node.object);
+  c.close();
+  await running.stop();
+});
+
+test('WatchState streams changes; a watcher that falls behind is ended with RESOURCE_EXHAUSTED', async () => {
+  const f = fakeProvider([node]);
+  const running = await startTestServer([stateAgentBinding(f.provider, { queueSize: 2 })]);
+  const c = new StateAgentClient(running.target, insecure(), separateConnection);
+  const got: StateEvent[] = [];
+  const s = c.watchState({});
+  s.on('data', (e: StateEvent) => got.push(e));
+  await waitFor(() => f.listeners.size === 1);
+  f.emit({ ...pol, type: STATE_TYPE.updated });
+  f.emit({ ...pol, type: STATE_TYPE.deleted });
+  await waitFor(() => got.length === 2);
+  assert.deepEqual(got.map((e) => e.Type), ['updated', 'deleted']);
+  // a stalled watcher: reads one, stops; the producer never waits for it
+  const slow = c.watchState({}) as ClientReadableStream<StateEvent>;
+  const ended = new Promise<ServiceError>((resolve) => slow.on('error', resolve));
+  slow.once('data', () => slow.pause());
+  await waitFor(() => f.listeners.size === 1 && got.length === 2);
+  for (let i = 0; i < 3000; i++) f.emit({ ...pol, name: `p${i}`, object: { pad: 'x'.repeat(1024) } });
+  slow.resume();
+  assert.equal((await ended).code, status.RESOURCE_EXHAUSTED);
+  await waitFor(() => got.length === 3002);
+  s.on('error', () => undefined);
+  s.cancel();
+  await waitFor(() => f.listeners.size === 0);
+  c.close();
+  await running.stop();
+});
