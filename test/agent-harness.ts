@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync, unlinkSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { parseConfig, type AgentConfig } from '../controller/config/index.js';
+import { loadConfig, parseConfig, type AgentConfig } from '../controller/config/index.js';
 import { MemoryLogger } from '../controller/observability/index.js';
 import { startAgentRuntime, type AgentRuntime } from '../controller/agent/runtime.js';
 import type { DriverClient } from '../driver/client/index.js';
@@ -24,6 +24,11 @@ export interface AgentHarness {
   runtime: AgentRuntime | undefined;
   config: AgentConfig;
   start(extra?: Record<string, unknown>): Promise<AgentRuntime>;
+  /** Start with the config written to `configFile` and watched, as `kawin agent --config` does. */
+  startWithConfigFile(extra?: Record<string, unknown>): Promise<AgentRuntime>;
+  /** The raw config object (before defaults) for `extra`. */
+  rawConfig(extra?: Record<string, unknown>): Record<string, unknown>;
+  configFile: string;
   stopAgent(): Promise<void>;
   writePolicy(name: string, text: string): void;
   deletePolicy(name: string): void;
@@ -53,17 +58,26 @@ export async function startHarness(t: Pick<TestContext, 'after'>): Promise<Agent
   const emulator = await startEmulator(t);
   const probe = await emulator.client();
   const logger = new MemoryLogger();
-  const configFor = (extra: Record<string, unknown> = {}): AgentConfig => parseConfig(JSON.stringify({
+  const rawConfig = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
     hostName: 'test-node',
     stateDir: join(root, 'state'),
     driver: { kind: 'emulator', device: emulator.device, port: emulator.port, emulator: { dir: emulator.dir, library: emulator.library } },
     sources: { files: { enabled: true, paths: [policyDir], debounceMs: 20 }, grpc: { enabled: false } },
     grpc: { address: '127.0.0.1:0' },
     metrics: { enabled: false, address: '127.0.0.1:0' },
+    logging: { format: 'json' },
     ...extra,
-  }));
+  });
+  const configFor = (extra: Record<string, unknown> = {}): AgentConfig => parseConfig(JSON.stringify(rawConfig(extra)));
+  const configFile = join(root, 'config.json');
   const h: AgentHarness = {
-    root, policyDir, emulator, probe, logger, runtime: undefined, config: configFor(),
+    root, policyDir, emulator, probe, logger, runtime: undefined, config: configFor(), configFile, rawConfig,
+    async startWithConfigFile(extra) {
+      writeFileSync(configFile, JSON.stringify(rawConfig(extra), null, 2));
+      h.config = await loadConfig(configFile);
+      h.runtime = await startAgentRuntime({ config: h.config, logger, watchConfig: true });
+      return h.runtime;
+    },
     async start(extra) {
       h.config = configFor(extra);
       h.runtime = await startAgentRuntime({ config: h.config, logger, watchConfig: false });

@@ -117,15 +117,24 @@ function prebuiltAlerts(n: number): Alert[] {
   }));
 }
 
-async function grpcCeiling(count: number, clients: number) {
-  const alerts = prebuiltAlerts(1024);
+/**
+ * `preEncoded`: the messages are bytes already (as the LogBroker hands grpc-js), so
+ * this is the transport alone; otherwise grpc-js serializes each pre-built Alert object
+ * with the generated encoder, as a plain grpc-js service would.
+ */
+async function grpcCeiling(count: number, clients: number, preEncoded: boolean) {
+  const objects = prebuiltAlerts(1024);
+  const alerts: (Alert | Buffer)[] = preEncoded ? objects.map((a) => Buffer.from(Alert.encode(a).finish())) : objects;
   const server = new Server();
   let streams = 0;
-  server.addService(LogServiceService, {
+  const definition = preEncoded
+    ? { ...LogServiceService, watchAlerts: { ...LogServiceService.watchAlerts, responseSerialize: (b: Buffer) => b } }
+    : LogServiceService;
+  server.addService(definition, {
     healthCheck: () => undefined,
     watchMessages: () => undefined,
     watchLogs: () => undefined,
-    watchAlerts: (call: ServerWritableStream<unknown, Alert>) => {
+    watchAlerts: (call: ServerWritableStream<unknown, Alert | Buffer>) => {
       streams++;
       void (async () => {
         for (let i = 0; i < count; i++) {
@@ -141,7 +150,7 @@ async function grpcCeiling(count: number, clients: number) {
   await subs.stop();
   server.forceShutdown();
   const rate = clientRate(r);
-  return { clients, streams, sent: count, ...rate, perSubscriber: round(rate.perSubscriber), lost: clients * count - rate.received };
+  return { clients, preEncoded, streams, sent: count, ...rate, perSubscriber: round(rate.perSubscriber), lost: clients * count - rate.received };
 }
 
 // ---- the whole pipeline ---------------------------------------------------------------
@@ -217,10 +226,14 @@ async function main(): Promise<void> {
     console.log(`bench:events ${quick ? '(quick) ' : ''}— ${N1} events (1 subscriber), ${N10} (10 subscribers)`);
     const drain = await rawDrain(emu, N1);
     console.log(`raw port drain (DriverClient.events() alone): ${drain.eventsPerSecond} ev/s, driver drops ${drain.driverDropped}`);
-    const ceiling1 = await grpcCeiling(N1, 1);
-    console.log(`plain grpc-js, pre-built Alerts, 1 subscriber: ${ceiling1.perSubscriber} msg/s`);
-    const ceiling10 = await grpcCeiling(N10, 10);
-    console.log(`plain grpc-js, pre-built Alerts, 10 subscribers: ${ceiling10.perSubscriber} msg/s each`);
+    const ceiling1 = await grpcCeiling(N1, 1, false);
+    console.log(`plain grpc-js, pre-built Alert objects, 1 subscriber: ${ceiling1.perSubscriber} msg/s`);
+    const bytes1 = await grpcCeiling(N1, 1, true);
+    console.log(`plain grpc-js, pre-encoded Alerts, 1 subscriber: ${bytes1.perSubscriber} msg/s`);
+    const ceiling10 = await grpcCeiling(N10, 10, false);
+    console.log(`plain grpc-js, pre-built Alert objects, 10 subscribers: ${ceiling10.perSubscriber} msg/s each`);
+    const bytes10 = await grpcCeiling(N10, 10, true);
+    console.log(`plain grpc-js, pre-encoded Alerts, 10 subscribers: ${bytes10.perSubscriber} msg/s each`);
 
     const driver = await emu.client();
     const agent = await startAgent(driver);
@@ -240,13 +253,15 @@ async function main(): Promise<void> {
     const ratios = {
       oneSubscriberVsGrpcCeiling: +(best1 / ceiling1.perSubscriber).toFixed(3),
       tenSubscribersVsGrpcCeiling: +(Math.max(sat10.perSubscriber, paced10.perSubscriber) / ceiling10.perSubscriber).toFixed(3),
+      oneSubscriberVsPreEncodedGrpc: +(best1 / bytes1.perSubscriber).toFixed(3),
+      tenSubscribersVsPreEncodedGrpc: +(Math.max(sat10.perSubscriber, paced10.perSubscriber) / bytes10.perSubscriber).toFixed(3),
       oneSubscriberVsRawDrain: +(best1 / drain.eventsPerSecond).toFixed(3),
     };
     const goals = { oneSubscriberAtLeast200k: best1 >= 200_000, atLeast60PercentOfGrpcCeiling: ratios.oneSubscriberVsGrpcCeiling >= 0.6 };
     console.log(`ratios ${JSON.stringify(ratios)}; goals ${JSON.stringify(goals)}`);
     const result = {
       bench: 'events', quick, date: new Date().toISOString(), node: process.version,
-      ceilings: { rawDrain: drain, grpcPrebuilt1: ceiling1, grpcPrebuilt10: ceiling10 },
+      ceilings: { rawDrain: drain, grpcPrebuilt1: ceiling1, grpcPrebuilt10: ceiling10, grpcPreEncoded1: bytes1, grpcPreEncoded10: bytes10 },
       pipeline: { saturated1: sat1, paced1, saturated10: sat10, paced10 },
       ratios, goals,
     };

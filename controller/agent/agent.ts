@@ -67,6 +67,7 @@ export class Agent {
   private stopped = false;
   private currentConfig: AgentConfig;
   private readonly connectedHooks: ((driver: Driver) => void)[] = [];
+  private readonly reconciledHooks: (() => void)[] = [];
 
   constructor(private readonly options: AgentOptions) {
     const { config, logger } = options;
@@ -97,6 +98,9 @@ export class Agent {
 
   get config(): AgentConfig { return this.currentConfig; }
   get logger(): AgentLogger { return this.options.logger; }
+
+  /** Called after every reconcile pass, successful or not (status, metrics, state events). */
+  onReconciled(hook: () => void): void { this.reconciledHooks.push(hook); }
 
   /** Called with every new driver connection (the event pipeline attaches here). */
   onDriverConnected(hook: (driver: Driver) => void): void { this.connectedHooks.push(hook); }
@@ -167,6 +171,8 @@ export class Agent {
       this.lastReconcile = { time: new Date(this.clock.now()), error: (error as Error).message };
       await this.link.failed(error);
       throw error;
+    } finally {
+      for (const hook of this.reconciledHooks) hook();
     }
   }
 

@@ -7,6 +7,7 @@ import { ConfigWatcher, type AgentConfig, type ConfigOverrides } from '../config
 import { startObservabilityServer, type ObservabilityServer } from '../observability/index.js';
 import { Agent, type AgentLogger } from './agent.js';
 import { startServices, type AgentServices } from './services.js';
+import { countByState, policyStatuses } from './status.js';
 
 export interface AgentRuntime {
   agent: Agent;
@@ -26,6 +27,7 @@ export interface RuntimeOptions {
 export async function startAgentRuntime(options: RuntimeOptions): Promise<AgentRuntime> {
   const { config, logger } = options;
   const agent = new Agent({ config, logger });
+  agent.onReconciled(() => agent.metrics.setPolicyStates(countByState(policyStatuses(agent))));
   const services = await startServices(agent);
   const http = config.metrics.enabled
     ? await startObservabilityServer({ address: config.metrics.address, registry: agent.metrics.registry, health: agent.health, logger })

@@ -8,7 +8,7 @@ const policy = hostPolicy;
 
 const windows = () => new PolicyCompiler({ flavor: Flavor.Windows, nodeLabels: { 'kubearmor.io/hostname': 'win-1' } });
 
-test('rules map as documented: kinds, match types, read-only flag, one rule per fromSource', () => {
+void test('rules map as documented: kinds, match types, read-only flag, one rule per fromSource', () => {
   const compiled = windows().compile(policy('map', `  process:
     matchPaths: [{path: C:\\a.exe, fromSource: [{path: C:\\x.exe}, {dir: C:\\tools\\, recursive: true}]}]
     matchDirectories: [{dir: C:\\d\\}, {dir: C:\\r\\, recursive: true}]
@@ -26,7 +26,7 @@ test('rules map as documented: kinds, match types, read-only flag, one rule per 
   ]);
 });
 
-test('rule ids are stable, nonzero and depend only on what the driver enforces', () => {
+void test('rule ids are stable, nonzero and depend only on what the driver enforces', () => {
   const a = windows().compile(policy('alpha', '  file: {matchPaths: [{path: C:\\Data\\x.txt}]}', { severity: 9 })).rules[0]!;
   const b = windows().compile(policy('beta', '  file: {matchPaths: [{path: c:/data/X.TXT, message: other, tags: [t]}]}')).rules[0]!;
   assert.equal(a.id, b.id, 'name, severity, message and case do not change the id');
@@ -38,7 +38,7 @@ test('rule ids are stable, nonzero and depend only on what the driver enforces',
   assert.equal(new Set(posix.rules.map((r) => r.id)).size, 2, 'posix paths are case-sensitive');
 });
 
-test('compile results are cached per policy by content digest', () => {
+void test('compile results are cached per policy by content digest', () => {
   const compiler = windows();
   const p = policy('cached', '  file: {matchPaths: [{path: C:\\a.txt}]}');
   const first = compiler.compile(p);
@@ -47,7 +47,7 @@ test('compile results are cached per policy by content digest', () => {
   assert.notEqual(compiler.compile(changed).rules, first.rules);
 });
 
-test('selection: host policies by node labels, container policies reported as not enforced', () => {
+void test('selection: host policies by node labels, container policies reported as not enforced', () => {
   const compiler = windows();
   const other = policy('other', '  file: {matchPaths: [{path: C:\\a.txt}]}', { labels: 'kubearmor.io/hostname: win-2' });
   const before = compiler.compile(other);
@@ -60,7 +60,7 @@ test('selection: host policies by node labels, container policies reported as no
   assert.match(compiled.selection.reason, /not enforced on this node yet/);
 });
 
-test('a path the node cannot enforce makes the compile invalid, with the field and line', () => {
+void test('a path the node cannot enforce makes the compile invalid, with the field and line', () => {
   const compiled = windows().compile(policy('bad', '  file:\n    matchPaths:\n      - path: C:\\ok.txt\n      - path: /etc/passwd'));
   assert.equal(compiled.valid, false);
   assert.equal(compiled.rules.length, 0);

@@ -104,6 +104,7 @@ class Translator {
   readonly rules: CompiledRule[] = [];
   readonly problems: PolicyProblem[] = [];
   private readonly seen = new Map<string, { action: string; field: string }>();
+  private readonly origins = new Map<string, RuleOrigin>();
 
   constructor(private readonly policy: Policy, private readonly context: PathContext) {}
 
@@ -156,9 +157,16 @@ class Translator {
     return { path: result.path, match };
   }
 
+  /** Rules with the same severity, tags and message share one origin object. */
   private origin(rule: PolicyRule): RuleOrigin {
-    const { kind, namespace, name } = this.policy.identity;
-    return { kind, ...(namespace !== undefined ? { namespace } : {}), policy: name, severity: rule.severity, tags: rule.tags, message: rule.message };
+    const key = `${rule.severity}\0${rule.message}\0${rule.tags.join('\0')}`;
+    let origin = this.origins.get(key);
+    if (!origin) {
+      const { kind, namespace, name } = this.policy.identity;
+      origin = { kind, ...(namespace !== undefined ? { namespace } : {}), policy: name, severity: rule.severity, tags: rule.tags, message: rule.message };
+      this.origins.set(key, origin);
+    }
+    return origin;
   }
 
   private problem(severity: PolicyProblem['severity'], code: ProblemCode, field: string, message: string): void {

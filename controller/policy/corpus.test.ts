@@ -41,7 +41,7 @@ function outcome(file: string) {
 
 for (const file of cases(root)) {
   const name = relative(root, file);
-  test(`corpus: ${name}`, () => {
+  void test(`corpus: ${name}`, () => {
     const actual = outcome(file);
     const errors = actual.problems.filter((p) => / error: /.test(p));
     if (name.startsWith('invalid/') || name.includes('-on-')) assert.ok(errors.length > 0, 'an invalid case must have errors');

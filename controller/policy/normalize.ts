@@ -94,7 +94,10 @@ function toRule(input: RuleInput, findings: Finding[]): PolicyRule | undefined {
   };
 }
 
+const NO_SOURCES: SourceSpec[] = [];
+
 function sourcesOf(item: Node, base: string, findings: Finding[]): SourceSpec[] | undefined {
+  if (item.fromSource === undefined) return NO_SOURCES;
   const sources: SourceSpec[] = [];
   let ok = true;
   nodes(item.fromSource).forEach((source, j) => {
@@ -132,6 +135,8 @@ function unsupported(field: string, message: string): Finding {
 /** The most specific of rule, category and spec wins; action spelled as upstream does. */
 function inherit(node: Node, parent: Meta): Meta {
   const { action, severity, tags, message } = node;
+  // Most entries set none of the four: share the parent's (saves an object per rule).
+  if (action === undefined && severity === undefined && tags === undefined && message === undefined) return parent;
   return {
     action: typeof action === 'string' && /^(allow|audit|block)$/i.test(action) ? (capitalize(action) as ActionName) : parent.action,
     severity: typeof severity === 'number' ? severity : parent.severity,

@@ -11,27 +11,27 @@ ${body}
 `;
 const errors = (r: ParseResult) => r.documents.flatMap((d) => d.problems).filter((p) => p.severity === 'error');
 
-test('a multi-document stream skips empty documents and ties each policy to its line', () => {
+void test('a multi-document stream skips empty documents and ties each policy to its line', () => {
   const r = parsePolicies(`---\n---\n# nothing\n---\n${host('a')}---\n${host('b')}`, 'p.yaml');
   assert.deepEqual(r.documents.map((d) => [d.key, d.line]), [['KubeArmorHostPolicy/a', 5], ['KubeArmorHostPolicy/b', 12]]);
   assert.deepEqual(r.documents.map((d) => d.index), [2, 3]);
   assert.equal(r.documents[1]!.policy!.location, 'p.yaml');
 });
 
-test('JSON is read like YAML, with positions', () => {
+void test('JSON is read like YAML, with positions', () => {
   const r = parsePolicies('{"apiVersion": "security.kubearmor.com/v1", "kind": "KubeArmorHostPolicy",\n "metadata": {"name": "j"},\n "spec": {"nodeSelector": {"matchLabels": {}}, "file": {"matchPaths": [{"path": "x.txt"}]}}}', 'p.json');
   const [problem] = errors(r);
   assert.deepEqual([problem!.line, problem!.column, problem!.path], [3, 82, 'spec.file.matchPaths[0].path']);
 });
 
-test('one invalid document does not invalidate the others of the same file', () => {
+void test('one invalid document does not invalidate the others of the same file', () => {
   const r = parsePolicies(`${host('bad', '  severity: 99')}---\n${host('good')}`, 'p.yaml');
   assert.equal(r.documents[0]!.policy, undefined);
   assert.equal(r.documents[0]!.key, 'KubeArmorHostPolicy/bad');
   assert.ok(r.documents[1]!.policy);
 });
 
-test('every problem of a document is reported at once, each with line, column and field path', () => {
+void test('every problem of a document is reported at once, each with line, column and field path', () => {
   const r = parsePolicies(host('many', '  severity: 0\n  action: deny\n  file:\n    matchPaths:\n      - path: a.txt\n      - path: C:\\..\\b.txt\n      - paht: C:\\c.txt'), 'p.yaml');
   const found = errors(r).map((p) => `${p.line}:${p.column} ${p.path}`);
   assert.deepEqual(found, [
@@ -40,7 +40,7 @@ test('every problem of a document is reported at once, each with line, column an
   ]);
 });
 
-test('a YAML syntax error is one problem for the whole text', () => {
+void test('a YAML syntax error is one problem for the whole text', () => {
   const r = parsePolicies('a: [1\nb: 2', 'bad.yaml');
   assert.equal(r.documents.length, 0);
   assert.equal(r.problems.length, 1);
@@ -48,7 +48,7 @@ test('a YAML syntax error is one problem for the whole text', () => {
   assert.ok(r.problems[0]!.line > 0);
 });
 
-test('oversized texts and documents are refused with the limit named', () => {
+void test('oversized texts and documents are refused with the limit named', () => {
   const text = host('big', `  message: "${'x'.repeat(2000)}"`);
   const whole = parsePolicies(text, 'big.yaml', { limits: { maxSourceBytes: 1000 } });
   assert.equal(whole.problems[0]!.code, 'limit.size');
@@ -59,14 +59,14 @@ test('oversized texts and documents are refused with the limit named', () => {
   assert.ok(POLICY_LIMITS.maxDocumentBytes > 1_000_000);
 });
 
-test('alias bombs and deep nesting are refused', () => {
+void test('alias bombs and deep nesting are refused', () => {
   const aliases = parsePolicies(`a: &a [1]\nb: [${Array(20).fill('*a').join(', ')}]`, 'lol.yaml');
   assert.equal(aliases.documents[0]!.problems[0]!.code, 'limit.aliases');
   const deep = parsePolicies(`${'['.repeat(80)}${']'.repeat(80)}`, 'deep.yaml');
   assert.equal(deep.problems[0]!.code, 'limit.depth');
 });
 
-test('actions are capitalised, default to Block, and inherit rule → category → spec with severity, tags and message', () => {
+void test('actions are capitalised, default to Block, and inherit rule → category → spec with severity, tags and message', () => {
   const r = parsePolicies(host('inherit', `  action: audit
   severity: 2
   tags: [spec]
@@ -89,7 +89,7 @@ test('actions are capitalised, default to Block, and inherit rule → category �
   assert.equal(bare.rules[0]!.action, 'Block');
 });
 
-test('fields Windows cannot enforce are warnings with their location; the policy stays valid', () => {
+void test('fields Windows cannot enforce are warnings with their location; the policy stays valid', () => {
   const r = parsePolicies(host('w', '  process:\n    matchPaths:\n      - {path: C:\\a.exe, ownerOnly: true}\n  network:\n    matchProtocols: [{protocol: tcp, fromSource: [{path: C:\\b.exe}]}]'), 'p.yaml');
   const doc = r.documents[0]!;
   assert.ok(doc.policy);
@@ -99,14 +99,14 @@ test('fields Windows cannot enforce are warnings with their location; the policy
   ]);
 });
 
-test('identity: namespaced policies default to "default", other documents are skipped with a warning', () => {
+void test('identity: namespaced policies default to "default", other documents are skipped with a warning', () => {
   const r = parsePolicies('apiVersion: security.kubearmor.com/v1\nkind: KubeArmorPolicy\nmetadata: {name: k}\nspec: {process: {matchPaths: [{path: C:\\a.exe}]}}\n---\napiVersion: v1\nkind: Secret\n', 'p.yaml');
   assert.equal(r.documents[0]!.key, 'KubeArmorPolicy/default/k');
   assert.equal(r.documents[1]!.skipped, true);
   assert.equal(r.documents[1]!.problems[0]!.severity, 'warning');
 });
 
-test('PolicyValidationError carries every problem', () => {
+void test('PolicyValidationError carries every problem', () => {
   const r = parsePolicies(host('bad', '  severity: 0'), 'p.yaml');
   const error = new PolicyValidationError(r.documents[0]!.problems);
   assert.equal(error.problems.length, 1);

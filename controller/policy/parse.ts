@@ -47,39 +47,37 @@ type Mapping = Record<string, unknown>;
 interface Header { identity?: PolicyIdentity; skip?: string; findings: Finding[] }
 
 function parseDocument(raw: RawDocument, location: string, locator: TextLocator): ParsedDocument {
-  const line = locator.lines.position(raw.start).line;
-  const doc: ParsedDocument = { index: raw.index, line, problems: [], skipped: false };
+  const doc: ParsedDocument = { index: raw.index, line: locator.lines.position(raw.start).line, problems: [], skipped: false };
   if (raw.error) {
     doc.problems.push(problemAt(raw.error, location, locator.lines.position(raw.error.offset)));
     return doc;
   }
   const value = raw.value;
   const header = isMapping(value) ? readHeader(value) : { findings: [documentError('', `a policy document must be a mapping with apiVersion, kind, metadata and spec; got ${describe(value)}`)] };
-  const findings = header.findings;
   doc.skipped = header.skip !== undefined;
-  if (header.identity) {
-    doc.identity = header.identity;
-    doc.key = policyKey(header.identity);
-    findings.push(...schemaFindings(header.identity.kind, value));
+  const identity = header.identity;
+  if (!identity) {
+    doc.problems = header.findings.map((f) => toProblem(f, location, raw, locator));
+    return doc;
   }
-  const spec = (value as Mapping | undefined)?.spec;
+  doc.identity = identity;
+  doc.key = policyKey(identity);
+  const spec = (value as Mapping).spec;
+  const findings = [...header.findings, ...schemaFindings(identity.kind, value)];
   // Normalized even when the schema failed, so semantic problems are reported too.
-  const normalized = header.identity && isMapping(spec) ? normalizeSpec(header.identity.kind, spec) : undefined;
+  const normalized = isMapping(spec) ? normalizeSpec(identity.kind, spec) : undefined;
   if (normalized) findings.push(...uniqueFindings(normalized.findings, findings));
-  if (findings.length > 0 && raw.events) locator.seed(raw.index, raw.events);
-  doc.problems = findings.map((f) => toProblem(f, location, raw.index, locator)).sort(byPosition);
-  if (normalized && header.identity && !doc.problems.some((p) => p.severity === 'error')) {
-    const { identity } = header;
-    const rules = normalized.rules;
-    if (rules.length === 0) doc.problems.push(toProblem(documentWarning('spec', 'the policy has no process or file rules: nothing to enforce on Windows'), location, raw.index, locator));
+  if (normalized && !findings.some((f) => f.severity === 'error')) {
+    if (normalized.rules.length === 0) findings.push(documentWarning('spec', 'the policy has no process or file rules: nothing to enforce on Windows'));
     doc.policy = {
-      identity, key: doc.key!, location, line,
-      digest: digestOf(identity, (value as Mapping).spec),
-      selector: normalized.selector, defaults: normalized.defaults, rules,
+      identity, key: doc.key, location, line: doc.line,
+      digest: digestOf(identity, spec),
+      selector: normalized.selector, defaults: normalized.defaults, rules: normalized.rules,
       warnings: doc.problems,
       locate: (field) => locator.locate(raw.index, field),
     };
   }
+  doc.problems.push(...findings.map((f) => toProblem(f, location, raw, locator)).sort(byPosition));
   return doc;
 }
 
@@ -119,8 +117,9 @@ function schemaFindings(kind: PolicyKind, value: unknown): Finding[] {
   return findings;
 }
 
-function toProblem(f: Finding, location: string, index: number, locator: TextLocator): PolicyProblem {
-  const at = locator.locate(index, f.field, f.anchor);
+function toProblem(f: Finding, location: string, raw: RawDocument, locator: TextLocator): PolicyProblem {
+  if (raw.events) locator.seed(raw.index, raw.events);
+  const at = locator.locate(raw.index, f.field, f.anchor);
   return { severity: f.severity, code: f.code, location, line: at.line, column: at.column, path: f.field, message: f.message };
 }
 

@@ -11,7 +11,7 @@ const canon = (value: string, form: 'path' | 'directory' | 'pattern' = 'path', c
   return r.ok ? r.path : `${r.code}: ${r.message}`;
 };
 
-test('the three Windows spellings reduce to one DOS path with an upper-case drive letter', () => {
+void test('the three Windows spellings reduce to one DOS path with an upper-case drive letter', () => {
   for (const spelling of ['C:\\Windows\\System32\\cmd.exe', '/C:/Windows/System32/cmd.exe', '%SystemRoot%\\System32\\cmd.exe', 'c:/Windows//System32\\cmd.exe', '%systemroot%/System32/cmd.exe']) {
     assert.equal(canon(spelling), 'C:\\Windows\\System32\\cmd.exe', spelling);
   }
@@ -20,20 +20,20 @@ test('the three Windows spellings reduce to one DOS path with an upper-case driv
   assert.equal(canon('%ProgramFiles(x86)%\\App\\*.exe', 'pattern'), 'C:\\Program Files (x86)\\App\\*.exe');
 });
 
-test('the caller overrides the default environment (names are case-insensitive)', () => {
+void test('the caller overrides the default environment (names are case-insensitive)', () => {
   const context = { flavor: Flavor.Windows, environment: environmentLookup(withDefaults({ SYSTEMROOT: 'D:\\Win' })) };
   assert.equal(canon('%SystemRoot%\\notepad.exe', 'path', context), 'D:\\Win\\notepad.exe');
   assert.match(canon('%USERPROFILE%\\x.txt'), /^environment: unknown environment variable %USERPROFILE%/);
 });
 
-test('flavour mismatches are errors that say which flavour the path needs', () => {
+void test('flavour mismatches are errors that say which flavour the path needs', () => {
   assert.match(canon('/usr/bin/sleep'), /^flavor: .*no drive letter/);
   assert.match(canon('C:\\x.exe', 'path', posix), /^flavor: .*posix-flavour/);
   assert.match(canon('/C:/x.exe', 'path', posix), /^flavor: /);
   assert.equal(canon('/usr//bin/sleep', 'path', posix), '/usr/bin/sleep');
 });
 
-test('diagnosePath names what is wrong on any node', () => {
+void test('diagnosePath names what is wrong on any node', () => {
   const cases: [string, 'path' | 'directory', RegExp][] = [
     ['cmd.exe', 'path', /relative path/],
     ['C:\\a\\..\\b.exe', 'path', /"\.\." segment/],
@@ -54,7 +54,7 @@ test('diagnosePath names what is wrong on any node', () => {
   for (const ok of ['C:\\x.exe', '/C:/x.exe', '%SystemRoot%\\x.exe', '/usr/bin/x', '/C:/']) assert.equal(diagnosePath(ok, ok.endsWith('/') ? 'directory' : 'path'), undefined, ok);
 });
 
-test('case folding is one character for one on Windows and identity on posix', () => {
+void test('case folding is one character for one on Windows and identity on posix', () => {
   assert.equal(foldCase('C:\\Straße\\Ärger.txt', Flavor.Windows), 'C:\\STRAßE\\ÄRGER.TXT');
   assert.equal(foldCase('/Etc/X', Flavor.Posix), '/Etc/X');
 });

@@ -73,26 +73,31 @@ export function buildPositionMap(text: string, events: readonly Event[]): Map<st
   const stack: Frame[] = [];
   for (const event of events) {
     if (event.type === EVENT_ID.DOCUMENT) continue;
-    if (event.type === EVENT_ID.POP) {
-      stack.pop();
-      continue;
-    }
-    const parent = stack[stack.length - 1];
-    if (parent?.mapping && parent.key === undefined) {
-      parent.key = event.type === EVENT_ID.SCALAR ? getScalarValue(text, event) : '?';
-      parent.keyOffset = nodeOffset(event);
-      if (event.type === EVENT_ID.MAPPING || event.type === EVENT_ID.SEQUENCE) stack.push(ignoredFrame());
-      continue;
-    }
-    const path = parent ? childPath(parent) : '';
-    const keyOffset = parent?.mapping ? parent.keyOffset : nodeOffset(event);
-    spans.set(path, { key: keyOffset, value: nodeOffset(event) });
-    if (parent?.mapping) parent.key = undefined;
-    if (event.type === EVENT_ID.MAPPING || event.type === EVENT_ID.SEQUENCE) {
-      stack.push({ path, mapping: event.type === EVENT_ID.MAPPING, index: 0, key: undefined, keyOffset: -1 });
-    }
+    if (event.type === EVENT_ID.POP) stack.pop();
+    else if (!readKey(text, event, stack)) recordValue(event, stack, spans);
   }
   return spans;
+}
+
+const isCollection = (event: Event): boolean => event.type === EVENT_ID.MAPPING || event.type === EVENT_ID.SEQUENCE;
+
+/** A mapping waiting for a key takes this node as its key; true when it did. */
+function readKey(text: string, event: Event, stack: Frame[]): boolean {
+  const parent = stack[stack.length - 1];
+  if (!parent?.mapping || parent.key !== undefined) return false;
+  parent.key = event.type === EVENT_ID.SCALAR ? getScalarValue(text, event) : '?';
+  parent.keyOffset = nodeOffset(event);
+  if (isCollection(event)) stack.push(ignoredFrame());
+  return true;
+}
+
+function recordValue(event: Event, stack: Frame[], spans: Map<string, NodeSpan>): void {
+  const parent = stack[stack.length - 1];
+  const path = parent ? childPath(parent) : '';
+  const keyOffset = parent?.mapping ? parent.keyOffset : nodeOffset(event);
+  spans.set(path, { key: keyOffset, value: nodeOffset(event) });
+  if (parent?.mapping) parent.key = undefined;
+  if (isCollection(event)) stack.push({ path, mapping: event.type === EVENT_ID.MAPPING, index: 0, key: undefined, keyOffset: -1 });
 }
 
 function childPath(parent: Frame): string {

@@ -31,14 +31,14 @@ function build(policies: Policy[]): RuleSetBuilder {
 const snapshot = (builder: RuleSetBuilder): [string, DriverRule, unknown][] =>
   [...builder.rules()].map(([id, rule]) => [id.toString(16), rule, builder.lookup(id)] as [string, DriverRule, unknown]).sort((a, b) => a[0].localeCompare(b[0]));
 
-test('compiling the same set in any order gives the same ids, rules and provenance', () => {
+void test('compiling the same set in any order gives the same ids, rules and provenance', () => {
   fc.assert(fc.property(policySet.chain((specs) => fc.tuple(fc.constant(specs), fc.shuffledSubarray(specs.map((_, i) => i), { minLength: specs.length }))), ([specs, order]) => {
     const policies = specs.map((s, i) => toPolicy(`p${i}`, s));
     assert.deepEqual(snapshot(build(order.map((i) => policies[i]!))), snapshot(build(policies)));
   }), { numRuns: 60 });
 });
 
-test('an unchanged policy keeps its ids (and its rules stay in force) when the others change', () => {
+void test('an unchanged policy keeps its ids (and its rules stay in force) when the others change', () => {
   fc.assert(fc.property(policySpec, policySet, policySet, (kept, before, after) => {
     const compiler = new PolicyCompiler({ flavor: Flavor.Windows });
     const builder = new RuleSetBuilder();

@@ -6,7 +6,7 @@ import { hostPolicy } from '../../test/fixtures/policies/make-policy.js';
 
 const compiler = () => new PolicyCompiler({ flavor: Flavor.Windows });
 
-test('identical rules from several policies are one driver rule whose provenance names them all', () => {
+void test('identical rules from several policies are one driver rule whose provenance names them all', () => {
   const c = compiler();
   const builder = new RuleSetBuilder();
   const low = c.compile(hostPolicy('low', '  file: {matchPaths: [{path: C:\\shared.txt}, {path: C:\\low.txt}]}', { severity: 2 }));
@@ -31,7 +31,7 @@ test('identical rules from several policies are one driver rule whose provenance
   assert.equal(builder.lookup(shared), undefined);
 });
 
-test('replacing a policy reports only the ids that entered or left', () => {
+void test('replacing a policy reports only the ids that entered or left', () => {
   const c = compiler();
   const builder = new RuleSetBuilder();
   const v1 = c.compile(hostPolicy('p', '  file: {matchPaths: [{path: C:\\a.txt}, {path: C:\\b.txt}]}'));
@@ -42,7 +42,7 @@ test('replacing a policy reports only the ids that entered or left', () => {
   assert.deepEqual(builder.set(v2.key, v2), { added: [], removed: [] });
 });
 
-test('NodeRuleSet keeps the last good version when a new one does not compile', () => {
+void test('NodeRuleSet keeps the last good version when a new one does not compile', () => {
   const set = new NodeRuleSet({ flavor: Flavor.Windows });
   set.apply(hostPolicy('p', '  file: {matchPaths: [{path: C:\\a.txt}]}'));
   const { compiled } = set.apply(hostPolicy('p', "  file: {matchPaths: [{path: '%NOPE%\\a.txt'}]}"));
@@ -53,7 +53,7 @@ test('NodeRuleSet keeps the last good version when a new one does not compile', 
   assert.equal(set.rules().size, 0);
 });
 
-test('NodeRuleSet re-selects when node labels change and re-translates for a new environment', () => {
+void test('NodeRuleSet re-selects when node labels change and re-translates for a new environment', () => {
   const set = new NodeRuleSet({ flavor: Flavor.Windows, nodeLabels: { role: 'web' } });
   set.apply(hostPolicy('db-only', "  file: {matchPaths: [{path: '%ProgramData%\\db.txt'}]}", { labels: 'role: db' }));
   assert.equal(set.rules().size, 0);

@@ -9,12 +9,12 @@ import { crdSchema } from './schema.js';
 type Crd = { metadata: { name: string }; spec: { group: string; scope: string; names: { kind: string; shortNames: string[]; plural: string }; versions: { name: string; subresources: object }[] } };
 const crd = (file: string) => load(readFileSync(new URL(file, CRD_DIRECTORY), 'utf8')) as Crd;
 
-test('the CRD files are up to date with crds/generate.mjs', () => {
+void test('the CRD files are up to date with crds/generate.mjs', () => {
   const r = spawnSync(process.execPath, [new URL('generate.mjs', CRD_DIRECTORY).pathname, '--check'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
 });
 
-test('the CRDs have upstream KubeArmor\'s names, short names, scopes and status subresource', () => {
+void test('the CRDs have upstream KubeArmor\'s names, short names, scopes and status subresource', () => {
   const expected = {
     KubeArmorHostPolicy: ['kubearmorhostpolicies.security.kubearmor.com', 'hsp', 'Cluster'],
     KubeArmorPolicy: ['kubearmorpolicies.security.kubearmor.com', 'ksp', 'Namespaced'],
@@ -29,7 +29,7 @@ test('the CRDs have upstream KubeArmor\'s names, short names, scopes and status 
   }
 });
 
-test('the widened path patterns accept the three Windows spellings and upstream\'s Linux paths', () => {
+void test('the widened path patterns accept the three Windows spellings and upstream\'s Linux paths', () => {
   const at = (node: unknown, ...keys: string[]) => keys.reduce((n, k) => (n as Record<string, unknown>)[k], node) as Record<string, unknown>;
   const file = at(crdSchema('KubeArmorHostPolicy'), 'properties', 'spec', 'properties', 'file', 'properties');
   const path = new RegExp(String(at(file, 'matchPaths', 'items', 'properties', 'path').pattern), 'u');

@@ -5,10 +5,11 @@
  * changed. A failed source keeps everything it contributed.
  */
 import type { SourceDocument, SourceSink } from '../sources/types.js';
-import type { ParsedUnit, PolicyEntry, PolicyParser, Problem, SourceStatus } from './types.js';
+import type { ParsedUnit, PolicyEntry, PolicyIdentity, PolicyParser, Problem, SourceStatus } from './types.js';
 
 interface Contribution<P> {
   entry?: PolicyEntry<P>;
+  identity?: PolicyIdentity;
   errors: Problem[];
 }
 
@@ -56,6 +57,20 @@ export class DesiredStore<P> implements SourceSink {
     for (const [unit, record] of this.units) if (record.problems.length) out.push({ unit, problems: record.problems });
     for (const byUnit of this.contributions.values()) {
       for (const [unit, c] of byUnit) if (c.errors.length) out.push({ unit, problems: c.errors });
+    }
+    return out;
+  }
+
+  /** Policies whose every version was rejected: nothing of them is in force. */
+  invalid(): { key: string; identity: PolicyIdentity; source: string; origin: string; errors: Problem[] }[] {
+    const out = [];
+    for (const [key, byUnit] of this.contributions) {
+      if (this.effective.has(key)) continue;
+      for (const [unit, c] of byUnit) {
+        if (c.entry || !c.errors.length || !c.identity) continue;
+        const [source, origin] = unit.split('\0') as [string, string];
+        out.push({ key, identity: c.identity, source, origin, errors: c.errors });
+      }
     }
     return out;
   }
@@ -144,7 +159,7 @@ export class DesiredStore<P> implements SourceSink {
     }
     // Rejected: the previous good version (if any) stays in force, with the errors attached.
     const entry = previous?.entry ? { ...previous.entry, rejected: errors } : undefined;
-    byUnit.set(unitKey, { entry, errors });
+    byUnit.set(unitKey, { entry, identity: document.identity, errors });
   }
 
   private withdraw(key: string, unitKey: string): void {

@@ -18,20 +18,20 @@ async function run(cmd: typeof validate, argv: string[]) {
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
-test('validate: exit 0 for valid policies (warnings allowed), with a summary', async () => {
+void test('validate: exit 0 for valid policies (warnings allowed), with a summary', async () => {
   const r = await run(validate, [join(fixtures, 'valid')]);
   assert.equal(r.code, 0, r.out);
   assert.match(r.out, /host-every-field\.yaml:19:9: warning: spec\.process\.matchPaths\[0\]\.ownerOnly: ownerOnly is not enforced/);
   assert.match(r.out, /^valid: 8 file\(s\), .* 0 error\(s\)/m);
 });
 
-test('validate: exit 1 and compiler-style errors for invalid policies', async () => {
+void test('validate: exit 1 and compiler-style errors for invalid policies', async () => {
   const r = await run(validate, [join(fixtures, 'invalid', 'schema-errors.yaml')]);
   assert.equal(r.code, 1);
   assert.match(r.out, /schema-errors\.yaml:10:5: error: spec\.process\.matchPath: unknown field "matchPath"; did you mean "matchPaths"\?/);
 });
 
-test('validate --flavor posix and --output json', async () => {
+void test('validate --flavor posix and --output json', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'kawin-validate-'));
   writeFileSync(join(dir, 'linux.yaml'), hostPolicyText('linux', '  process: {matchPaths: [{path: /usr/bin/sleep}]}'));
   assert.equal((await run(validate, [dir])).code, 1, 'a Linux path is invalid for a Windows node');
@@ -41,7 +41,7 @@ test('validate --flavor posix and --output json', async () => {
   assert.deepEqual([json.valid, json.policies], [true, ['KubeArmorHostPolicy/linux']]);
 });
 
-test('validate: exit 2 on usage errors', async () => {
+void test('validate: exit 2 on usage errors', async () => {
   assert.equal((await run(validate, [])).code, 2);
   assert.equal((await run(validate, ['x.yaml', '--flavor', 'beos'])).code, 2);
   assert.equal((await run(validate, ['--nope', 'x.yaml'])).code, 2);
@@ -50,7 +50,7 @@ test('validate: exit 2 on usage errors', async () => {
   assert.match(missing.err, /no such file/);
 });
 
-test('compile prints the rules with their ids, selected by --node-labels', async () => {
+void test('compile prints the rules with their ids, selected by --node-labels', async () => {
   const file = join(fixtures, 'valid', 'host-selection.yaml');
   const all = await run(compile, [file]);
   assert.equal(all.code, 0, all.err);

@@ -389,8 +389,23 @@ static void large(HANDLE h)
     printf("  (sanitized build) APPLY of %u rules: %.1f ms, LIST in 1 MiB pages: %.1f ms\n", n, tApply * 1e3, tList * 1e3);
 }
 
+static void layout(void)
+{
+    T("KawinEmu_GetLayout: sizes, offsets and constants as JSON, no kernel needed");
+    static char buf[16384];
+    CHECK_EQ(KawinEmu_GetLayout(buf, sizeof buf), 0);
+    CHECK(strstr(buf, "\"KAWIN_RULE\":{\"size\":24,\"fields\":{\"Size\":0,\"Kind\":4,") != NULL, "KAWIN_RULE entry");
+    CHECK(strstr(buf, "\"KAWIN_EVENT\":{\"size\":56,") != NULL, "KAWIN_EVENT entry");
+    CHECK(strstr(buf, "\"KAWIN_STATE\":{\"size\":64,") != NULL, "KAWIN_STATE entry");
+    CHECK(strstr(buf, "\"IOCTL_KAWIN_APPLY\":2149752852") != NULL, "APPLY code");
+    CHECK(buf[0] == '{' && buf[strlen(buf) - 1] == '}', "JSON object");
+    CHECK_EQ(KawinEmu_GetLayout(buf, 64), KAWIN_ERROR_INSUFFICIENT_BUFFER);
+    CHECK_EQ(KawinEmu_GetLayout(NULL, 0), KAWIN_ERROR_INSUFFICIENT_BUFFER);
+}
+
 void test_ioctls(void)
 {
+    layout();
     Daemon d;
     if (daemon_start(&d, NULL) != 0) {
         CHECK(0, "daemon did not start");

@@ -4,7 +4,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "kernel.h"
 
@@ -103,10 +102,7 @@ static uint32_t write_table(const uint8_t *in, uint32_t inLen, uint32_t off, uin
     memcpy(rem, in + off, (size_t)nrem * 8);
     off += nrem * 8;
     Rule **adds;
-    struct timespec t0, t1, t2;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
     uint32_t err = parse_rules(in, inLen, &off, nadd, &adds);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
     if (!err && off != inLen) {
         free_n(adds, nadd);
         err = KAWIN_ERROR_INVALID_PARAMETER; /* bytes after the last record */
@@ -118,8 +114,6 @@ static uint32_t write_table(const uint8_t *in, uint32_t inLen, uint32_t off, uin
         pthread_rwlock_unlock(&K.lock);
         free(adds);
     }
-    clock_gettime(CLOCK_MONOTONIC, &t2);
-    kernel_log("PERF parse %.1f ms apply %.1f ms", (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6, (t2.tv_sec - t1.tv_sec) * 1e3 + (t2.tv_nsec - t1.tv_nsec) / 1e6);
     free(rem);
     return result_out(err, &res, outCap, out, outLen);
 }

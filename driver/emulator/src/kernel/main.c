@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -149,6 +150,10 @@ static void add_drive(const char *spec)
 
 static void init_kernel(const Options *o)
 {
+    /* grow the heap in large steps and keep freed memory: a 100k-rule APPLY otherwise
+     * spends much of its time in page faults */
+    mallopt(M_TOP_PAD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 128 << 20);
     K.flavor = o->flavor;
     K.sep = o->flavor == KAWIN_FLAVOR_WINDOWS ? '\\' : '/';
     for (int i = 0; i < o->ndrives; i++) add_drive(o->drives[i]);

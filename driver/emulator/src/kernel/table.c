@@ -34,9 +34,10 @@ static uint32_t pmap_slot(const PMap *m, const uint16_t *key, uint32_t len, uint
     return i;
 }
 
-static int pmap_grow(PMap *m)
+static int pmap_grow(PMap *m, uint32_t want)
 {
     uint32_t cap = m->cap ? m->cap * 2 : 16;
+    while ((uint64_t)want * 2 > cap) cap *= 2;
     PMapEnt *e = calloc(cap, sizeof *e);
     if (!e) return -1;
     PMap n = {e, cap, m->used};
@@ -49,7 +50,7 @@ static int pmap_grow(PMap *m)
 
 static int pmap_add(PMap *m, const uint16_t *key, uint32_t len, Rule *r, int slot)
 {
-    if ((m->used + 1) * 2 > m->cap && pmap_grow(m) != 0) return -1;
+    if ((m->used + 1) * 2 > m->cap && pmap_grow(m, m->used + 1) != 0) return -1;
     uint64_t h = path_hash(key, len);
     PMapEnt *e = &m->e[pmap_slot(m, key, len, h)];
     if (!e->key) {
@@ -115,6 +116,19 @@ static void pmap_free(PMap *m)
 static PMap *pick(PathIndex *ix, int match)
 {
     return match == KAWIN_MATCH_EXACT ? &ix->exact : match == KAWIN_MATCH_GLOB ? &ix->glob : &ix->dir;
+}
+
+/* Grows the maps a batch of additions will land in once, instead of doubling repeatedly. */
+static void reserve_for(Table *t, Rule **adds, uint32_t n)
+{
+    uint32_t count[KIND_SLOTS][3] = {{0}};
+    for (uint32_t i = 0; i < n; i++)
+        count[adds[i]->kind][adds[i]->match == KAWIN_MATCH_EXACT ? 0 : adds[i]->match == KAWIN_MATCH_GLOB ? 2 : 1]++;
+    for (int k = 0; k < KIND_SLOTS; k++) {
+        PMap *m[3] = {&t->target[k].exact, &t->target[k].dir, &t->target[k].glob};
+        for (int j = 0; j < 3; j++)
+            if (count[k][j] > 64 && (uint64_t)(m[j]->used + count[k][j]) * 2 > m[j]->cap) pmap_grow(m[j], m[j]->used + count[k][j]);
+    }
 }
 
 /* ---- indexes ---- */
@@ -426,6 +440,7 @@ uint32_t table_apply(Table *t, const uint64_t *remIn, uint32_t nrem, Rule **adds
     }
     apply_removals(t, rem, nrem, res);
     free(rem);
+    reserve_for(t, adds, nadd);
     uint32_t k = 0, pos;
     for (uint32_t i = 0; i < nadd; i++) { /* adds are sorted by id: new ones stay sorted */
         Rule *a = adds[i], *old = table_find(t, a->id, &pos);

@@ -1,0 +1,129 @@
+/**
+ * Status: where every policy stands (applied, partially applied, invalid, last-known-
+ * good, not selected, not enforced yet, pending) and the agent's own state (driver,
+ * sources, generation, last reconcile). One derivation serves `kawin status`, the admin
+ * gRPC service, the policies-by-state metric and the logs.
+ */
+import type { Problem, SourceStatus } from '../store/index.js';
+import type { Agent } from './agent.js';
+import { AGENT_VERSION } from './agent.js';
+
+export type PolicyState = 'applied' | 'partial' | 'pending' | 'invalid' | 'last_known_good' | 'not_selected' | 'not_enforced';
+
+export interface PolicyStatus {
+  key: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+  source: string;
+  origin: string;
+  state: PolicyState;
+  /** Why the state is not plainly `applied`, in words. */
+  reasons: string[];
+  ruleCount: number;
+  digest?: string;
+  /** Errors (of the rejected newer version, for last_known_good). */
+  problems: Problem[];
+  warnings: Problem[];
+  /** Other sources or files holding the same identity (precedence lost). */
+  conflicts: string[];
+}
+
+export interface AgentStatus {
+  version: string;
+  node: string;
+  cluster: string;
+  ready: boolean;
+  startedAt: string;
+  uptimeSeconds: number;
+  driver: {
+    connected: boolean;
+    kind: string;
+    generation?: string;
+    rules?: number;
+    rulesDesired: number;
+    inSync: boolean;
+    portConnected?: boolean;
+    eventsEmitted?: string;
+    eventsDropped?: string;
+  };
+  sources: SourceStatus[];
+  policies: Record<PolicyState, number>;
+  lastReconcile?: { time: string; outcome?: string; error?: string; added?: number; removed?: number; drift?: number };
+}
+
+const STATES: PolicyState[] = ['applied', 'partial', 'pending', 'invalid', 'last_known_good', 'not_selected', 'not_enforced'];
+
+export function policyStatuses(agent: Agent): PolicyStatus[] {
+  const out: PolicyStatus[] = [];
+  for (const entry of agent.store.policies()) {
+    const compiled = agent.rules.status(entry.key);
+    const base = {
+      key: entry.key, kind: entry.identity.kind, namespace: entry.identity.namespace, name: entry.identity.name,
+      source: entry.source, origin: entry.origin, digest: entry.digest, ruleCount: compiled?.rules.length ?? 0,
+      problems: entry.rejected, warnings: [...entry.warnings, ...(compiled?.problems ?? [])],
+      conflicts: agent.store.conflicts(entry.key),
+    };
+    out.push({ ...base, ...stateOf(agent, base, compiled?.selection) });
+  }
+  for (const bad of agent.store.invalid()) {
+    out.push({
+      key: bad.key, kind: bad.identity.kind, namespace: bad.identity.namespace, name: bad.identity.name,
+      source: bad.source, origin: bad.origin, state: 'invalid', reasons: [`${bad.errors.length} error(s)`],
+      ruleCount: 0, problems: bad.errors, warnings: [], conflicts: [],
+    });
+  }
+  return out.sort((a, b) => a.key.localeCompare(b.key));
+}
+
+function stateOf(
+  agent: Agent,
+  p: Pick<PolicyStatus, 'problems' | 'warnings' | 'kind'>,
+  selection: { selected: boolean; enforced: boolean; reason?: string } | undefined,
+): { state: PolicyState; reasons: string[] } {
+  if (selection && !selection.enforced && (selection.selected || p.kind !== 'KubeArmorHostPolicy')) {
+    return { state: 'not_enforced', reasons: [selection.reason || `${p.kind} is not enforced on this node yet`] };
+  }
+  if (selection && !selection.selected) return { state: 'not_selected', reasons: [selection.reason ?? 'node labels do not match'] };
+  if (p.problems.length) return { state: 'last_known_good', reasons: ['the newest version was rejected; the previous version is in force'] };
+  if (!agent.reconciler.inSync) return { state: 'pending', reasons: ['not yet reconciled into the driver'] };
+  if (p.warnings.length) return { state: 'partial', reasons: p.warnings.map((w) => `${w.path ? `${w.path}: ` : ''}${w.message}`) };
+  return { state: 'applied', reasons: [] };
+}
+
+export function countByState(statuses: PolicyStatus[]): Record<PolicyState, number> {
+  const counts = Object.fromEntries(STATES.map((s) => [s, 0])) as Record<PolicyState, number>;
+  for (const s of statuses) counts[s.state]++;
+  return counts;
+}
+
+export function agentStatus(agent: Agent): AgentStatus {
+  const state = agent.reconciler.driverState;
+  const config = agent.config;
+  const last = agent.lastReconcile;
+  return {
+    version: AGENT_VERSION,
+    node: config.hostName,
+    cluster: config.clusterName,
+    ready: Boolean(agent.link.current) && agent.store.ready() && agent.firstApplyDone,
+    startedAt: agent.startedAt.toISOString(),
+    uptimeSeconds: Math.round((Date.now() - agent.startedAt.getTime()) / 1000),
+    driver: {
+      connected: Boolean(agent.link.current),
+      kind: config.driver.kind,
+      generation: agent.reconciler.appliedGeneration?.toString(),
+      rules: agent.reconciler.rulesApplied,
+      rulesDesired: agent.rules.rules().size,
+      inSync: agent.reconciler.inSync,
+      portConnected: state?.portConnected,
+      eventsEmitted: state?.eventsEmitted.toString(),
+      eventsDropped: state?.eventsDropped.toString(),
+    },
+    sources: agent.store.sourceStatus(),
+    policies: countByState(policyStatuses(agent)),
+    lastReconcile: last && {
+      time: last.time.toISOString(), outcome: last.result?.outcome, error: last.error,
+      added: last.result?.added, removed: last.result?.removed, drift: last.result?.drift,
+    },
+  };
+}
