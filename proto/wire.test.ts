@@ -21,7 +21,7 @@ function protocDecode(bytes: Uint8Array, args: string[]): string {
   return r.stdout.toString();
 }
 
-test('Alert int64 Timestamp and map EventData encode as protoc decodes them', () => {
+void test('Alert int64 Timestamp and map EventData encode as protoc decodes them', () => {
   const ts = 1_763_700_000; // Unix seconds, as upstream sends
   const bytes = Alert.encode(Alert.fromPartial({
     Timestamp: ts,
@@ -48,7 +48,7 @@ test('Alert int64 Timestamp and map EventData encode as protoc decodes them', ()
   assert.deepEqual(back.EventData, { key1: 'v1', 'k 2': 'ü' });
 });
 
-test('negative and large int64 round-trip; beyond 2^53 is refused, not truncated', () => {
+void test('negative and large int64 round-trip; beyond 2^53 is refused, not truncated', () => {
   for (const v of [-1, 0, 2 ** 40, Number.MAX_SAFE_INTEGER]) {
     assert.equal(Message.decode(Message.encode(Message.fromPartial({ Timestamp: v })).finish()).Timestamp, v);
   }
@@ -57,7 +57,7 @@ test('negative and large int64 round-trip; beyond 2^53 is refused, not truncated
   assert.throws(() => Message.decode(big), /MAX_SAFE_INTEGER/);
 });
 
-test('Log field numbers match the wire facts', () => {
+void test('Log field numbers match the wire facts', () => {
   const bytes = Log.encode(Log.fromPartial({ Type: 'HostLog', HostPPID: 7, EventData: { a: 'b' }, UserName: 'u' })).finish();
   const raw = protocDecode(bytes, ['--decode_raw']);
   assert.match(raw, /^13: "HostLog"$/m);
@@ -66,7 +66,7 @@ test('Log field numbers match the wire facts', () => {
   assert.match(raw, /^34: "u"$/m);
 });
 
-test('StateEvent Object is bytes; policy.policy is bytes', () => {
+void test('StateEvent Object is bytes; policy.policy is bytes', () => {
   const ev = StateEvent.encode({ Kind: 'node', Type: 'added', Name: 'n1', Object: Buffer.from('{"a":1}') }).finish();
   assert.match(protocDecode(ev, ['--decode=state_agent.StateEvent', 'state_agent.proto']), /Object: "\{\\"a\\":1\}"/);
   const p = PolicyMsg.encode({ policy: Buffer.from('{}') }).finish();

@@ -93,7 +93,9 @@ const figures = {
   fullMs: +median(full.map((r) => r.totalMs)).toFixed(1),
   fullParseValidateMs: +median(full.map((r) => r.parseMs)).toFixed(1),
   fullCompileMergeMs: +median(full.map((r) => r.compileMs)).toFixed(1),
+  fullBestMs: +Math.min(...full.map((r) => r.totalMs)).toFixed(1),
   fullJsonMs: +median(fullJson.map((r) => r.totalMs)).toFixed(1),
+  fullJsonBestMs: +Math.min(...fullJson.map((r) => r.totalMs)).toFixed(1),
   fullJsonParseValidateMs: +median(fullJson.map((r) => r.parseMs)).toFixed(1),
   incrementalMs: +median(incremental).toFixed(3),
   ratio: 0,
@@ -103,8 +105,9 @@ const figures = {
 };
 figures.ratio = Math.round(figures.fullMs / figures.incrementalMs);
 console.log(`policy: ${POLICIES} policies, ${ruleCount} rules, ${figures.inputMiB} MiB of YAML`);
-console.log(`  full parse+validate+compile: ${figures.fullMs} ms (parse+validate ${figures.fullParseValidateMs} ms, compile+merge ${figures.fullCompileMergeMs} ms)`);
-console.log(`  the same as JSON:            ${figures.fullJsonMs} ms (parse+validate ${figures.fullJsonParseValidateMs} ms)`);
+// Medians, and the best run: on a shared machine the best is the closest to the code's own cost.
+console.log(`  full parse+validate+compile: ${figures.fullMs} ms median, ${figures.fullBestMs} ms best (parse+validate ${figures.fullParseValidateMs} ms, compile+merge ${figures.fullCompileMergeMs} ms)`);
+console.log(`  the same as JSON:            ${figures.fullJsonMs} ms median, ${figures.fullJsonBestMs} ms best (parse+validate ${figures.fullJsonParseValidateMs} ms)`);
 console.log(`  one changed policy (YAML):   ${figures.incrementalMs} ms`);
 console.log(`  ratio full/incremental:      ${figures.ratio}x (goal >= ${figures.goalRatio}x) ${figures.ratio >= figures.goalRatio ? 'OK' : 'BELOW GOAL'}`);
 mkdirSync(new URL('../results/', import.meta.url), { recursive: true });

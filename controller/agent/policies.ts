@@ -8,7 +8,11 @@ import { parsePolicies, type CompilerOptions, type NodeRuleSet, type Policy, typ
 import type { Reconciler } from '../reconcile/index.js';
 import type { ParsedUnit, PolicyEntry, Problem, StoreListener } from '../store/index.js';
 
-/** Parse, validate and check that the policy compiles on this node: one verdict for every source. */
+/**
+ * Parse, validate and check that the policy compiles on this node: one verdict for every
+ * source. Only a policy this node selects must compile here (a Linux host policy in a
+ * mixed cluster is not an error on a Windows node).
+ */
 export function policyParser(compiler: () => PolicyCompiler): (text: string, location: string) => ParsedUnit<Policy> {
   return (text, location) => {
     const parsed = parsePolicies(text, location);
@@ -16,7 +20,7 @@ export function policyParser(compiler: () => PolicyCompiler): (text: string, loc
     for (const doc of parsed.documents) {
       if (!doc.identity || !doc.key) continue;
       const problems: Problem[] = [...doc.problems];
-      if (doc.policy) problems.push(...compiler().translate(doc.policy).problems);
+      if (doc.policy) problems.push(...compiler().compile(doc.policy).problems);
       const valid = doc.policy !== undefined && !problems.some((p) => p.severity === 'error');
       documents.push({
         key: doc.key, identity: doc.identity, digest: doc.policy?.digest, problems,

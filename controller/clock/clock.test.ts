@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock, realClock, sleep } from './index.js';
 
-test('fake timers fire in due order, including ones set while advancing', () => {
+void test('fake timers fire in due order, including ones set while advancing', () => {
   const clock = new FakeClock(0);
   const fired: string[] = [];
   clock.setTimeout(() => fired.push('b@20'), 20);
@@ -21,7 +21,7 @@ test('fake timers fire in due order, including ones set while advancing', () => 
   assert.equal(clock.pending, 0);
 });
 
-test('waitForTimers resolves once a timer is armed; sleep follows the fake clock', async () => {
+void test('waitForTimers resolves once a timer is armed; sleep follows the fake clock', async () => {
   const clock = new FakeClock(0);
   let slept = false;
   const armed = clock.waitForTimers(1);
@@ -34,7 +34,7 @@ test('waitForTimers resolves once a timer is armed; sleep follows the fake clock
   assert.equal(slept, true);
 });
 
-test('sleep rejects when aborted and clears its timer', async () => {
+void test('sleep rejects when aborted and clears its timer', async () => {
   const clock = new FakeClock(0);
   const ac = new AbortController();
   const s = sleep(clock, 1000, ac.signal);
@@ -43,14 +43,14 @@ test('sleep rejects when aborted and clears its timer', async () => {
   assert.equal(clock.pending, 0);
 });
 
-test('the real clock runs timers', async () => {
+void test('the real clock runs timers', async () => {
   await sleep(realClock, 1);
   const h = realClock.setTimeout(() => assert.fail('cancelled timer fired'), 1);
   realClock.clearTimeout(h);
   await sleep(realClock, 5);
 });
 
-test('runUntil fires timers as they are armed until the outcome arrives', async () => {
+void test('runUntil fires timers as they are armed until the outcome arrives', async () => {
   const clock = new FakeClock(0);
   const outcome = new Promise<string>((resolve) => {
     setImmediate(() => clock.setTimeout(() => clock.setTimeout(() => resolve('done'), 50), 200));

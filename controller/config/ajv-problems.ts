@@ -36,30 +36,30 @@ function typeName(v: unknown): string {
 const ARTICLE: Record<string, string> = { object: 'an object', array: 'an array', integer: 'an integer', string: 'a string', number: 'a number', boolean: 'true or false' };
 const COMPARE: Record<string, string> = { minimum: '>=', maximum: '<=', exclusiveMinimum: '>', exclusiveMaximum: '<' };
 
+type Describe = (e: ErrorObject, p: Record<string, unknown>) => PointedProblem;
+
+const at = (e: ErrorObject, message: string): PointedProblem => ({ pointer: e.instancePath, message });
+const got = (e: ErrorObject): string => `(got ${show(e.data)})`;
+
+const DESCRIBE: Record<string, Describe> = {
+  additionalProperties: (e, p) => {
+    const known = Object.keys((e.parentSchema as { properties?: object }).properties ?? {}).filter((k) => k !== '$schema');
+    return { pointer: `${e.instancePath}/${escape(String(p.additionalProperty))}`, atKey: true, message: `unknown field (known fields here: ${known.join(', ')})` };
+  },
+  required: (e, p) => ({ pointer: `${e.instancePath}/${escape(String(p.missingProperty))}`, message: 'is required' }),
+  enum: (e, p) => at(e, `must be one of ${(p.allowedValues as unknown[]).map(show).join(', ')} ${got(e)}`),
+  type: (e, p) => at(e, `must be ${ARTICLE[String(p.type)] ?? String(p.type)} (got ${typeName(e.data)})`),
+  minLength: (e, p) => at(e, p.limit === 1 ? 'must not be empty' : `must be at least ${String(p.limit)} characters long`),
+  uniqueItems: (e, p) => at(e, `lists the same value twice (items ${String(p.j)} and ${String(p.i)})`),
+  pattern: (e, p) => patternProblem(e, p),
+};
+
 function describe(e: ErrorObject): PointedProblem {
   const p = e.params as Record<string, unknown>;
-  const got = `(got ${show(e.data)})`;
-  switch (e.keyword) {
-    case 'additionalProperties': {
-      const known = Object.keys((e.parentSchema as { properties?: object }).properties ?? {}).filter((k) => k !== '$schema');
-      return { pointer: `${e.instancePath}/${escape(String(p.additionalProperty))}`, atKey: true, message: `unknown field (known fields here: ${known.join(', ')})` };
-    }
-    case 'required':
-      return { pointer: `${e.instancePath}/${escape(String(p.missingProperty))}`, message: 'is required' };
-    case 'enum':
-      return { pointer: e.instancePath, message: `must be one of ${(p.allowedValues as unknown[]).map(show).join(', ')} ${got}` };
-    case 'type':
-      return { pointer: e.instancePath, message: `must be ${ARTICLE[String(p.type)] ?? String(p.type)} (got ${typeName(e.data)})` };
-    case 'minLength':
-      return { pointer: e.instancePath, message: p.limit === 1 ? 'must not be empty' : `must be at least ${String(p.limit)} characters long` };
-    case 'uniqueItems':
-      return { pointer: e.instancePath, message: `lists the same value twice (items ${String(p.j)} and ${String(p.i)})` };
-    case 'pattern':
-      return patternProblem(e, p);
-    default:
-      if (e.keyword in COMPARE) return { pointer: e.instancePath, message: `must be ${COMPARE[e.keyword]} ${String(p.limit)} ${got}` };
-      return { pointer: e.instancePath, message: e.message ?? `violates ${e.keyword}` };
-  }
+  const specific = DESCRIBE[e.keyword];
+  if (specific) return specific(e, p);
+  if (e.keyword in COMPARE) return at(e, `must be ${COMPARE[e.keyword]} ${String(p.limit)} ${got(e)}`);
+  return at(e, e.message ?? `violates ${e.keyword}`);
 }
 
 function patternProblem(e: ErrorObject, p: Record<string, unknown>): PointedProblem {

@@ -35,20 +35,24 @@ function grpcExposure(grpc: Shape['grpc']): PointedProblem | undefined {
   };
 }
 
+function backoffOrder(backoff: { initialMs?: number; maxMs?: number } | undefined): PointedProblem | undefined {
+  if (typeof backoff?.initialMs !== 'number' || typeof backoff.maxMs !== 'number' || backoff.maxMs >= backoff.initialMs) return undefined;
+  return { pointer: '/reconcile/backoff/maxMs', message: `must be >= reconcile.backoff.initialMs (${backoff.initialMs}) (got ${backoff.maxMs})` };
+}
+
+function filesNeedPaths(files: { enabled?: boolean; paths?: unknown[] } | undefined): PointedProblem | undefined {
+  if (files?.enabled !== true || !Array.isArray(files.paths) || files.paths.length > 0) return undefined;
+  return { pointer: '/sources/files/paths', message: 'must list at least one directory when the files source is enabled' };
+}
+
 export function semanticProblems(config: unknown): PointedProblem[] {
   const c = (config ?? {}) as Shape;
-  const problems: Array<PointedProblem | undefined> = [
+  const problems = [
     addressProblem('/grpc/address', c.grpc?.address),
     addressProblem('/metrics/address', c.metrics?.address),
     grpcExposure(c.grpc),
+    backoffOrder(c.reconcile?.backoff),
+    filesNeedPaths(c.sources?.files),
   ];
-  const backoff = c.reconcile?.backoff;
-  if (typeof backoff?.initialMs === 'number' && typeof backoff.maxMs === 'number' && backoff.maxMs < backoff.initialMs) {
-    problems.push({ pointer: '/reconcile/backoff/maxMs', message: `must be >= reconcile.backoff.initialMs (${backoff.initialMs}) (got ${backoff.maxMs})` });
-  }
-  const files = c.sources?.files;
-  if (files?.enabled === true && Array.isArray(files.paths) && files.paths.length === 0) {
-    problems.push({ pointer: '/sources/files/paths', message: 'must list at least one directory when the files source is enabled' });
-  }
   return problems.filter((p): p is PointedProblem => p !== undefined);
 }

@@ -15,7 +15,7 @@ function problemsOf(fn: () => unknown): ConfigProblem[] {
   assert.fail('expected the config to be rejected');
 }
 
-test('an empty config gets every default (Linux)', () => {
+void test('an empty config gets every default (Linux)', () => {
   const c = parseConfig('{}', { file: '/etc/kawin/config.json', platform: 'linux', hostName: 'node-a' });
   assert.equal(c.configPath, '/etc/kawin/config.json');
   assert.equal(c.hostName, 'node-a');
@@ -46,7 +46,7 @@ test('an empty config gets every default (Linux)', () => {
   assert.ok(Object.isFrozen(c.driver.emulator), 'the running config cannot be mutated by accident');
 });
 
-test('Windows defaults: ProgramData, the windows driver and its device', () => {
+void test('Windows defaults: ProgramData, the windows driver and its device', () => {
   const c = parseConfig('{"logging": {"file": "logs\\\\agent.log"}}', { file: 'C:\\ProgramData\\kawin\\config.json', platform: 'win32', hostName: 'WIN-1' });
   assert.equal(c.stateDir, 'C:\\ProgramData\\kawin');
   assert.equal(c.driver.kind, 'windows');
@@ -55,7 +55,7 @@ test('Windows defaults: ProgramData, the windows driver and its device', () => {
   assert.equal(c.nodeLabels['kubernetes.io/os'], 'windows');
 });
 
-test('relative paths resolve against the config file directory; labels set in the file win', () => {
+void test('relative paths resolve against the config file directory; labels set in the file win', () => {
   const text = JSON.stringify({
     stateDir: '../state',
     nodeLabels: { zone: 'a', 'kubernetes.io/os': 'linux' },
@@ -72,7 +72,7 @@ test('relative paths resolve against the config file directory; labels set in th
   assert.deepEqual(c.nodeLabels, { 'kubearmor.io/hostname': 'h', 'kubernetes.io/os': 'linux', zone: 'a' });
 });
 
-test('every problem is reported at once with line, column and field path in plain words', () => {
+void test('every problem is reported at once with line, column and field path in plain words', () => {
   const text = [
     '{',
     '  "driver": { "kind": "linux" },',
@@ -98,7 +98,7 @@ test('every problem is reported at once with line, column and field path in plai
   assert.ok(problems.every((p) => p.file === 'cfg.json'));
 });
 
-test('the error message lists file:line:column for each problem', () => {
+void test('the error message lists file:line:column for each problem', () => {
   try {
     parseConfig('{\n  "clusterName": ""\n}', { file: 'x.json' });
     assert.fail('rejected');
@@ -108,7 +108,7 @@ test('the error message lists file:line:column for each problem', () => {
   }
 });
 
-test('syntax errors point at the offending character', () => {
+void test('syntax errors point at the offending character', () => {
   const [comma] = problemsOf(() => parseConfig('{\n  "a": 1,\n}', { file: 'c.json' }));
   assert.deepEqual({ line: comma!.line, column: comma!.column }, { line: 3, column: 1 });
   assert.match(comma!.message, /field name in double quotes/);
@@ -121,7 +121,7 @@ test('syntax errors point at the offending character', () => {
   assert.deepEqual([dup!.line, dup!.path, dup!.message], [2, 'clusterName', 'appears twice in the same object']);
 });
 
-test('gRPC reachable from other machines requires mutual TLS', () => {
+void test('gRPC reachable from other machines requires mutual TLS', () => {
   const [p] = problemsOf(() => parseConfig('{"grpc": {"address": "0.0.0.0:32767"}}', { file: 'c.json' }));
   assert.equal(p!.path, 'grpc.address');
   assert.match(p!.message, /reachable from other machines.*clientCaFile/);
@@ -132,7 +132,7 @@ test('gRPC reachable from other machines requires mutual TLS', () => {
   assert.equal(missing!.message, 'is required');
 });
 
-test('command-line flags override the file and are validated like it', () => {
+void test('command-line flags override the file and are validated like it', () => {
   const c = parseConfig('{"logging": {"level": "warn"}, "driver": {"kind": "windows"}}', {
     file: '/etc/kawin/config.json',
     platform: 'linux',
@@ -150,7 +150,7 @@ test('command-line flags override the file and are validated like it', () => {
   assert.match(flag!.message, /must be one of "error", "warn", "info", "debug" \(got "loud"\)/);
 });
 
-test('loadConfig reads the file; a missing explicit file is an error, a missing default file means defaults', async () => {
+void test('loadConfig reads the file; a missing explicit file is an error, a missing default file means defaults', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'kawin-cfg-'));
   try {
     const file = join(dir, 'config.json');
@@ -166,9 +166,19 @@ test('loadConfig reads the file; a missing explicit file is an error, a missing 
   }
 });
 
-test('changedFields names the leaves that differ', () => {
+void test('changedFields names the leaves that differ', () => {
   const a = parseConfig('{}', { platform: 'linux', hostName: 'h' });
   const b = parseConfig('{"logging": {"level": "debug"}, "postures": {"file": "block"}}', { platform: 'linux', hostName: 'h' });
   assert.deepEqual(changedFields(a, b), ['logging.level', 'postures.file']);
   assert.deepEqual(changedFields(a, a), []);
+});
+
+void test('examples/config.json is valid: emulator, the example policies, state under the repo, loopback', async () => {
+  const repo = join(import.meta.dirname, '..', '..');
+  const c = await loadConfig(join(repo, 'examples', 'config.json'), {}, { platform: 'linux' });
+  assert.equal(c.driver.kind, 'emulator');
+  assert.deepEqual(c.sources.files.paths, [join(repo, 'examples', 'policies')]);
+  assert.equal(c.stateDir, join(repo, '.kawin', 'state'));
+  assert.equal(c.grpc.address, '127.0.0.1:32767');
+  assert.equal(c.metrics.address, '127.0.0.1:9727');
 });

@@ -29,7 +29,7 @@ async function withWatcher(fn: (ctx: { dir: string; file: string; clock: FakeClo
   }
 }
 
-test('a valid change is announced with the new and the old config', async () => {
+void test('a valid change is announced with the new and the old config', async () => {
   await withWatcher(async ({ file, clock, watcher }) => {
     const change = once(watcher, 'change') as Promise<[AgentConfig, AgentConfig]>;
     writeAtomically(file, '{"logging": {"level": "debug"}, "postures": {"file": "block"}}');
@@ -41,7 +41,7 @@ test('a valid change is announced with the new and the old config', async () => 
   });
 });
 
-test('an invalid change is reported with its location and the running config stays', async () => {
+void test('an invalid change is reported with its location and the running config stays', async () => {
   await withWatcher(async ({ file, clock, watcher }) => {
     const before = watcher.current;
     const invalid = once(watcher, 'invalid');
@@ -57,7 +57,7 @@ test('an invalid change is reported with its location and the running config sta
   });
 });
 
-test('a change that resolves to the same config is not announced', async () => {
+void test('a change that resolves to the same config is not announced', async () => {
   await withWatcher(async ({ file, clock, watcher }) => {
     let changes = 0;
     watcher.on('change', () => changes++);
@@ -68,7 +68,7 @@ test('a change that resolves to the same config is not announced', async () => {
   });
 });
 
-test('a symlink swap of the data directory (Kubernetes ConfigMap style) is seen', async () => {
+void test('a symlink swap of the data directory (Kubernetes ConfigMap style) is seen', async () => {
   await withWatcher(
     async ({ dir, clock, watcher }) => {
       mkdirSync(join(dir, 'rev2'));
@@ -89,7 +89,7 @@ test('a symlink swap of the data directory (Kubernetes ConfigMap style) is seen'
   );
 });
 
-test('reload re-reads on demand (SIGHUP) without waiting for the debounce', async () => {
+void test('reload re-reads on demand (SIGHUP) without waiting for the debounce', async () => {
   await withWatcher(async ({ file, watcher }) => {
     writeFileSync(file, '{"clusterName": "now"}');
     await watcher.reload();

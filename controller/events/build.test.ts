@@ -142,6 +142,16 @@ const CASES: Case[] = [
     expect: { UID: 1001, UserName: 'S-1-5-21-1004336348-1177238915-682003330-1001' },
   },
   {
+    name: 'telemetry per kind: file telemetry off, process on → an unmatched open is not reported',
+    event: { decision: Decision.Allow, ruleId: 0n, status: NTSTATUS.success }, options: { hostTelemetry: { process: true, file: false } }, route: 'ignore',
+  },
+  {
+    name: 'telemetry per kind: process on → an unmatched process start is a HostLog',
+    event: { type: EventType.ProcessCreate, decision: Decision.Allow, ruleId: 0n, status: NTSTATUS.success, targetPath: nt('C:\\Tools\\a.exe') },
+    options: { hostTelemetry: { process: true, file: false } }, route: 'log',
+    expect: { Type: 'HostLog', Operation: 'Process', ProcessName: 'C:\\Tools\\a.exe' },
+  },
+  {
     name: 'process exit with telemetry → HostLog, Operation Process',
     event: { type: EventType.ProcessExit, decision: Decision.Allow, ruleId: 0n, status: 0, targetPath: '' }, route: 'log',
     expect: { Type: 'HostLog', Operation: 'Process', ProcessName: NOTEPAD, Resource: NOTEPAD, Data: 'event=ProcessExit' },

@@ -19,8 +19,8 @@ export interface RecordBuilderOptions {
   clusterName: string;
   provenance: ProvenanceLookup;
   paths: PathTranslator;
-  /** Unmatched operations (and exits) become `HostLog` records. */
-  hostTelemetry: boolean;
+  /** Unmatched operations (and exits) become `HostLog` records: per kind, or both. */
+  hostTelemetry: boolean | HostTelemetry;
   /** Allow-rule matches become alerts (otherwise logs when telemetry is on). */
   allowAlerts: boolean;
   enforcer?: string;
@@ -39,6 +39,12 @@ export const BUILDER_DEFAULTS = {
 } as const;
 
 export type Route = 'alert' | 'log' | 'ignore' | 'unsupported';
+
+/** config `hostTelemetry`: which kinds of unmatched operations are reported as logs. */
+export interface HostTelemetry {
+  process: boolean;
+  file: boolean;
+}
 
 export const RESULT_PASSED = 'Passed';
 export const RESULT_DENIED = 'Permission denied';
@@ -76,6 +82,7 @@ export class RecordBuilder {
   private readonly access = new AccessTextCache();
   private readonly enforcer: string;
   private readonly version: string;
+  private readonly telemetry: HostTelemetry;
   private readonly f: Facts = {
     seconds: 0, updatedTime: '', operation: '', source: '', resource: '', data: '', result: '',
     processName: '', parentProcessName: '', uid: 0, userName: '',
@@ -88,20 +95,24 @@ export class RecordBuilder {
     this.enricher = new Enricher(o.provenance);
     this.enforcer = o.enforcer ?? BUILDER_DEFAULTS.enforcer;
     this.version = o.agentVersion ?? '';
+    const t = o.hostTelemetry;
+    this.telemetry = typeof t === 'boolean' ? { process: t, file: t } : { ...t };
   }
 
   /** What an event becomes; also keeps the pid→image table current. */
   route(ev: DriverEvent): Route {
+    let telemetry = this.telemetry.file;
     if (ev.type === EventType.ProcessCreate) {
       this.processes.started(ev.processId, this.paths.toDos(ev.targetPath));
+      telemetry = this.telemetry.process;
     } else if (ev.type === EventType.ProcessExit) {
-      return this.o.hostTelemetry ? 'log' : 'ignore';
+      return this.telemetry.process ? 'log' : 'ignore';
     } else if (ev.type !== EventType.FileOpen) {
       return 'unsupported';
     }
     if (ev.decision !== Decision.Allow) return 'alert';
     if (ev.ruleId !== 0n && this.o.allowAlerts) return 'alert';
-    return this.o.hostTelemetry ? 'log' : 'ignore';
+    return telemetry ? 'log' : 'ignore';
   }
 
   /** Call after building the records of an event (drops exited pids from the table). */

@@ -6,9 +6,10 @@
  * See docs/events.md.
  */
 export { EventPipeline, PIPELINE_DEFAULTS, type EventPipelineOptions, type PipelineStats } from './pipeline.js';
-export { BUILDER_DEFAULTS, RESULT_DENIED, RESULT_PASSED, resultText, type RecordBuilderOptions } from './build.js';
+export { BUILDER_DEFAULTS, RESULT_DENIED, RESULT_PASSED, resultText, type HostTelemetry, type RecordBuilderOptions } from './build.js';
 export { DEFAULT_POSTURE_POLICY } from './enrich.js';
 export { filetimeToEventTime, unixMillisToEventTime, type EventTime } from './filetime.js';
 export { describeLoss, type PipelineLogger } from './drops.js';
 export type { AlertRecord, LogRecord, MessageRecord, EventSink, DropStage } from './types.js';
 export { publisherSink, type LogPublisher } from './sinks.js';
+export { encodeAlert, encodeLog, encodeMessage } from './wire.js';

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
-import { Decision, MatchType, RuleAction, RuleKind, type DriverRule } from '../../driver/abi/types.js';
+import { Decision, MatchType, Posture, RuleAction, RuleKind, type DriverRule } from '../../driver/abi/types.js';
 import { startEmulator } from '../../test/emulator.js';
 import type { RuleProvenance } from '../policy/provenance.js';
 import { EventPipeline } from './pipeline.js';
@@ -70,4 +70,29 @@ void test('a blocked file open and a blocked process start reach the sink as Kub
   ac.abort();
   await running;
   assert.deepEqual(pipeline.stats().dropped, { driver: 0, pipeline: 0 });
+});
+
+void test('outside an active allow-list the default posture is reported as DefaultPosture', async (t) => {
+  const emu = await startEmulator(t, { flavor: 'windows', drives: { 'C:': '\\Device\\HarddiskVolume3' } });
+  const driver = await emu.client();
+  const state = await driver.getState();
+  await driver.setConfig({ ...state.config, filePosture: Posture.Block });
+  await driver.addRules([{
+    id: 0xa11een, kind: RuleKind.File, action: RuleAction.Allow, flags: 0,
+    target: { path: driver.paths.toDriver('C:\\allowed\\'), match: MatchType.Recursive },
+  }]);
+  const sink = new CollectingSink();
+  const pipeline = new EventPipeline({
+    hostName: 'win-node-1', clusterName: 'prod', provenance: lookup([]), paths: driver.paths,
+    hostTelemetry: false, allowAlerts: false, sinks: [sink], registry: new Registry(),
+  });
+  const ac = new AbortController();
+  const running = pipeline.run(driver.events({ signal: ac.signal }), ac.signal);
+  assert.equal(emu.machine.simulateFileOpen('C:\\allowed\\ok.txt', { process: NOTEPAD }).decision, Decision.Allow);
+  assert.equal(emu.machine.simulateFileOpen('C:\\elsewhere\\x.txt', { process: NOTEPAD }).decision, Decision.PostureBlock);
+  await until(() => sink.alerts.length === 1);
+  const a = sink.alerts[0]!;
+  assert.deepEqual([a.PolicyName, a.Action, a.Result, a.Resource, a.Type], ['DefaultPosture', 'Block', 'Permission denied', 'C:\\elsewhere\\x.txt', 'MatchedHostPolicy']);
+  ac.abort();
+  await running;
 });

@@ -119,51 +119,51 @@ class Writer {
 
 type Rec = Record<string, unknown>;
 
-function subSize(o: Rec, keys: string[]): number {
-  let n = 0;
-  for (let i = 0; i < keys.length; i++) { const v = o[keys[i]!] as string; if (v) n += strSize((i + 1) << 3 | 2, v); }
-  return n;
+/** Size and writer of the rarer field kinds (repeated, nested, map); tag is field << 3 | 2. */
+interface KindCodec {
+  size(tag: number, v: unknown, key: string): number;
+  write(w: Writer, tag: number, v: unknown, key: string): void;
 }
 
-function fieldSize(f: Field, v: unknown): number {
-  const tag = f[0] << 3;
-  switch (f[1]) {
-    case 's': return v ? strSize(tag | 2, v as string) : 0;
-    case 'i': return v ? varintSize(tag) + intSize(v as number) : 0;
-    case 'r': { let n = 0; for (const s of v as string[]) n += strSize(tag | 2, s); return n; }
-    case 'o': { if (!v) return 0; const l = subSize(v as Rec, SUB[f[2]]!); return varintSize(tag | 2) + varintSize(l) + l; }
-    case 'm': {
-      let n = 0;
-      for (const k in v as Rec) { const l = entrySize(k, (v as Rec)[k] as string); n += varintSize(tag | 2) + varintSize(l) + l; }
-      return n;
-    }
-  }
-}
+const nestedLength = (o: Rec, keys: string[]): number =>
+  keys.reduce((n, k, i) => n + ((o[k] as string) ? strSize((i + 1) << 3 | 2, o[k] as string) : 0), 0);
 
-function writeField(w: Writer, f: Field, v: unknown): void {
-  const tag = f[0] << 3;
-  switch (f[1]) {
-    case 's': if (v) w.str(tag | 2, v as string); return;
-    case 'i': if (v) { w.varint(tag); w.int(v as number); } return;
-    case 'r': for (const s of v as string[]) w.str(tag | 2, s); return;
-    case 'o': {
+const KINDS: Record<'r' | 'o' | 'm', KindCodec> = {
+  r: {
+    size: (tag, v) => (v as string[]).reduce((n, s) => n + strSize(tag, s), 0),
+    write: (w, tag, v) => { for (const s of v as string[]) w.str(tag, s); },
+  },
+  o: {
+    size(tag, v, key) {
+      if (!v) return 0;
+      const l = nestedLength(v as Rec, SUB[key]!);
+      return varintSize(tag) + varintSize(l) + l;
+    },
+    write(w, tag, v, key) {
       if (!v) return;
-      const keys = SUB[f[2]]!;
-      w.varint(tag | 2);
-      w.varint(subSize(v as Rec, keys));
-      for (let i = 0; i < keys.length; i++) { const s = (v as Rec)[keys[i]!] as string; if (s) w.str((i + 1) << 3 | 2, s); }
-      return;
-    }
-    case 'm':
+      const keys = SUB[key]!;
+      w.varint(tag);
+      w.varint(nestedLength(v as Rec, keys));
+      keys.forEach((k, i) => { if ((v as Rec)[k]) w.str((i + 1) << 3 | 2, (v as Rec)[k] as string); });
+    },
+  },
+  m: {
+    size(tag, v) {
+      let n = 0;
+      for (const k in v as Rec) { const l = entrySize(k, (v as Rec)[k] as string); n += varintSize(tag) + varintSize(l) + l; }
+      return n;
+    },
+    write(w, tag, v) {
       for (const k in v as Rec) {
         const val = (v as Rec)[k] as string;
-        w.varint(tag | 2);
+        w.varint(tag);
         w.varint(entrySize(k, val));
         if (k) w.str(10, k);
         if (val) w.str(18, val);
       }
-  }
-}
+    },
+  },
+};
 
 const slab = new Slab();
 
@@ -184,14 +184,13 @@ function compile(fields: Field[]): (record: Rec) => Buffer {
       size.push(`const v${i} = r.${key}; if (v${i}) size += ${varintSize(tag)} + intSize(v${i});`);
       write.push(`if (v${i}) { w.varint(${tag}); w.int(v${i}); }`);
     } else {
-      size.push(`const v${i} = r.${key}; size += fieldSize(F[${i}], v${i});`);
-      write.push(`writeField(w, F[${i}], v${i});`);
+      size.push(`const v${i} = r.${key}; size += K.${kind}.size(${tag | 2}, v${i}, '${key}');`);
+      write.push(`K.${kind}.write(w, ${tag | 2}, v${i}, '${key}');`);
     }
   });
   const body = `return function encode(r) {\nlet size = 0;\n${size.join('\n')}\nconst out = slab.take(size);\nconst w = new Writer(out, 0);\n${write.join('\n')}\nreturn out;\n};`;
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const make = new Function('F', 'slab', 'Writer', 'utf8Length', 'varintSize', 'intSize', 'fieldSize', 'writeField', body) as (...args: unknown[]) => (record: Rec) => Buffer;
-  return make(fields, slab, Writer, utf8Length, varintSize, intSize, fieldSize, writeField);
+  const make = new Function('K', 'slab', 'Writer', 'utf8Length', 'varintSize', 'intSize', body) as (...args: unknown[]) => (record: Rec) => Buffer;
+  return make(KINDS, slab, Writer, utf8Length, varintSize, intSize);
 }
 
 const alertEncoder = compile(ALERT_FIELDS);

@@ -23,7 +23,7 @@ const backend: AdminBackend = {
   status: () => { throw new Error('driver gone'); },
 };
 
-test('admin service: list, get, delete, diff over the wire; backend errors become INTERNAL with the reason', async () => {
+void test('admin service: list, get, delete, diff over the wire; backend errors become INTERNAL with the reason', async () => {
   const running = await startTestServer([adminServiceBinding(backend, { mutualTls: false, unixSocketOnly: false })]);
   const c = new AdminServiceClient(running.target, insecure(), separateConnection);
   const list = await unary<ListPoliciesRequest, ListPoliciesResponse>(c.listPolicies.bind(c), { kind: 0, namespace: '', source: '' });
@@ -40,7 +40,7 @@ test('admin service: list, get, delete, diff over the wire; backend errors becom
   await running.stop();
 });
 
-test('DeletePolicy is refused to a non-local peer', async () => {
+void test('DeletePolicy is refused to a non-local peer', async () => {
   const binding = adminServiceBinding(backend, { mutualTls: false, unixSocketOnly: false });
   const handler = binding.implementation.deletePolicy as unknown as (call: unknown, cb: (e: { code: number } | null) => void) => void;
   const e = await new Promise<{ code: number } | null>((resolve) => handler({ getPeer: () => '192.0.2.9:1234', request: { ref: view.ref } }, resolve));

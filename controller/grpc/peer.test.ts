@@ -5,7 +5,7 @@ import { checkPolicyPeer, isLoopbackPeer, peerAddress, refusalReason } from './p
 
 const tcp = { mutualTls: false, unixSocketOnly: false };
 
-test('peer strings of grpc-js and grpc core parse to the address', () => {
+void test('peer strings of grpc-js and grpc core parse to the address', () => {
   assert.equal(peerAddress('127.0.0.1:5000'), '127.0.0.1');
   assert.equal(peerAddress('::1:5432'), '::1');
   assert.equal(peerAddress('[::1]:5432'), '::1');
@@ -16,7 +16,7 @@ test('peer strings of grpc-js and grpc core parse to the address', () => {
   assert.equal(peerAddress('garbage:1'), undefined);
 });
 
-test('loopback peers are recognised in every spelling', () => {
+void test('loopback peers are recognised in every spelling', () => {
   for (const p of ['127.0.0.1:1', '127.9.8.7:65535', '::1:5432', '[::1]:80', '::ffff:127.0.0.1:9', 'ipv4:127.0.0.1:2', '0:0:0:0:0:0:0:1:443']) {
     assert.equal(isLoopbackPeer(p), true, p);
   }
@@ -25,14 +25,14 @@ test('loopback peers are recognised in every spelling', () => {
   }
 });
 
-test('non-loopback peers are refused unless mutual TLS is on', () => {
+void test('non-loopback peers are refused unless mutual TLS is on', () => {
   assert.match(refusalReason('10.0.0.2:3333', tcp) ?? '', /only from the local machine.*10\.0\.0\.2:3333/);
   assert.equal(refusalReason('10.0.0.2:3333', { mutualTls: true, unixSocketOnly: false }), undefined);
   assert.equal(refusalReason('127.0.0.1:3333', tcp), undefined);
   assert.equal(checkPolicyPeer({ getPeer: () => '192.0.2.1:1' }, tcp)?.code, status.PERMISSION_DENIED);
 });
 
-test('an unknown peer is a local unix socket only when nothing listens on TCP', () => {
+void test('an unknown peer is a local unix socket only when nothing listens on TCP', () => {
   assert.notEqual(refusalReason('unknown', tcp), undefined);
   assert.equal(refusalReason('unknown', { mutualTls: false, unixSocketOnly: true }), undefined);
 });

@@ -37,7 +37,7 @@ function callPolicy(client: PolicyServiceClient, rpc: 'hostPolicy' | 'containerP
 
 const host = (name: string, action = 'Block') => ({ type: 'ADDED', object: { apiVersion: 'security.kubearmor.com/v1', kind: 'KubeArmorHostPolicy', metadata: { name }, spec: { action } } });
 
-test('PolicyService answers Applied / Modified / Deleted / NotExist exactly as upstream, over the wire', async () => {
+void test('PolicyService answers Applied / Modified / Deleted / NotExist exactly as upstream, over the wire', async () => {
   const t = await setup();
   assert.equal((await t.send('hostPolicy', host('p1'))).status, PolicyStatus.Applied);
   assert.equal((await t.send('hostPolicy', host('p1'))).status, PolicyStatus.Applied);
@@ -50,7 +50,7 @@ test('PolicyService answers Applied / Modified / Deleted / NotExist exactly as u
   await t.cleanup();
 });
 
-test('malformed JSON, empty name, unknown kind and failed validation are Invalid with the reason; the server stays up', async () => {
+void test('malformed JSON, empty name, unknown kind and failed validation are Invalid with the reason; the server stays up', async () => {
   const t = await setup();
   assert.equal((await t.send('hostPolicy', '{"type":')).status, PolicyStatus.Invalid);
   assert.equal((await t.send('hostPolicy', { type: 'ADDED', object: { metadata: { name: '' } } })).status, PolicyStatus.Invalid);
@@ -64,7 +64,7 @@ test('malformed JSON, empty name, unknown kind and failed validation are Invalid
   await t.cleanup();
 });
 
-test('malformed protobuf bytes get INVALID_ARGUMENT, not a crash', async () => {
+void test('malformed protobuf bytes get INVALID_ARGUMENT, not a crash', async () => {
   const t = await setup();
   const raw = new Client(t.running.target, insecure(), separateConnection);
   const send = (bytes: Buffer) => new Promise<ServiceError>((resolve, reject) =>
@@ -79,14 +79,14 @@ test('malformed protobuf bytes get INVALID_ARGUMENT, not a crash', async () => {
   await t.cleanup();
 });
 
-test('NotEnabled for disabled kinds (network is off by default)', async () => {
+void test('NotEnabled for disabled kinds (network is off by default)', async () => {
   const t = await setup({ hostPolicy: false });
   assert.equal((await t.send('hostPolicy', host('h'))).status, PolicyStatus.NotEnabled);
   assert.equal((await t.send('networkPolicy', { type: 'ADDED', object: { metadata: { name: 'n' } } })).status, PolicyStatus.NotEnabled);
   await t.cleanup();
 });
 
-test('a refused peer gets PERMISSION_DENIED and nothing changes (peer check injected)', async () => {
+void test('a refused peer gets PERMISSION_DENIED and nothing changes (peer check injected)', async () => {
   const stateDir = await mkdtemp(join(tmpdir(), 'kawin-policy-deny-'));
   const source = new GrpcPolicySource({ stateDir, validate: fakeValidator });
   const { sink, log } = recordingSink();
@@ -122,7 +122,7 @@ function firstLine(child: ChildProcess): Promise<string> {
   });
 }
 
-test('a policy RPC from another network namespace is refused; from loopback it is applied', { skip: canNetns ? false : 'needs root and the ip tool to create network namespaces' }, async () => {
+void test('a policy RPC from another network namespace is refused; from loopback it is applied', { skip: canNetns ? false : 'needs root and the ip tool to create network namespaces' }, async () => {
   const tag = `kw${process.pid}`;
   const [srvNs, cliNs] = [`${tag}s`, `${tag}c`];
   const stateDir = await mkdtemp(join(tmpdir(), 'kawin-netns-'));

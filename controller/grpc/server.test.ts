@@ -22,7 +22,7 @@ function ctor(protoFile: string, name: string): AnyCtor {
   return name.split('.').reduce((o, k) => (o as Record<string, unknown>)[k], pkg as unknown) as AnyCtor;
 }
 
-test('grpc.health.v1 answers SERVING for the server and each service, NOT_FOUND for unknown', async () => {
+void test('grpc.health.v1 answers SERVING for the server and each service, NOT_FOUND for unknown', async () => {
   const running = await startTestServer([logServiceBinding(broker())]);
   const Health = ctor(healthProto, 'grpc.health.v1.Health');
   const c = new Health(running.target, credentials.createInsecure());
@@ -35,7 +35,7 @@ test('grpc.health.v1 answers SERVING for the server and each service, NOT_FOUND 
   await running.stop();
 });
 
-test('reflection lists the KubeArmor services, kawin admin and health', async () => {
+void test('reflection lists the KubeArmor services, kawin admin and health', async () => {
   const running = await startTestServer([logServiceBinding(broker())]);
   const Reflection = ctor(reflectionProto, 'grpc.reflection.v1.ServerReflection');
   const c = new Reflection(running.target, credentials.createInsecure());
@@ -65,7 +65,7 @@ function makeCerts(dir: string): void {
   leaf('client', 'extendedKeyUsage=clientAuth\n');
 }
 
-test('TLS and mutual TLS with certificates made for the test', async () => {
+void test('TLS and mutual TLS with certificates made for the test', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'kawin-tls-'));
   try {
     makeCerts(dir);
@@ -92,6 +92,6 @@ test('TLS and mutual TLS with certificates made for the test', async () => {
   }
 });
 
-test('a missing certificate file is a clear error', async () => {
+void test('a missing certificate file is a clear error', async () => {
   await assert.rejects(startTestServer([], { tls: { certFile: '/nonexistent/cert.pem', keyFile: '/nonexistent/key.pem' } }), /grpc\.tls\.certFile \/nonexistent\/cert\.pem/);
 });

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { Counter } from 'prom-client';
-import { createAgentMetrics, driverMetricsObserver, HealthChecks, startObservabilityServer, workQueueMetricsObserver } from './index.js';
+import { createAgentMetrics, driverMetricsObserver, fileSourceMetricsObserver, HealthChecks, startObservabilityServer, workQueueMetricsObserver } from './index.js';
 
 function setup() {
   const metrics = createAgentMetrics({ version: '0.1.0-test', node: 'win-node-1' });
@@ -15,7 +15,7 @@ function setup() {
   return { metrics, health };
 }
 
-test('healthz, readyz with per-check lines, 404 and a clean close', async () => {
+void test('healthz, readyz with per-check lines, 404 and a clean close', async () => {
   const { metrics, health } = setup();
   const server = await startObservabilityServer({ address: '127.0.0.1:0', registry: metrics.registry, health });
   try {
@@ -50,7 +50,7 @@ test('healthz, readyz with per-check lines, 404 and a clean close', async () => 
   await assert.rejects(fetch(`${server.url}/healthz`));
 });
 
-test('a port already in use is a clear error', async () => {
+void test('a port already in use is a clear error', async () => {
   const { metrics, health } = setup();
   const first = await startObservabilityServer({ address: '127.0.0.1:0', registry: metrics.registry, health });
   try {
@@ -60,7 +60,7 @@ test('a port already in use is a clear error', async () => {
   }
 });
 
-test('metrics follow the observers and helpers', async () => {
+void test('metrics follow the observers and helpers', async () => {
   const { metrics } = setup();
   const driver = driverMetricsObserver(metrics);
   driver.ioctl!('apply', 0.002);
@@ -69,6 +69,7 @@ test('metrics follow the observers and helpers', async () => {
   const queue = workQueueMetricsObserver(metrics, 'reconcile');
   queue.depth!(3);
   queue.retry!();
+  fileSourceMetricsObserver(metrics).rejected!('too_large');
   metrics.setSourceRevision('files', 'sha256:aaa');
   metrics.setSourceRevision('files', 'sha256:bbb');
   metrics.setPolicyStates({ applied: 4, invalid: 1 });
@@ -85,6 +86,8 @@ test('metrics follow the observers and helpers', async () => {
   assert.match(text, /^kawin_policies\{state="pending"\} 0$/m);
   assert.match(text, /^kawin_reconciles_total\{result="success"\} 0$/m);
   assert.match(text, /^kawin_process_cpu_seconds_total /m);
+  assert.match(text, /^kawin_source_files_rejected_total\{source="files",reason="too_large"\} 1$/m);
+  assert.match(text, /^kawin_source_files_rejected_total\{source="files",reason="unreadable"\} 0$/m);
 });
 
 function freePort(): Promise<number> {
@@ -127,7 +130,7 @@ async function waitForSeries(prometheus: string, query: string, proc: ChildProce
   throw new Error(`prometheus did not report ${query} within ${deadlineMs} ms`);
 }
 
-test('a real Prometheus scrapes /metrics and promtool finds no problems', async () => {
+void test('a real Prometheus scrapes /metrics and promtool finds no problems', async () => {
   requireTool('prometheus');
   requireTool('promtool');
   const { metrics, health } = setup();

@@ -14,7 +14,7 @@ function capture(tty: boolean) {
   return { stream, lines: () => chunks.join('').split('\n').filter(Boolean) };
 }
 
-test('JSON lines carry time, level, msg and fields; children add a reconcileID', async () => {
+void test('JSON lines carry time, level, msg and fields; children add a reconcileID', async () => {
   const { stream, lines } = capture(false);
   const log = createLogger({ stream, format: 'auto' });
   const child = log.child({ reconcileID: 'r-1' });
@@ -33,7 +33,7 @@ test('JSON lines carry time, level, msg and fields; children add a reconcileID',
   assert.ok(!Number.isNaN(Date.parse(record.time)));
 });
 
-test('the level changes at runtime for the whole tree', async () => {
+void test('the level changes at runtime for the whole tree', async () => {
   const { stream, lines } = capture(false);
   const log = createLogger({ stream, level: 'warn' });
   const child = log.child({ a: 1 });
@@ -46,7 +46,7 @@ test('the level changes at runtime for the whole tree', async () => {
   assert.deepEqual(lines().map((l) => JSON.parse(l).msg), ['kept', 'kept too']);
 });
 
-test('a terminal gets readable text; a file gets JSON lines', async () => {
+void test('a terminal gets readable text; a file gets JSON lines', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'kawin-log-'));
   try {
     const { stream, lines } = capture(true);
@@ -55,7 +55,9 @@ test('a terminal gets readable text; a file gets JSON lines', async () => {
     log.warn('source failed', { source: 'files', reason: 'no such directory' });
     await log.close();
     const [line] = lines();
-    assert.match(line!, /^\S+Z \x1b\[33mWARN \x1b\[0m source failed source=files reason="no such directory"$/);
+    const [time, ...rest] = line!.split(' ');
+    assert.ok(!Number.isNaN(Date.parse(time!)));
+    assert.equal(rest.join(' '), '\x1b[33mWARN \x1b[0m source failed source=files reason="no such directory"');
     const fileRecord = JSON.parse(readFileSync(join(dir, 'agent.log'), 'utf8').trim());
     assert.equal(fileRecord.msg, 'source failed');
     assert.equal(fileRecord.source, 'files');
@@ -64,7 +66,7 @@ test('a terminal gets readable text; a file gets JSON lines', async () => {
   }
 });
 
-test('reconfigure switches format and level live', async () => {
+void test('reconfigure switches format and level live', async () => {
   const first = capture(false);
   const second = capture(false);
   const log = createLogger({ stream: first.stream });
@@ -77,7 +79,7 @@ test('reconfigure switches format and level live', async () => {
   assert.match(second.lines()[0]!, /DEBUG two c=true$/);
 });
 
-test('fields named like fixed keys do not overwrite them', () => {
+void test('fields named like fixed keys do not overwrite them', () => {
   const log = new MemoryLogger();
   log.child({ msg: 'x' }).info('real', { level: 'nope' });
   assert.equal(log.records[0]!.msg, 'real');

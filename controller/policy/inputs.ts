@@ -5,6 +5,7 @@
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
+import { Flavor } from '../../driver/abi/types.js';
 import { parsePolicies, byPosition } from './parse.js';
 import type { PolicyCompiler, Translation } from './compiler.js';
 import type { ParseResult, Policy, PolicyProblem } from './types.js';
@@ -62,6 +63,11 @@ export function checkPolicies(inputs: readonly PolicyInput[], compiler: PolicyCo
       if (earlier) problems.push(duplicateIdentity(doc.key!, earlier, input.location, doc.line));
       else if (doc.key) firstSeen.set(doc.key, `${input.location}:${doc.line}`);
       if (!doc.policy || earlier) continue;
+      const otherOs = otherOperatingSystem(doc.policy, compiler.flavor);
+      if (otherOs) {
+        problems.push(otherOs);
+        continue;
+      }
       const translation = compiler.translate(doc.policy);
       problems.push(...translation.problems);
       if (!translation.problems.some((p) => p.severity === 'error')) {
@@ -72,6 +78,23 @@ export function checkPolicies(inputs: readonly PolicyInput[], compiler: PolicyCo
     checked.problems.push(...problems.sort(byPosition));
   }
   return checked;
+}
+
+const OS_LABEL = 'kubernetes.io/os';
+
+/**
+ * A host policy for nodes of the other OS (`kubernetes.io/os: linux` checked for a
+ * Windows node) is valid, but its paths are not this flavour's: not checked, said so.
+ */
+function otherOperatingSystem(policy: Policy, flavor: Flavor): PolicyProblem | undefined {
+  const os = policy.selector.type === 'node' ? policy.selector.matchLabels[OS_LABEL] : undefined;
+  if (os === undefined || (os === 'windows') === (flavor === Flavor.Windows)) return undefined;
+  const other = flavor === Flavor.Windows ? 'posix' : 'windows';
+  const at = policy.locate(`spec.nodeSelector.matchLabels["${OS_LABEL}"]`);
+  return {
+    severity: 'warning', code: 'skipped', location: policy.location, ...at, path: `spec.nodeSelector.matchLabels["${OS_LABEL}"]`,
+    message: `the policy selects ${OS_LABEL}=${os} nodes, so its paths were not checked for this flavour (use --flavor ${other})`,
+  };
 }
 
 function duplicateIdentity(key: string, earlier: string, location: string, line: number): PolicyProblem {

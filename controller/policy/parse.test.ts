@@ -112,3 +112,18 @@ void test('PolicyValidationError carries every problem', () => {
   assert.equal(error.problems.length, 1);
   assert.match(error.message, /p\.yaml:6:13: error: spec\.severity/);
 });
+
+void test('the JSON and YAML forms of a policy read the same, digest included', () => {
+  const yaml = parsePolicies(host('same', "  file: {matchPaths: [{path: '%SystemRoot%\\x.txt', readOnly: true}]}"), 'p.yaml').documents[0]!.policy!;
+  const json = parsePolicies(JSON.stringify({
+    apiVersion: 'security.kubearmor.com/v1', kind: 'KubeArmorHostPolicy', metadata: { name: 'same' },
+    spec: { nodeSelector: { matchLabels: {} }, file: { matchPaths: [{ path: '%SystemRoot%\\x.txt', readOnly: true }] } },
+  }), 'p.json').documents[0]!.policy!;
+  assert.deepEqual(json.rules, yaml.rules);
+  assert.equal(json.digest, yaml.digest);
+});
+
+void test('comma lists in network and capability entries are expanded (validated, not enforced)', () => {
+  const p = parsePolicies(host('nets', '  network:\n    matchProtocols: [{protocol: "TCP, udp", fromSource: [{path: C:\\a.exe}]}]'), 'p.yaml').documents[0]!.policy!;
+  assert.deepEqual(p.unenforced.map((u) => u.value), ['tcp', 'udp']);
+});

@@ -9,9 +9,8 @@ import { TextLocator } from './locate.js';
 import { POLICY_LIMITS, type PolicyLimits } from './limits.js';
 import { splitDocuments, type RawDocument, type TextError } from './yaml.js';
 import { validatorFor } from './schema.js';
-import { translateSchemaError } from './schema-errors.js';
+import { describe, translateSchemaError } from './schema-errors.js';
 import { normalizeSpec, type Finding } from './normalize.js';
-import { describe } from './schema-errors.js';
 import {
   API_GROUP, API_VERSION, POLICY_KINDS,
   type ParseResult, type ParsedDocument, type PolicyIdentity, type PolicyKind, type PolicyProblem,
@@ -72,7 +71,7 @@ function parseDocument(raw: RawDocument, location: string, locator: TextLocator)
     doc.policy = {
       identity, key: doc.key, location, line: doc.line,
       digest: digestOf(identity, spec),
-      selector: normalized.selector, defaults: normalized.defaults, rules: normalized.rules,
+      selector: normalized.selector, defaults: normalized.defaults, rules: normalized.rules, unenforced: normalized.unenforced,
       warnings: doc.problems,
       locate: (field) => locator.locate(raw.index, field),
     };

@@ -12,7 +12,7 @@ const DRIVE = /^[A-Za-z]:[\\/]/;
 const CRD_DRIVE = /^\/+[A-Za-z]:([\\/]|$)/;
 const ENV = /^%([A-Za-z0-9_()]+)%/;
 const DEVICE = /^([\\/][\\/][?.][\\/]|\\\?\?\\|[\\/]device[\\/])/i;
-const SEPARATOR = /[\\/]/;
+const DOT_SEGMENT = /[\\/](\.{1,2})(?:[\\/]|$)/;
 
 const FORM_WORDS: Record<PathForm, string> = { path: 'file path', directory: 'directory', pattern: 'pattern' };
 
@@ -23,9 +23,8 @@ export function diagnosePath(value: string, form: PathForm): string | undefined 
   if (/^[\\/][\\/](?![A-Za-z]:)/.test(value)) return `"${value}" looks like a UNC network share (\\\\server\\share); only local drive paths can be enforced`;
   const start = startProblem(value);
   if (start) return start;
-  const segments = value.split(SEPARATOR);
-  if (segments.includes('..')) return `"${value}" contains a ".." segment; write the absolute path without it`;
-  if (segments.slice(1, -1).includes('.')) return `"${value}" contains a "." segment; write the absolute path without it`;
+  const dots = DOT_SEGMENT.exec(value);
+  if (dots) return `"${value}" contains a "${dots[1]}" segment; write the absolute path without it`;
   return endProblem(value, form);
 }
 

@@ -34,6 +34,7 @@ export const canonicalOf = (action: RuleAction, shape: string): string => `${VER
 export function ruleIdOf(canonical: string): bigint {
   const digest = hash('sha256', canonical, 'buffer');
   const id = digest.readBigUInt64BE(0);
+  // Zero means "no rule" in the ABI: fall back to the next 8 bytes (never seen in practice).
   return id !== 0n ? id : digest.readBigUInt64BE(8) || 1n;
 }
 

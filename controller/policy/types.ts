@@ -98,6 +98,8 @@ export interface Policy {
   /** Spec-level action, severity, tags and message (defaults applied). */
   defaults: { action: ActionName; severity: number; tags: string[]; message: string };
   rules: PolicyRule[];
+  /** Network and capability entries (comma lists expanded): validated, reported, not enforced on Windows. */
+  unenforced: { category: string; value: string; field: string }[];
   /** Non-fatal findings of parsing and validation (unsupported fields, …). */
   warnings: PolicyProblem[];
   /** Position of a field path in the source; {0,0} when unknown. */

@@ -3,7 +3,7 @@
  * own so that one bad document does not hide the others, and each keeping its parser
  * events so positions can be computed when a problem needs them.
  */
-import { EVENT_ID, YAMLException, constructFromEvents, parseEvents, type Event } from 'js-yaml';
+import { CORE_SCHEMA, EVENT_ID, YAMLException, constructFromEvents, mergeTag, parseEvents, type Event } from 'js-yaml';
 import { nodeOffset } from './positions.js';
 import type { PolicyLimits } from './limits.js';
 import type { ProblemCode } from './types.js';
@@ -86,6 +86,9 @@ export function documentSlices(events: Event[]): Event[][] {
   return slices;
 }
 
+// Merge keys (`<<: *base`) work as with kubectl (go-yaml supports them).
+const SCHEMA = CORE_SCHEMA.withTags(mergeTag);
+
 /** Undefined for an empty document (skipped, as kubectl does). */
 function constructDocument(text: string, events: Event[], index: number, limits: PolicyLimits): RawDocument | undefined {
   const first = events[1];
@@ -97,7 +100,7 @@ function constructDocument(text: string, events: Event[], index: number, limits:
     return { index, events, start, error: { code: 'limit.size', offset: start, message } };
   }
   try {
-    const [value] = constructFromEvents(events, { source: text, maxAliases: limits.maxAliases });
+    const [value] = constructFromEvents(events, { source: text, schema: SCHEMA, maxAliases: limits.maxAliases });
     return { index, events, start, value };
   } catch (error) {
     return { index, events, start, error: yamlError(error, 'syntax') };

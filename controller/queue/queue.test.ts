@@ -14,7 +14,7 @@ function newQueue(clock = new FakeClock()) {
   return { queue, clock, depths, retries: () => retries };
 }
 
-test('a burst of adds of one key coalesces into one run', async () => {
+void test('a burst of adds of one key coalesces into one run', async () => {
   const { queue } = newQueue();
   for (let i = 0; i < 100; i++) queue.add('policy');
   queue.add('other');
@@ -24,7 +24,7 @@ test('a burst of adds of one key coalesces into one run', async () => {
   assert.equal(queue.length, 0);
 });
 
-test('a key re-added while processing runs once more after done, never concurrently', async () => {
+void test('a key re-added while processing runs once more after done, never concurrently', async () => {
   const { queue } = newQueue();
   queue.add('k');
   const key = await queue.get();
@@ -42,7 +42,7 @@ test('a key re-added while processing runs once more after done, never concurren
   assert.equal(queue.length, 0, 'exactly one more run');
 });
 
-test('get waits for a key and is released by shutDown', async () => {
+void test('get waits for a key and is released by shutDown', async () => {
   const { queue } = newQueue();
   const waiting = queue.get();
   queue.add('a');
@@ -55,7 +55,7 @@ test('get waits for a key and is released by shutDown', async () => {
   assert.equal(await queue.get(), undefined, 'adds after shutdown are ignored');
 });
 
-test('shutDown still hands out queued keys, then undefined', async () => {
+void test('shutDown still hands out queued keys, then undefined', async () => {
   const { queue } = newQueue();
   queue.add('a');
   queue.addAfter('later', 50);
@@ -65,7 +65,7 @@ test('shutDown still hands out queued keys, then undefined', async () => {
   assert.equal(await queue.get(), undefined);
 });
 
-test('addAfter fires on the clock and keeps the earliest of several delays', () => {
+void test('addAfter fires on the clock and keeps the earliest of several delays', () => {
   const { queue, clock } = newQueue();
   queue.addAfter('k', 500);
   queue.addAfter('k', 200);
@@ -79,7 +79,7 @@ test('addAfter fires on the clock and keeps the earliest of several delays', () 
   assert.equal(queue.length, 1, 'the later delays were dropped');
 });
 
-test('addRateLimited backs off exponentially per key up to the bound, forget resets', () => {
+void test('addRateLimited backs off exponentially per key up to the bound, forget resets', () => {
   const { queue, retries } = newQueue();
   const delays = Array.from({ length: 6 }, () => queue.addRateLimited('k'));
   assert.deepEqual(delays, [100, 200, 400, 800, 1000, 1000]);
@@ -93,7 +93,7 @@ test('addRateLimited backs off exponentially per key up to the bound, forget res
   assert.equal(queue.addRateLimited('k'), 10);
 });
 
-test('depth is reported as keys are queued and taken', async () => {
+void test('depth is reported as keys are queued and taken', async () => {
   const { queue, depths } = newQueue();
   queue.add('a');
   queue.add('b');
@@ -101,7 +101,7 @@ test('depth is reported as keys are queued and taken', async () => {
   assert.deepEqual(depths, [1, 2, 1]);
 });
 
-test('runWorkers retries failures with backoff, forgets on success, honours requeueAfter', async () => {
+void test('runWorkers retries failures with backoff, forgets on success, honours requeueAfter', async () => {
   const clock = new FakeClock();
   const { queue } = newQueue(clock);
   const runs: string[] = [];
@@ -130,7 +130,7 @@ test('runWorkers retries failures with backoff, forgets on success, honours requ
   assert.equal(queue.processingCount, 0);
 });
 
-test('two workers never process the same key at once', async () => {
+void test('two workers never process the same key at once', async () => {
   const { queue } = newQueue();
   let active = 0;
   let maxActive = 0;

@@ -167,7 +167,6 @@ export class WorkQueue<K = string> {
     this.dirty.delete(key);
     this.processing.add(key);
     this.observer.depth?.(this.queue.length);
-    if (this.shuttingDown && this.queue.length === 0) this.shutDown();
     return key;
   }
 

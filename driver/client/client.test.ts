@@ -33,9 +33,9 @@ describe('DriverClient against the emulator', () => {
 
   it('a stale expected generation is a conflict and changes nothing', async (t) => {
     const client = await (await startEmulator(t)).client();
-    await client.addRules([rule(1n, '/a')]);
-    await assert.rejects(client.apply({ expectedGeneration: 0n, remove: [1n], add: [rule(2n, '/b')] }), GenerationConflictError);
-    assert.deepEqual(await client.listRules(), { generation: 1n, rules: [rule(1n, '/a')] });
+    await client.addRules([rule(1n, '\\a')]);
+    await assert.rejects(client.apply({ expectedGeneration: 0n, remove: [1n], add: [rule(2n, '\\b')] }), GenerationConflictError);
+    assert.deepEqual(await client.listRules(), { generation: 1n, rules: [rule(1n, '\\a')] });
   });
 
   it('sets the config', async (t) => {
@@ -76,7 +76,7 @@ describe('DriverClient against the emulator', () => {
   it('tells the observer about every IOCTL', async (t) => {
     const seen: Array<[string, boolean]> = [];
     const client = await (await startEmulator(t)).client({ observer: { ioctl: (op, s, e) => seen.push([op, s >= 0 && e === undefined]) } });
-    await client.addRules([rule(1n, '/a')]);
+    await client.addRules([rule(1n, '\\a')]);
     await client.listRules();
     await assert.rejects(client.apply({ expectedGeneration: 7n, remove: [], add: [] }));
     assert.deepEqual(seen.slice(-3).map(([op, ok]) => `${op}:${ok}`), ['ADD_RULES:true', 'LIST_RULES:true', 'APPLY:false']);
@@ -85,11 +85,11 @@ describe('DriverClient against the emulator', () => {
   it('after a driver reload, reads reopen the device; a write surfaces StaleHandleError once', async (t) => {
     const emu = await startEmulator(t);
     const client = await emu.client();
-    await client.addRules([rule(1n, '/a')]);
+    await client.addRules([rule(1n, '\\a')]);
     emu.machine.reload();
     assert.equal((await client.getState()).generation, 0n, 'read-only call retried on a fresh handle');
     emu.machine.reload();
-    await assert.rejects(client.addRules([rule(2n, '/b')]), StaleHandleError);
-    assert.equal((await client.addRules([rule(2n, '/b')])).generation, 1n, 'the handle was reopened');
+    await assert.rejects(client.addRules([rule(2n, '\\b')]), StaleHandleError);
+    assert.equal((await client.addRules([rule(2n, '\\b')])).generation, 1n, 'the handle was reopened');
   });
 });

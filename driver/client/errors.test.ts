@@ -18,7 +18,7 @@ import {
 } from './errors.js';
 
 const rule = (id: number): DriverRule =>
-  ({ id: BigInt(id), kind: RuleKind.File, action: RuleAction.Block, flags: 0, target: { path: `/r${id}`, match: MatchType.Exact } });
+  ({ id: BigInt(id), kind: RuleKind.File, action: RuleAction.Block, flags: 0, target: { path: `\\r${id}`, match: MatchType.Exact } });
 
 describe('error mapping', () => {
   it('no daemon: DriverNotLoadedError from CreateFileW', async () => {

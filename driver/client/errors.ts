@@ -96,7 +96,7 @@ export function errorFromWin32(operation: string, win32Error: number, cause?: un
 /** The typed error for an HRESULT of a filter port call (FACILITY_WIN32 codes map like Win32 errors). */
 export function errorFromHresult(operation: string, hresult: number, cause?: unknown): DriverError {
   const hr = hresult >>> 0;
-  const win32 = (hr & 0xffff0000) === 0x80070000 ? hr & 0xffff : undefined;
+  const win32 = (hr & 0xffff0000) >>> 0 === 0x80070000 ? hr & 0xffff : undefined;
   const entry = win32 === undefined ? undefined : BY_WIN32.get(win32);
   const [Class, message] = entry ?? [DriverIoError, `failed with HRESULT 0x${hr.toString(16)}`];
   return new Class(message, { operation, win32Error: win32, hresult: hr, cause });

@@ -54,7 +54,7 @@ export class PortEventStream implements AsyncIterableIterator<EventBatch> {
     this.backoffMs = settings.reconnectInitialMs;
     Atomics.store(this.control, CONTROL_CREDITS, settings.readAheadMessages);
     const data: PortReaderData = { spec: binding.spec, bufferBytes: LIMITS.maxMessageBytes, control: this.control.buffer as SharedArrayBuffer };
-    this.worker = new Worker(new URL('./port-reader-entry.mjs', import.meta.url), { workerData: data });
+    this.worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: { ...data, entry: 'port-reader' } });
     this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
     this.worker.on('message', (m: PortReaderMessage) => this.onWorkerMessage(m));
     this.worker.on('error', (e) => this.fail(new DriverError('the port reader thread failed', { operation: 'FilterGetMessage', cause: e })));

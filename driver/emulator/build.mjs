@@ -3,7 +3,7 @@
 // also builds both plus the C tests under ASan/UBSan into build/asan/ and runs the tests.
 // Skips a target whose output is newer than every source and header it depends on.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const here = new URL('.', import.meta.url).pathname;
@@ -32,13 +32,18 @@ function newest(files) {
 function build(output, sources, flags) {
   const deps = [...sources, ...headers];
   if (existsSync(output) && statSync(output).mtimeMs > newest(deps)) return;
-  const args = [...flags, '-o', output, ...sources];
+  // Build beside the output and rename: a running daemon keeps its old inode, and two
+  // concurrent builds never leave a half-written file.
+  const tmp = `${output}.tmp-${process.pid}`;
+  const args = [...flags, '-o', tmp, ...sources];
   console.log(`emulator: ${cc} -o ${output}`);
   const r = spawnSync(cc, args, { stdio: 'inherit' });
   if (r.status !== 0) {
+    rmSync(tmp, { force: true });
     console.error(`emulator: building ${output} failed (${cc} exit ${r.status ?? r.signal})`);
     process.exit(1);
   }
+  renameSync(tmp, output);
 }
 
 function targets(dir, extra) {

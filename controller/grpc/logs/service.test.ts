@@ -37,7 +37,7 @@ async function waitFor(cond: () => boolean): Promise<void> {
   while (!cond()) await new Promise((r) => setImmediate(r));
 }
 
-test('HealthCheck echoes the nonce', async () => {
+void test('HealthCheck echoes the nonce', async () => {
   const { running, client } = await setup();
   const c = client();
   for (const nonce of [0, 1, -5, 2 ** 31 - 1]) {
@@ -48,7 +48,7 @@ test('HealthCheck echoes the nonce', async () => {
   await running.stop();
 });
 
-test('WatchAlerts accepts all/policy, WatchLogs all/system; other filters end the stream with INVALID_ARGUMENT', async () => {
+void test('WatchAlerts accepts all/policy, WatchLogs all/system; other filters end the stream with INVALID_ARGUMENT', async () => {
   const { broker, running, client } = await setup();
   const c = client();
   const bad = [c.watchAlerts({ Filter: 'system' }), c.watchAlerts({ Filter: '' }), c.watchLogs({ Filter: 'policy' })];
@@ -78,7 +78,7 @@ test('WatchAlerts accepts all/policy, WatchLogs all/system; other filters end th
   await running.stop();
 });
 
-test('many concurrent subscribers each receive every alert in order', async () => {
+void test('many concurrent subscribers each receive every alert in order', async () => {
   const { broker, running, client } = await setup(1000);
   const clients = Array.from({ length: 12 }, () => client());
   const received = clients.map(() => [] as number[]);
@@ -97,7 +97,7 @@ test('many concurrent subscribers each receive every alert in order', async () =
   await running.stop();
 });
 
-test('a stalled subscriber does not hold back a fast one; its drop count is exact and reported in-band', async () => {
+void test('a stalled subscriber does not hold back a fast one; its drop count is exact and reported in-band', async () => {
   const queueSize = 50;
   const { broker, running, client } = await setup(queueSize);
   const registry = new Registry();
@@ -150,7 +150,7 @@ test('a stalled subscriber does not hold back a fast one; its drop count is exac
   await running.stop();
 });
 
-test('stop() ends open streams cleanly and the server shuts down', async () => {
+void test('stop() ends open streams cleanly and the server shuts down', async () => {
   const { broker, running, client } = await setup();
   const c = client();
   const s = c.watchAlerts({ Filter: 'all' });

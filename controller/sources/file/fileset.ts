@@ -28,9 +28,9 @@ export class FileSet {
     this.files.set(origin, { signature, digest: digest ?? this.files.get(origin)?.digest });
   }
 
-  /** Known files inside one of `scopes` (or outside every root) that `seen` lacks. */
+  /** Known files at or inside one of `scopes` (or outside every root) that `seen` lacks. */
   missing(seen: ReadonlySet<string>, scopes: readonly string[], roots: readonly string[]): string[] {
-    const inside = (origin: string, dirs: readonly string[]) => dirs.some((d) => origin.startsWith(d + path.sep));
+    const inside = (origin: string, dirs: readonly string[]) => dirs.some((d) => origin === d || origin.startsWith(d + path.sep));
     return [...this.files.keys()].filter((o) => !seen.has(o) && (inside(o, scopes) || !inside(o, roots))).sort();
   }
 

@@ -4,6 +4,7 @@
  * not read again. Symbolic links are followed (GitOps trees use them); a link back to an
  * ancestor is visited once.
  */
+import type { BigIntStats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isIgnoredName, isPolicyFileName } from './names.js';
@@ -30,13 +31,28 @@ function isGone(error: unknown): boolean {
   return GONE.has((error as NodeJS.ErrnoException).code ?? '');
 }
 
-/** Scan `dir` recursively. Errors on `dir` itself, and unreadable subdirectories, reject; entries vanishing mid-walk are skipped. */
+/** Scan directory `dir` recursively. Errors on `dir` itself, and unreadable subdirectories, reject; entries vanishing mid-walk are skipped. */
 export async function scanTree(dir: string, visit: DirectoryVisitor): Promise<TreeScan> {
-  const out: TreeScan = { files: [], dirs: [] };
   const top = await stat(dir, { bigint: true });
   if (!top.isDirectory()) throw Object.assign(new Error(`${dir} is not a directory`), { code: 'ENOTDIR' });
-  await walk(dir, `${top.dev}:${top.ino}`, new Set(), visit, out);
+  return scanPath(dir, visit);
+}
+
+/**
+ * Scan one entry of a tree: a directory recursively, a policy file alone (what one
+ * event names, so a single change costs one stat), anything else as nothing. Rejects
+ * when `entry` does not exist.
+ */
+export async function scanPath(entry: string, visit: DirectoryVisitor): Promise<TreeScan> {
+  const out: TreeScan = { files: [], dirs: [] };
+  const s = await stat(entry, { bigint: true });
+  if (s.isDirectory()) await walk(entry, `${s.dev}:${s.ino}`, new Set(), visit, out);
+  else if (s.isFile() && isPolicyFileName(path.basename(entry))) out.files.push(scannedFile(entry, s));
   return out;
+}
+
+function scannedFile(origin: string, s: BigIntStats): ScannedFile {
+  return { origin, size: Number(s.size), signature: `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}` };
 }
 
 async function walk(dir: string, identity: string, ancestors: Set<string>, visit: DirectoryVisitor, out: TreeScan): Promise<void> {
@@ -53,7 +69,7 @@ async function visitEntry(entry: string, ancestors: Set<string>, visit: Director
     const s = await stat(entry, { bigint: true });
     if (s.isDirectory()) return await walk(entry, `${s.dev}:${s.ino}`, ancestors, visit, out);
     if (!s.isFile() || !isPolicyFileName(path.basename(entry))) return;
-    out.files.push({ origin: entry, size: Number(s.size), signature: `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}` });
+    out.files.push(scannedFile(entry, s));
   } catch (error) {
     if (!isGone(error)) throw error;
   }

@@ -94,7 +94,7 @@ async function withSource(prepare: (base: string) => string[], fn: (ctx: Ctx) =>
 
 const touches = (name: string) => (s: FileSourceSettled) => [...s.upserted, ...s.removed, ...s.rejected].some((p) => p.endsWith(name));
 
-test('first scan reports every policy file, ignores editor and VCS leftovers, then reports in sync', async () => {
+void test('first scan reports every policy file, ignores editor and VCS leftovers, then reports in sync', async () => {
   await withSource(
     (base) => {
       const root = join(base, 'policies');
@@ -113,7 +113,7 @@ test('first scan reports every policy file, ignores editor and VCS leftovers, th
   );
 });
 
-test('changes, deletions, new directories and editor temp files, debounced on the clock', async () => {
+void test('changes, deletions, new directories and editor temp files, debounced on the clock', async () => {
   await withSource(
     (base) => {
       write(join(base, 'p', 'a.yaml'), policy('a'));
@@ -154,7 +154,7 @@ test('changes, deletions, new directories and editor temp files, debounced on th
   );
 });
 
-test('a burst of writes within the debounce window is one rescan', async () => {
+void test('a burst of writes within the debounce window is one rescan', async () => {
   await withSource(
     (base) => [join(base, 'p')].map((d) => (mkdirSync(d), d)),
     async ({ root, sink, settle }) => {
@@ -168,7 +168,7 @@ test('a burst of writes within the debounce window is one rescan', async () => {
   );
 });
 
-test('a git-sync symlink swap of the whole root reports only what differs', async () => {
+void test('a git-sync symlink swap of the whole root reports only what differs', async () => {
   await withSource(
     (base) => {
       write(join(base, '.git-sync', 'rev1', 'a.yaml'), policy('a'));
@@ -194,7 +194,7 @@ test('a git-sync symlink swap of the whole root reports only what differs', asyn
   );
 });
 
-test('a missing or vanished directory fails the source and prunes nothing until it is back', async () => {
+void test('a missing or vanished directory fails the source and prunes nothing until it is back', async () => {
   await withSource(
     (base) => [join(base, 'later')],
     async ({ base, root, sink, settle }) => {
@@ -219,7 +219,7 @@ test('a missing or vanished directory fails the source and prunes nothing until 
   );
 });
 
-test('oversized files are rejected and counted; the previous version stays until a good one arrives', async () => {
+void test('oversized files are rejected and counted; the previous version stays until a good one arrives', async () => {
   await withSource(
     (base) => {
       write(join(base, 'p', 'big.yaml'), policy('small'));
@@ -242,7 +242,7 @@ test('oversized files are rejected and counted; the previous version stays until
   );
 });
 
-test('reconfigure to other directories removes what the dropped ones contributed', async () => {
+void test('reconfigure to other directories removes what the dropped ones contributed', async () => {
   await withSource(
     (base) => {
       write(join(base, 'one', 'a.yaml'), policy('a'));

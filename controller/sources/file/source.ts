@@ -12,6 +12,7 @@
  * root's parent watched and each directory's identity tracked, which is done here anyway.
  */
 import { EventEmitter } from 'node:events';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { realClock, type Clock, type TimerHandle } from '../../clock/index.js';
 import type { Logger } from '../../observability/log.js';
@@ -20,7 +21,8 @@ import type { PolicySource, SourceSink } from '../types.js';
 import { PolicyDirectoryError } from './errors.js';
 import { FileSet } from './fileset.js';
 import { mapLimit, readPolicyFile, type ReadOutcome } from './read.js';
-import { isGone, scanTree, type ScannedFile } from './scan.js';
+import { isIgnoredName } from './names.js';
+import { isGone, scanPath, scanTree, type ScannedFile } from './scan.js';
 import { DirectoryWatchers } from './watchers.js';
 
 export const DEFAULT_MAX_FILE_BYTES = 4 * 1024 * 1024;
@@ -108,8 +110,9 @@ export class FileSource extends EventEmitter<{ settled: [FileSourceSettled] }> i
     this.stopped = true;
     for (const t of [this.debounce, this.retry]) if (t) this.clock.clearTimeout(t);
     this.debounce = this.retry = undefined;
-    this.watchers.close();
     await this.running;
+    // After the last batch: a batch in flight may still place watchers.
+    this.watchers.close();
   }
 
   /** Live config change: new directories, debounce or size limit; rescans everything. */
@@ -130,9 +133,9 @@ export class FileSource extends EventEmitter<{ settled: [FileSourceSettled] }> i
     this.roots = [...new Set(this.settings.paths.map((p) => path.resolve(p)))];
   }
 
-  private touched(dir: string): void {
-    if (this.stopped) return;
-    this.dirty.add(dir);
+  private touched(entry: string): void {
+    if (this.stopped || isIgnoredName(path.basename(entry))) return;
+    this.dirty.add(entry);
     // A fixed window from the first event: a burst coalesces, and a steady writer cannot postpone the rescan forever.
     this.debounce ??= this.clock.setTimeout(() => {
       this.debounce = undefined;
@@ -152,7 +155,7 @@ export class FileSource extends EventEmitter<{ settled: [FileSourceSettled] }> i
     return this.roots.filter((r) => dir === r || dir.startsWith(r + path.sep)).sort((a, b) => b.length - a.length)[0];
   }
 
-  /** The directories to rescan: all roots, or the dirty ones without those nested in another. */
+  /** What to rescan: all roots, or the dirty entries without those inside another dirty one. */
   private scopes(batch: Batch): string[] {
     if (batch === 'all') return [...this.roots];
     const inRoots = batch.filter((d) => this.rootOf(d) !== undefined);
@@ -163,31 +166,31 @@ export class FileSource extends EventEmitter<{ settled: [FileSourceSettled] }> i
     if (this.stopped || !this.sink) return;
     const seen = new Map<string, ScannedFile>();
     const scanned: string[] = [];
-    const queue = this.scopes(batch);
-    for (let scope = queue.shift(); scope !== undefined; scope = queue.shift()) {
-      const escalate = await this.scanScope(scope, seen, scanned);
-      if (escalate && !queue.includes(escalate) && !scanned.includes(escalate)) queue.push(escalate);
-    }
+    for (const scope of this.scopes(batch)) await this.scanScope(scope, seen, scanned);
     const result = await this.applyContent(seen);
     if (this.failures.size === 0) result.removed = this.removeMissing(new Set(seen.keys()), batch === 'all' ? this.roots : scanned);
     if (!this.stopped) this.report(result);
   }
 
-  /** Scan one subtree; returns a root to scan instead when a subdirectory vanished. */
-  private async scanScope(scope: string, seen: Map<string, ScannedFile>, scanned: string[]): Promise<string | undefined> {
+  /** Scan one root, or one entry below a root (a vanished entry is scanned as empty: its files are gone). */
+  private async scanScope(scope: string, seen: Map<string, ScannedFile>, scanned: string[]): Promise<void> {
     const root = this.rootOf(scope)!;
+    const visit = (dir: string, identity: string) => this.watchers.ensure(dir, identity);
     try {
-      const tree = await scanTree(scope, (dir, identity) => this.watchers.ensure(dir, identity));
+      const tree = await (scope === root ? scanTree(root, visit) : scanPath(scope, visit));
       for (const f of tree.files) seen.set(f.origin, f);
       this.watchers.prune(scope, new Set(tree.dirs.map((d) => d.dir)));
       scanned.push(scope);
       if (scope === root) this.failures.delete(root);
-      return undefined;
     } catch (error) {
-      if (scope !== root && isGone(error)) return root;
+      // Gone below a root that is still there: a deletion. The root itself gone: an outage.
+      if (scope !== root && isGone(error) && (await isDirectory(root))) {
+        this.watchers.prune(scope, new Set());
+        scanned.push(scope);
+        return;
+      }
       this.failures.set(root, error as Error);
       this.watchers.prune(root, new Set());
-      return undefined;
     }
   }
 
@@ -263,4 +266,8 @@ export class FileSource extends EventEmitter<{ settled: [FileSourceSettled] }> i
       void this.schedule('all');
     }, this.options.failureRetryMs ?? 5000);
   }
+}
+
+async function isDirectory(dir: string): Promise<boolean> {
+  return stat(dir).then((s) => s.isDirectory(), () => false);
 }

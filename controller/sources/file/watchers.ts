@@ -14,8 +14,8 @@ interface Watched {
 }
 
 export interface WatchEvents {
-  /** Something changed in `dir` (a directory of the tree, or a root via its parent). */
-  touched(dir: string): void;
+  /** Something changed at `entry`: a named child of a watched directory, the directory itself, or a root (via its parent). */
+  touched(entry: string): void;
   /** fs.watch could not be set up (e.g. inotify watch limit); changes there are only seen by rescans. */
   watchFailed(dir: string, error: Error): void;
 }
@@ -32,7 +32,7 @@ export class DirectoryWatchers {
     if (existing?.identity === identity) return;
     existing?.watcher.close();
     this.dirs.delete(dir);
-    const watcher = this.open(dir, () => this.events.touched(dir));
+    const watcher = this.open(dir, (name) => this.events.touched(name === null ? dir : path.join(dir, name)));
     if (watcher) this.dirs.set(dir, { watcher, identity });
   }
 

@@ -23,7 +23,7 @@ async function fresh(enabled?: Partial<Record<PolicyRpc, boolean>>) {
   return { stateDir, source, log, sink, cleanup: () => rm(stateDir, { recursive: true, force: true }) };
 }
 
-test('upstream statuses: new Applied, identical Applied, changed Modified, delete Deleted, unknown NotExist', async () => {
+void test('upstream statuses: new Applied, identical Applied, changed Modified, delete Deleted, unknown NotExist', async () => {
   const { source, log, cleanup } = await fresh();
   assert.equal((await source.apply('hostPolicy', event('ADDED', hostPolicy('a')))).status, S.Applied);
   assert.equal(log.upserts.length, 1);
@@ -43,7 +43,7 @@ test('upstream statuses: new Applied, identical Applied, changed Modified, delet
   await cleanup();
 });
 
-test('key order and API-server metadata do not make a policy "modified"', async () => {
+void test('key order and API-server metadata do not make a policy "modified"', async () => {
   const { source, cleanup } = await fresh();
   await source.apply('hostPolicy', event('ADDED', hostPolicy('k')));
   const reordered = { spec: hostPolicy('k').spec, metadata: { resourceVersion: '7', name: 'k' }, kind: 'KubeArmorHostPolicy', status: { status: 'OK' } };
@@ -52,7 +52,7 @@ test('key order and API-server metadata do not make a policy "modified"', async 
   await cleanup();
 });
 
-test('Invalid: bad JSON, bad UTF-8, not an object, empty name, bad type, wrong kind, failed validation; nothing touched', async () => {
+void test('Invalid: bad JSON, bad UTF-8, not an object, empty name, bad type, wrong kind, failed validation; nothing touched', async () => {
   const { source, log, stateDir, cleanup } = await fresh();
   await source.apply('hostPolicy', event('ADDED', hostPolicy('keep')));
   const before = await readdir(join(stateDir, 'grpc-policies'));
@@ -81,7 +81,7 @@ test('Invalid: bad JSON, bad UTF-8, not an object, empty name, bad type, wrong k
   await cleanup();
 });
 
-test('warnings do not reject; NotEnabled is answered before parsing, as upstream', async () => {
+void test('warnings do not reject; NotEnabled is answered before parsing, as upstream', async () => {
   const { source, cleanup } = await fresh({ hostPolicy: false });
   assert.equal((await source.apply('hostPolicy', enc('not json'))).status, S.NotEnabled);
   assert.equal((await source.apply('networkPolicy', event('ADDED', hostPolicy('n')))).status, S.NotEnabled);
@@ -94,7 +94,7 @@ test('warnings do not reject; NotEnabled is answered before parsing, as upstream
   await cleanup();
 });
 
-test('persisted policies are restored after a restart, then synced; deleted ones stay deleted', async () => {
+void test('persisted policies are restored after a restart, then synced; deleted ones stay deleted', async () => {
   const { stateDir, source, cleanup } = await fresh();
   await source.apply('hostPolicy', event('ADDED', hostPolicy('one')));
   await source.apply('hostPolicy', event('ADDED', hostPolicy('two', 'Audit')));
@@ -123,7 +123,7 @@ test('persisted policies are restored after a restart, then synced; deleted ones
   await cleanup();
 });
 
-test('a policy that cannot be persisted is not applied (Failure)', async () => {
+void test('a policy that cannot be persisted is not applied (Failure)', async () => {
   const { stateDir, source, log, cleanup } = await fresh();
   await rm(join(stateDir), { recursive: true, force: true });
   await writeFile(stateDir, 'a file where the state directory should be');

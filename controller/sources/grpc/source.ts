@@ -33,6 +33,11 @@ function outcome(status: S, message: string, problems: Problem[] = [], identity?
   return identity ? { status, message, problems, identity } : { status, message, problems };
 }
 
+function invalid(identity: PolicyIdentity, errors: Problem[], all: Problem[]): PolicyOutcome {
+  const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
+  return outcome(S.Invalid, `${label(identity)} is invalid: ${errors[0]!.message}${more}`, all, identity);
+}
+
 function label(identity: PolicyIdentity): string {
   return `${identity.kind}/${identity.namespace ? `${identity.namespace}/` : ''}${identity.name}`;
 }
@@ -125,9 +130,7 @@ export class GrpcPolicySource implements PolicySource {
     const errors = verdict.errors.filter((p) => p.severity !== 'warning');
     const warnings = verdict.errors.filter((p) => p.severity === 'warning');
     const identity = verdict.identity ?? event.identity;
-    if (errors.length > 0) {
-      return outcome(S.Invalid, `${label(identity)} is invalid: ${errors[0]!.message}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`, verdict.errors, identity);
-    }
+    if (errors.length > 0) return invalid(identity, errors, verdict.errors);
     const origin = originOf(identity);
     const canonical = canonicalJson(event.object);
     const existing = this.records.get(origin);

@@ -114,7 +114,7 @@ static void everything(void)
         pthread_create(&tw[i], NULL, write_loop, &w[i]);
         pthread_create(&ts[i], NULL, sim_loop, &s[i]);
     }
-    CHECK_EQ(KawinEmu_GenerateLoad(D->dev, 150000, 100000, 1), 0); /* ~1.5 s */
+    CHECK_EQ(KawinEmu_GenerateLoad(D->dev, 200000, 100000, 1), 0); /* ~2 s */
     stop = 1;
     for (int i = 0; i < 2; i++) {
         pthread_join(tw[i], NULL);

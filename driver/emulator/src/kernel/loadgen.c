@@ -63,8 +63,10 @@ static void run(const Load *l)
             double due = (double)(mono_ns() - start) * (double)l->rate / 1e9 + 1;
             if (due < (double)allowed) allowed = (uint64_t)due;
         }
-        if (allowed <= done) {
-            struct timespec ts = {0, 200000};
+        if (allowed <= done) { /* sleep until the next event is due (at most 50 ms) */
+            double dueNs = (double)(done + 1) * 1e9 / (double)l->rate - (double)(mono_ns() - start);
+            long ns = dueNs < 50000 ? 50000 : dueNs > 5e7 ? 50000000L : (long)dueNs;
+            struct timespec ts = {0, ns};
             nanosleep(&ts, NULL);
             continue;
         }

@@ -299,6 +299,7 @@ int main(int argc, char **argv)
     char *pidPath = join(o.dir, "kawin-driverd.pid");
     unlink(K.devPath); /* stale sockets of a dead daemon: the lock proves nobody owns them */
     unlink(K.portPath);
+    unlink(pidPath); /* a pid file of a dead daemon must not pass for this one's readiness */
     int ready = o.daemonize ? daemonize() : -1;
     sigset_t set;
     sigemptyset(&set);

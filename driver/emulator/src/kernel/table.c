@@ -331,9 +331,15 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static int cmp_rule(const void *a, const void *b)
+typedef struct SortKey {
+    uint64_t id;
+    uint32_t order;
+    Rule *r;
+} SortKey;
+
+static int cmp_key(const void *a, const void *b)
 {
-    const Rule *x = *(Rule *const *)a, *y = *(Rule *const *)b;
+    const SortKey *x = a, *y = b;
     if (x->id != y->id) return x->id < y->id ? -1 : 1;
     return x->order < y->order ? -1 : x->order > y->order;
 }
@@ -351,16 +357,20 @@ static uint32_t normalize(uint64_t *rem, uint32_t *nrem, Rule **adds, uint32_t n
     for (uint32_t i = 0; i < *nrem; i++)
         if (w == 0 || rem[w - 1] != rem[i]) rem[w++] = rem[i];
     *nrem = w;
-    for (uint32_t i = 0; i < nadd; i++) adds[i]->order = i;
-    qsort(adds, nadd, sizeof *adds, cmp_rule);
+    /* sort compact keys, not the rules themselves: 100k rules stay cache-friendly */
+    SortKey *k = malloc(sizeof *k * (nadd ? nadd : 1));
+    if (!k) return UINT32_MAX;
+    for (uint32_t i = 0; i < nadd; i++) k[i] = (SortKey){adds[i]->id, i, adds[i]};
+    qsort(k, nadd, sizeof *k, cmp_key);
     w = 0;
     for (uint32_t i = 0; i < nadd; i++) {
-        if (i + 1 < nadd && adds[i + 1]->id == adds[i]->id) {
-            free(adds[i]);
+        if (i + 1 < nadd && k[i + 1].id == k[i].id) {
+            free(k[i].r);
             continue;
         }
-        adds[w++] = adds[i];
+        adds[w++] = k[i].r;
     }
+    free(k);
     return w;
 }
 
@@ -388,12 +398,12 @@ static void apply_removals(Table *t, const uint64_t *rem, uint32_t nrem, KAWIN_A
             continue;
         }
         index_remove(t, r);
-        r->order = UINT32_MAX;
+        r->doomed = 1;
         res->Removed++;
     }
     if (!res->Removed) return;
     for (uint32_t i = 0; i < t->n; i++) {
-        if (t->sorted[i]->order == UINT32_MAX) free(t->sorted[i]);
+        if (t->sorted[i]->doomed) free(t->sorted[i]);
         else t->sorted[w++] = t->sorted[i];
     }
     t->n = w;
@@ -421,7 +431,13 @@ uint32_t table_apply(Table *t, const uint64_t *remIn, uint32_t nrem, Rule **adds
     memcpy(rem, remIn, sizeof *rem * nrem);
     for (uint32_t i = 0; i < nadd; i++) /* folding may have been switched since parsing */
         if (adds[i]->folded != t->fold) rule_fold(adds[i], t->sep, t->fold);
-    nadd = normalize(rem, &nrem, adds, nadd);
+    uint32_t kept = normalize(rem, &nrem, adds, nadd);
+    if (kept == UINT32_MAX) {
+        free(rem);
+        free_rules(adds, nadd);
+        return KAWIN_ERROR_NOT_ENOUGH_QUOTA; /* out of memory */
+    }
+    nadd = kept;
     uint32_t err = (expected && *expected != t->generation) ? KAWIN_ERROR_REVISION_MISMATCH
                                                             : check_apply(t, rem, nrem, adds, nadd);
     if (!err && (uint64_t)t->n + nadd > t->cap) {

@@ -21,7 +21,7 @@ typedef struct Rule {
     uint32_t pathLen, srcLen;      /* code units */
     uint32_t pathKey, srcKey;      /* index key lengths (prefixes of the folded strings) */
     uint32_t pos[2];               /* position in its target / source index vector */
-    uint32_t order;                /* index in the request, for "last record wins" */
+    uint8_t doomed;                /* marked for removal inside one write */
     uint16_t *path, *src;          /* as given (LIST returns them unchanged) */
     uint16_t *fpath, *fsrc;        /* folded for matching */
 } Rule;

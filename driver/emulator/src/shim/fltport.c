@@ -13,6 +13,7 @@
 
 #define HR_ABORTED HR(KAWIN_ERROR_OPERATION_ABORTED)
 #define HR_INVALID_HANDLE HR(KAWIN_ERROR_INVALID_HANDLE)
+#define HELLO_TIMEOUT_MS 5000 /* a live kernel greets at once */
 
 KW_EXPORT HRESULT FilterConnectCommunicationPort(const WCHAR *portName, DWORD options, const void *context,
                                                  WORD sizeOfContext, void *securityAttributes, HANDLE *port)
@@ -28,8 +29,12 @@ KW_EXPORT HRESULT FilterConnectCommunicationPort(const WCHAR *portName, DWORD op
     if (fd < 0) return HR(err);
     KW_MSG h;
     uint8_t *payload;
-    HRESULT hr = HR(KAWIN_ERROR_FILE_NOT_FOUND); /* a socket that closes at once: no kernel behind it */
-    if (kw_recv_msg(fd, &h, &payload, 64) == 0 && h.Type == KW_PORT_HELLO && h.Length == 4) memcpy(&hr, payload, 4);
+    HRESULT hr = HR(KAWIN_ERROR_FILE_NOT_FOUND); /* a socket that closes or stays silent: no kernel behind it */
+    struct pollfd p = {fd, POLLIN, 0};
+    payload = NULL;
+    if (poll(&p, 1, HELLO_TIMEOUT_MS) == 1 && kw_recv_msg(fd, &h, &payload, 64) == 0 && h.Type == KW_PORT_HELLO &&
+        h.Length == 4)
+        memcpy(&hr, payload, 4);
     free(payload);
     Handle *hd = hr == S_OK ? handle_new(H_PORT, fd) : NULL;
     if (!hd) {

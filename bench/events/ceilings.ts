@@ -1,0 +1,79 @@
+/**
+ * The two ceilings the pipeline is compared with: how fast DriverClient.events() alone
+ * drains the port, and how fast a plain grpc-js server streams pre-built Alerts.
+ */
+import { once } from 'node:events';
+import { Server, ServerCredentials, type ServerWritableStream } from '@grpc/grpc-js';
+import { Alert, LogServiceService } from '../../proto/gen/feeder.js';
+import type { EmulatorFixture } from '../../test/emulator.js';
+import { clientRate, sleep, Subscribers } from './subscribers.js';
+
+export async function rawDrain(emu: EmulatorFixture, count: number) {
+  const driver = await emu.client();
+  const ac = new AbortController();
+  let events = 0;
+  let dropped = 0;
+  let first = 0;
+  let last = 0;
+  const reading = (async () => {
+    for await (const b of driver.events({ signal: ac.signal })) {
+      const t = performance.now();
+      if (first === 0) first = t;
+      last = t;
+      events += b.events.length;
+      dropped += Number(b.dropped);
+      if (events + dropped >= count) break;
+    }
+  })();
+  await sleep(200); // the port connects
+  await emu.machine.generateLoad(count, 0, true);
+  await Promise.race([reading, sleep(10_000)]);
+  ac.abort();
+  await driver.close();
+  const seconds = (last - first) / 1000;
+  return { generated: count, events, driverDropped: dropped, seconds: +seconds.toFixed(3), eventsPerSecond: Math.round(events / seconds) };
+}
+
+export function prebuiltAlerts(n: number): Alert[] {
+  return Array.from({ length: n }, (_, i) => Alert.fromPartial({
+    Timestamp: 1795255200, UpdatedTime: '2026-11-21T10:00:00.123456Z', ClusterName: 'default', HostName: 'bench-node',
+    HostPID: 7000 + i, PPID: 4, PID: 7000 + i, PolicyName: `load-policy-${i % 16}`, Severity: '5', Tags: 'bench,load',
+    ATags: ['bench', 'load'], Type: 'MatchedHostPolicy', Source: 'C:\\Windows\\System32\\kawin-load.exe', Operation: 'File',
+    Resource: `C:\\kawin-load\\d${String(i % 32).padStart(2, '0')}\\file${String(i).padStart(6, '0')}.txt`, Data: 'access=READ_DATA',
+    Action: 'Audit', Result: 'Passed', ProcessName: 'C:\\Windows\\System32\\kawin-load.exe', Enforcer: 'kawin', UserName: 'NT AUTHORITY\\SYSTEM',
+  }));
+}
+
+/**
+ * `preEncoded`: the messages are bytes already (as the LogBroker hands grpc-js), so
+ * this is the transport alone; otherwise grpc-js serializes each pre-built Alert object
+ * with the generated encoder, as a plain grpc-js service would.
+ */
+export async function grpcCeiling(count: number, clients: number, preEncoded: boolean) {
+  const objects = prebuiltAlerts(1024);
+  const alerts: (Alert | Buffer)[] = preEncoded ? objects.map((a) => Buffer.from(Alert.encode(a).finish())) : objects;
+  const server = new Server();
+  const definition = preEncoded
+    ? { ...LogServiceService, watchAlerts: { ...LogServiceService.watchAlerts, responseSerialize: (b: Buffer) => b } }
+    : LogServiceService;
+  server.addService(definition, {
+    healthCheck: () => undefined,
+    watchMessages: () => undefined,
+    watchLogs: () => undefined,
+    watchAlerts: (call: ServerWritableStream<unknown, Alert | Buffer>) => {
+      void (async () => {
+        for (let i = 0; i < count; i++) {
+          if (!call.write(alerts[i % alerts.length]!)) await once(call, 'drain');
+        }
+        call.end();
+      })();
+    },
+  });
+  const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
+  const subs = await Subscribers.start(`127.0.0.1:${port}`, clients);
+  const r = await subs.settle(count);
+  await subs.stop();
+  server.forceShutdown();
+  const rate = clientRate(r);
+  return { clients, preEncoded, sent: count, ...rate, lost: clients * count - rate.received };
+}
