@@ -80,15 +80,20 @@ async function fastFanout(): Promise<Fanout> {
 
 export type FanoutKind = 'broker' | 'fast-encoder';
 
-export async function startAgent(driver: DriverClient, kind: FanoutKind) {
+/** Provenance of the load generator's 16 rules, as the compiler would provide it. */
+function loadProvenance(): { lookup(id: bigint): RuleProvenance | undefined } {
   const provenance = new Map<bigint, RuleProvenance>();
   for (let i = 1n; i <= 16n; i++) {
     provenance.set(LOAD_RULE_BASE + i, { ruleId: LOAD_RULE_BASE + i, action: 'Audit', origins: [{ kind: 'KubeArmorHostPolicy', policy: `load-policy-${i}`, severity: 5, tags: ['bench', 'load'], message: 'load' }] });
   }
+  return { lookup: (id) => provenance.get(id) };
+}
+
+export async function startAgent(driver: DriverClient, kind: FanoutKind) {
   const fanout = kind === 'broker' ? await brokerFanout() : await fastFanout();
   const timing = new Timing();
   const pipeline = new EventPipeline({
-    hostName: 'bench-node', clusterName: 'default', provenance: { lookup: (id) => provenance.get(id) }, paths: driver.paths,
+    hostName: 'bench-node', clusterName: 'default', provenance: loadProvenance(), paths: driver.paths,
     hostTelemetry: false, allowAlerts: false, sinks: [fanout.sink, timing], registry: new Registry(),
   });
   const ac = new AbortController();
@@ -155,5 +160,41 @@ export async function sweep(emu: EmulatorFixture, agent: Agent, plan: SweepPlan,
     clients: plan.clients, fanout: agent.kind, steps,
     sustainedZeroLossRate: sustained.length ? Math.max(...sustained.map((s) => s.rate as number)) : 0,
     peakDeliveredPerSubscriber: Math.max(...steps.map((s) => s.perSubscriber)),
+  };
+}
+
+/**
+ * The pipeline's own capacity, no gRPC: DriverClient.events() → EventPipeline → a sink
+ * that encodes each alert with the fast encoder. Generator at full speed; the rate is
+ * alerts built per second between the first and the last.
+ */
+export async function pipelineAlone(emu: EmulatorFixture, count: number) {
+  const driver = await emu.client();
+  const timing = new Timing();
+  let bytes = 0;
+  const encoding: EventSink = { alert: (a) => { bytes += encodeAlert(a).length; }, log() {}, message() {} };
+  const pipeline = new EventPipeline({
+    hostName: 'bench-node', clusterName: 'default', provenance: loadProvenance(), paths: driver.paths,
+    hostTelemetry: false, allowAlerts: false, sinks: [encoding, timing], registry: new Registry(),
+  });
+  const ac = new AbortController();
+  const running = pipeline.run(driver.events({ signal: ac.signal }), ac.signal);
+  await sleep(200);
+  const settle = async () => { let last = -1; while (timing.alerts !== last) { last = timing.alerts; await sleep(300); } };
+  await emu.machine.generateLoad(Math.min(count, 50_000), 0, true); // warm up the JIT, not measured
+  await settle();
+  timing.reset();
+  const before = pipeline.stats().dropped;
+  await emu.machine.generateLoad(count, 0, true);
+  await settle();
+  ac.abort();
+  await running;
+  await driver.close();
+  const seconds = (timing.last - timing.first) / 1000;
+  const after = pipeline.stats().dropped;
+  return {
+    generated: count, alerts: timing.alerts, encodedBytes: bytes, seconds: +seconds.toFixed(3),
+    eventsPerSecond: Math.round(timing.alerts / seconds),
+    dropped: { driver: after.driver - before.driver, pipeline: after.pipeline - before.pipeline },
   };
 }

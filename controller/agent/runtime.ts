@@ -55,12 +55,14 @@ export async function startAgentRuntime(options: RuntimeOptions): Promise<AgentR
 function watchConfig(file: string, agent: Agent, overrides: ConfigOverrides): ConfigWatcher {
   const watcher = new ConfigWatcher(file, agent.config, { overrides });
   watcher.on('change', (next) => {
+    agent.metrics.configReloads.inc({ result: 'applied' });
     void agent.reconfigure(next).then(
       (changed) => agent.logger.info('config change applied', { changed }),
       (error: Error) => agent.logger.error('config change failed', { error: error.message }),
     );
   });
   watcher.on('invalid', (error) => {
+    agent.metrics.configReloads.inc({ result: 'invalid' });
     agent.logger.error('config change rejected: the running config stays', { error: error.message });
   });
   return watcher;

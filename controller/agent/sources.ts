@@ -5,7 +5,7 @@
  */
 import type { Clock } from '../clock/index.js';
 import type { AgentConfig } from '../config/index.js';
-import type { AgentMetrics, Logger } from '../observability/index.js';
+import { fileSourceMetricsObserver, type AgentMetrics, type Logger } from '../observability/index.js';
 import { FileSource } from '../sources/file/index.js';
 import type { PolicySource, SourceDocument, SourceSink } from '../sources/types.js';
 import type { DesiredStore } from '../store/index.js';
@@ -36,7 +36,12 @@ export class AgentSources {
       },
       failed: (source: string, error: Error) => {
         store.failed(source, error);
+        metrics.sourceInSync.set({ source }, 0);
         logger.error('policy source failed: what it contributed stays in force', { source, error: error.message });
+      },
+      rejected: (source: string, origin: string, error: Error) => {
+        store.rejectUnit(source, origin, error);
+        logger.warn('policy file rejected: its previous version stays in force', { source, origin, error: error.message });
       },
     };
   }
@@ -93,7 +98,7 @@ export class AgentSources {
     this.register('files');
     return new FileSource({
       name: 'files', paths: files.paths, debounceMs: files.debounceMs, maxFileBytes: files.maxFileBytes,
-      clock: this.options.clock, logger: this.options.logger,
+      clock: this.options.clock, logger: this.options.logger, observer: fileSourceMetricsObserver(this.options.metrics),
     });
   }
 

@@ -23,8 +23,8 @@ void test('an empty config gets every default (Linux)', () => {
   assert.equal(c.stateDir, '/var/lib/kawin');
   assert.deepEqual(c.driver, {
     kind: 'emulator',
-    device: '/var/lib/kawin/emulator/karmor.sock',
-    port: '\\KarmorPort',
+    device: '/var/lib/kawin/emulator/Karmor',
+    port: '/var/lib/kawin/emulator/KarmorPort',
     emulator: { dir: '/var/lib/kawin/emulator', flavor: 'windows', drives: { 'C:': '\\Device\\HarddiskVolume3' }, ringCapacity: 8192 },
   });
   assert.deepEqual(c.postures, { process: 'audit', file: 'audit', network: 'audit', registry: 'audit' });
@@ -66,7 +66,7 @@ void test('relative paths resolve against the config file directory; labels set 
   const c = parseConfig(text, { file: '/opt/kawin/etc/config.json', platform: 'linux', hostName: 'h' });
   assert.equal(c.stateDir, '/opt/kawin/state');
   assert.equal(c.driver.emulator.library, '/opt/kawin/etc/lib/libkawin_emu.so');
-  assert.equal(c.driver.device, '/opt/kawin/state/emulator/karmor.sock');
+  assert.equal(c.driver.device, '/opt/kawin/state/emulator/Karmor');
   assert.deepEqual(c.sources.files.paths, ['/opt/kawin/etc/policies', '/abs/dir']);
   assert.deepEqual(c.grpc.tls, { certFile: '/opt/kawin/etc/tls/cert.pem', keyFile: '/opt/kawin/etc/tls/key.pem' });
   assert.deepEqual(c.nodeLabels, { 'kubearmor.io/hostname': 'h', 'kubernetes.io/os': 'linux', zone: 'a' });

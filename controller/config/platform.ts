@@ -19,3 +19,5 @@ export function platformDefaults(platform: NodeJS.Platform = process.platform): 
 
 /** The control device of the Windows driver (driver-abi.md). */
 export const WINDOWS_DEVICE = '\\\\.\\Karmor';
+/** The event port of the Windows driver. */
+export const WINDOWS_PORT = '\\KarmorPort';

@@ -4,7 +4,7 @@
  * the config file's directory.
  */
 import type { PlatformDefaults } from './platform.js';
-import { WINDOWS_DEVICE } from './platform.js';
+import { WINDOWS_DEVICE, WINDOWS_PORT } from './platform.js';
 import type { AgentConfig } from './types.js';
 
 export interface ResolveContext {
@@ -40,8 +40,13 @@ function resolveDriver(c: Raw, ctx: ResolveContext, abs: (p: string | undefined)
   e.library = abs(e.library);
   e.daemon = abs(e.daemon);
   e.dir = abs(e.dir) ?? ctx.platform.paths.join(c.stateDir, 'emulator');
-  if (d.kind === 'windows') d.device ??= WINDOWS_DEVICE;
-  else d.device = abs(d.device) ?? ctx.platform.paths.join(e.dir, 'karmor.sock');
+  if (d.kind === 'windows') {
+    d.device ??= WINDOWS_DEVICE;
+    return;
+  }
+  // The emulated kernel's device and port are the sockets it creates in its directory.
+  d.device = abs(d.device) ?? ctx.platform.paths.join(e.dir, 'Karmor');
+  d.port = d.port === undefined || d.port === WINDOWS_PORT ? ctx.platform.paths.join(e.dir, 'KarmorPort') : abs(d.port);
 }
 
 /** The labels host policies select on; explicit labels in the file win. */

@@ -14,6 +14,7 @@ export interface ObservabilityServerOptions {
   address: string;
   registry: Registry;
   health: HealthChecks;
+  /** Where handler failures are logged. */
   logger?: Logger;
 }
 
@@ -76,7 +77,6 @@ export async function startObservabilityServer(options: ObservabilityServerOptio
     throw new Error(`cannot listen on ${options.address} for metrics and health`, { cause });
   });
   const urlHost = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
-  options.logger?.info('metrics and health listening', { address: `${urlHost}:${bound.port}` });
   return {
     host: bound.address,
     port: bound.port,

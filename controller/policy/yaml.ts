@@ -1,10 +1,13 @@
 /**
  * Splits a YAML or JSON text (JSON is YAML) into documents, each constructed on its
- * own so that one bad document does not hide the others, and each keeping its parser
- * events so positions can be computed when a problem needs them.
+ * own so that one bad document does not hide the others. Most texts take the fast
+ * path (./fast-yaml.ts: js-yaml 4, no positions); the rest, and every text with an
+ * error, js-yaml 5's event parser, whose documents keep their events so positions
+ * can be computed when a problem needs them.
  */
 import { CORE_SCHEMA, EVENT_ID, YAMLException, constructFromEvents, mergeTag, parseEvents, type Event } from 'js-yaml';
 import { nodeOffset } from './positions.js';
+import { fastDocuments, type Segment } from './fast-yaml.js';
 import type { PolicyLimits } from './limits.js';
 import type { ProblemCode } from './types.js';
 
@@ -14,6 +17,8 @@ export interface RawDocument {
   events?: Event[];
   /** Offset of the document's first node. */
   start: number;
+  /** Set by the fast path: the part of the text to re-parse for positions. */
+  segment?: Segment;
   value?: unknown;
   error?: TextError;
 }
@@ -27,13 +32,18 @@ export interface TextError {
 
 export type SplitResult = { documents: RawDocument[] } | { error: TextError };
 
-export function splitDocuments(text: string, limits: PolicyLimits): SplitResult {
+/** `events`: js-yaml 5's event parser only (what the fast path is tested against). */
+export type YamlParser = 'auto' | 'events';
+
+export function splitDocuments(text: string, limits: PolicyLimits, parser: YamlParser = 'auto'): SplitResult {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > limits.maxSourceBytes) {
     return { error: { code: 'limit.size', offset: -1, message: `the text is ${bytes} bytes; the limit is ${limits.maxSourceBytes} bytes (maxSourceBytes)` } };
   }
   const json = parseJson(text, limits);
   if (json) return { documents: [json] };
+  const fast = parser === 'auto' ? fastDocuments(text, limits) : undefined;
+  if (fast) return { documents: fast };
   let events: Event[];
   try {
     events = parseEvents(text, { maxDepth: limits.maxDepth });

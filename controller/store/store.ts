@@ -109,6 +109,16 @@ export class DesiredStore<P> implements SourceSink {
     this.listener?.statusChanged();
   }
 
+  /** The unit could not be read (too large, unreadable): what it held stays, with the error. */
+  rejectUnit(source: string, origin: string, error: Error): void {
+    this.register(source);
+    const unitKey = `${source}\0${origin}`;
+    const record = this.units.get(unitKey) ?? { keys: new Set<string>(), problems: [] };
+    record.problems = [{ severity: 'error', location: origin, message: error.message }];
+    this.units.set(unitKey, record);
+    this.listener?.statusChanged();
+  }
+
   remove(source: string, origin: string): void {
     const unitKey = `${source}\0${origin}`;
     const record = this.units.get(unitKey);

@@ -49,14 +49,14 @@ const validMessages = fc.oneof(
   })),
 );
 
-describe('decoder fuzzing', () => {
-  it('random bytes never crash a decoder', () => {
+void describe('decoder fuzzing', () => {
+  void it('random bytes never crash a decoder', () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 512 }), fc.constantFrom(...Object.values(decoders)), (bytes, decode) => {
       decodesOrRejects(decode, bytes);
     }), { numRuns: 3000 });
   });
 
-  it('valid messages still decode; truncated ones are rejected', () => {
+  void it('valid messages still decode; truncated ones are rejected', () => {
     fc.assert(fc.property(validMessages, fc.nat(), ({ bytes, decode }, cut) => {
       decode(bytes);
       const keep = cut % bytes.byteLength;
@@ -64,7 +64,7 @@ describe('decoder fuzzing', () => {
     }), { numRuns: 500 });
   });
 
-  it('mutated valid messages decode or are rejected', () => {
+  void it('mutated valid messages decode or are rejected', () => {
     const mutation = fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 });
     fc.assert(fc.property(validMessages, mutation, ({ bytes, decode }, edits) => {
       const copy = bytes.slice();
@@ -73,7 +73,7 @@ describe('decoder fuzzing', () => {
     }), { numRuns: 2000 });
   });
 
-  it('a huge record count with a tiny buffer is rejected at once', () => {
+  void it('a huge record count with a tiny buffer is rejected at once', () => {
     const bytes = encodeAddRules([]);
     new DataView(bytes.buffer).setUint32(8, 0xffffffff, true);
     assert.throws(() => decodeAddRules(bytes), AbiDecodeError);

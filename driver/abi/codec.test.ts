@@ -34,24 +34,24 @@ const event = (i: number): DriverEvent => ({
   commandLine: i % 2 ? 'cmd /c echo ✓' : '', userSid: 'S-1-5-18',
 });
 
-describe('codec round trips', () => {
-  it('APPLY request keeps removals, additions and the expected generation', () => {
+void describe('codec round trips', () => {
+  void it('APPLY request keeps removals, additions and the expected generation', () => {
     const bytes = encodeApplyRequest(42n, [3n, 4n], rules);
     assert.equal(bytes.byteLength % 8, 0);
     assert.deepEqual(decodeApplyRequest(bytes), { expectedGeneration: 42n, remove: [3n, 4n], add: rules });
   });
-  it('ADD_RULES and REMOVE_RULES', () => {
+  void it('ADD_RULES and REMOVE_RULES', () => {
     assert.deepEqual(decodeAddRules(encodeAddRules(rules)), rules);
     assert.deepEqual(decodeRemoveRules(encodeRemoveRules([1n, 2n ** 64n - 1n])), [1n, 2n ** 64n - 1n]);
   });
-  it('apply result, list request and list page', () => {
+  void it('apply result, list request and list page', () => {
     const result = { generation: 5n, added: 1, replaced: 2, removed: 3, missing: 4 };
     assert.deepEqual(decodeApplyResult(encodeApplyResult(result)), result);
     assert.equal(decodeListRequest(encodeListRequest(99n)), 99n);
     const page = { generation: 3n, nextCursor: 9n, totalRules: 10, requiredSize: 0, more: true, rules };
     assert.deepEqual(decodeListResponse(encodeListResponse(page)), page);
   });
-  it('config and state', () => {
+  void it('config and state', () => {
     assert.deepEqual(decodeSetConfig(encodeSetConfig(config)), config);
     const state: DriverState = {
       abiVersion: 1, flavor: Flavor.Posix, generation: 12n, ruleCount: 3, portConnected: true, eventsEmitted: 100n,
@@ -59,59 +59,59 @@ describe('codec round trips', () => {
     };
     assert.deepEqual(decodeState(encodeState(state)), state);
   });
-  it('event message with every string kind', () => {
+  void it('event message with every string kind', () => {
     const batch = { dropped: 3n, firstSequence: 17n, events: [event(0), event(1), event(2)] };
     assert.deepEqual(decodeEventMessage(encodeEventMessage(batch, 77n)), { ...batch, messageId: 77n });
   });
-  it('decodes from a misaligned view', () => {
+  void it('decodes from a misaligned view', () => {
     const bytes = encodeEventMessage({ dropped: 0n, firstSequence: 1n, events: [event(1)] });
     const shifted = new Uint8Array(bytes.byteLength + 1);
     shifted.set(bytes, 1);
     assert.deepEqual(decodeEventMessage(shifted.subarray(1)).events, [event(1)]);
   });
-  it('FILETIME <-> Unix milliseconds', () => {
+  void it('FILETIME <-> Unix milliseconds', () => {
     assert.equal(filetimeToUnixMs(116444736000000000n), 0);
     assert.equal(filetimeToUnixMs(unixMsToFiletime(1_700_000_000_123)), 1_700_000_000_123);
   });
 });
 
-describe('decoders reject what is not the ABI', () => {
+void describe('decoders reject what is not the ABI', () => {
   const expectDecodeError = (fn: () => unknown, pattern: RegExp) =>
     assert.throws(fn, (e: unknown) => e instanceof AbiDecodeError && pattern.test(e.message));
 
-  it('says which record, where and what', () => {
+  void it('says which record, where and what', () => {
     const bytes = encodeAddRules([rules[0]!]);
     bytes[16 + 4] = 9; // Kind of the first rule
     expectDecodeError(() => decodeAddRules(bytes), /KAWIN_RULE at byte 16: Kind 9/);
   });
-  it('a record size that runs past the end', () => {
+  void it('a record size that runs past the end', () => {
     const bytes = encodeAddRules([rules[0]!]);
     new DataView(bytes.buffer).setUint32(16, 4096, true);
     expectDecodeError(() => decodeAddRules(bytes), /runs past the end/);
   });
-  it('a truncated event message', () => {
+  void it('a truncated event message', () => {
     const bytes = encodeEventMessage({ dropped: 0n, firstSequence: 1n, events: [event(0)] });
     expectDecodeError(() => decodeEventMessage(bytes.subarray(0, bytes.byteLength - 8)), /TotalSize/);
   });
-  it('an event count that cannot fit', () => {
+  void it('an event count that cannot fit', () => {
     const bytes = encodeEventMessage({ dropped: 0n, firstSequence: 1n, events: [event(0)] });
     new DataView(bytes.buffer).setUint32(16 + 4, 1_000_000, true);
     expectDecodeError(() => decodeEventMessage(bytes), /RecordCount 1000000/);
   });
-  it('a wrong ABI version', () => {
+  void it('a wrong ABI version', () => {
     const bytes = encodeListResponse({ generation: 1n, nextCursor: 0n, totalRules: 0, requiredSize: 0, more: false, rules: [] });
     bytes[0] = 2;
     expectDecodeError(() => decodeListResponse(bytes), /Version 2, expected 1/);
   });
-  it('a posture that does not exist', () => {
+  void it('a posture that does not exist', () => {
     const bytes = encodeSetConfig(config);
     bytes[16 + 9] = 7;
     expectDecodeError(() => decodeSetConfig(bytes), /FilePosture 7/);
   });
 });
 
-describe('encoders refuse what the driver cannot take', () => {
-  it('rule id 0, a path over the limit, an empty path', () => {
+void describe('encoders refuse what the driver cannot take', () => {
+  void it('rule id 0, a path over the limit, an empty path', () => {
     assert.throws(() => encodeAddRules([rule(0n, 'x')]), AbiEncodeError);
     assert.throws(() => encodeAddRules([rule(1n, 'x'.repeat(32768))]), /exceed the limit of 65534/);
     assert.throws(() => encodeAddRules([rule(1n, '')]), AbiEncodeError);

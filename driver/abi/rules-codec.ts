@@ -25,22 +25,20 @@ export function ruleSize(rule: DriverRule): number {
   return align8(RULE.size + pathBytes + sourceBytes);
 }
 
+function inRange(what: string, value: number, min: number, max: number): void {
+  if (!(value >= min && value <= max)) throw new AbiEncodeError(what, `${value} is not a known value`);
+}
+
 function validate(rule: DriverRule): void {
   checkU64('rule id', rule.id, false);
   checkU32('rule flags', rule.flags);
-  if (!(rule.kind >= RuleKind.Process && rule.kind <= RuleKind.Network)) throw new AbiEncodeError('rule kind', `${rule.kind}`);
-  if (!(rule.action >= RuleAction.Allow && rule.action <= RuleAction.Block)) {
-    throw new AbiEncodeError('rule action', `${rule.action}`);
-  }
-  if (!(rule.target.match >= MatchType.Exact && rule.target.match <= MatchType.Glob)) {
-    throw new AbiEncodeError('rule match type', `${rule.target.match}`);
-  }
+  inRange('rule kind', rule.kind, RuleKind.Process, RuleKind.Network);
+  inRange('rule action', rule.action, RuleAction.Allow, RuleAction.Block);
+  inRange('rule match type', rule.target.match, MatchType.Exact, MatchType.Glob);
   if (rule.target.path.length === 0) throw new AbiEncodeError('rule path', 'empty');
-  const sm = rule.source?.match;
-  if (sm !== undefined && !(sm >= MatchType.Exact && sm <= MatchType.Glob)) {
-    throw new AbiEncodeError('rule source match type', `${sm}`);
-  }
-  if (rule.source && rule.source.path.length === 0) throw new AbiEncodeError('rule source path', 'empty');
+  if (!rule.source) return;
+  inRange('rule source match type', rule.source.match, MatchType.Exact, MatchType.Glob);
+  if (rule.source.path.length === 0) throw new AbiEncodeError('rule source path', 'empty');
 }
 
 /** Writes the rule at `offset` (the bytes must be zeroed); returns its size. */
@@ -71,13 +69,13 @@ function readFixed(c: Cursor, at: number) {
   if (size < RULE.size || size % 8 !== 0) fail(at, `Size ${size} is not a multiple of 8 of at least ${RULE.size}`);
   if (at + size > c.end) fail(at, `Size ${size} runs past the end (${c.end - at} bytes left)`);
   const kind = v.getUint8(at + F.Kind);
-  expectEnum(NAME, at, 'Kind', kind, RuleKind.Network);
+  expectEnum(NAME, at, 'Kind', kind, [RuleKind.Process, RuleKind.Network]);
   const match = v.getUint8(at + F.MatchType);
-  expectEnum(NAME, at, 'MatchType', match, MatchType.Glob);
+  expectEnum(NAME, at, 'MatchType', match, [MatchType.Exact, MatchType.Glob]);
   const action = v.getUint8(at + F.Action);
-  expectEnum(NAME, at, 'Action', action, RuleAction.Block);
+  expectEnum(NAME, at, 'Action', action, [RuleAction.Allow, RuleAction.Block]);
   const sourceMatch = v.getUint8(at + F.SourceMatchType);
-  expectEnum(NAME, at, 'SourceMatchType', sourceMatch, MatchType.Glob, MatchType.None);
+  expectEnum(NAME, at, 'SourceMatchType', sourceMatch, [MatchType.None, MatchType.Glob]);
   const id = v.getBigUint64(at + F.Id, true);
   if (id === 0n) fail(at, 'Id is 0');
   return { size, kind, match, action, sourceMatch, id, flags: v.getUint32(at + F.Flags, true) };

@@ -23,7 +23,7 @@ export function readConfig(c: Cursor, at: number): DriverConfig {
   const f = CONFIG.fields;
   const posture = (field: keyof typeof f): Posture => {
     const p = c.view.getUint8(at + f[field]);
-    expectEnum(NAME, at + f[field], field, p, Posture.Block);
+    expectEnum(NAME, at + f[field], field, p, [Posture.Audit, Posture.Block]);
     return p;
   };
   return {
@@ -84,7 +84,7 @@ export function decodeState(bytes: Uint8Array, length = bytes.byteLength): Drive
   const size = v.getUint16(f.Size, true);
   if (size < STATE.size || size > c.end) throw new AbiDecodeError(NAME, f.Size, `Size ${size} outside ${STATE.size}..${c.end}`);
   const flavor = v.getUint32(f.Flavor, true);
-  expectEnum(NAME, f.Flavor, 'Flavor', flavor, Flavor.Posix);
+  expectEnum(NAME, f.Flavor, 'Flavor', flavor, [Flavor.Windows, Flavor.Posix]);
   return {
     abiVersion: version,
     flavor,

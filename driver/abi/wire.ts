@@ -42,7 +42,8 @@ export function need(structName: string, offset: number, size: number, end: numb
   }
 }
 
-export function expectEnum(structName: string, offset: number, field: string, value: number, max: number, min = 1): void {
+/** Throws unless `value` is within the enum's `[min, max]`. */
+export function expectEnum(structName: string, offset: number, field: string, value: number, [min, max]: readonly [number, number]): void {
   if (value < min || value > max) throw new AbiDecodeError(structName, offset, `${field} ${value} is not a known value`);
 }
 

@@ -33,8 +33,8 @@ function racer(emu: EmulatorFixture, control: SharedArrayBuffer, tx: Omit<ApplyT
 
 const keys = (rules: readonly DriverRule[]): string[] => rules.map((r) => `${r.id}:${r.target.path}`).sort();
 
-describe('atomic APPLY', () => {
-  it('two concurrent writers: one wins, one conflicts, the table is exactly one outcome', async (t) => {
+void describe('atomic APPLY', () => {
+  void it('two concurrent writers: one wins, one conflicts, the table is exactly one outcome', async (t) => {
     const emu = await startEmulator(t, { flavor: 'posix' });
     const client = await emu.client();
     const base = ids(1, 2000).map((i) => rule(i, 'base'));

@@ -8,8 +8,8 @@ const drives = { 'C:': '\\Device\\HarddiskVolume3', 'D:': '\\Device\\HarddiskVol
 const rule = (id: bigint, path: string, action = RuleAction.Block): DriverRule =>
   ({ id, kind: RuleKind.File, action, flags: 0, target: { path, match: MatchType.Exact } });
 
-describe('DriverClient against the emulator', () => {
-  it('reads the state of a freshly loaded driver', async (t) => {
+void describe('DriverClient against the emulator', () => {
+  void it('reads the state of a freshly loaded driver', async (t) => {
     const emu = await startEmulator(t, { ringCapacity: 512 });
     const state = await (await emu.client()).getState();
     assert.equal(state.abiVersion, 1);
@@ -20,7 +20,7 @@ describe('DriverClient against the emulator', () => {
     assert.equal(state.config.caseFold, true);
   });
 
-  it('apply, add and remove move the generation and report what changed', async (t) => {
+  void it('apply, add and remove move the generation and report what changed', async (t) => {
     const client = await (await startEmulator(t)).client();
     const a = rule(1n, '\\Device\\HarddiskVolume3\\a');
     const b = rule(2n, '\\Device\\HarddiskVolume3\\b');
@@ -31,14 +31,14 @@ describe('DriverClient against the emulator', () => {
     assert.deepEqual(await client.listRules(), { generation: 3n, rules: [{ ...a, action: RuleAction.Audit }] });
   });
 
-  it('a stale expected generation is a conflict and changes nothing', async (t) => {
+  void it('a stale expected generation is a conflict and changes nothing', async (t) => {
     const client = await (await startEmulator(t)).client();
     await client.addRules([rule(1n, '\\a')]);
     await assert.rejects(client.apply({ expectedGeneration: 0n, remove: [1n], add: [rule(2n, '\\b')] }), GenerationConflictError);
     assert.deepEqual(await client.listRules(), { generation: 1n, rules: [rule(1n, '\\a')] });
   });
 
-  it('sets the config', async (t) => {
+  void it('sets the config', async (t) => {
     const client = await (await startEmulator(t, { flavor: 'posix' })).client();
     const config = {
       caseFold: false, eventMask: REPORT.unmatchedFile | REPORT.processExit, processPosture: Posture.Block,
@@ -48,7 +48,7 @@ describe('DriverClient against the emulator', () => {
     assert.deepEqual((await client.getState()).config, config);
   });
 
-  it('translates DOS and NT paths with the driver\'s drive map (windows flavour)', async (t) => {
+  void it('translates DOS and NT paths with the driver\'s drive map (windows flavour)', async (t) => {
     const client = await (await startEmulator(t, { drives })).client();
     assert.equal(client.paths.toDriver('C:\\Windows\\cmd.exe'), '\\Device\\HarddiskVolume3\\Windows\\cmd.exe');
     assert.equal(client.paths.toDriver('d:\\x'), '\\Device\\HarddiskVolume30\\x');
@@ -56,13 +56,13 @@ describe('DriverClient against the emulator', () => {
     assert.equal(client.paths.fromDriver('\\Device\\HarddiskVolume3\\x'), 'C:\\x');
   });
 
-  it('uses paths as they are on the posix flavour', async (t) => {
+  void it('uses paths as they are on the posix flavour', async (t) => {
     const client = await (await startEmulator(t, { flavor: 'posix' })).client();
     assert.equal(client.paths.toDriver('/etc/passwd'), '/etc/passwd');
     assert.equal(client.paths.fromDriver('C:\\x'), 'C:\\x');
   });
 
-  it('rejects an APPLY above the input limit before sending anything', async (t) => {
+  void it('rejects an APPLY above the input limit before sending anything', async (t) => {
     const calls: string[] = [];
     const client = await (await startEmulator(t)).client({ observer: { ioctl: (op) => calls.push(op) } });
     const long = 'x'.repeat(LIMITS.maxPathBytes / 2);
@@ -73,7 +73,7 @@ describe('DriverClient against the emulator', () => {
     assert.deepEqual(calls, []);
   });
 
-  it('tells the observer about every IOCTL', async (t) => {
+  void it('tells the observer about every IOCTL', async (t) => {
     const seen: Array<[string, boolean]> = [];
     const client = await (await startEmulator(t)).client({ observer: { ioctl: (op, s, e) => seen.push([op, s >= 0 && e === undefined]) } });
     await client.addRules([rule(1n, '\\a')]);
@@ -82,7 +82,7 @@ describe('DriverClient against the emulator', () => {
     assert.deepEqual(seen.slice(-3).map(([op, ok]) => `${op}:${ok}`), ['ADD_RULES:true', 'LIST_RULES:true', 'APPLY:false']);
   });
 
-  it('after a driver reload, reads reopen the device; a write surfaces StaleHandleError once', async (t) => {
+  void it('after a driver reload, reads reopen the device; a write surfaces StaleHandleError once', async (t) => {
     const emu = await startEmulator(t);
     const client = await emu.client();
     await client.addRules([rule(1n, '\\a')]);

@@ -96,7 +96,7 @@ function runTable(flavor: 'windows' | 'posix', rows: Row[]): void {
   const options: EmulatorFixtureOptions = flavor === 'windows'
     ? { flavor, drives: { 'C:': '\\Device\\HarddiskVolume3' } } : { flavor };
   for (const row of rows) {
-    it(row.name, async (t) => {
+    void it(row.name, async (t) => {
       const emu = await startEmulator(t, options);
       const client = await emu.client();
       const toRule = (r: RuleSpec): DriverRule => ({
@@ -117,5 +117,5 @@ function runTable(flavor: 'windows' | 'posix', rows: Row[]): void {
   }
 }
 
-describe('decisions, windows flavour (NT paths, case-insensitive, \\)', () => runTable('windows', windowsRows));
-describe('decisions, posix flavour (/, case-sensitive)', () => runTable('posix', posixRows));
+void describe('decisions, windows flavour (NT paths, case-insensitive, \\)', () => runTable('windows', windowsRows));
+void describe('decisions, posix flavour (/, case-sensitive)', () => runTable('posix', posixRows));

@@ -20,8 +20,8 @@ import {
 const rule = (id: number): DriverRule =>
   ({ id: BigInt(id), kind: RuleKind.File, action: RuleAction.Block, flags: 0, target: { path: `\\r${id}`, match: MatchType.Exact } });
 
-describe('error mapping', () => {
-  it('no daemon: DriverNotLoadedError from CreateFileW', async () => {
+void describe('error mapping', () => {
+  void it('no daemon: DriverNotLoadedError from CreateFileW', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kawin-none-'));
     try {
       const binding = loadBinding({ library: EMULATOR_LIBRARY });
@@ -43,7 +43,7 @@ describe('error mapping', () => {
     [0, DriverIoError], // the emulator's default fault: ERROR_GEN_FAILURE
   ];
   for (const [win32, Class] of injected) {
-    it(`an APPLY failing with Win32 error ${win32 || WIN32.genFailure} is a ${Class.name}`, async (t) => {
+    void it(`an APPLY failing with Win32 error ${win32 || WIN32.genFailure} is a ${Class.name}`, async (t) => {
       const emu = await startEmulator(t);
       const errors: Error[] = [];
       const client = await emu.client({ observer: { ioctl: (_op, _s, e) => e && errors.push(e) } });
@@ -55,7 +55,7 @@ describe('error mapping', () => {
     });
   }
 
-  it('a fault on one IOCTL leaves the others alone', async (t) => {
+  void it('a fault on one IOCTL leaves the others alone', async (t) => {
     const emu = await startEmulator(t);
     const client = await emu.client();
     emu.machine.injectFault('LIST_RULES', 2, WIN32.accessDenied);
@@ -63,7 +63,7 @@ describe('error mapping', () => {
     await assert.rejects(client.listRules(), NotElevatedError);
   });
 
-  it('a real malformed input and a real unknown IOCTL', async (t) => {
+  void it('a real malformed input and a real unknown IOCTL', async (t) => {
     const emu = await startEmulator(t);
     const { handle } = emu.binding.openDevice(emu.device);
     assert.ok(handle !== null);
@@ -74,14 +74,14 @@ describe('error mapping', () => {
     assert.equal(emu.binding.deviceIoControl(handle, unknown, encodeGetState(), new Uint8Array(64)).error, WIN32.invalidFunction);
   });
 
-  it('the rule quota', async (t) => {
+  void it('the rule quota', async (t) => {
     const client = await (await startEmulator(t, { maxRules: 3 })).client();
     await client.addRules([rule(1), rule(2)]);
     await assert.rejects(client.addRules([rule(3), rule(4)]), RuleQuotaExceededError);
     assert.equal((await client.getState()).ruleCount, 2, 'all or nothing');
   });
 
-  it('a second port connection: PortConnectionLimitError', async (t) => {
+  void it('a second port connection: PortConnectionLimitError', async (t) => {
     const emu = await startEmulator(t);
     const first = (await emu.client()).events()[Symbol.asyncIterator](); // connects at once
     const second = await emu.client();
@@ -90,7 +90,7 @@ describe('error mapping', () => {
     await first.return!();
   });
 
-  it('HRESULTs of the port calls map like their Win32 errors', () => {
+  void it('HRESULTs of the port calls map like their Win32 errors', () => {
     assert.ok(errorFromHresult('FilterGetMessage', 0x80070006) instanceof PortDisconnectedError);
     assert.ok(errorFromHresult('FilterGetMessage', 0x800703e3) instanceof RequestCancelledError);
     assert.ok(errorFromHresult('FilterConnectCommunicationPort', 0x80070002) instanceof DriverNotLoadedError);

@@ -11,8 +11,8 @@ const rule = (i: number): DriverRule => ({
 });
 const byId = (a: DriverRule, b: DriverRule): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
-describe('listRules', () => {
-  it('pages through 100k rules from a tiny buffer: all of them, equal to what was added', async (t) => {
+void describe('listRules', () => {
+  void it('pages through 100k rules from a tiny buffer: all of them, equal to what was added', async (t) => {
     const emu = await startEmulator(t, { flavor: 'posix' });
     const client = await emu.client({ listing: { initialBufferBytes: 48 } });
     const added = Array.from({ length: 100_000 }, (_, i) => rule(i));
@@ -26,12 +26,12 @@ describe('listRules', () => {
     assert.ok(client.lastListing.pages > 1, 'more than one page');
   });
 
-  it('an empty table is one page', async (t) => {
+  void it('an empty table is one page', async (t) => {
     const client = await (await startEmulator(t)).client();
     assert.deepEqual(await client.listRules(), { generation: 0n, rules: [] });
   });
 
-  it('restarts when the table changes between pages, returning one consistent snapshot', async (t) => {
+  void it('restarts when the table changes between pages, returning one consistent snapshot', async (t) => {
     const emu = await startEmulator(t, { flavor: 'posix' });
     const writer = await emu.client();
     await writer.addRules(Array.from({ length: 50 }, (_, i) => rule(i)));
@@ -52,7 +52,7 @@ describe('listRules', () => {
     assert.deepEqual(table.rules, [...Array.from({ length: 50 }, (_, i) => rule(i)), rule(1000)].sort(byId));
   });
 
-  it('gives up with a conflict when the table never holds still', async (t) => {
+  void it('gives up with a conflict when the table never holds still', async (t) => {
     const emu = await startEmulator(t, { flavor: 'posix' });
     const writer = await emu.client();
     await writer.addRules(Array.from({ length: 20 }, (_, i) => rule(i)));

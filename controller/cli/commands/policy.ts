@@ -160,7 +160,7 @@ async function remove(v: Values, positionals: string[], io: CliIO): Promise<numb
     for (const ref of refs) {
       const r = await adminCall<{ ref: PolicyRef }, DeletePolicyResponse>(client, 'deletePolicy', { ref });
       const ok = r.outcome === DeleteOutcome.DELETE_OUTCOME_DELETED;
-      (ok ? io.stdout : io.stderr)(`${refLabel(ref)}: ${deleteOutcomeToJSON(r.outcome).replace('DELETE_OUTCOME_', '').toLowerCase()}${r.message ? ` (${r.message})` : ''}`);
+      (ok ? io.stdout : io.stderr)(`${refLabel(ref)}: ${deleteOutcomeToJSON(r.outcome).replace('DELETE_OUTCOME_', '').toLowerCase()}${!ok && r.message ? ` (${r.message})` : ''}`);
       if (!ok) failed++;
     }
     return failed > 0 ? 1 : 0;

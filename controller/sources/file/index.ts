@@ -3,7 +3,8 @@
  * and rescanned level-based, safe under GitOps writes (atomic renames, git-sync
  * symlink swaps, editor temp files), never pruning while a directory is unavailable.
  */
-export { FileSource, DEFAULT_MAX_FILE_BYTES } from './source.js';
-export type { FileSourceOptions, FileSourceSettings, FileSourceObserver, FileSourceSettled } from './source.js';
+export { FileSource } from './source.js';
+export { DEFAULT_MAX_FILE_BYTES } from './types.js';
+export type { FileSourceOptions, FileSourceSettings, FileSourceObserver, FileSourceSettled } from './types.js';
 export { PolicyDirectoryError, PolicyFileTooLargeError, PolicyFileUnreadableError } from './errors.js';
 export { isIgnoredName, isPolicyFileName } from './names.js';

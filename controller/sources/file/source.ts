@@ -16,6 +16,8 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { realClock, type Clock, type TimerHandle } from '../../clock/index.js';
 import type { Logger } from '../../observability/log.js';
+import { DEFAULT_MAX_FILE_BYTES, type FileSourceOptions, type FileSourceSettings, type FileSourceSettled } from './types.js';
+import { SyncReporter } from './report.js';
 import { silentLogger } from '../../observability/log-memory.js';
 import type { PolicySource, SourceSink } from '../types.js';
 import { PolicyDirectoryError } from './errors.js';
@@ -24,43 +26,6 @@ import { mapLimit, readPolicyFile, type ReadOutcome } from './read.js';
 import { isIgnoredName } from './names.js';
 import { isGone, scanPath, scanTree, type ScannedFile } from './scan.js';
 import { DirectoryWatchers } from './watchers.js';
-
-export const DEFAULT_MAX_FILE_BYTES = 4 * 1024 * 1024;
-
-export interface FileSourceSettings {
-  /** Directories (recursive); relative ones resolve against the working directory. */
-  paths: readonly string[];
-  /** Events within this window after the first one are handled by one rescan (default 200). */
-  debounceMs?: number;
-  /** Larger files are rejected (default 4 MiB). */
-  maxFileBytes?: number;
-}
-
-/** Told about rejections and watch failures, for metrics. */
-export interface FileSourceObserver {
-  rejected?(reason: 'too_large' | 'unreadable'): void;
-  watchFailed?(): void;
-}
-
-export interface FileSourceOptions extends FileSourceSettings {
-  /** Source name given to the sink (default `files`). */
-  name?: string;
-  /** While a directory is unavailable, look again this often (default 5000 ms). */
-  failureRetryMs?: number;
-  clock?: Clock;
-  logger?: Logger;
-  observer?: FileSourceObserver;
-}
-
-/** What one rescan found; emitted as `settled` after every rescan. */
-export interface FileSourceSettled {
-  inSync: boolean;
-  revision: string;
-  upserted: string[];
-  removed: string[];
-  rejected: string[];
-  error?: PolicyDirectoryError;
-}
 
 type Batch = 'all' | string[];
 
@@ -78,7 +43,7 @@ export class FileSource extends EventEmitter<{ settled: [FileSourceSettled] }> i
   private debounce: TimerHandle | undefined;
   private retry: TimerHandle | undefined;
   private running: Promise<void> = Promise.resolve();
-  private reported: { synced: boolean; revision?: string; failure?: string } = { synced: false };
+  private reporter: SyncReporter | undefined;
   private stopped = false;
 
   constructor(private readonly options: FileSourceOptions) {
@@ -101,6 +66,7 @@ export class FileSource extends EventEmitter<{ settled: [FileSourceSettled] }> i
   /** Scan everything and report; resolves after the first full scan (in sync, or failed). */
   async start(sink: SourceSink): Promise<void> {
     this.sink = sink;
+    this.reporter = new SyncReporter(this.name, sink, this.log);
     this.stopped = false;
     this.watchers.watchParents(this.roots);
     await this.schedule('all');
@@ -236,27 +202,13 @@ export class FileSource extends EventEmitter<{ settled: [FileSourceSettled] }> i
     result.revision = this.files.revision();
     if (this.failures.size > 0) {
       result.error = new PolicyDirectoryError(this.failures);
-      this.reportFailure(result.error);
+      this.reporter!.failed(result.error);
+      this.armRetry();
     } else {
       result.inSync = true;
-      this.reportSynced(result.revision);
+      this.reporter!.synced(result.revision);
     }
     this.emit('settled', result);
-  }
-
-  private reportFailure(error: PolicyDirectoryError): void {
-    if (!this.reported.synced && this.reported.failure === error.message) return this.armRetry();
-    this.reported = { synced: false, failure: error.message };
-    this.log.warn('policy source not in sync', { error });
-    this.sink?.failed(this.name, error);
-    this.armRetry();
-  }
-
-  private reportSynced(revision: string): void {
-    if (this.reported.synced && this.reported.revision === revision) return;
-    if (this.reported.failure) this.log.info('policy source back in sync', { revision });
-    this.reported = { synced: true, revision };
-    this.sink?.synced(this.name, revision);
   }
 
   private armRetry(): void {

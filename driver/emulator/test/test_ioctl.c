@@ -323,6 +323,49 @@ static void apply(HANDLE h)
     free(w.buf);
 }
 
+static void fuzz(HANDLE h)
+{
+    T("mutated ADD/APPLY/LIST/SET_CONFIG inputs never crash the kernel; errors are the documented ones");
+    RuleSpec r[3] = {
+        {31, KAWIN_KIND_FILE, KAWIN_MATCH_GLOB, KAWIN_ACTION_BLOCK, KAWIN_MATCH_RECURSIVE, 0, NT "\\fz\\**\\*.x", NT "\\bin\\"},
+        {32, KAWIN_KIND_PROCESS, KAWIN_MATCH_DIRECTORY, KAWIN_ACTION_ALLOW, 0, KAWIN_RULE_READ_ONLY, NT "\\fz\\", NULL},
+        {33, KAWIN_KIND_FILE, KAWIN_MATCH_EXACT, KAWIN_ACTION_AUDIT, KAWIN_MATCH_GLOB, 0, NT "\\fz.txt", "*\\a?.exe"},
+    };
+    KW_WRITER w = {NULL, 0, 0, 1};
+    uint64_t rem = 31;
+    KAWIN_APPLY_REQUEST a = {{KAWIN_ABI_VERSION, sizeof(KAWIN_HEADER), 0, 4, 0}, 0, 1, 3};
+    kw_wr_bytes(&w, &a, sizeof a);
+    kw_wr_bytes(&w, &rem, 8);
+    for (int i = 0; i < 3; i++) put_rule(&w, &r[i]);
+    finish_header(&w);
+    static const uint32_t codes[] = {IOCTL_KAWIN_ADD_RULES, IOCTL_KAWIN_APPLY, IOCTL_KAWIN_LIST_RULES, IOCTL_KAWIN_REMOVE_RULES,
+                                     IOCTL_KAWIN_SET_CONFIG, IOCTL_KAWIN_GET_STATE};
+    uint8_t *m = malloc(w.len), out[512];
+    uint32_t seed = 12345, bad = 0;
+    for (int it = 0; it < 3000; it++) {
+        memcpy(m, w.buf, w.len);
+        uint32_t len = (uint32_t)w.len;
+        for (int k = 0; k < 1 + it % 4; k++) {
+            seed = seed * 1103515245u + 12345u;
+            m[(seed >> 8) % len] ^= (uint8_t)(1u << ((seed >> 3) % 8));
+        }
+        seed = seed * 1103515245u + 12345u;
+        if (seed % 5 == 0) len = (seed >> 8) % len;
+        uint32_t code = codes[it % 6];
+        if (code == IOCTL_KAWIN_APPLY) { /* keep the generation right half of the time, to reach the table */
+            uint64_t g = get_state(h).Generation;
+            if (it % 2) memcpy(m + offsetof(KAWIN_APPLY_REQUEST, ExpectedGeneration), &g, 8);
+        }
+        uint32_t err = ioctl_call(h, code, m, len, out, sizeof out, NULL);
+        if (err != 0 && err != EINVAL_ && err != KAWIN_ERROR_REVISION_MISMATCH && err != KAWIN_ERROR_MORE_DATA) bad++;
+    }
+    CHECK_EQ(bad, 0);
+    free(m);
+    free(w.buf);
+    CHECK_EQ(get_state(h).Version, KAWIN_ABI_VERSION);
+    CHECK_EQ(set_config(h, KAWIN_CONFIG_CASE_FOLD, 0, KAWIN_POSTURE_AUDIT, KAWIN_POSTURE_AUDIT), 0);
+}
+
 static void quota(void)
 {
     T("KAWIN_MAX_RULES (configurable with --max-rules): ERROR_NOT_ENOUGH_QUOTA, nothing changes");
@@ -418,6 +461,7 @@ void test_ioctls(void)
     paging(h);
     malformed(h);
     apply(h);
+    fuzz(h);
     large(h);
     T("CloseHandle twice: second is ERROR_INVALID_HANDLE");
     CHECK(CloseHandle(h), "close");

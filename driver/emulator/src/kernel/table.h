@@ -78,6 +78,12 @@ uint32_t table_apply(Table *t, const uint64_t *rem, uint32_t nrem, Rule **adds, 
 /* First index in sorted with id > cursor. */
 uint32_t table_after(const Table *t, uint64_t cursor);
 
+/* index.c */
+int index_insert(Table *t, Rule *r);
+void index_remove(Table *t, Rule *r);
+void index_free(Table *t);
+void index_reserve(Table *t, Rule **adds, uint32_t n); /* room for a batch of additions */
+
 typedef int (*rule_visit)(Rule *r, void *ctx); /* nonzero stops the walk */
 /* Visits every rule of the index whose pattern (slot 0: path, 1: source) matches t. */
 int index_query(const PathIndex *ix, PathRef t, int slot, uint16_t sep, rule_visit fn, void *ctx);

@@ -32,6 +32,8 @@ Handle *handle_new(int kind, int fd)
     pthread_mutex_init(&h->call, NULL);
     pthread_mutex_init(&h->state, NULL);
     if (kind == H_PORT && pipe2(h->cancel, O_NONBLOCK | O_CLOEXEC) != 0) {
+        pthread_mutex_destroy(&h->call);
+        pthread_mutex_destroy(&h->state);
         free(h);
         return NULL;
     }
@@ -41,6 +43,7 @@ Handle *handle_new(int kind, int fd)
         Handle **t = realloc(table, sizeof *t * cap);
         if (!t) {
             pthread_mutex_unlock(&tableMu);
+            h->fd = -1; /* the caller still owns and closes fd */
             handle_put(h);
             return NULL;
         }

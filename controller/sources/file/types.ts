@@ -1,0 +1,41 @@
+/** Settings, hooks and results of the file source. */
+import type { Clock } from '../../clock/index.js';
+import type { Logger } from '../../observability/log.js';
+import type { PolicyDirectoryError } from './errors.js';
+
+export const DEFAULT_MAX_FILE_BYTES = 4 * 1024 * 1024;
+
+export interface FileSourceSettings {
+  /** Directories (recursive); relative ones resolve against the working directory. */
+  paths: readonly string[];
+  /** Events within this window after the first one are handled by one rescan (default 200). */
+  debounceMs?: number;
+  /** Larger files are rejected (default 4 MiB). */
+  maxFileBytes?: number;
+}
+
+/** Told about rejections and watch failures, for metrics. */
+export interface FileSourceObserver {
+  rejected?(reason: 'too_large' | 'unreadable'): void;
+  watchFailed?(): void;
+}
+
+export interface FileSourceOptions extends FileSourceSettings {
+  /** Source name given to the sink (default `files`). */
+  name?: string;
+  /** While a directory is unavailable, look again this often (default 5000 ms). */
+  failureRetryMs?: number;
+  clock?: Clock;
+  logger?: Logger;
+  observer?: FileSourceObserver;
+}
+
+/** What one rescan found; emitted as `settled` after every rescan. */
+export interface FileSourceSettled {
+  inSync: boolean;
+  revision: string;
+  upserted: string[];
+  removed: string[];
+  rejected: string[];
+  error?: PolicyDirectoryError;
+}

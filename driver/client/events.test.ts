@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { startEmulator } from '../../test/emulator.js';
+import { filetimeToUnixMs } from '../abi/codec.js';
+import {
+  ACCESS, Decision, EventType, MatchType, NTSTATUS, Posture, REPORT, RuleAction, RuleKind,
+  type EventBatch, type DriverEvent,
+} from '../abi/types.js';
+import type { DriverClient } from './client.js';
+
+const drives = { 'C:': '\\Device\\HarddiskVolume3' };
+
+/** Pulls batches until `enough` says so; returns the events and the drops seen. */
+async function collect(it: AsyncIterator<EventBatch>, enough: (events: number, dropped: bigint) => boolean) {
+  const events: DriverEvent[] = [];
+  const batches: EventBatch[] = [];
+  let dropped = 0n;
+  while (!enough(events.length, dropped)) {
+    const r = await it.next();
+    assert.ok(!r.done, 'the stream ended early');
+    batches.push(r.value);
+    events.push(...r.value.events);
+    dropped += r.value.dropped;
+  }
+  return { events, dropped, batches };
+}
+
+async function blockRule(client: DriverClient, dosPath: string): Promise<bigint> {
+  const id = 77n;
+  const state = await client.getState();
+  await client.apply({
+    expectedGeneration: state.generation, remove: [],
+    add: [{ id, kind: RuleKind.File, action: RuleAction.Block, flags: 0, target: { path: client.paths.toDriver(dosPath), match: MatchType.Exact } }],
+  });
+  return id;
+}
+
+void describe('event stream', () => {
+  void it('a blocked open arrives decoded, with NT paths, the rule and the status', async (t) => {
+    const emu = await startEmulator(t, { drives, userSid: 'S-1-5-21-1' });
+    const client = await emu.client();
+    const ruleId = await blockRule(client, 'C:\\secret.txt');
+    const before = Date.now();
+    emu.machine.simulateFileOpen('C:\\secret.txt', { process: 'C:\\Windows\\cmd.exe', pid: 1234, write: true });
+    const it = client.events()[Symbol.asyncIterator]();
+    const { events } = await collect(it, (n) => n >= 1);
+    const e = events[0]!;
+    assert.deepEqual({ ...e, time: 0n, threadId: 0 }, {
+      type: EventType.FileOpen, decision: Decision.Block, time: 0n, ruleId, processId: 1234, parentProcessId: e.parentProcessId,
+      threadId: 0, status: NTSTATUS.accessDenied, desiredAccess: ACCESS.writeData,
+      targetPath: '\\Device\\HarddiskVolume3\\secret.txt', imagePath: '\\Device\\HarddiskVolume3\\Windows\\cmd.exe',
+      commandLine: '', userSid: 'S-1-5-21-1',
+    });
+    assert.ok(Math.abs(filetimeToUnixMs(e.time) - before) < 60_000, 'FILETIME is now');
+    assert.equal(client.paths.fromDriver(e.targetPath), 'C:\\secret.txt');
+    await it.return!();
+  });
+
+  void it('a process creation carries its command line', async (t) => {
+    const emu = await startEmulator(t, { drives });
+    const client = await emu.client();
+    await client.setConfig({ caseFold: true, eventMask: REPORT.unmatchedProcess, processPosture: Posture.Audit, filePosture: Posture.Audit, networkPosture: Posture.Audit, registryPosture: Posture.Audit });
+    const d = emu.machine.simulateProcessCreate('C:\\tools\\x.exe', { parent: 'C:\\Windows\\explorer.exe', parentPid: 500, commandLine: 'x.exe --flag "a b"' });
+    const it = client.events()[Symbol.asyncIterator]();
+    const [e] = (await collect(it, (n) => n >= 1)).events;
+    assert.equal(e!.type, EventType.ProcessCreate);
+    assert.equal(e!.processId, d.processId);
+    assert.equal(e!.parentProcessId, 500);
+    assert.equal(e!.commandLine, 'x.exe --flag "a b"');
+    assert.equal(e!.imagePath, '\\Device\\HarddiskVolume3\\Windows\\explorer.exe');
+    await it.return!();
+  });
+
+  void it('a fast load arrives in sequence: every gap is exactly the drops reported', async (t) => {
+    const emu = await startEmulator(t);
+    const client = await emu.client();
+    const it = client.events()[Symbol.asyncIterator]();
+    const load = emu.machine.generateLoad(20_000);
+    const { batches, events, dropped } = await collect(it, (n, d) => BigInt(n) + d >= 20_000n);
+    await load;
+    let last = 0n;
+    for (const b of batches) {
+      assert.equal(b.firstSequence, last + 1n + b.dropped, 'sequence continues after the dropped records');
+      last = b.firstSequence + BigInt(b.events.length) - 1n;
+    }
+    assert.equal(BigInt(events.length) + dropped, 20_000n);
+    await it.return!();
+  });
+
+  void it('drops while nobody reads are counted: in the next batch, the observer and GET_STATE', async (t) => {
+    const emu = await startEmulator(t, { ringCapacity: 32 });
+    let observed = 0n;
+    const client = await emu.client({ observer: { eventsDropped: (n) => { observed += n; } } });
+    await emu.machine.generateLoad(500);
+    const it = client.events()[Symbol.asyncIterator]();
+    const { events, dropped, batches } = await collect(it, (n, d) => BigInt(n) + d >= 500n);
+    assert.equal(dropped, 468n);
+    assert.equal(observed, 468n);
+    assert.equal(events.length, 32);
+    assert.equal(batches[0]!.firstSequence, 469n, 'the oldest were dropped');
+    assert.equal((await client.getState()).eventsDropped, 468n);
+    await it.return!();
+  });
+
+  void it('reconnects after a driver reload: events resume and drops are reported', async (t) => {
+    const emu = await startEmulator(t, { drives, ringCapacity: 16 });
+    const transitions: boolean[] = [];
+    const client = await emu.client({
+      observer: { portConnected: (c) => transitions.push(c) },
+      events: { readAheadMessages: 1, reconnectInitialMs: 10 },
+    });
+    await blockRule(client, 'C:\\a.txt');
+    const it = client.events()[Symbol.asyncIterator]();
+    emu.machine.simulateFileOpen('C:\\a.txt', { process: 'C:\\p.exe' });
+    await collect(it, (n) => n >= 1);
+    emu.machine.reload();
+    await emu.machine.generateLoad(100); // the reader may take one message: the ring (16) overflows
+    const after = await collect(it, (n, d) => BigInt(n) + d >= 100n);
+    assert.ok(after.dropped > 0n, 'drops reported');
+    assert.equal(BigInt(after.events.length) + after.dropped, 100n);
+    assert.deepEqual(transitions.slice(0, 3), [true, false, true]);
+    await it.return!();
+  });
+
+  void it('close() during a blocked read releases it and ends the pending next()', async (t) => {
+    const emu = await startEmulator(t);
+    const client = await emu.client();
+    const it = client.events()[Symbol.asyncIterator]();
+    const pending = it.next();
+    while (!(await client.getState()).portConnected) await new Promise((r) => setTimeout(r, 2));
+    await client.close();
+    assert.deepEqual(await pending, { value: undefined, done: true });
+  });
+
+  void it('an aborted signal ends the stream', async (t) => {
+    const emu = await startEmulator(t);
+    const client = await emu.client();
+    const controller = new AbortController();
+    const seen: number[] = [];
+    const consumer = (async () => {
+      for await (const batch of client.events({ signal: controller.signal })) seen.push(batch.events.length);
+    })();
+    await emu.machine.generateLoad(10);
+    while (seen.reduce((a, b) => a + b, 0) < 10) await new Promise((r) => setTimeout(r, 2));
+    controller.abort();
+    await consumer;
+    assert.equal((await client.getState()).portConnected, false, 'port closed');
+  });
+});
