@@ -4,6 +4,7 @@
  * loads the driver when it is not loaded, as it would FilterLoad the minifilter on
  * Windows; the emulated kernel then outlives the agent.
  */
+import { mkdir } from 'node:fs/promises';
 import {
   DriverClient, DriverNotLoadedError, StaleHandleError, emulatorStatus, loadBinding, startEmulatedKernel,
   type Win32Binding,
@@ -74,6 +75,7 @@ export class DriverLink {
     const emu = config.driver.emulator;
     if (emulatorStatus(emu.dir).running) return;
     this.options.logger.info('loading the emulated driver', { dir: emu.dir, flavor: emu.flavor });
+    await mkdir(emu.dir, { recursive: true });
     await startEmulatedKernel({
       dir: emu.dir, flavor: emu.flavor, drives: emu.drives, ringCapacity: emu.ringCapacity, daemonize: true,
     });

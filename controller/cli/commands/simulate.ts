@@ -32,7 +32,7 @@ async function machine(configFlag: string | undefined): Promise<EmulatedMachine>
 
 function report(io: CliIO, what: string, d: { decision: Decision; status: number; ruleId: bigint; processId: number }): number {
   const name = Decision[d.decision] ?? `decision ${d.decision}`;
-  const pid = d.processId ? ` pid ${d.processId}` : '';
+  const pid = d.processId ? `, pid ${d.processId}` : '';
   io.stdout(`${name}: ${what} (rule ${d.ruleId === 0n ? 'none' : formatRuleId(d.ruleId)}, status 0x${d.status.toString(16).padStart(8, '0')}${pid})`);
   return d.decision === Decision.Block || d.decision === Decision.PostureBlock ? 1 : 0;
 }
