@@ -78,8 +78,11 @@ async function decisions(emu: EmulatorFixture, client: DriverClient) {
     generation = (await client.apply({ expectedGeneration: generation, remove: [], add })).generation;
     added = size;
     // rule 50 is a Directory rule present at every size; the unmatched path hits no rule
-    const matchedNs = emu.machine.benchDecide('/srv/app50/dir1/x.txt', '/usr/bin/cat', DECIDE_ITERATIONS, ACCESS.readData);
-    const unmatchedNs = emu.machine.benchDecide('/home/user/notes/today.txt', '/usr/bin/cat', DECIDE_ITERATIONS, ACCESS.readData);
+    emu.machine.benchDecide('/srv/app50/dir1/x.txt', '/usr/bin/cat', DECIDE_ITERATIONS / 4, ACCESS.readData); // warm caches
+    // best of 5: the machine is shared, the minimum is the least disturbed run
+    const best = (path: string): number => Math.min(...[0, 1, 2, 3, 4].map(() => emu.machine.benchDecide(path, '/usr/bin/cat', DECIDE_ITERATIONS / 2, ACCESS.readData)));
+    const matchedNs = best('/srv/app50/dir1/x.txt');
+    const unmatchedNs = best('/home/user/notes/today.txt');
     out[String(size)] = { matchedNs: round(matchedNs), unmatchedNs: round(unmatchedNs) };
   }
   const small = out['100']!;

@@ -21,6 +21,16 @@ const LOAD_RULE_BASE = 0x4c4f414400000000n; // the emulator's load generator rul
 const SUBSCRIBER_QUEUE = 65_536;
 const SUSTAINED_SHARE = 0.9;
 
+/**
+ * CPU time of this process (all threads: port reader, decoding, pipeline, gRPC) per
+ * event, and what that makes on one dedicated core: robust when other work shares the
+ * machine and wall-clock rates are not.
+ */
+export function cpuFigures(used: NodeJS.CpuUsage, events: number) {
+  const micros = (used.user + used.system) / Math.max(1, events);
+  return { cpuMicrosPerEvent: +micros.toFixed(2), eventsPerCpuSecond: Math.round(1e6 / micros) };
+}
+
 /** Counts what the pipeline publishes, server side. */
 class Timing implements EventSink {
   alerts = 0;
@@ -110,8 +120,10 @@ export async function throughPipeline(emu: EmulatorFixture, agent: Agent, count:
   while (agent.fanout.subscribers() < clients) await sleep(20);
   const before = { ...agent.pipeline.stats().dropped, fanout: agent.fanout.dropped() };
   agent.timing.reset();
+  const cpu = process.cpuUsage();
   await emu.machine.generateLoad(count, rate, true);
   const r = await subs.settle(count);
+  const used = process.cpuUsage(cpu);
   await subs.stop();
   while (agent.fanout.subscribers() > 0) await sleep(20);
   const after = agent.pipeline.stats().dropped;
@@ -126,7 +138,9 @@ export async function throughPipeline(emu: EmulatorFixture, agent: Agent, count:
   return {
     clients, rate: rate || 'max', generated: count, published: agent.timing.alerts,
     pipelineEventsPerSecond: serverSeconds > 0 ? Math.round(agent.timing.alerts / serverSeconds) : 0,
-    perSubscriber: atClient.perSubscriber, seconds: atClient.seconds, received: atClient.received, loss,
+    perSubscriber: atClient.perSubscriber, seconds: atClient.seconds, received: atClient.received,
+    /** Agent-process CPU per published event (subscriber process not included). */
+    agentCpu: cpuFigures(used, agent.timing.alerts), loss,
     lossless: loss.missingAtClients === 0,
     /** Lossless and delivered at (nearly) the offered rate: not just absorbed by the queues. */
     sustained: loss.missingAtClients === 0 && rate > 0 && atClient.perSubscriber >= SUSTAINED_SHARE * rate,
@@ -165,10 +179,11 @@ export async function sweep(emu: EmulatorFixture, agent: Agent, plan: SweepPlan,
 
 /**
  * The pipeline's own capacity, no gRPC: DriverClient.events() → EventPipeline → a sink
- * that encodes each alert with the fast encoder. Generator at full speed; the rate is
- * alerts built per second between the first and the last.
+ * that encodes each alert with the fast encoder, the generator at `rate` (0: a burst at
+ * full speed, which also measures the queue overflowing). The rate is alerts built per
+ * second between the first and the last.
  */
-export async function pipelineAlone(emu: EmulatorFixture, count: number) {
+export async function pipelineAlone(emu: EmulatorFixture, count: number, rate: number) {
   const driver = await emu.client();
   const timing = new Timing();
   let bytes = 0;
@@ -185,16 +200,19 @@ export async function pipelineAlone(emu: EmulatorFixture, count: number) {
   await settle();
   timing.reset();
   const before = pipeline.stats().dropped;
-  await emu.machine.generateLoad(count, 0, true);
+  const cpu = process.cpuUsage();
+  await emu.machine.generateLoad(count, rate, true);
   await settle();
+  const used = process.cpuUsage(cpu);
   ac.abort();
   await running;
   await driver.close();
   const seconds = (timing.last - timing.first) / 1000;
   const after = pipeline.stats().dropped;
   return {
-    generated: count, alerts: timing.alerts, encodedBytes: bytes, seconds: +seconds.toFixed(3),
+    generated: count, rate: rate || 'max', alerts: timing.alerts, encodedBytes: bytes, seconds: +seconds.toFixed(3),
     eventsPerSecond: Math.round(timing.alerts / seconds),
+    ...cpuFigures(used, timing.alerts),
     dropped: { driver: after.driver - before.driver, pipeline: after.pipeline - before.pipeline },
   };
 }

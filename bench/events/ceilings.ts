@@ -7,6 +7,7 @@ import { Server, ServerCredentials, type ServerWritableStream } from '@grpc/grpc
 import { Alert, LogServiceService } from '../../proto/gen/feeder.js';
 import type { EmulatorFixture } from '../../test/emulator.js';
 import { clientRate, sleep, Subscribers } from './subscribers.js';
+import { cpuFigures } from './agents.js';
 
 export async function rawDrain(emu: EmulatorFixture, count: number) {
   const driver = await emu.client();
@@ -26,13 +27,18 @@ export async function rawDrain(emu: EmulatorFixture, count: number) {
   await emu.machine.generateLoad(Math.min(count, 50_000), 0, true); // warm-up, not measured
   await settle();
   Object.assign(seen, { events: 0, dropped: 0, first: 0, last: 0 });
+  const cpu = process.cpuUsage();
   await emu.machine.generateLoad(count, 0, true);
   await settle();
+  const used = process.cpuUsage(cpu);
   ac.abort();
   await reading;
   await driver.close();
   const seconds = (seen.last - seen.first) / 1000;
-  return { generated: count, events: seen.events, driverDropped: seen.dropped, seconds: +seconds.toFixed(3), eventsPerSecond: Math.round(seen.events / seconds) };
+  return {
+    generated: count, events: seen.events, driverDropped: seen.dropped, seconds: +seconds.toFixed(3),
+    eventsPerSecond: Math.round(seen.events / seconds), ...cpuFigures(used, seen.events),
+  };
 }
 
 export function prebuiltAlerts(n: number): Alert[] {

@@ -27,6 +27,8 @@ const quick = process.argv.includes('--quick');
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const BIG_RING = 262_144;
 const BURST = quick ? 200_000 : 250_000;
+/** Paced rate of the pipeline-alone run: the 200k/s goal plus a margin. */
+const ALONE_RATE = 250_000;
 const CEILING_1 = quick ? 100_000 : 500_000;
 const CEILING_10 = quick ? 20_000 : 100_000;
 const SECONDS = quick ? 1.5 : 4;
@@ -36,7 +38,7 @@ const RATES_10 = quick ? [2_000, 5_000] : [2_000, 3_000, 4_000, 6_000, 8_000, 12
 const RATES_FAST = quick ? [40_000, 80_000] : RATES_1;
 
 const show = (label: string) => (s: Step) => console.log(
-  `  ${label} ${s.clients} sub @ ${s.rate}/s: ${s.perSubscriber} ev/s per subscriber (pipeline ${s.pipelineEventsPerSecond} ev/s)` +
+  `  ${label} ${s.clients} sub @ ${s.rate}/s: ${s.perSubscriber} ev/s per subscriber (pipeline ${s.pipelineEventsPerSecond} ev/s, ${s.agentCpu.cpuMicrosPerEvent} µs agent CPU/ev)` +
   `${s.sustained ? ', sustained, no loss' : s.lossless ? ', no loss but fell behind' : `, LOSS ${JSON.stringify(s.loss)}`}` +
   `${s.checkErrors.length ? ` ERRORS ${s.checkErrors.length}` : ''}`);
 
@@ -68,12 +70,16 @@ async function main(): Promise<void> {
   const big = await startEmulator(undefined, { ...machine, ringCapacity: BIG_RING });
   try {
     if (only === 'pipeline1') return await profileOnly(emu);
-    if (only === 'alone') return console.log(JSON.stringify(await pipelineAlone(big, BURST)));
+    if (only === 'alone') return console.log(JSON.stringify(await pipelineAlone(big, BURST, Number(process.env.BENCH_RATE ?? ALONE_RATE))));
     console.log(`bench:events${quick ? ' (quick)' : ''}`);
     const drain = await rawDrain(big, BURST);
-    console.log(`raw port drain, DriverClient.events() alone: ${drain.eventsPerSecond} ev/s (driver dropped ${drain.driverDropped} of ${drain.generated})`);
-    const alone = await pipelineAlone(big, BURST);
-    console.log(`pipeline alone (events() → EventPipeline → fast encode, no gRPC): ${alone.eventsPerSecond} ev/s (drops ${JSON.stringify(alone.dropped)})`);
+    console.log(`raw port drain, DriverClient.events() alone: ${drain.eventsPerSecond} ev/s (driver dropped ${drain.driverDropped} of ${drain.generated}); ${drain.cpuMicrosPerEvent} µs CPU per event = ${drain.eventsPerCpuSecond} ev per CPU-second`);
+    const alone = await pipelineAlone(big, BURST, ALONE_RATE);
+    const burst = await pipelineAlone(big, BURST, 0);
+    for (const a of [alone, burst]) {
+      console.log(`pipeline alone (events() → EventPipeline → fast encode, no gRPC), generator @ ${a.rate}: ${a.eventsPerSecond} ev/s ` +
+        `(drops ${JSON.stringify(a.dropped)}); ${a.cpuMicrosPerEvent} µs CPU per event = ${a.eventsPerCpuSecond} ev per CPU-second`);
+    }
     const objects1 = await grpcCeiling(CEILING_1, 1, false);
     const bytes1 = await grpcCeiling(CEILING_1, 1, true);
     const objects10 = await grpcCeiling(CEILING_10, 10, false);
@@ -94,6 +100,7 @@ async function main(): Promise<void> {
     };
     const goals = {
       pipelineAloneAtLeast200k: alone.eventsPerSecond >= 200_000,
+      pipelineAloneAtLeast200kPerCpuSecond: alone.eventsPerCpuSecond >= 200_000,
       oneSubscriberAtLeast200k: broker.one.sustainedZeroLossRate >= 200_000,
       atLeast60PercentOfGrpcCeiling: ratios.broker1PeakVsGrpcObjects >= 0.6,
     };
@@ -103,7 +110,7 @@ async function main(): Promise<void> {
     const result = {
       bench: 'events', quick, date: new Date().toISOString(), node: process.version,
       ceilings: { rawDrain: drain, grpcObjects1: objects1, grpcBytes1: bytes1, grpcObjects10: objects10, grpcBytes10: bytes10 },
-      pipeline: { alone, broker, fastEncoder: fast }, ratios, goals,
+      pipeline: { alone, burst, broker, fastEncoder: fast }, ratios, goals,
     };
     const out = new URL('../results/', import.meta.url).pathname;
     mkdirSync(out, { recursive: true });

@@ -35,7 +35,7 @@ async function ready(h: AgentHarness): Promise<void> {
   await h.runtime!.agent.whenIdle();
 }
 
-test('a policy file added, changed, made invalid and deleted: the driver table follows', async (t) => {
+void test('a policy file added, changed, made invalid and deleted: the driver table follows', async (t) => {
   const h = await startHarness(t);
   h.writePolicy('cmd.yaml', CMD);
   await h.start();
@@ -54,7 +54,7 @@ test('a policy file added, changed, made invalid and deleted: the driver table f
   await h.until((r) => r.length === 0, 'an empty table');
 });
 
-test('nothing is written before the sources are in sync, and a restart with unchanged state writes nothing', async (t) => {
+void test('nothing is written before the sources are in sync, and a restart with unchanged state writes nothing', async (t) => {
   const h = await startHarness(t);
   h.writePolicy('cmd.yaml', CMD);
   h.writePolicy('hosts.yaml', HOSTS);
@@ -72,7 +72,7 @@ test('nothing is written before the sources are in sync, and a restart with unch
   assert.equal(await metric(h, 'kawin_ioctl_calls_total', '{operation="apply"}'), 0);
 });
 
-test('out-of-band removal is detected and corrected at the next resync, and counted', async (t) => {
+void test('out-of-band removal is detected and corrected at the next resync, and counted', async (t) => {
   const h = await startHarness(t);
   h.writePolicy('cmd.yaml', CMD);
   h.writePolicy('hosts.yaml', HOSTS);
@@ -87,7 +87,7 @@ test('out-of-band removal is detected and corrected at the next resync, and coun
   assert.equal(await metric(h, 'kawin_drift_corrections_total'), 1);
 });
 
-test('injected IOCTL failures: the agent retries with backoff, converges, and metrics show the failures', async (t) => {
+void test('injected IOCTL failures: the agent retries with backoff, converges, and metrics show the failures', async (t) => {
   const h = await startHarness(t);
   h.writePolicy('cmd.yaml', CMD);
   await h.start({ reconcile: { backoff: { initialMs: 5, maxMs: 50 } } });
@@ -102,7 +102,7 @@ test('injected IOCTL failures: the agent retries with backoff, converges, and me
   assert.ok(await metric(h, 'kawin_reconciles_total', '{result="error"}') >= 3);
 });
 
-test('a driver reload (table cleared) is followed by a full re-apply', async (t) => {
+void test('a driver reload (table cleared) is followed by a full re-apply', async (t) => {
   const h = await startHarness(t);
   h.writePolicy('cmd.yaml', CMD);
   h.writePolicy('hosts.yaml', HOSTS);
@@ -112,7 +112,7 @@ test('a driver reload (table cleared) is followed by a full re-apply', async (t)
   await h.until((r) => r.length === 2, 'the table re-applied after the reload');
 });
 
-test('a failing source prunes nothing; its recovery reconciles', async (t) => {
+void test('a failing source prunes nothing; its recovery reconciles', async (t) => {
   const h = await startHarness(t);
   h.writePolicy('cmd.yaml', CMD);
   await h.start();

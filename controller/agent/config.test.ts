@@ -13,7 +13,7 @@ async function driverConfigUntil(h: AgentHarness, check: (c: Awaited<ReturnType<
   throw new Error(`driver config never matched: ${JSON.stringify((await h.probe.getState()).config)}`);
 }
 
-test('a valid config change is applied live; an invalid one is reported and the running config stays', async (t) => {
+void test('a valid config change is applied live; an invalid one is reported and the running config stays', async (t) => {
   const h = await startHarness(t);
   await h.startWithConfigFile();
   await driverConfigUntil(h, (c) => c.filePosture === Posture.Audit && c.eventMask === 0);

@@ -32,7 +32,7 @@ function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
 }
 
-test('kill -9 and restart of the agent: enforcement never stops and the new agent writes nothing', async (t) => {
+void test('kill -9 and restart of the agent: enforcement never stops and the new agent writes nothing', async (t) => {
   const h = await startHarness(t);
   h.writePolicy('cmd.yaml', CMD);
   const first = await spawnAgent(h);

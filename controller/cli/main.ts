@@ -53,11 +53,13 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
   try {
     return await command.run(rest, io);
   } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.stderr(`kawin ${name}: ${(error as Error).message}\n\n${command.usage}`);
-      return 2;
-    }
-    io.stderr(`kawin ${name}: ${(error as Error).message}`);
-    return 1;
+    return reportFailure(command, error as Error, io);
   }
+}
+
+/** Usage errors (exit 2) repeat the usage; anything else is a failure (exit 1). */
+function reportFailure(command: CliCommand, error: Error, io: CliIO): number {
+  const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+  io.stderr(`kawin ${command.name}: ${error.message}${usage ? `\n\n${command.usage}` : ''}`);
+  return usage ? 2 : 1;
 }

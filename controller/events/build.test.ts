@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { Decision, EventType, NTSTATUS, type DriverEvent } from '../../driver/abi/types.js';
 import type { RuleProvenance } from '../policy/provenance.js';
 import { RecordBuilder, resultText, type RecordBuilderOptions } from './build.js';
-import { commandLineArguments } from './paths.js';
+import { commandLineArguments, DosPathCache } from './paths.js';
+import { DosPathTranslator } from '../../driver/paths/index.js';
 import { identityFromSid } from './identity.js';
 import { accessText } from './access.js';
 import { DriveMap, driverEvent, lookup, nt } from './test-fixtures.js';
@@ -206,27 +207,38 @@ void test('the pid table is bounded and counts evictions', () => {
   assert.equal(b.processes.image(30), 'C:\\p30.exe');
 });
 
-void test('NT→DOS conversion is cached and bounded', () => {
+void test('NT→DOS: images are cached (bounded), file paths rewritten by the learned device prefix', () => {
   const paths = new DriveMap();
   const b = builder({ paths, pathCacheSize: 4 });
   for (let i = 0; i < 100; i++) {
-    const ev = driverEvent();
+    const ev = driverEvent({ targetPath: nt(`C:\\data\\f${i}.txt`) });
     b.route(ev);
-    b.alert(ev);
+    assert.equal(b.alert(ev).Resource, `C:\\data\\f${i}.txt`);
   }
-  assert.equal(paths.conversions, 2, 'image and file converted once each');
+  assert.equal(paths.conversions, 1, 'the translator was asked once, for the image; files reuse its device prefix');
+  assert.equal(b.paths.cache.size, 1, 'only the image is cached');
   for (let i = 0; i < 10; i++) {
-    const ev = driverEvent({ targetPath: nt(`C:\\f${i}`) });
+    const ev = driverEvent({ type: EventType.ProcessCreate, processId: 100 + i, targetPath: nt(`C:\\bin\\p${i}.exe`) });
     b.route(ev);
-    assert.equal(b.alert(ev).Resource, `C:\\f${i}`);
+    assert.equal(b.alert(ev).ProcessName, `C:\\bin\\p${i}.exe`);
   }
   assert.ok(b.paths.cache.size <= 4, 'never more than pathCacheSize entries');
   assert.ok(b.paths.cache.evictions > 0, 'evictions are counted');
-  assert.equal(paths.conversions, 2 + 10, 'the image in use stayed cached while files came and went');
   // Paths the translator does not map (another volume) pass through unchanged.
   const other = driverEvent({ targetPath: '\\Device\\HarddiskVolume9\\x.txt' });
   b.route(other);
   assert.equal(b.alert(other).Resource, '\\Device\\HarddiskVolume9\\x.txt');
+});
+
+void test('the learned prefix agrees with the translator, volume boundaries included', () => {
+  const translator = new DosPathTranslator(new Map([['C:', '\\Device\\HarddiskVolume3'], ['D:', '\\Device\\HarddiskVolume30']]));
+  const cache = new DosPathCache(translator, 16);
+  const samples = [
+    '\\Device\\HarddiskVolume3\\Windows\\a.dll', '\\Device\\HarddiskVolume30\\x\\y.txt', '\\Device\\HarddiskVolume3',
+    '\\Device\\HarddiskVolume3\\b', '\\Device\\HarddiskVolume30\\z', '\\DEVICE\\HARDDISKVOLUME3\\c', '\\Device\\HarddiskVolume31\\q',
+    '\\Device\\Mup\\server\\share\\f', '',
+  ];
+  for (const p of [...samples, ...samples]) assert.equal(cache.convert(p), p === '' ? '' : translator.fromDriver(p), p);
 });
 
 void test('a recompiled rule (new provenance object) is seen at once', () => {

@@ -178,7 +178,7 @@ export class RecordBuilder {
     f.processName = image;
     f.source = image;
     f.parentProcessName = this.processes.image(ev.parentProcessId);
-    f.resource = this.paths.toDos(ev.targetPath);
+    f.resource = this.paths.convert(ev.targetPath);
     f.data = this.access.text(ev.desiredAccess);
   }
 

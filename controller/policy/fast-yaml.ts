@@ -9,8 +9,9 @@
  * So the fast path only takes texts where it is known to give exactly what the event
  * path gives, and answers `undefined` (use the event path) for anything else:
  * - anchors, aliases, tags, explicit keys, merge keys, collections as keys,
- *   directives, `...` markers, byte order marks (a conservative text scan: false
- *   alarms only cost speed);
+ *   directives, `...` markers, byte order marks, tabs (js-yaml 5 is stricter about
+ *   them), flow scalars or collections continued on another line (a conservative
+ *   text scan: false alarms only cost speed);
  * - any error js-yaml 4 throws (the event path reports it with 5's words and position);
  * - a document that is not a mapping, nests deeper than maxDepth - 2 collections, or
  *   might exceed maxDocumentBytes;
@@ -21,6 +22,7 @@
  */
 import { FAILSAFE_SCHEMA, Type, loadAll } from 'js-yaml-fast';
 import { NOT_RESOLVED, boolCoreTag, floatCoreTag, intCoreTag, nullCoreTag, type ScalarTagDefinition } from 'js-yaml';
+import { needsEventParser } from './fast-scan.js';
 import type { PolicyLimits } from './limits.js';
 
 /** A document's part of the text: from its `---` line (or the text start) to the next. */
@@ -43,12 +45,23 @@ interface ScannedSegment extends Segment {
 }
 
 
-// js-yaml 4 calls construct right after a successful resolve: the value is kept between.
+/**
+ * js-yaml 5's resolver as a js-yaml 4 type. js-yaml 4 tries every implicit type on
+ * every plain scalar (keys and paths included), so the first-character filter that
+ * js-yaml 5 applies is applied here too. js-yaml 4 calls construct right after a
+ * successful resolve: the value is kept between the two calls.
+ */
 function implicitType(tag: ScalarTagDefinition<unknown>): Type {
+  const first = new Set(tag.implicitFirstChars ?? []);
+  const filtered = tag.implicitFirstChars !== null;
   let resolved: unknown;
   return new Type(tag.tagName, {
     kind: 'scalar',
-    resolve: (source) => (resolved = tag.resolve(source, false, tag.tagName)) !== NOT_RESOLVED,
+    resolve: (source) => {
+      if (filtered && !first.has(source.length > 0 ? source[0]! : '')) return false;
+      resolved = tag.resolve(source, false, tag.tagName);
+      return resolved !== NOT_RESOLVED;
+    },
     construct: () => resolved,
   });
 }
@@ -56,18 +69,11 @@ function implicitType(tag: ScalarTagDefinition<unknown>): Type {
 // Same order as js-yaml 5's CORE_SCHEMA (null, bool, int, float): the first match wins.
 const SCHEMA = FAILSAFE_SCHEMA.extend({ implicit: ([nullCoreTag, boolCoreTag, intCoreTag, floatCoreTag] as ScalarTagDefinition<unknown>[]).map(implicitType) });
 
-/**
- * Constructs the fast path cannot vouch for. `&`, `*`, `!`, `?` count wherever a node
- * may start (after space or a flow/block indicator), so `C:\Users\*\x` and `**` in
- * globs do not trigger it; a `]` or `}` followed by `:` may be a collection used as a
- * key (which js-yaml 4 turns into a string and js-yaml 5 refuses).
- */
-const NEEDS_EVENT_PARSER = /(?:^|[\s,[\]{}:?-])[&*!?]|<<|[\]}](?:\s|#[^\n]*\n)*:|(?:^|\n)(?:%|\.\.\.(?:\s|$))|\uFEFF/;
 const MARKER = /^---(?=[ \t\r\n]|$)/gm;
 
 /** The documents of a YAML text, or undefined when the event path must read it. */
 export function fastDocuments(text: string, limits: PolicyLimits): FastDocument[] | undefined {
-  if (NEEDS_EVENT_PARSER.test(text)) return undefined;
+  if (needsEventParser(text)) return undefined;
   let values: unknown[];
   try {
     values = loadAll(text, null, { schema: SCHEMA });

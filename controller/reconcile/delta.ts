@@ -3,18 +3,19 @@
  * pattern): cheap updates only record what became dirty; `plan()` turns the dirty ids
  * into one transaction; a full read-back replaces the actual side and recomputes.
  */
-import type { DriverRule } from '../../driver/abi/types.js';
+import type { DriverRule, PathMatch } from '../../driver/abi/types.js';
 
 export interface RulePlan {
   add: DriverRule[];
   remove: bigint[];
 }
 
+const samePath = (a: PathMatch | undefined, b: PathMatch | undefined): boolean =>
+  a === b || (a !== undefined && b !== undefined && a.path === b.path && a.match === b.match);
+
 export function sameRule(a: DriverRule, b: DriverRule): boolean {
   return a.id === b.id && a.kind === b.kind && a.action === b.action && a.flags === b.flags &&
-    a.target.path === b.target.path && a.target.match === b.target.match &&
-    (a.source?.path ?? '') === (b.source?.path ?? '') &&
-    (a.source?.match ?? 0) === (b.source?.match ?? 0);
+    samePath(a.target, b.target) && samePath(a.source, b.source);
 }
 
 export class RuleDelta {

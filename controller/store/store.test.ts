@@ -28,7 +28,7 @@ function setup(precedence = ['crd', 'files', 'grpc']) {
 
 const doc = (origin: string, text: string) => ({ origin, text, location: origin });
 
-test('not ready until every registered source has synced', () => {
+void test('not ready until every registered source has synced', () => {
   const { store } = setup();
   store.register('files');
   store.register('grpc');
@@ -39,7 +39,7 @@ test('not ready until every registered source has synced', () => {
   assert.equal(store.ready(), true);
 });
 
-test('an invalid new version keeps the previous good version in force', () => {
+void test('an invalid new version keeps the previous good version in force', () => {
   const { store, changes } = setup();
   store.upsert('files', doc('/p/a.yaml', 'a=1\nb=1'));
   store.upsert('files', doc('/p/a.yaml', 'a=!\nb=2'));
@@ -49,7 +49,7 @@ test('an invalid new version keeps the previous good version in force', () => {
   assert.deepEqual(changes, [['a', '1'], ['b', '1'], ['b', '2']]);
 });
 
-test('an unreadable unit keeps everything it contributed', () => {
+void test('an unreadable unit keeps everything it contributed', () => {
   const { store } = setup();
   store.upsert('files', doc('/p/a.yaml', 'a=1\nb=1'));
   store.upsert('files', doc('/p/a.yaml', 'SYNTAX'));
@@ -57,7 +57,7 @@ test('an unreadable unit keeps everything it contributed', () => {
   assert.equal(store.problems().length, 1);
 });
 
-test('a policy dropped from a unit, or a removed unit, is withdrawn', () => {
+void test('a policy dropped from a unit, or a removed unit, is withdrawn', () => {
   const { store } = setup();
   store.upsert('files', doc('/p/a.yaml', 'a=1\nb=1'));
   store.upsert('files', doc('/p/a.yaml', 'a=1'));
@@ -66,7 +66,7 @@ test('a policy dropped from a unit, or a removed unit, is withdrawn', () => {
   assert.equal(store.policies().length, 0);
 });
 
-test('a failed source prunes nothing and stays ready once it has synced', () => {
+void test('a failed source prunes nothing and stays ready once it has synced', () => {
   const { store } = setup();
   store.upsert('files', doc('/p/a.yaml', 'a=1'));
   store.synced('files', 'r1');
@@ -76,7 +76,7 @@ test('a failed source prunes nothing and stays ready once it has synced', () => 
   assert.equal(store.sourceStatus()[0]?.error, 'directory vanished');
 });
 
-test('the same identity from two sources: precedence decides, the loser is a reported conflict', () => {
+void test('the same identity from two sources: precedence decides, the loser is a reported conflict', () => {
   const { store } = setup();
   store.upsert('grpc', doc('grpc:a', 'a=from-grpc'));
   store.upsert('files', doc('/p/a.yaml', 'a=from-files'));
@@ -86,7 +86,7 @@ test('the same identity from two sources: precedence decides, the loser is a rep
   assert.equal(store.get('a')?.policy, 'from-grpc');
 });
 
-test('unchanged content does not notify', () => {
+void test('unchanged content does not notify', () => {
   const { store, changes } = setup();
   store.upsert('files', doc('/p/a.yaml', 'a=1'));
   const before = changes.length;

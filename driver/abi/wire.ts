@@ -52,10 +52,15 @@ export function textView(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+type Ucs2Slice = (this: Buffer, start: number, end: number) => string;
+// Buffer#toString('utf16le', ...) spends as long validating its arguments as decoding;
+// the encoding-specific slice it ends up calling is used directly where Node has it.
+const ucs2Slice = (Buffer.prototype as unknown as { ucs2Slice?: Ucs2Slice }).ucs2Slice;
+
 /** The UTF-16LE string of `byteCount` bytes at `byteStart` (code units kept as they are). */
-export function readUtf16(text: Buffer, byteStart: number, byteCount: number): string {
-  return byteCount === 0 ? '' : text.toString('utf16le', byteStart, byteStart + byteCount);
-}
+export const readUtf16: (text: Buffer, byteStart: number, byteCount: number) => string = ucs2Slice
+  ? (text, start, count) => (count === 0 ? '' : ucs2Slice.call(text, start, start + count))
+  : (text, start, count) => (count === 0 ? '' : text.toString('utf16le', start, start + count));
 
 /** Writes `s` as UTF-16LE at `offset`; returns the byte length. */
 export function writeUtf16(view: DataView, offset: number, s: string): number {

@@ -36,13 +36,15 @@ export class DeviceChannel {
 
   /** One IOCTL; throws the typed error unless the error is in `call.expected`. */
   ioctl(call: IoctlCall): IoctlOutcome {
-    let outcome = this.timed(call);
-    if (outcome.error === WIN32.invalidHandle) {
-      this.reopen(call.op);
-      if (!call.readOnly) throw this.report(call.op, 0, new StaleHandleError('the driver was reloaded; re-read the table and retry', { operation: call.op, win32Error: WIN32.invalidHandle }));
-      outcome = this.timed(call);
-    }
-    return outcome;
+    const outcome = this.timed(call);
+    if (outcome.error !== WIN32.invalidHandle) return outcome;
+    this.reopen(call.op);
+    // A write is not repeated: the table it was computed against may be gone.
+    const retried = call.readOnly ? this.timed(call) : outcome;
+    if (retried.error !== WIN32.invalidHandle) return retried;
+    throw this.report(call.op, 0, new StaleHandleError('the driver was reloaded; re-read the table and retry', {
+      operation: call.op, win32Error: WIN32.invalidHandle,
+    }));
   }
 
   close(): void {

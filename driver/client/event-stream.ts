@@ -44,6 +44,7 @@ export class PortEventStream implements AsyncIterableIterator<EventBatch> {
   private backoffMs: number;
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly exited: Promise<void>;
+  private closing: Promise<void> | undefined;
 
   constructor(
     private readonly binding: Win32Binding,
@@ -55,7 +56,10 @@ export class PortEventStream implements AsyncIterableIterator<EventBatch> {
     Atomics.store(this.control, CONTROL_CREDITS, settings.readAheadMessages);
     const data: PortReaderData = { spec: binding.spec, bufferBytes: LIMITS.maxMessageBytes, control: this.control.buffer as SharedArrayBuffer };
     this.worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: { ...data, entry: 'port-reader' } });
-    this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
+    this.exited = new Promise((resolve) => this.worker.once('exit', () => {
+      this.reading = false; // a thread that is gone reads nothing: close() need not cancel it
+      resolve();
+    }));
     this.worker.on('message', (m: PortReaderMessage) => this.onWorkerMessage(m));
     this.worker.on('error', (e) => this.fail(new DriverError('the port reader thread failed', { operation: 'FilterGetMessage', cause: e })));
     this.connect();
@@ -82,18 +86,21 @@ export class PortEventStream implements AsyncIterableIterator<EventBatch> {
   }
 
   /** Stops reading: cancels a blocked read, closes the port, joins the worker. Idempotent. */
-  async close(): Promise<void> {
-    if (!this.stopping) {
-      this.stopping = true;
-      clearTimeout(this.retryTimer);
-      Atomics.store(this.control, CONTROL_STOP, 1);
-      Atomics.notify(this.control, CONTROL_CREDITS);
-      const released = await this.cancelReads();
-      this.closePort();
-      this.finish();
-      if (!released) return; // stuck in the native call: unref'd, cannot be joined
-      await this.worker.terminate();
-    }
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.retryTimer);
+    Atomics.store(this.control, CONTROL_STOP, 1);
+    Atomics.notify(this.control, CONTROL_CREDITS);
+    const released = await this.cancelReads();
+    this.closePort();
+    this.finish();
+    if (!released) return; // stuck in the native call: unref'd, cannot be joined
+    await this.worker.terminate();
     await this.exited;
   }
 
@@ -103,6 +110,7 @@ export class PortEventStream implements AsyncIterableIterator<EventBatch> {
     if (hresult !== 0 || handle === null) {
       const error = errorFromHresult('FilterConnectCommunicationPort', hresult);
       if (error instanceof PortConnectionLimitError || error instanceof NotElevatedError) return this.fail(error);
+      this.observer.portError?.(error);
       return this.scheduleReconnect();
     }
     this.handle = handle;
@@ -125,6 +133,7 @@ export class PortEventStream implements AsyncIterableIterator<EventBatch> {
     if (this.stopping) return;
     this.closePort();
     this.observer.portConnected?.(false);
+    this.observer.portError?.(errorFromHresult('FilterGetMessage', m.hresult));
     this.scheduleReconnect();
   }
 

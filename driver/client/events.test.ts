@@ -6,7 +6,10 @@ import {
   ACCESS, Decision, EventType, MatchType, NTSTATUS, Posture, REPORT, RuleAction, RuleKind,
   type EventBatch, type DriverEvent,
 } from '../abi/types.js';
+import { join } from 'node:path';
+import { startEmulatedKernel } from '../emulator/index.js';
 import type { DriverClient } from './client.js';
+import { DriverNotLoadedError, PortDisconnectedError } from './errors.js';
 
 const drives = { 'C:': '\\Device\\HarddiskVolume3' };
 
@@ -105,8 +108,9 @@ void describe('event stream', () => {
   void it('reconnects after a driver reload: events resume and drops are reported', async (t) => {
     const emu = await startEmulator(t, { drives, ringCapacity: 16 });
     const transitions: boolean[] = [];
+    const errors: Error[] = [];
     const client = await emu.client({
-      observer: { portConnected: (c) => transitions.push(c) },
+      observer: { portConnected: (c) => transitions.push(c), portError: (e) => errors.push(e) },
       events: { readAheadMessages: 1, reconnectInitialMs: 10 },
     });
     await blockRule(client, 'C:\\a.txt');
@@ -119,6 +123,23 @@ void describe('event stream', () => {
     assert.ok(after.dropped > 0n, 'drops reported');
     assert.equal(BigInt(after.events.length) + after.dropped, 100n);
     assert.deepEqual(transitions.slice(0, 3), [true, false, true]);
+    assert.ok(errors[0] instanceof PortDisconnectedError && errors[0].hresult === 0x80070006, 'the loss is reported with its cause');
+    await it.return!();
+  });
+
+  void it('survives the driver going away and coming back: retries, reconnects, events resume', async (t) => {
+    const emu = await startEmulator(t, { drives });
+    const errors: Error[] = [];
+    const client = await emu.client({ observer: { portError: (e) => errors.push(e) }, events: { reconnectInitialMs: 5, reconnectMaxMs: 20 } });
+    const it = client.events()[Symbol.asyncIterator]();
+    emu.machine.shutdown();
+    while (!errors.some((e) => e instanceof DriverNotLoadedError)) await new Promise((r) => setTimeout(r, 5));
+    await startEmulatedKernel({ dir: emu.dir, drives, log: join(emu.dir, 'driverd2.log') });
+    await blockRule(client, 'C:\\b.txt'); // the stale device handle is reopened by the read inside
+    while (!(await client.getState()).portConnected) await new Promise((r) => setTimeout(r, 5));
+    emu.machine.simulateFileOpen('C:\\b.txt', { process: 'C:\\p.exe' });
+    const { events } = await collect(it, (n) => n >= 1);
+    assert.equal(events[0]!.targetPath, '\\Device\\HarddiskVolume3\\b.txt');
     await it.return!();
   });
 

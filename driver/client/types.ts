@@ -23,6 +23,8 @@ export interface DriverObserver {
   ioctl?(operation: string, seconds: number, error?: Error): void;
   portConnected?(connected: boolean): void;
   eventsDropped?(count: bigint): void;
+  /** Why the event port was lost or could not be connected; the stream retries with backoff. */
+  portError?(error: Error): void;
 }
 
 export interface EventStreamOptions {

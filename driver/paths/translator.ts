@@ -4,7 +4,8 @@
  * comes from QueryDosDeviceW for each drive letter (the emulator answers from its
  * drive map). On a posix-flavour driver both directions are the identity.
  */
-import { Flavor } from '../abi/types.js';
+import { Flavor, WIN32 } from '../abi/types.js';
+import { errorFromWin32 } from '../client/errors.js';
 import type { PathTranslator } from '../client/types.js';
 import type { Win32Binding } from '../win32/binding.js';
 
@@ -55,7 +56,9 @@ export function queryDriveMap(binding: Win32Binding): Map<string, string> {
   const map = new Map<string, string>();
   for (let c = 65; c <= 90; c++) {
     const drive = String.fromCharCode(c) + ':';
-    const { targets } = binding.queryDosDevice(drive);
+    const { targets, error } = binding.queryDosDevice(drive);
+    // ERROR_FILE_NOT_FOUND: no such drive. Anything else would silently lose a drive.
+    if (error !== 0 && error !== WIN32.fileNotFound) throw errorFromWin32('QueryDosDeviceW', error);
     if (targets[0] !== undefined) map.set(drive, targets[0]);
   }
   return map;

@@ -37,44 +37,51 @@ function report(io: CliIO, what: string, d: { decision: Decision; status: number
   return d.decision === Decision.Block || d.decision === Decision.PostureBlock ? 1 : 0;
 }
 
+const OPTIONS = {
+  ...CONFIG_OPTION,
+  process: { type: 'string' }, pid: { type: 'string' }, write: { type: 'boolean' },
+  parent: { type: 'string' }, 'parent-pid': { type: 'string' }, 'command-line': { type: 'string' },
+  count: { type: 'string' }, rate: { type: 'string' },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+function num(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--${name} takes a whole number, got '${v}'`);
+  return n;
+}
+
+async function load(values: Values, io: CliIO): Promise<number> {
+  const count = num(values.count, 'count');
+  if (count === undefined) throw new UsageError('simulate load needs --count');
+  await (await machine(values.config)).generateLoad(count, num(values.rate, 'rate') ?? 0, true);
+  io.stdout(`emitted ${count} events`);
+  return 0;
+}
+
+function fileOpen(m: EmulatedMachine, target: string, values: Values, io: CliIO): number {
+  const process = values.process ?? DEFAULT_PROCESS;
+  const d = m.simulateFileOpen(target, { process, pid: num(values.pid, 'pid'), write: values.write ?? false });
+  return report(io, `${values.write ? 'write' : 'read'} open of ${target} by ${process}`, d);
+}
+
+function processCreate(m: EmulatedMachine, target: string, values: Values, io: CliIO): number {
+  const parent = values.parent ?? DEFAULT_PROCESS;
+  const d = m.simulateProcessCreate(target, { parent, parentPid: num(values['parent-pid'], 'parent-pid'), commandLine: values['command-line'] });
+  return report(io, `start of ${target} by ${parent}`, d);
+}
+
 async function run(argv: string[], io: CliIO): Promise<number> {
   const [verb, ...rest] = argv;
-  const { values, positionals } = parseArgs({
-    args: rest, allowPositionals: true, strict: true,
-    options: {
-      ...CONFIG_OPTION,
-      process: { type: 'string' }, pid: { type: 'string' }, write: { type: 'boolean' },
-      parent: { type: 'string' }, 'parent-pid': { type: 'string' }, 'command-line': { type: 'string' },
-      count: { type: 'string' }, rate: { type: 'string' },
-    },
-  });
-  const num = (v: string | undefined, name: string): number | undefined => {
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--${name} takes a whole number, got '${v}'`);
-    return n;
-  };
-  if (verb === 'load') {
-    const count = num(values.count, 'count');
-    if (count === undefined) throw new UsageError('simulate load needs --count');
-    await (await machine(values.config)).generateLoad(count, num(values.rate, 'rate') ?? 0, true);
-    io.stdout(`emitted ${count} events`);
-    return 0;
-  }
+  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, strict: true, options: OPTIONS });
+  if (verb === 'load') return load(values, io);
+  if (verb !== 'file-open' && verb !== 'process-create') throw new UsageError(`unknown operation '${verb ?? ''}'`);
   const [target] = positionals;
-  if (!target || positionals.length > 1) throw new UsageError(`simulate ${verb ?? ''} takes one path`);
+  if (!target || positionals.length > 1) throw new UsageError(`simulate ${verb} takes one path`);
   const m = await machine(values.config);
-  if (verb === 'file-open') {
-    const process = values.process ?? DEFAULT_PROCESS;
-    const d = m.simulateFileOpen(target, { process, pid: num(values.pid, 'pid'), write: values.write ?? false });
-    return report(io, `${values.write ? 'write' : 'read'} open of ${target} by ${process}`, d);
-  }
-  if (verb === 'process-create') {
-    const parent = values.parent ?? DEFAULT_PROCESS;
-    const d = m.simulateProcessCreate(target, { parent, parentPid: num(values['parent-pid'], 'parent-pid'), commandLine: values['command-line'] });
-    return report(io, `start of ${target} by ${parent}`, d);
-  }
-  throw new UsageError(`unknown operation '${verb ?? ''}'`);
+  return verb === 'file-open' ? fileOpen(m, target, values, io) : processCreate(m, target, values, io);
 }
 
 export const command: CliCommand = { name: 'simulate', summary: 'perform a file open / process start on the emulated driver', usage, run };
