@@ -1,19 +1,16 @@
 /**
  * The agent side of bench:events: the emulator's events through DriverClient.events()
- * and the EventPipeline to gRPC subscribers, either through the LogBroker and kawin's
- * LogService (what ships), or through the same Outbox with the pipeline's fast encoder
- * (what the LogBroker would do with controller/events/wire.ts; see the report).
+ * and the EventPipeline, through the LogBroker and kawin's LogService, to gRPC
+ * subscribers; and the pipeline's own capacity without gRPC.
  */
-import { Server, ServerCredentials, type ServerWritableStream } from '@grpc/grpc-js';
 import { Registry } from 'prom-client';
-import { LogServiceService } from '../../proto/gen/feeder.js';
 import { EventPipeline, publisherSink, type AlertRecord, type EventSink } from '../../controller/events/index.js';
-import { encodeAlert } from '../../controller/events/wire.js';
-import { LogBroker, logServiceBinding } from '../../controller/grpc/logs/index.js';
+import { encodeAlert, LogBroker, logServiceBinding } from '../../controller/grpc/logs/index.js';
 import { KawinGrpcServer } from '../../controller/grpc/server.js';
-import { Outbox, type StreamCounters } from '../../controller/grpc/stream/outbox.js';
 import type { RuleProvenance } from '../../controller/policy/provenance.js';
 import type { DriverClient } from '../../driver/client/index.js';
+import { Decision, EventType, type DriverEvent, type EventBatch } from '../../driver/abi/types.js';
+import { DosPathTranslator } from '../../driver/paths/index.js';
 import type { EmulatorFixture } from '../../test/emulator.js';
 import { clientRate, sleep, Subscribers } from './subscribers.js';
 
@@ -65,31 +62,6 @@ async function brokerFanout(): Promise<Fanout> {
   };
 }
 
-async function fastFanout(): Promise<Fanout> {
-  const outboxes = new Set<Outbox>();
-  const counters: StreamCounters = { sent: 0, dropped: 0 };
-  const server = new Server();
-  server.addService({ ...LogServiceService, watchAlerts: { ...LogServiceService.watchAlerts, responseSerialize: (b: Buffer) => b } }, {
-    healthCheck: () => undefined, watchMessages: () => undefined, watchLogs: () => undefined,
-    watchAlerts: (call: ServerWritableStream<unknown, Buffer>) => {
-      const outbox = new Outbox(call, { capacity: SUBSCRIBER_QUEUE, counters });
-      outboxes.add(outbox);
-      const end = () => { outbox.close(); outboxes.delete(outbox); };
-      call.on('cancelled', end);
-      call.on('close', end);
-      call.on('error', end);
-    },
-  });
-  const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
-  const sink: EventSink = {
-    alert: (a) => { if (outboxes.size === 0) return; const bytes = encodeAlert(a); for (const o of outboxes) o.push(bytes); },
-    log() {}, message() {},
-  };
-  return { sink, target: `127.0.0.1:${port}`, subscribers: () => outboxes.size, dropped: () => counters.dropped, stop: async () => { server.forceShutdown(); } };
-}
-
-export type FanoutKind = 'broker' | 'fast-encoder';
-
 /** Provenance of the load generator's 16 rules, as the compiler would provide it. */
 function loadProvenance(): { lookup(id: bigint): RuleProvenance | undefined } {
   const provenance = new Map<bigint, RuleProvenance>();
@@ -99,8 +71,8 @@ function loadProvenance(): { lookup(id: bigint): RuleProvenance | undefined } {
   return { lookup: (id) => provenance.get(id) };
 }
 
-export async function startAgent(driver: DriverClient, kind: FanoutKind) {
-  const fanout = kind === 'broker' ? await brokerFanout() : await fastFanout();
+export async function startAgent(driver: DriverClient) {
+  const fanout = await brokerFanout();
   const timing = new Timing();
   const pipeline = new EventPipeline({
     hostName: 'bench-node', clusterName: 'default', provenance: loadProvenance(), paths: driver.paths,
@@ -109,7 +81,7 @@ export async function startAgent(driver: DriverClient, kind: FanoutKind) {
   const ac = new AbortController();
   const running = pipeline.run(driver.events({ signal: ac.signal }), ac.signal);
   await sleep(200); // the port connects
-  return { kind, fanout, pipeline, timing, async stop() { ac.abort(); await running; await fanout.stop(); } };
+  return { fanout, pipeline, timing, async stop() { ac.abort(); await running; await fanout.stop(); } };
 }
 
 export type Agent = Awaited<ReturnType<typeof startAgent>>;
@@ -171,7 +143,7 @@ export async function sweep(emu: EmulatorFixture, agent: Agent, plan: SweepPlan,
   }
   const sustained = steps.filter((s) => s.sustained);
   return {
-    clients: plan.clients, fanout: agent.kind, steps,
+    clients: plan.clients, steps,
     sustainedZeroLossRate: sustained.length ? Math.max(...sustained.map((s) => s.rate as number)) : 0,
     peakDeliveredPerSubscriber: Math.max(...steps.map((s) => s.perSubscriber)),
   };
@@ -179,7 +151,7 @@ export async function sweep(emu: EmulatorFixture, agent: Agent, plan: SweepPlan,
 
 /**
  * The pipeline's own capacity, no gRPC: DriverClient.events() → EventPipeline → a sink
- * that encodes each alert with the fast encoder, the generator at `rate` (0: a burst at
+ * that encodes each alert as the LogBroker does, the generator at `rate` (0: a burst at
  * full speed, which also measures the queue overflowing). The rate is alerts built per
  * second between the first and the last.
  */
@@ -214,5 +186,51 @@ export async function pipelineAlone(emu: EmulatorFixture, count: number, rate: n
     eventsPerSecond: Math.round(timing.alerts / seconds),
     ...cpuFigures(used, timing.alerts),
     dropped: { driver: after.driver - before.driver, pipeline: after.pipeline - before.pipeline },
+  };
+}
+
+/**
+ * The pipeline's own cost without the driver client or gRPC: batches shaped like the
+ * load generator's (two-byte strings, as the port decoder makes them) built just
+ * before they are handed over, EventPipeline, the LogBroker's encoding. CPU excludes making them.
+ */
+export async function pipelineCore(count: number) {
+  const two = (s: string) => Buffer.from(s, 'utf16le').toString('utf16le');
+  const image = '\\Device\\HarddiskVolume3\\Windows\\System32\\kawin-load.exe';
+  const t0 = 133_000_000_000_000_000n;
+  const make = (i: number): DriverEvent => ({
+    type: EventType.FileOpen, decision: Decision.Audit, time: t0 + BigInt(i * 50), ruleId: LOAD_RULE_BASE + BigInt((i % 16) + 1),
+    processId: 7000 + (i % 8) * 4, parentProcessId: 4, threadId: 7004 + (i % 8) * 4, status: 0, desiredAccess: 1,
+    targetPath: two(`\\Device\\HarddiskVolume3\\kawin-load\\d${String(i % 32).padStart(2, '0')}\\file${String(i).padStart(6, '0')}.txt`),
+    imagePath: two(image), commandLine: '', userSid: two('S-1-5-18'),
+  });
+  let bytes = 0;
+  const timing = new Timing();
+  const encoding: EventSink = { alert: (a) => { bytes += encodeAlert(a).length; }, log() {}, message() {} };
+  const pipeline = new EventPipeline({
+    hostName: 'bench-node', clusterName: 'default', provenance: loadProvenance(),
+    paths: new DosPathTranslator(new Map([['C:', '\\Device\\HarddiskVolume3']])),
+    hostTelemetry: false, allowAlerts: false, sinks: [encoding, timing], registry: new Registry(),
+  });
+  let makingCpu = 0;
+  async function* batches(): AsyncGenerator<EventBatch> {
+    for (let i = 0; i < count; i += 240) {
+      const c = process.cpuUsage();
+      const events: DriverEvent[] = [];
+      for (let j = i; j < Math.min(count, i + 240); j++) events.push(make(j));
+      const d = process.cpuUsage(c);
+      makingCpu += d.user + d.system;
+      yield { dropped: 0n, firstSequence: BigInt(i + 1), events };
+    }
+  }
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  await pipeline.run(batches());
+  const seconds = (performance.now() - start) / 1000;
+  const used = process.cpuUsage(cpu);
+  return {
+    events: count, alerts: timing.alerts, encodedBytes: bytes, dropped: pipeline.stats().dropped,
+    eventsPerSecond: Math.round(count / seconds),
+    ...cpuFigures({ user: used.user + used.system - makingCpu, system: 0 }, count),
   };
 }

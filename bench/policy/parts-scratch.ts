@@ -31,3 +31,13 @@ import { flowHazard2 } from './lex-scratch.js';
 t('flowHazard2', () => { for (const x of texts) flowHazard2(x); });
 t('flowHazard', () => { for (const x of texts) flowHazard(x); });
 console.log(texts.filter(flowHazard2).length, texts.filter(flowHazard).length);
+import { quickValidatorFor } from '../../controller/policy/schema.js';
+t('ajv quick', () => { const v = quickValidatorFor('KubeArmorHostPolicy'); for (const x of values) v(x); });
+t('ajv', () => { const v = validatorFor('KubeArmorHostPolicy'); for (const x of values) v(x); });
+import { load as load5 } from 'js-yaml';
+
+t('fastDocuments', () => { for (const x of texts) fastDocuments(x, POLICY_LIMITS); });
+t('y4 failsafe', () => { for (const x of texts) loadAll(x, null, { schema: FAILSAFE_SCHEMA }); });
+t('js-yaml 5 load', () => { for (const x of texts) load5(x); });
+t('parsePolicies', () => { for (const x of texts) parsePolicies(x, 'x'); });
+t('parsePolicies ev', () => { for (const x of texts) parsePolicies(x, 'x', { yamlParser: 'events' }); });

@@ -102,8 +102,25 @@ export class Agent {
   /** Called after every reconcile pass, successful or not (status, metrics, state events). */
   onReconciled(hook: () => void): void { this.reconciledHooks.push(hook); }
 
-  /** Called with every new driver connection (the event pipeline attaches here). */
+  /** Called with every new driver connection. */
   onDriverConnected(hook: (driver: Driver) => void): void { this.connectedHooks.push(hook); }
+
+  /** The next driver connection (undefined if `signal` aborts first). */
+  nextDriver(signal: AbortSignal): Promise<Driver | undefined> {
+    return new Promise((resolve) => {
+      if (signal.aborted) return resolve(undefined);
+      const hook = (driver: Driver): void => {
+        this.connectedHooks.splice(this.connectedHooks.indexOf(hook), 1);
+        resolve(driver);
+      };
+      this.connectedHooks.push(hook);
+      signal.addEventListener('abort', () => {
+        const i = this.connectedHooks.indexOf(hook);
+        if (i >= 0) this.connectedHooks.splice(i, 1);
+        resolve(undefined);
+      }, { once: true });
+    });
+  }
 
   async start(): Promise<void> {
     this.workers = runWorkers(this.queue, (key) => this.reconcileKey(key), {
@@ -223,7 +240,7 @@ export class Agent {
       connected: (driver) => {
         this.metrics.driverUp.set(1);
         this.reconciler.attach(driver);
-        for (const hook of this.connectedHooks) hook(driver);
+        for (const hook of [...this.connectedHooks]) hook(driver);
       },
       disconnected: () => {
         this.metrics.driverUp.set(0);

@@ -41,10 +41,11 @@ export async function startAgentRuntime(options: RuntimeOptions): Promise<AgentR
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
+      // Listeners and event readers first, then the reconcile loop (an in-flight apply
+      // finishes), then the driver connection and the health endpoint.
       await watcher?.close();
-      await services.stopIntake();
-      await agent.stop();
       await services.stop();
+      await agent.stop();
       await http?.close();
     })();
     return stopping;

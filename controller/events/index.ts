@@ -12,4 +12,3 @@ export { filetimeToEventTime, unixMillisToEventTime, type EventTime } from './fi
 export { describeLoss, type PipelineLogger } from './drops.js';
 export type { AlertRecord, LogRecord, MessageRecord, EventSink, DropStage } from './types.js';
 export { publisherSink, type LogPublisher } from './sinks.js';
-export { encodeAlert, encodeLog, encodeMessage } from './wire.js';

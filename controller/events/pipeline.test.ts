@@ -6,6 +6,7 @@ import { FakeClock } from '../clock/index.js';
 import { EventPipeline, type EventPipelineOptions } from './pipeline.js';
 import { batch, CollectingSink, DriveMap, driverEvent, fromBatches, lookup } from './test-fixtures.js';
 import type { EventSink } from './types.js';
+import { publisherSink } from './sinks.js';
 
 function pipeline(over: Partial<EventPipelineOptions> = {}) {
   const sink = new CollectingSink();
@@ -124,6 +125,24 @@ void test('abort ends run() even while the driver stream is blocked, after build
   await running;
   assert.equal(sink.alerts.length, 2);
   assert.equal(returned, true, 'the stream is told to stop');
+});
+
+void test('records nobody wants are counted but not built', async () => {
+  let listening = false;
+  const published: string[] = [];
+  const broker = {
+    publishAlert: (a: { PolicyName: string }) => published.push(a.PolicyName), publishLog() {}, publishMessage() {},
+    hasSubscribers: () => listening,
+  };
+  const { p, registry } = pipeline({ sinks: [publisherSink(broker)] });
+  p.accept(batch(events(3, 1)));
+  await p.drain();
+  assert.deepEqual(published, [], 'no subscriber: nothing built or published');
+  listening = true;
+  p.accept(batch(events(2, 10)));
+  await p.drain();
+  assert.deepEqual(published, ['p', 'p']);
+  assert.deepEqual(await metric(registry, 'kawin_events_alerts_total'), { Block: 5 }, 'all counted');
 });
 
 void test('a queue size that is not a positive integer is refused with its name', () => {

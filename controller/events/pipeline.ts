@@ -60,7 +60,9 @@ export class EventPipeline {
   private readonly logger: PipelineLogger | undefined;
   private scheduled = false;
   private readonly totals = { received: 0, alerts: 0, logs: 0, ignored: 0, unsupported: 0 };
+  /** Counts not yet added to the prom-client counters (flushed once per turn). */
   private readonly pending = { received: 0, logs: 0, ignored: 0, unsupported: 0, sinkErrors: 0, Allow: 0, Audit: 0, Block: 0 };
+  private readonly dropsSeen = { driver: 0, pipeline: 0 };
 
   constructor(o: EventPipelineOptions) {
     this.builder = new RecordBuilder(o);
@@ -146,15 +148,20 @@ export class EventPipeline {
     const route = b.route(ev);
     try {
       if (route === 'alert') {
-        const alert = b.alert(ev);
-        this.pending[alert.Action as 'Allow' | 'Audit' | 'Block']++;
         this.totals.alerts++;
-        for (const s of this.sinks) s.alert(alert);
+        if (!this.wanted('alert')) this.pending[b.enricher.enrich(ev.decision, ev.ruleId).action]++;
+        else {
+          const alert = b.alert(ev);
+          this.pending[alert.Action as 'Allow' | 'Audit' | 'Block']++;
+          for (const s of this.sinks) s.alert(alert);
+        }
       } else if (route === 'log') {
-        const log = b.log(ev);
         this.pending.logs++;
         this.totals.logs++;
-        for (const s of this.sinks) s.log(log);
+        if (this.wanted('log')) {
+          const log = b.log(ev);
+          for (const s of this.sinks) s.log(log);
+        }
       } else {
         this.pending[route === 'ignore' ? 'ignored' : 'unsupported']++;
         this.totals[route === 'ignore' ? 'ignored' : 'unsupported']++;
@@ -164,6 +171,12 @@ export class EventPipeline {
       this.logger?.error('event sink failed', { err });
     }
     b.settle(ev);
+  }
+
+  /** Does any sink use records of this kind now? (Nobody watching: nothing to build.) */
+  private wanted(kind: 'alert' | 'log'): boolean {
+    for (const s of this.sinks) if (s.wants === undefined || s.wants(kind)) return true;
+    return false;
   }
 
   private flushMetrics(): void {
@@ -179,8 +192,6 @@ export class EventPipeline {
     this.flushDrops();
     this.flushBuilderCounts();
   }
-
-  private readonly dropsSeen = { driver: 0, pipeline: 0 };
 
   private flushDrops(): void {
     for (const stage of ['driver', 'pipeline'] as const) {

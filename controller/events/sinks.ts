@@ -6,6 +6,7 @@ export interface LogPublisher {
   publishAlert(alert: AlertRecord): void;
   publishLog(log: LogRecord): void;
   publishMessage(message: MessageRecord): void;
+  hasSubscribers?(stream: 'alerts' | 'logs' | 'messages'): boolean;
 }
 
 export function publisherSink(publisher: LogPublisher): EventSink {
@@ -13,5 +14,6 @@ export function publisherSink(publisher: LogPublisher): EventSink {
     alert: (a) => publisher.publishAlert(a),
     log: (l) => publisher.publishLog(l),
     message: (m) => publisher.publishMessage(m),
+    wants: (kind) => publisher.hasSubscribers?.(kind === 'alert' ? 'alerts' : 'logs') ?? true,
   };
 }

@@ -18,6 +18,12 @@ export interface EventSink {
   alert(alert: AlertRecord): void;
   log(log: LogRecord): void;
   message(message: MessageRecord): void;
+  /**
+   * Whether this sink would use records of a kind right now (e.g. a gRPC stream has
+   * subscribers). When no sink wants a kind, the pipeline counts the event but does not
+   * build the record. Absent: always.
+   */
+  wants?(kind: 'alert' | 'log'): boolean;
 }
 
 /** The stage that lost events: the driver's ring, or the pipeline's own queue. */

@@ -12,7 +12,7 @@ import { insecure, separateConnection, startTestServer, unary } from './testing.
 const view: PolicyView = {
   ref: { kind: PolicyKind.POLICY_KIND_HOST, namespace: '', name: 'block-cmd' }, source: 'grpc', origin: 'grpc:KubeArmorHostPolicy/block-cmd',
   state: PolicyState.POLICY_STATE_APPLIED, ruleCount: 2, problems: [], warnings: [toDiagnostic({ location: 'f.yaml', line: 3, path: 'spec.network', message: 'not enforceable' })],
-  action: 'Block', severity: 5, tags: ['t'], revision: 'abc', updatedTime: '2026-11-21T00:00:00.000000Z',
+  action: 'Block', severity: 5, tags: ['t'], revision: 'abc', updatedTime: '2026-11-21T00:00:00.000000Z', reasons: [], conflicts: [],
 };
 
 const backend: AdminBackend = {

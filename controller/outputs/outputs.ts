@@ -31,6 +31,7 @@ class JsonLinesSink implements EventSink {
   alert(a: AlertRecord): void { if (this.select.alerts) this.out.push(jsonLine(a)); }
   log(l: LogRecord): void { if (this.select.logs) this.out.push(jsonLine(l)); }
   message(m: MessageRecord): void { if (this.select.messages ?? true) this.out.push(jsonLine(m)); }
+  wants(kind: 'alert' | 'log'): boolean { return kind === 'alert' ? this.select.alerts : this.select.logs; }
 }
 
 export function createOutputs(config: OutputsConfig, deps: OutputDeps): Outputs {

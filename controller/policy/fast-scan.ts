@@ -28,27 +28,35 @@ function indicatorAtNodeStart(text: string, indicator: string): boolean {
   return false;
 }
 
-/** A flow collection closed by `close` and followed by `:` (spaces, newlines and comments between) may be a key. */
+/**
+ * A flow collection closed by `close` and followed by `:` (spaces, newlines and
+ * comments between) may be a key. The search goes on from where the last look-ahead
+ * stopped, so every character is looked at a bounded number of times whatever the
+ * text (a `}` inside the comment just skipped is no token anyway).
+ */
 function collectionKey(text: string, close: string): boolean {
-  for (let i = text.indexOf(close); i >= 0; i = text.indexOf(close, i + 1)) {
-    if (colonFollows(text, i + 1)) return true;
+  for (let i = text.indexOf(close); i >= 0; ) {
+    const stop = colonAfter(text, i + 1);
+    if (stop < 0) return true;
+    i = text.indexOf(close, Math.max(stop, i + 1));
   }
   return false;
 }
 
-function colonFollows(text: string, from: number): boolean {
+/** -1 when a `:` comes next (after space and comments); else where the look-ahead stopped. */
+function colonAfter(text: string, from: number): number {
   for (let i = from; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c === 0x3a /* : */) return true;
-    if (c === 0x23 /* # */) {
+    if (c === 0x3a /* : */) return -1;
+    if (c === 0x23 /* # */ && isSpace(text.charCodeAt(i - 1))) {
       const eol = text.indexOf('\n', i);
-      if (eol < 0) return false;
+      if (eol < 0) return text.length;
       i = eol;
     } else if (!isSpace(c)) {
-      return false;
+      return i;
     }
   }
-  return false;
+  return text.length;
 }
 
 /**
@@ -88,25 +96,38 @@ interface Lexer {
 
 /** Handles the special character at `i`: the offset to go on from, -1 for a hazard. */
 function step(text: string, i: number, kind: number, lexer: Lexer): number {
+  if (kind === NEWLINE) return lexer.open.length > 0 ? -1 : i;
+  const prev = i === 0 ? 0x0a : text.charCodeAt(i - 1);
+  if (kind === HASH) return comment(text, i, prev, lexer);
   const c = text.charCodeAt(i);
-  const atNodeStart = i === 0 || NODE_START.has(text.charCodeAt(i - 1));
   let next = i;
-  if (kind === QUOTE && atNodeStart) {
-    next = quoteEnd(text, i, c);
-  } else if (kind === OPEN && atNodeStart) {
-    if (lexer.inMapping && (lexer.last === 0x7b || lexer.last === 0x2c)) return -1;
-    lexer.open.push(lexer.inMapping);
-    lexer.inMapping = c === 0x7b;
-  } else if (kind === CLOSE && lexer.open.length > 0) {
-    lexer.inMapping = lexer.open.pop()!;
-  } else if (kind === NEWLINE) {
-    return lexer.open.length > 0 ? -1 : i;
-  } else if (kind === HASH && (i === 0 || isSpace(text.charCodeAt(i - 1)))) {
-    const eol = text.indexOf('\n', i);
-    return eol < 0 ? text.length : eol - 1;
-  }
+  if (kind === CLOSE) closeCollection(lexer);
+  else if (kind === QUOTE && NODE_START.has(prev)) next = quoteEnd(text, i, c);
+  else if (kind === OPEN && NODE_START.has(prev)) next = openCollection(c, lexer) ? i : -1;
   lexer.last = c;
   return next;
+}
+
+/** A comment runs to the end of its line; a `#` not after a space is an ordinary character. */
+function comment(text: string, i: number, prev: number, lexer: Lexer): number {
+  if (!isSpace(prev)) {
+    lexer.last = 0x23;
+    return i;
+  }
+  const eol = text.indexOf('\n', i);
+  return eol < 0 ? text.length : eol - 1;
+}
+
+/** False when the collection is a key of a flow mapping. */
+function openCollection(c: number, lexer: Lexer): boolean {
+  if (lexer.inMapping && (lexer.last === 0x7b || lexer.last === 0x2c)) return false;
+  lexer.open.push(lexer.inMapping);
+  lexer.inMapping = c === 0x7b;
+  return true;
+}
+
+function closeCollection(lexer: Lexer): void {
+  if (lexer.open.length > 0) lexer.inMapping = lexer.open.pop()!;
 }
 
 const [QUOTE, OPEN, CLOSE, NEWLINE, HASH] = [1, 2, 3, 4, 5];
@@ -115,21 +136,29 @@ for (const [chars, kind] of [['\'"', QUOTE], ['[{', OPEN], [']}', CLOSE], ['\n',
   for (const ch of chars) CLASS[ch.charCodeAt(0)] = kind;
 }
 
-/** Offset of the quote closing the scalar opened at `open`; -1 when it continues on another line. */
+/**
+ * Offset of the quote closing the scalar opened at `open`; -1 when it continues on
+ * another line. Quotes and newlines are looked for together, so a long line with many
+ * quoted scalars is not scanned to its end for each of them.
+ */
 function quoteEnd(text: string, open: number, quote: number): number {
-  const eol = text.indexOf('\n', open);
-  const limit = eol < 0 ? text.length : eol;
-  const mark = quote === 0x27 ? "'" : '"';
-  for (let i = text.indexOf(mark, open + 1); i >= 0 && i < limit; i = text.indexOf(mark, i + 1)) {
+  const mark = quote === 0x27 ? SINGLE_QUOTE_OR_NEWLINE : DOUBLE_QUOTE_OR_NEWLINE;
+  mark.lastIndex = open + 1;
+  for (let m = mark.exec(text); m; m = mark.exec(text)) {
+    const i = m.index;
+    if (text.charCodeAt(i) === 0x0a) return -1;
     if (quote === 0x27) {
       if (text.charCodeAt(i + 1) !== 0x27) return i;
-      i++; // '' is an escaped quote
+      mark.lastIndex = i + 2; // '' is an escaped quote
     } else if (escapes(text, i) % 2 === 0) {
       return i;
     }
   }
   return -1;
 }
+
+const SINGLE_QUOTE_OR_NEWLINE = /['\n]/g;
+const DOUBLE_QUOTE_OR_NEWLINE = /["\n]/g;
 
 function escapes(text: string, at: number): number {
   let n = 0;

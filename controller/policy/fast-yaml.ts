@@ -141,7 +141,8 @@ const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'ob
 function deeperThan(value: unknown, levels: number): boolean {
   if (typeof value !== 'object' || value === null) return false;
   if (levels <= 0) return true;
-  const children = Array.isArray(value) ? value : Object.values(value);
-  for (const child of children) if (deeperThan(child, levels - 1)) return true;
+  if (Array.isArray(value)) return value.some((child) => deeperThan(child, levels - 1));
+  // for…in allocates nothing (Object.values would, for every mapping of every policy).
+  for (const key in value) if (deeperThan((value as Record<string, unknown>)[key], levels - 1)) return true;
   return false;
 }

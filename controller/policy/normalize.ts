@@ -88,9 +88,11 @@ function toRule(input: RuleInput, findings: Finding[]): PolicyRule | undefined {
   const sources = sourcesOf(input.item, input.base, findings);
   if (problem || !sources) return undefined;
   const meta = inherit(input.item, input.meta);
+  // Fields copied one by one: an object spread here costs more than the rest of toRule (100k rules on a cold start).
   return {
     target: input.target, form: input.form, value: input.value, field, sources,
-    recursive: input.item.recursive === true, readOnly: input.item.readOnly === true, ...meta,
+    recursive: input.item.recursive === true, readOnly: input.item.readOnly === true,
+    action: meta.action, severity: meta.severity, tags: meta.tags, message: meta.message,
   };
 }
 

@@ -32,10 +32,12 @@ export const canonicalOf = (action: RuleAction, shape: string): string => `${VER
 
 /** A nonzero 64-bit id from a canonical encoding. */
 export function ruleIdOf(canonical: string): bigint {
-  const digest = hash('sha256', canonical, 'buffer');
-  const id = digest.readBigUInt64BE(0);
+  // Hex output and BigInt('0x…') are about twice as fast as a Buffer and readBigUInt64BE
+  // (a cold converge hashes 100k rules): the same bytes, big-endian.
+  const digest = hash('sha256', canonical, 'hex');
+  const id = BigInt(`0x${digest.slice(0, 16)}`);
   // Zero means "no rule" in the ABI: fall back to the next 8 bytes (never seen in practice).
-  return id !== 0n ? id : digest.readBigUInt64BE(8) || 1n;
+  return id !== 0n ? id : BigInt(`0x${digest.slice(16, 32)}`) || 1n;
 }
 
 export const formatRuleId = (id: bigint): string => `0x${id.toString(16).padStart(16, '0')}`;

@@ -89,6 +89,12 @@ export enum PolicyState {
   POLICY_STATE_INVALID = 3,
   /** POLICY_STATE_LAST_KNOWN_GOOD - newest version invalid; the previous one is in force */
   POLICY_STATE_LAST_KNOWN_GOOD = 4,
+  /** POLICY_STATE_PARTIAL - in force, but some fields cannot be enforced here (see warnings) */
+  POLICY_STATE_PARTIAL = 5,
+  /** POLICY_STATE_NOT_SELECTED - valid; its selector does not select this node */
+  POLICY_STATE_NOT_SELECTED = 6,
+  /** POLICY_STATE_NOT_ENFORCED - valid; its kind is not enforced on this node yet (container policies) */
+  POLICY_STATE_NOT_ENFORCED = 7,
   UNRECOGNIZED = -1,
 }
 
@@ -109,6 +115,15 @@ export function policyStateFromJSON(object: any): PolicyState {
     case 4:
     case "POLICY_STATE_LAST_KNOWN_GOOD":
       return PolicyState.POLICY_STATE_LAST_KNOWN_GOOD;
+    case 5:
+    case "POLICY_STATE_PARTIAL":
+      return PolicyState.POLICY_STATE_PARTIAL;
+    case 6:
+    case "POLICY_STATE_NOT_SELECTED":
+      return PolicyState.POLICY_STATE_NOT_SELECTED;
+    case 7:
+    case "POLICY_STATE_NOT_ENFORCED":
+      return PolicyState.POLICY_STATE_NOT_ENFORCED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -128,6 +143,12 @@ export function policyStateToJSON(object: PolicyState): string {
       return "POLICY_STATE_INVALID";
     case PolicyState.POLICY_STATE_LAST_KNOWN_GOOD:
       return "POLICY_STATE_LAST_KNOWN_GOOD";
+    case PolicyState.POLICY_STATE_PARTIAL:
+      return "POLICY_STATE_PARTIAL";
+    case PolicyState.POLICY_STATE_NOT_SELECTED:
+      return "POLICY_STATE_NOT_SELECTED";
+    case PolicyState.POLICY_STATE_NOT_ENFORCED:
+      return "POLICY_STATE_NOT_ENFORCED";
     case PolicyState.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -274,6 +295,10 @@ export interface PolicyView {
   revision: string;
   /** RFC 3339, when this version was accepted */
   updatedTime: string;
+  /** why the state is not plainly APPLIED, in words */
+  reasons: string[];
+  /** other sources/files holding the same identity (precedence lost) */
+  conflicts: string[];
 }
 
 export interface ListPoliciesRequest {
@@ -640,6 +665,8 @@ function createBasePolicyView(): PolicyView {
     tags: [],
     revision: "",
     updatedTime: "",
+    reasons: [],
+    conflicts: [],
   };
 }
 
@@ -680,6 +707,12 @@ export const PolicyView: MessageFns<PolicyView> = {
     }
     if (message.updatedTime !== "") {
       writer.uint32(98).string(message.updatedTime);
+    }
+    for (const v of message.reasons) {
+      writer.uint32(106).string(v!);
+    }
+    for (const v of message.conflicts) {
+      writer.uint32(114).string(v!);
     }
     return writer;
   },
@@ -793,6 +826,22 @@ export const PolicyView: MessageFns<PolicyView> = {
             message.updatedTime = reader.string();
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.reasons.push(reader.string());
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.conflicts.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -831,6 +880,10 @@ export const PolicyView: MessageFns<PolicyView> = {
         : isSet(object.updated_time)
         ? globalThis.String(object.updated_time)
         : "",
+      reasons: globalThis.Array.isArray(object?.reasons) ? object.reasons.map((e: any) => globalThis.String(e)) : [],
+      conflicts: globalThis.Array.isArray(object?.conflicts)
+        ? object.conflicts.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -872,6 +925,12 @@ export const PolicyView: MessageFns<PolicyView> = {
     if (message.updatedTime !== "") {
       obj.updatedTime = message.updatedTime;
     }
+    if (message.reasons?.length) {
+      obj.reasons = message.reasons;
+    }
+    if (message.conflicts?.length) {
+      obj.conflicts = message.conflicts;
+    }
     return obj;
   },
 
@@ -892,6 +951,8 @@ export const PolicyView: MessageFns<PolicyView> = {
     message.tags = object.tags?.map((e) => e) || [];
     message.revision = object.revision ?? "";
     message.updatedTime = object.updatedTime ?? "";
+    message.reasons = object.reasons?.map((e) => e) || [];
+    message.conflicts = object.conflicts?.map((e) => e) || [];
     return message;
   },
 };

@@ -43,7 +43,7 @@ async function setup() {
   const backend: AdminBackend = {
     listPolicies: () => source.list().map((r) => ({
       ref: { kind: toProtoKind(r.identity.kind), namespace: r.identity.namespace ?? '', name: r.identity.name }, source: 'grpc', origin: r.origin,
-      state: PolicyState.POLICY_STATE_APPLIED, ruleCount: 1, problems: [], warnings: [], action: '', severity: 0, tags: [], revision: '', updatedTime: '',
+      state: PolicyState.POLICY_STATE_APPLIED, ruleCount: 1, problems: [], warnings: [], action: '', severity: 0, tags: [], revision: '', updatedTime: '', reasons: [], conflicts: [],
     })),
     getPolicy: () => undefined,
     deletePolicy: async (ref) => {

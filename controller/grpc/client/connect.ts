@@ -45,7 +45,8 @@ function readPem(path: string, what: string): Buffer {
 }
 
 export function resolveConnection(o: ConnectOptions): Connection {
-  const target = o.address ?? (o.config ? configAddress(o.config) : undefined) ?? process.env.KAWIN_GRPC_ADDRESS ?? DEFAULT_GRPC_ADDRESS;
+  const config = o.config ?? process.env.KAWIN_CONFIG;
+  const target = o.address ?? (config ? configAddress(config) : undefined) ?? process.env.KAWIN_GRPC_ADDRESS ?? DEFAULT_GRPC_ADDRESS;
   if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new Error('--tls-cert and --tls-key go together');
   if (!o.tlsCa && !o.tlsCert) return { target, credentials: credentials.createInsecure(), channelOptions: {} };
   const ca = o.tlsCa ? readPem(o.tlsCa, '--tls-ca') : null;

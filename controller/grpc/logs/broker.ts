@@ -1,12 +1,13 @@
 /**
  * LogBroker: the fan-out between the event pipeline and LogService subscribers.
  * The pipeline publishes each Alert / Log / Message once; the broker encodes it once
- * (only if someone is listening) and hands the same bytes to every subscriber's bounded
+ * (only if someone is listening, with the fast encoders of encode.ts) and hands the same bytes to every subscriber's bounded
  * outbox, so a slow or stalled subscriber costs the publisher nothing and never delays
  * the others. Drops are per subscriber, exact, logged, counted in metrics and reported
  * to the subscriber in-band (an Alert/Log of Type SystemEvent, or a Message).
  */
-import { Alert, Log, Message } from '../../../proto/gen/feeder.js';
+import type { Alert, Log, Message } from '../../../proto/gen/feeder.js';
+import { encodeAlert, encodeLog, encodeMessage } from './encode.js';
 import { Outbox, type StreamCounters, type WritableCall } from '../stream/outbox.js';
 import { dropNotice, type NoticeContext } from './notice.js';
 import type { GrpcLogger } from '../logger.js';
@@ -28,11 +29,6 @@ export interface Subscription {
   readonly stream: LogStream;
   readonly outbox: Outbox;
   close(): void;
-}
-
-function toBuffer(bytes: Uint8Array): Buffer {
-  // No copy: the encoder's array becomes the Buffer every subscriber shares.
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 export class LogBroker {
@@ -59,17 +55,17 @@ export class LogBroker {
 
   publishAlert(alert: Alert): void {
     if (this.subscribers.alerts.size === 0) return;
-    this.fanOut('alerts', toBuffer(Alert.encode(alert).finish()));
+    this.fanOut('alerts', encodeAlert(alert));
   }
 
   publishLog(log: Log): void {
     if (this.subscribers.logs.size === 0) return;
-    this.fanOut('logs', toBuffer(Log.encode(log).finish()));
+    this.fanOut('logs', encodeLog(log));
   }
 
   publishMessage(message: Message): void {
     if (this.subscribers.messages.size === 0) return;
-    this.fanOut('messages', toBuffer(Message.encode(message).finish()));
+    this.fanOut('messages', encodeMessage(message));
   }
 
   /** True when someone listens: lets the pipeline skip building messages nobody reads. */

@@ -7,4 +7,5 @@ export type { LogBrokerOptions, LogStream, Subscription } from './broker.js';
 export { logServiceBinding, logServiceDefinition } from './service.js';
 export { registerLogMetrics } from './metrics.js';
 export { dropNotice, rfc3339Micro } from './notice.js';
+export { encodeAlert, encodeLog, encodeMessage } from './encode.js';
 export type { NoticeContext } from './notice.js';

@@ -89,6 +89,8 @@ void test('warnings do not reject; NotEnabled is answered before parsing, as ups
   assert.equal(c.status, S.Applied);
   assert.equal(c.problems[0]!.severity, 'warning');
   assert.equal(source.list()[0]!.origin, 'grpc:KubeArmorPolicy/web/c');
+  const byKinds = new GrpcPolicySource({ stateDir: '/nonexistent', validate: fakeValidator, kinds: ['KubeArmorPolicy'] });
+  assert.deepEqual(['hostPolicy', 'containerPolicy', 'networkPolicy'].map((r) => byKinds.isEnabled(r as PolicyRpc)), [false, true, false]);
   // delete without a namespace finds the only match, as karmor sends it
   assert.equal((await source.apply('containerPolicy', event('DELETED', { metadata: { name: 'c' } }))).status, S.Deleted);
   await cleanup();

@@ -22,6 +22,8 @@ export interface GrpcPolicySourceOptions {
   validate: PolicyValidator;
   /** Which RPCs accept policies; default container and host on, network off (not enforceable on Windows). */
   enabled?: Partial<Record<PolicyRpc, boolean>>;
+  /** Alternatively, the accepted kinds (config sources.grpc.kinds); an RPC is enabled when its kind is listed. */
+  kinds?: readonly string[];
   logger?: GrpcLogger;
   /** Source name reported to the store (default `grpc`). */
   name?: string;
@@ -82,6 +84,7 @@ export class GrpcPolicySource implements PolicySource {
   }
 
   isEnabled(rpc: PolicyRpc): boolean {
+    if (this.options.kinds) return this.options.kinds.includes(RPC_KIND[rpc]);
     return this.options.enabled?.[rpc] ?? DEFAULT_ENABLED[rpc];
   }
 

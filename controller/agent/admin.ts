@@ -1,0 +1,151 @@
+/**
+ * The agent's side of kawin's admin service: policy listing and lookup from the status
+ * derivation, deletion of gRPC-applied policies, a dry-run diff of what documents would
+ * change in the driver, and the agent status.
+ */
+import { readFile } from 'node:fs/promises';
+import {
+  ChangeType, DeleteOutcome, PolicyState,
+  type AgentStatus as AgentStatusMessage, type DiffPoliciesResponse, type GetPolicyResponse, type ListPoliciesRequest,
+  type PolicyDiff, type PolicyDocument, type PolicyRef, type PolicyView, type RuleChange,
+} from '../../proto/gen/kawin_admin.js';
+import { RuleAction, RuleKind, type DriverRule } from '../../driver/abi/types.js';
+import { fromProtoKind, toDiagnostic, toProtoKind, type AdminBackend } from '../grpc/index.js';
+import { formatRule, policyKey, type Policy, type PolicyIdentity, type PolicyKind } from '../policy/index.js';
+import type { GrpcPolicySource } from '../sources/grpc/index.js';
+import type { Agent } from './agent.js';
+import { agentStatus, policyStatuses, type PolicyState as State, type PolicyStatus } from './status.js';
+
+const STATE: Record<State, PolicyState> = {
+  applied: PolicyState.POLICY_STATE_APPLIED,
+  partial: PolicyState.POLICY_STATE_PARTIAL,
+  pending: PolicyState.POLICY_STATE_PENDING,
+  invalid: PolicyState.POLICY_STATE_INVALID,
+  last_known_good: PolicyState.POLICY_STATE_LAST_KNOWN_GOOD,
+  not_selected: PolicyState.POLICY_STATE_NOT_SELECTED,
+  not_enforced: PolicyState.POLICY_STATE_NOT_ENFORCED,
+};
+
+function view(agent: Agent, p: PolicyStatus): PolicyView {
+  const policy = agent.store.get(p.key)?.policy;
+  return {
+    ref: { kind: toProtoKind(p.kind), namespace: p.namespace ?? '', name: p.name },
+    source: p.source, origin: p.origin, state: STATE[p.state], ruleCount: p.ruleCount,
+    problems: p.problems.map(toDiagnostic), warnings: p.warnings.map(toDiagnostic),
+    action: policy?.defaults.action ?? '', severity: policy?.defaults.severity ?? 0, tags: policy?.defaults.tags ?? [],
+    revision: p.digest ?? '', updatedTime: '', reasons: p.reasons, conflicts: p.conflicts,
+  };
+}
+
+function keyOf(ref: PolicyRef | undefined): string | undefined {
+  const kind = ref && fromProtoKind(ref.kind);
+  if (!ref || !kind) return undefined;
+  return policyKey({ kind: kind as PolicyKind, name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) });
+}
+
+function ruleChange(rule: DriverRule): RuleChange {
+  return {
+    ruleId: rule.id.toString(), action: RuleAction[rule.action] ?? String(rule.action),
+    operation: rule.kind === RuleKind.Process ? 'Process' : rule.kind === RuleKind.File ? 'File' : RuleKind[rule.kind] ?? '',
+    target: rule.target.path, description: formatRule(rule),
+  };
+}
+
+export class AgentAdmin implements AdminBackend {
+  constructor(
+    private readonly agent: Agent,
+    private readonly grpcSource: GrpcPolicySource | undefined,
+    private readonly subscribers: () => number,
+  ) {}
+
+  listPolicies(filter: ListPoliciesRequest): PolicyView[] {
+    const kind = filter.kind ? fromProtoKind(filter.kind) : undefined;
+    return policyStatuses(this.agent)
+      .filter((p) => (!kind || p.kind === kind) && (!filter.namespace || p.namespace === filter.namespace) &&
+        (!filter.source || p.source === filter.source))
+      .map((p) => view(this.agent, p));
+  }
+
+  async getPolicy(ref: PolicyRef): Promise<GetPolicyResponse | undefined> {
+    const key = keyOf(ref);
+    const status = policyStatuses(this.agent).find((p) => p.key === key);
+    if (!status) return undefined;
+    const text = status.source === 'grpc'
+      ? this.grpcSource?.get(identityOf(status))?.text ?? ''
+      : await readFile(status.origin, 'utf8').catch(() => '');
+    return { policy: view(this.agent, status), text };
+  }
+
+  async deletePolicy(ref: PolicyRef) {
+    const key = keyOf(ref);
+    const entry = key ? this.agent.store.get(key) : undefined;
+    if (!entry) return { outcome: DeleteOutcome.DELETE_OUTCOME_NOT_FOUND, message: `no policy ${key ?? ref.name}` };
+    if (entry.source !== 'grpc' || !this.grpcSource) {
+      return { outcome: DeleteOutcome.DELETE_OUTCOME_NOT_DELETABLE, message: `${key} comes from ${entry.source} (${entry.origin}): delete it there` };
+    }
+    const outcome = await this.grpcSource.delete(entry.identity);
+    return { outcome: DeleteOutcome.DELETE_OUTCOME_DELETED, message: outcome.message };
+  }
+
+  diff(documents: PolicyDocument[]): DiffPoliciesResponse {
+    const response: DiffPoliciesResponse = { policies: [], problems: [], changed: false };
+    for (const doc of documents) {
+      const unit = this.agent.store.check(doc.text, doc.location);
+      response.problems.push(...unit.problems.map(toDiagnostic));
+      for (const parsed of unit.documents) {
+        const diff = this.diffOne(parsed.key, parsed.identity, parsed.policy, doc.location);
+        diff.problems = parsed.problems.filter((p) => p.severity === 'error').map(toDiagnostic);
+        diff.warnings = parsed.problems.filter((p) => p.severity === 'warning').map(toDiagnostic);
+        if (diff.rulesAdded.length || diff.rulesRemoved.length) response.changed = true;
+        response.policies.push(diff);
+      }
+    }
+    return response;
+  }
+
+  status(): AgentStatusMessage {
+    const s = agentStatus(this.agent);
+    return {
+      version: s.version, nodeName: s.node, clusterName: s.cluster, ready: s.ready, startedTime: s.startedAt,
+      uptimeSeconds: s.uptimeSeconds,
+      driver: {
+        connected: s.driver.connected, mode: s.driver.kind, generation: Number(s.driver.generation ?? 0),
+        ruleCount: s.driver.rules ?? 0, eventsDropped: Number(s.driver.eventsDropped ?? 0),
+      },
+      sources: s.sources.map((src) => ({
+        name: src.name, synced: src.inSync, revision: src.revision ?? '', error: src.error ?? '', documents: src.units,
+      })),
+      policiesApplied: s.policies.applied + s.policies.partial, policiesInvalid: s.policies.invalid + s.policies.last_known_good,
+      subscribers: this.subscribers(), lastReconcileTime: s.lastReconcile?.time ?? '', lastReconcileError: s.lastReconcile?.error ?? '',
+    };
+  }
+
+  /** Driver-level change: rules that would enter the table, and rules only this policy holds that would leave it. */
+  private diffOne(key: string, identity: { kind: string; name: string; namespace?: string }, policy: Policy | undefined, location: string): PolicyDiff {
+    const ref = { kind: toProtoKind(identity.kind), namespace: identity.namespace ?? '', name: identity.name };
+    const base: PolicyDiff = { ref, location, change: ChangeType.CHANGE_TYPE_INVALID, rulesAdded: [], rulesRemoved: [], rulesUnchanged: 0, problems: [], warnings: [] };
+    if (!policy) return base;
+    const candidate = this.agent.rules.compiler.compile(policy);
+    if (!candidate.valid) return base;
+    const current = this.agent.rules.status(key)?.valid ? this.agent.rules.status(key)!.rules : [];
+    const merged = this.agent.rules.rules();
+    const next = new Set(candidate.rules.map((r) => r.id));
+    const before = new Set(current.map((r) => r.id));
+    for (const rule of candidate.rules) {
+      if (before.has(rule.id)) base.rulesUnchanged++;
+      else if (!merged.has(rule.id)) base.rulesAdded.push(ruleChange(rule));
+    }
+    for (const rule of current) {
+      if (next.has(rule.id)) continue;
+      if ((this.agent.rules.lookup(rule.id)?.origins.length ?? 0) <= 1) base.rulesRemoved.push(ruleChange(rule));
+    }
+    const existed = this.agent.store.get(key) !== undefined;
+    const same = !base.rulesAdded.length && !base.rulesRemoved.length;
+    base.change = !existed ? ChangeType.CHANGE_TYPE_CREATE : same ? ChangeType.CHANGE_TYPE_UNCHANGED : ChangeType.CHANGE_TYPE_UPDATE;
+    return base;
+  }
+}
+
+function identityOf(p: PolicyStatus): PolicyIdentity {
+  return { kind: p.kind as PolicyKind, name: p.name, ...(p.namespace ? { namespace: p.namespace } : {}) };
+}

@@ -1,0 +1,61 @@
+/**
+ * The agent's state as StateAgent events: the node, and each policy with its state.
+ * After every reconcile the policy set is compared with the last one published and the
+ * differences go out as added / updated / deleted events.
+ */
+import { STATE_KIND, STATE_TYPE, type AgentStateEvent, type StateProvider } from '../grpc/index.js';
+import type { Agent } from './agent.js';
+import { policyStatuses, type PolicyStatus } from './status.js';
+
+function policyEvent(type: string, p: PolicyStatus): AgentStateEvent {
+  return {
+    kind: STATE_KIND.policy, type, name: p.key,
+    object: {
+      kind: p.kind, namespace: p.namespace ?? '', name: p.name, source: p.source, state: p.state,
+      reasons: p.reasons, ruleCount: p.ruleCount, revision: p.digest ?? '',
+    },
+  };
+}
+
+export class AgentStateProvider implements StateProvider {
+  private readonly listeners = new Set<(event: AgentStateEvent) => void>();
+  private published = new Map<string, string>();
+
+  constructor(private readonly agent: Agent) {
+    agent.onReconciled(() => this.publishChanges());
+  }
+
+  snapshot(): AgentStateEvent[] {
+    return [this.nodeEvent(STATE_TYPE.added), ...policyStatuses(this.agent).map((p) => policyEvent(STATE_TYPE.added, p))];
+  }
+
+  subscribe(listener: (event: AgentStateEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private nodeEvent(type: string): AgentStateEvent {
+    const config = this.agent.config;
+    return {
+      kind: STATE_KIND.node, type, name: config.hostName,
+      object: { name: config.hostName, cluster: config.clusterName, labels: config.nodeLabels, enforcer: 'kawin', driver: config.driver.kind },
+    };
+  }
+
+  private publishChanges(): void {
+    const next = new Map<string, string>();
+    const events: AgentStateEvent[] = [];
+    for (const p of policyStatuses(this.agent)) {
+      const fingerprint = `${p.state}|${p.digest ?? ''}|${p.ruleCount}`;
+      next.set(p.key, fingerprint);
+      const before = this.published.get(p.key);
+      if (before === undefined) events.push(policyEvent(STATE_TYPE.added, p));
+      else if (before !== fingerprint) events.push(policyEvent(STATE_TYPE.updated, p));
+    }
+    for (const key of this.published.keys()) {
+      if (!next.has(key)) events.push({ kind: STATE_KIND.policy, type: STATE_TYPE.deleted, name: key, object: { key } });
+    }
+    this.published = next;
+    for (const event of events) for (const listener of this.listeners) listener(event);
+  }
+}

@@ -1,0 +1,105 @@
+/** `kawin status`: the agent's status and every policy's state, through its local admin API. */
+import { parseArgs } from 'node:util';
+import type { ServiceError } from '@grpc/grpc-js';
+import {
+  AdminServiceClient, PolicyKind, PolicyState, policyStateToJSON,
+  type AgentStatus, type PolicyView,
+} from '../../../proto/gen/kawin_admin.js';
+import { callOptions, describeError, emptyMetadata, resolveConnection } from '../../grpc/client/index.js';
+import type { CliCommand, CliIO } from '../types.js';
+
+const usage = `usage: kawin status [--output table|json] [--address HOST:PORT] [--config FILE]
+                    [--tls-ca F] [--tls-cert F --tls-key F]
+
+Shows the agent (driver, sources, generation, last reconcile) and each policy's state:
+applied, partial (some fields not enforceable here), pending, invalid, last_known_good
+(newest version rejected, previous in force), not_selected, not_enforced.
+Exit code 0 when the agent is ready, 1 when it is not or cannot be reached.`;
+
+const KIND_NAMES: Record<number, string> = {
+  [PolicyKind.POLICY_KIND_HOST]: 'KubeArmorHostPolicy',
+  [PolicyKind.POLICY_KIND_CONTAINER]: 'KubeArmorPolicy',
+  [PolicyKind.POLICY_KIND_CLUSTER]: 'KubeArmorClusterPolicy',
+};
+
+function settle<T>(resolve: (v: T) => void, reject: (e: ServiceError) => void) {
+  return (e: ServiceError | null, r: T): void => (e ? reject(e) : resolve(r));
+}
+
+function getStatus(client: AdminServiceClient): Promise<AgentStatus> {
+  return new Promise((resolve, reject) => client.getStatus({}, emptyMetadata(), callOptions(10), settle(resolve, reject)));
+}
+
+function listPolicies(client: AdminServiceClient): Promise<PolicyView[]> {
+  return new Promise((resolve, reject) => client.listPolicies(
+    { kind: PolicyKind.POLICY_KIND_UNSPECIFIED, namespace: '', source: '' }, emptyMetadata(), callOptions(10),
+    settle<{ policies: PolicyView[] }>((r) => resolve(r.policies), reject)));
+}
+
+function stateName(state: PolicyState): string {
+  return policyStateToJSON(state).replace('POLICY_STATE_', '').toLowerCase();
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}
+
+function agentLines(s: AgentStatus): string {
+  const d = s.driver;
+  const lines = [
+    `node        ${s.nodeName} (cluster ${s.clusterName}), kawin ${s.version}, up ${Math.round(s.uptimeSeconds)} s`,
+    `ready       ${s.ready ? 'yes' : 'no'}`,
+    `driver      ${d?.connected ? 'connected' : 'NOT CONNECTED'} (${d?.mode ?? '?'}), generation ${d?.generation ?? 0}, ${d?.ruleCount ?? 0} rules, ${d?.eventsDropped ?? 0} events dropped`,
+    `policies    ${s.policiesApplied} applied, ${s.policiesInvalid} invalid`,
+    `subscribers ${s.subscribers}`,
+    `reconciled  ${s.lastReconcileTime || 'never'}${s.lastReconcileError ? ` — last error: ${s.lastReconcileError}` : ''}`,
+  ];
+  for (const src of s.sources) {
+    lines.push(`source      ${src.name}: ${src.synced ? 'in sync' : 'NOT IN SYNC'}, ${src.documents} unit(s)${src.revision ? `, ${src.revision.slice(0, 19)}` : ''}${src.error ? ` — ${src.error}` : ''}`);
+  }
+  return lines.join('\n');
+}
+
+function policyLines(policies: PolicyView[]): string {
+  if (!policies.length) return 'no policies';
+  const rows = [['KIND', 'NAME', 'STATE', 'RULES', 'SOURCE', 'DETAIL']];
+  for (const p of policies) {
+    const name = p.ref?.namespace ? `${p.ref.namespace}/${p.ref.name}` : p.ref?.name ?? '';
+    const detail = p.problems[0] ? `${p.problems[0].line ? `line ${p.problems[0].line}: ` : ''}${p.problems[0].path} ${p.problems[0].message}` : p.reasons[0] ?? '';
+    rows.push([KIND_NAMES[p.ref?.kind ?? 0] ?? '?', name, stateName(p.state), String(p.ruleCount), p.source, detail.slice(0, 100)]);
+  }
+  return table(rows);
+}
+
+async function run(argv: string[], io: CliIO): Promise<number> {
+  const { values } = parseArgs({
+    args: argv, strict: true, allowPositionals: false,
+    options: {
+      output: { type: 'string', short: 'o', default: 'table' }, address: { type: 'string' }, config: { type: 'string' },
+      'tls-ca': { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'tls-server-name': { type: 'string' },
+    },
+  });
+  const conn = resolveConnection({
+    address: values.address, config: values.config, tlsCa: values['tls-ca'], tlsCert: values['tls-cert'],
+    tlsKey: values['tls-key'], tlsServerName: values['tls-server-name'],
+  });
+  const client = new AdminServiceClient(conn.target, conn.credentials, conn.channelOptions);
+  try {
+    const status = await getStatus(client);
+    const policies = await listPolicies(client);
+    if (values.output === 'json') {
+      io.stdout(JSON.stringify({ agent: status, policies: policies.map((p) => ({ ...p, kind: KIND_NAMES[p.ref?.kind ?? 0], state: stateName(p.state) })) }, null, 2));
+    } else {
+      io.stdout(`${agentLines(status)}\n\n${policyLines(policies)}`);
+    }
+    return status.ready ? 0 : 1;
+  } catch (error) {
+    io.stderr(describeError(error, conn.target));
+    return 1;
+  } finally {
+    client.close();
+  }
+}
+
+export const command: CliCommand = { name: 'status', summary: "the agent's status and each policy's state", usage, run };
