@@ -1,6 +1,7 @@
 /**
  * The fast way to read a YAML policy text: js-yaml 4.1.0 (installed as `js-yaml-fast`)
- * builds plain values about 7 times faster than js-yaml 5's event parser, which
+ * builds plain values about 4 times faster than js-yaml 5's event parser (1k bench
+ * policies, 5.5 MiB: ~165 ms against ~630 ms of CPU on a loaded machine), which
  * remains the reference (`js-yaml`, used for positions, aliases, merge keys and
  * every error). Why not the reverse (js-yaml 4 as the only parser): js-yaml 4 has no
  * positions, no alias limit (an alias bomb would expand in JSON.stringify and ajv)
@@ -43,7 +44,6 @@ interface ScannedSegment extends Segment {
   /** Offset of the first node (not space, not comment); -1 for an empty document. */
   content: number;
 }
-
 
 /**
  * js-yaml 5's resolver as a js-yaml 4 type. js-yaml 4 tries every implicit type on

@@ -48,13 +48,15 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     policyDirs: values.policies, driverKind: values.driver, grpcAddress: values['grpc-address'],
     metricsAddress: values['metrics-address'], stateDir: values['state-dir'], logLevel: values['log-level'],
   };
+  // Listen before starting: a stop requested during start-up is honoured once started.
+  const stopSignal = waitForSignal();
   const config = await cliConfig(values.config, overrides);
   const logger = createLogger({ level: config.logging.level, format: config.logging.format, file: config.logging.file });
   const runtime = await startAgentRuntime({ config, logger, overrides });
   logger.info('kawin agent running', {
     node: config.hostName, driver: config.driver.kind, policies: config.sources.files.paths, grpc: runtime.services.address,
   });
-  const signal = await waitForSignal();
+  const signal = await stopSignal;
   logger.info('shutting down', { signal });
   await runtime.stop();
   await logger.close();
