@@ -123,26 +123,31 @@ export class AgentAdmin implements AdminBackend {
   /** Driver-level change: rules that would enter the table, and rules only this policy holds that would leave it. */
   private diffOne(key: string, identity: { kind: string; name: string; namespace?: string }, policy: Policy | undefined, location: string): PolicyDiff {
     const ref = { kind: toProtoKind(identity.kind), namespace: identity.namespace ?? '', name: identity.name };
-    const base: PolicyDiff = { ref, location, change: ChangeType.CHANGE_TYPE_INVALID, rulesAdded: [], rulesRemoved: [], rulesUnchanged: 0, problems: [], warnings: [] };
-    if (!policy) return base;
-    const candidate = this.agent.rules.compiler.compile(policy);
-    if (!candidate.valid) return base;
-    const current = this.agent.rules.status(key)?.valid ? this.agent.rules.status(key)!.rules : [];
+    const diff: PolicyDiff = { ref, location, change: ChangeType.CHANGE_TYPE_INVALID, rulesAdded: [], rulesRemoved: [], rulesUnchanged: 0, problems: [], warnings: [] };
+    const candidate = policy && this.agent.rules.compiler.compile(policy);
+    if (!candidate?.valid) return diff;
+    const held = this.agent.rules.status(key);
+    const current = held?.valid ? held.rules : [];
+    this.compareRules(diff, candidate.rules, current);
+    const same = !diff.rulesAdded.length && !diff.rulesRemoved.length;
+    if (!this.agent.store.get(key)) diff.change = ChangeType.CHANGE_TYPE_CREATE;
+    else diff.change = same ? ChangeType.CHANGE_TYPE_UNCHANGED : ChangeType.CHANGE_TYPE_UPDATE;
+    return diff;
+  }
+
+  private compareRules(diff: PolicyDiff, next: readonly DriverRule[], current: readonly DriverRule[]): void {
     const merged = this.agent.rules.rules();
-    const next = new Set(candidate.rules.map((r) => r.id));
-    const before = new Set(current.map((r) => r.id));
-    for (const rule of candidate.rules) {
-      if (before.has(rule.id)) base.rulesUnchanged++;
-      else if (!merged.has(rule.id)) base.rulesAdded.push(ruleChange(rule));
+    const nextIds = new Set(next.map((r) => r.id));
+    const currentIds = new Set(current.map((r) => r.id));
+    for (const rule of next) {
+      if (currentIds.has(rule.id)) diff.rulesUnchanged++;
+      else if (!merged.has(rule.id)) diff.rulesAdded.push(ruleChange(rule));
     }
     for (const rule of current) {
-      if (next.has(rule.id)) continue;
-      if ((this.agent.rules.lookup(rule.id)?.origins.length ?? 0) <= 1) base.rulesRemoved.push(ruleChange(rule));
+      // A rule other policies also hold stays in the driver.
+      const holders = this.agent.rules.lookup(rule.id)?.origins.length ?? 0;
+      if (!nextIds.has(rule.id) && holders <= 1) diff.rulesRemoved.push(ruleChange(rule));
     }
-    const existed = this.agent.store.get(key) !== undefined;
-    const same = !base.rulesAdded.length && !base.rulesRemoved.length;
-    base.change = !existed ? ChangeType.CHANGE_TYPE_CREATE : same ? ChangeType.CHANGE_TYPE_UNCHANGED : ChangeType.CHANGE_TYPE_UPDATE;
-    return base;
   }
 }
 

@@ -45,20 +45,37 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }
 
-function agentLines(s: AgentStatus): string {
+function driverLine(s: AgentStatus): string {
   const d = s.driver;
-  const lines = [
+  if (!d) return 'driver      unknown';
+  const state = d.connected ? 'connected' : 'NOT CONNECTED';
+  return `driver      ${state} (${d.mode}), generation ${d.generation}, ${d.ruleCount} rules, ${d.eventsDropped} events dropped`;
+}
+
+function sourceLine(src: AgentStatus['sources'][number]): string {
+  const revision = src.revision ? `, ${src.revision.slice(0, 19)}` : '';
+  const error = src.error ? ` — ${src.error}` : '';
+  return `source      ${src.name}: ${src.synced ? 'in sync' : 'NOT IN SYNC'}, ${src.documents} unit(s)${revision}${error}`;
+}
+
+function agentLines(s: AgentStatus): string {
+  const lastError = s.lastReconcileError ? ` — last error: ${s.lastReconcileError}` : '';
+  return [
     `node        ${s.nodeName} (cluster ${s.clusterName}), kawin ${s.version}, up ${Math.round(s.uptimeSeconds)} s`,
     `ready       ${s.ready ? 'yes' : 'no'}`,
-    `driver      ${d?.connected ? 'connected' : 'NOT CONNECTED'} (${d?.mode ?? '?'}), generation ${d?.generation ?? 0}, ${d?.ruleCount ?? 0} rules, ${d?.eventsDropped ?? 0} events dropped`,
+    driverLine(s),
     `policies    ${s.policiesApplied} applied, ${s.policiesInvalid} invalid`,
     `subscribers ${s.subscribers}`,
-    `reconciled  ${s.lastReconcileTime || 'never'}${s.lastReconcileError ? ` — last error: ${s.lastReconcileError}` : ''}`,
-  ];
-  for (const src of s.sources) {
-    lines.push(`source      ${src.name}: ${src.synced ? 'in sync' : 'NOT IN SYNC'}, ${src.documents} unit(s)${src.revision ? `, ${src.revision.slice(0, 19)}` : ''}${src.error ? ` — ${src.error}` : ''}`);
-  }
-  return lines.join('\n');
+    `reconciled  ${s.lastReconcileTime || 'never'}${lastError}`,
+    ...s.sources.map(sourceLine),
+  ].join('\n');
+}
+
+/** The first problem (with its line) or the first reason: why a policy is where it is. */
+function detailOf(p: PolicyView): string {
+  const problem = p.problems[0];
+  if (!problem) return p.reasons[0] ?? '';
+  return `${problem.line ? `line ${problem.line}: ` : ''}${problem.path} ${problem.message}`;
 }
 
 function policyLines(policies: PolicyView[]): string {
@@ -66,8 +83,7 @@ function policyLines(policies: PolicyView[]): string {
   const rows = [['KIND', 'NAME', 'STATE', 'RULES', 'SOURCE', 'DETAIL']];
   for (const p of policies) {
     const name = p.ref?.namespace ? `${p.ref.namespace}/${p.ref.name}` : p.ref?.name ?? '';
-    const detail = p.problems[0] ? `${p.problems[0].line ? `line ${p.problems[0].line}: ` : ''}${p.problems[0].path} ${p.problems[0].message}` : p.reasons[0] ?? '';
-    rows.push([KIND_NAMES[p.ref?.kind ?? 0] ?? '?', name, stateName(p.state), String(p.ruleCount), p.source, detail.slice(0, 100)]);
+    rows.push([KIND_NAMES[p.ref?.kind ?? 0] ?? '?', name, stateName(p.state), String(p.ruleCount), p.source, detailOf(p).slice(0, 100)]);
   }
   return table(rows);
 }

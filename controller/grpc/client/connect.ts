@@ -44,9 +44,14 @@ function readPem(path: string, what: string): Buffer {
   }
 }
 
-export function resolveConnection(o: ConnectOptions): Connection {
+/** --address, else the config's grpc.address (--config or $KAWIN_CONFIG), else $KAWIN_GRPC_ADDRESS, else the default. */
+function targetOf(o: ConnectOptions): string {
   const config = o.config ?? process.env.KAWIN_CONFIG;
-  const target = o.address ?? (config ? configAddress(config) : undefined) ?? process.env.KAWIN_GRPC_ADDRESS ?? DEFAULT_GRPC_ADDRESS;
+  return o.address ?? (config ? configAddress(config) : undefined) ?? process.env.KAWIN_GRPC_ADDRESS ?? DEFAULT_GRPC_ADDRESS;
+}
+
+export function resolveConnection(o: ConnectOptions): Connection {
+  const target = targetOf(o);
   if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new Error('--tls-cert and --tls-key go together');
   if (!o.tlsCa && !o.tlsCert) return { target, credentials: credentials.createInsecure(), channelOptions: {} };
   const ca = o.tlsCa ? readPem(o.tlsCa, '--tls-ca') : null;
