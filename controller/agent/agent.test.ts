@@ -128,3 +128,29 @@ void test('a failing source prunes nothing; its recovery reconciles', async (t) 
   await h.runtime!.agent.sourceSet.rescan();
   await h.until((r) => r.length === 1 && r[0]!.target.path.endsWith('hosts'), 'the recovered directory reconciled');
 });
+
+void test('the driver unloaded under a running agent: not ready, then loaded again and fully re-applied', async (t) => {
+  const h = await startHarness(t);
+  h.writePolicy('cmd.yaml', CMD);
+  h.writePolicy('hosts.yaml', HOSTS);
+  await h.start({ reconcile: { backoff: { initialMs: 5, maxMs: 50 } } });
+  await ready(h);
+  h.emulator.machine.shutdown();
+  const deadline = Date.now() + 10_000;
+  while (h.runtime!.agent.link.current) {
+    if (Date.now() > deadline) throw new Error('the agent never noticed the driver was gone');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  // The agent loads the (emulated) driver again, as it would FilterLoad the minifilter.
+  const deadline2 = Date.now() + 10_000;
+  const count = async (): Promise<number> => {
+    const fresh = await h.emulator.client().catch(() => undefined);
+    const table = await fresh?.listRules().catch(() => undefined);
+    await fresh?.close();
+    return table?.rules.length ?? -1;
+  };
+  while ((await count()) !== 2) {
+    if (Date.now() > deadline2) throw new Error('the rules were not re-applied');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+});

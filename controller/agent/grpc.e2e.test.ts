@@ -9,7 +9,11 @@ import { credentials, type ClientReadableStream } from '@grpc/grpc-js';
 import { LogServiceClient, type Alert } from '../../proto/gen/feeder.js';
 import { PolicyServiceClient, PolicyStatus } from '../../proto/gen/policy.js';
 import { Decision } from '../../driver/abi/types.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startHarness, type AgentHarness } from '../../test/agent-harness.js';
+import { promtoolCheck, requireTool, startPrometheus, waitForSeries } from '../../test/prometheus.js';
 
 const GRPC = { sources: { files: { enabled: true, paths: [] as string[], debounceMs: 20 }, grpc: { enabled: true } } };
 
@@ -129,4 +133,45 @@ void test('update, delete and restart behave as upstream: Modified, Deleted, Not
   assert.equal(await send(policies, 'DELETED', changed), PolicyStatus.Deleted);
   await h.until((r) => r.length === 0, 'the deleted policy removed');
   assert.equal(await send(policies, 'DELETED', changed), PolicyStatus.NotExist);
+});
+
+void test("a real Prometheus scrapes the running agent's /metrics, and promtool finds nothing to report", async (t) => {
+  requireTool('prometheus');
+  requireTool('promtool');
+  const h = await startHarness(t);
+  GRPC.sources.files.paths = [h.policyDir];
+  h.writePolicy('cmd.yaml', `apiVersion: security.kubearmor.com/v1
+kind: KubeArmorHostPolicy
+metadata:
+  name: block-cmd
+spec:
+  nodeSelector:
+    matchLabels:
+      kubernetes.io/os: windows
+  process:
+    matchPaths:
+      - path: C:\\Windows\\System32\\cmd.exe
+  action: Block
+`);
+  const runtime = await h.start({ ...GRPC, metrics: { enabled: true, address: '127.0.0.1:0' } });
+  await h.until((r) => r.length === 1, 'the rule applied');
+  const alerts = subscribe(runtime.services.address!);
+  t.after(() => alerts.close());
+  h.emulator.machine.simulateProcessCreate('C:\\Windows\\System32\\cmd.exe', { parent: 'C:\\Windows\\explorer.exe' });
+  await alerts.next((a) => a.PolicyName === 'block-cmd');
+
+  const body = await (await fetch(`${runtime.http!.url}/metrics`)).text();
+  assert.equal(promtoolCheck(body), '', 'promtool check metrics reports no problems');
+  assert.match(body, /^kawin_rules_applied 1$/m);
+  assert.match(body, /^kawin_policies\{state="applied"\} 1$/m);
+  const ready = await fetch(`${runtime.http!.url}/readyz?verbose`);
+  assert.equal(ready.status, 200, await ready.clone().text());
+
+  const dir = mkdtempSync(join(tmpdir(), 'kawin-prom-'));
+  const prometheus = await startPrometheus(dir, `127.0.0.1:${runtime.http!.port}`);
+  t.after(() => { prometheus.proc.kill(); rmSync(dir, { recursive: true, force: true }); });
+  const series = await waitForSeries(prometheus.url, 'kawin_rules_applied', prometheus.proc, 60_000);
+  assert.equal(series[0]!.value[1], '1');
+  const events = await waitForSeries(prometheus.url, 'sum(kawin_events_received_total)', prometheus.proc, 60_000);
+  assert.ok(Number(events[0]!.value[1]) >= 1);
 });

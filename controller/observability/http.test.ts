@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { Counter } from 'prom-client';
+import { requireTool, startPrometheus, waitForSeries } from '../../test/prometheus.js';
 import { createAgentMetrics, driverMetricsObserver, fileSourceMetricsObserver, HealthChecks, startObservabilityServer, workQueueMetricsObserver } from './index.js';
 
 function setup() {
@@ -89,46 +89,6 @@ void test('metrics follow the observers and helpers', async () => {
   assert.match(text, /^kawin_source_files_rejected_total\{source="files",reason="too_large"\} 1$/m);
   assert.match(text, /^kawin_source_files_rejected_total\{source="files",reason="unreadable"\} 0$/m);
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function requireTool(name: string): void {
-  const r = spawnSync(name, ['--version'], { encoding: 'utf8' });
-  if (r.error || r.status !== 0) {
-    assert.fail(`${name} is not installed: this test needs Debian's prometheus package (apt-get install -y prometheus), which CI installs`);
-  }
-}
-
-async function startPrometheus(dir: string, target: string): Promise<{ url: string; proc: ChildProcess; log: () => string }> {
-  const port = await freePort();
-  const config = join(dir, 'prometheus.yml');
-  writeFileSync(config, `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: kawin\n    static_configs:\n      - targets: ['${target}']\n`);
-  const proc = spawn('prometheus', [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  proc.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  return { url: `http://127.0.0.1:${port}`, proc, log: () => stderr };
-}
-
-/** Poll Prometheus' query API until the series appears (Prometheus is an external process: its scrapes cannot be awaited otherwise). */
-async function waitForSeries(prometheus: string, query: string, proc: ChildProcess, deadlineMs: number): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
-  const deadline = Date.now() + deadlineMs;
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null) throw new Error(`prometheus exited with ${proc.exitCode}`);
-    const body = await fetch(`${prometheus}/api/v1/query?query=${encodeURIComponent(query)}`).then((r) => r.json() as Promise<{ data?: { result: [] } }>).catch(() => undefined);
-    if (body?.data?.result.length) return body.data.result;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`prometheus did not report ${query} within ${deadlineMs} ms`);
-}
 
 void test('a real Prometheus scrapes /metrics and promtool finds no problems', async () => {
   requireTool('prometheus');
