@@ -12,6 +12,7 @@ import { MemoryLogger } from '../controller/observability/index.js';
 import { startAgentRuntime, type AgentRuntime } from '../controller/agent/runtime.js';
 import type { DriverClient } from '../driver/client/index.js';
 import type { DriverRule } from '../driver/abi/types.js';
+import type { Clock } from '../controller/clock/index.js';
 import { startEmulator, type EmulatorFixture } from './emulator.js';
 
 export interface AgentHarness {
@@ -23,7 +24,7 @@ export interface AgentHarness {
   logger: MemoryLogger;
   runtime: AgentRuntime | undefined;
   config: AgentConfig;
-  start(extra?: Record<string, unknown>): Promise<AgentRuntime>;
+  start(extra?: Record<string, unknown>, clock?: Clock): Promise<AgentRuntime>;
   /** Start with the config written to `configFile` and watched, as `kawin agent --config` does. */
   startWithConfigFile(extra?: Record<string, unknown>): Promise<AgentRuntime>;
   /** The raw config object (before defaults) for `extra`. */
@@ -78,9 +79,9 @@ export async function startHarness(t: Pick<TestContext, 'after'>): Promise<Agent
       h.runtime = await startAgentRuntime({ config: h.config, logger, watchConfig: true });
       return h.runtime;
     },
-    async start(extra) {
+    async start(extra, clock) {
       h.config = configFor(extra);
-      h.runtime = await startAgentRuntime({ config: h.config, logger, watchConfig: false });
+      h.runtime = await startAgentRuntime({ config: h.config, logger, watchConfig: false, clock });
       return h.runtime;
     },
     async stopAgent() {

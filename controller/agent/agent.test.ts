@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
+import { FakeClock } from '../clock/index.js';
 import { hostPolicy, startHarness, type AgentHarness } from '../../test/agent-harness.js';
 
 const CMD = hostPolicy('block-cmd', `  process:
@@ -153,4 +154,22 @@ void test('the driver unloaded under a running agent: not ready, then loaded aga
     if (Date.now() > deadline2) throw new Error('the rules were not re-applied');
     await new Promise((r) => setTimeout(r, 20));
   }
+});
+
+void test('the periodic resync reads the whole table back on schedule (fake clock), writing nothing when in sync', async (t) => {
+  const h = await startHarness(t);
+  h.writePolicy('cmd.yaml', CMD);
+  const clock = new FakeClock(Date.now());
+  await h.start({ reconcile: { resyncIntervalSeconds: 60, resyncJitter: 0.1 } }, clock);
+  await ready(h);
+  const lists = (): Promise<number> => metric(h, 'kawin_ioctl_calls_total', '{operation="list_rules"}');
+  const before = await lists();
+  const generation = (await h.probe.getState()).generation;
+  await clock.advanceAsync(50_000); // before the earliest jittered resync (54 s)
+  await h.runtime!.agent.whenIdle();
+  assert.equal(await lists(), before, 'no read-back before the interval');
+  await clock.advanceAsync(20_000); // past the latest (66 s)
+  await h.runtime!.agent.whenIdle();
+  assert.equal(await lists(), before + 1, 'one full read-back');
+  assert.equal((await h.probe.getState()).generation, generation, 'nothing written');
 });

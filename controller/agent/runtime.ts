@@ -3,6 +3,7 @@
  * metrics/health HTTP server, the gRPC server with the event pipeline — and the config
  * watcher that applies valid changes live. `stop()` shuts all of it down in order.
  */
+import type { Clock } from '../clock/index.js';
 import { ConfigWatcher, type AgentConfig, type ConfigOverrides } from '../config/index.js';
 import { startObservabilityServer, type ObservabilityServer } from '../observability/index.js';
 import { Agent, type AgentLogger } from './agent.js';
@@ -22,11 +23,13 @@ export interface RuntimeOptions {
   overrides?: ConfigOverrides;
   /** Watch the config file and apply valid changes live (default true when there is a file). */
   watchConfig?: boolean;
+  /** Time for timers (resync, backoff, debounce); tests pass a FakeClock. */
+  clock?: Clock;
 }
 
 export async function startAgentRuntime(options: RuntimeOptions): Promise<AgentRuntime> {
   const { config, logger } = options;
-  const agent = new Agent({ config, logger });
+  const agent = new Agent({ config, logger, clock: options.clock });
   agent.onReconciled(() => agent.metrics.setPolicyStates(countByState(policyStatuses(agent))));
   const services = await startServices(agent);
   const http = config.metrics.enabled
