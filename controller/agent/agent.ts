@@ -84,6 +84,7 @@ export class Agent {
         ready: () => this.store.ready(),
         waitingFor: () => this.store.waitingFor(),
         driverConfig: () => driverConfigOf(this.currentConfig),
+        rules: () => this.rules.rules(),
       },
       metrics: reconcileMetrics(this.metrics),
       logger: logger.child({ component: 'reconciler' }),

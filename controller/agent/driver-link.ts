@@ -14,6 +14,12 @@ import { EMULATOR_LIBRARY } from '../../driver/emulator/kernel.js';
 import type { AgentConfig } from '../config/index.js';
 import type { Logger } from '../observability/index.js';
 
+/**
+ * The agent lists the whole table at every read-back: start with pages large enough for
+ * ~80k rules, so 100k rules take two IOCTLs rather than thirty (the client grows it).
+ */
+export const LIST_BUFFER_BYTES = 8 * 1024 * 1024;
+
 export interface DriverLinkOptions {
   config: () => AgentConfig;
   logger: Logger;
@@ -64,6 +70,7 @@ export class DriverLink {
     this.binding ??= loadBinding(driver.kind === 'emulator' ? { library: driver.emulator.library ?? EMULATOR_LIBRARY } : {});
     const client = await DriverClient.open({
       binding: this.binding, device: driver.device, port: driver.port, observer: this.options.observer,
+      listing: { initialBufferBytes: LIST_BUFFER_BYTES },
     });
     this.client = client;
     this.options.logger.info('driver connected', { device: driver.device, flavor: client.flavor === 1 ? 'windows' : 'posix' });

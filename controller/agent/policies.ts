@@ -58,8 +58,8 @@ export class PolicyFlow implements StoreListener<Policy> {
   }
 
   private hand(change: RuleSetChange): void {
-    const merged = this.options.rules.rules();
-    this.options.reconciler.desiredChanged([...change.added, ...change.removed], (id) => merged.get(id));
+    this.options.reconciler.desiredChanged(change.added);
+    this.options.reconciler.desiredChanged(change.removed);
     this.options.trigger();
   }
 }

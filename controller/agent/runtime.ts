@@ -30,7 +30,8 @@ export interface RuntimeOptions {
 export async function startAgentRuntime(options: RuntimeOptions): Promise<AgentRuntime> {
   const { config, logger } = options;
   const agent = new Agent({ config, logger, clock: options.clock });
-  agent.onReconciled(() => agent.metrics.setPolicyStates(countByState(policyStatuses(agent))));
+  // Policies by state are derived when Prometheus scrapes, never on the reconcile path.
+  Object.assign(agent.metrics.policies, { collect: () => agent.metrics.setPolicyStates(countByState(policyStatuses(agent))) });
   const services = await startServices(agent);
   const http = config.metrics.enabled
     ? await startObservabilityServer({ address: config.metrics.address, registry: agent.metrics.registry, health: agent.health, logger })

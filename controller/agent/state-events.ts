@@ -17,12 +17,25 @@ function policyEvent(type: string, p: PolicyStatus): AgentStateEvent {
   };
 }
 
+/** State events trail reconciles by this much, so a burst of changes costs one comparison. */
+export const STATE_PUBLISH_DELAY_MS = 200;
+
+const fingerprintOf = (p: PolicyStatus): string => `${p.state}|${p.digest ?? ''}|${p.ruleCount}`;
+
 export class AgentStateProvider implements StateProvider {
   private readonly listeners = new Set<(event: AgentStateEvent) => void>();
   private published = new Map<string, string>();
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly agent: Agent) {
-    agent.onReconciled(() => this.publishChanges());
+    agent.onReconciled(() => {
+      if (this.listeners.size === 0 || this.timer) return;
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.publishChanges();
+      }, STATE_PUBLISH_DELAY_MS);
+      this.timer.unref();
+    });
   }
 
   snapshot(): AgentStateEvent[] {
@@ -30,6 +43,8 @@ export class AgentStateProvider implements StateProvider {
   }
 
   subscribe(listener: (event: AgentStateEvent) => void): () => void {
+    // Changes are relative to what the first watcher could have seen: the current state.
+    if (this.listeners.size === 0) this.published = this.fingerprints();
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -42,11 +57,15 @@ export class AgentStateProvider implements StateProvider {
     };
   }
 
+  private fingerprints(): Map<string, string> {
+    return new Map(policyStatuses(this.agent).map((p) => [p.key, fingerprintOf(p)]));
+  }
+
   private publishChanges(): void {
     const next = new Map<string, string>();
     const events: AgentStateEvent[] = [];
     for (const p of policyStatuses(this.agent)) {
-      const fingerprint = `${p.state}|${p.digest ?? ''}|${p.ruleCount}`;
+      const fingerprint = fingerprintOf(p);
       next.set(p.key, fingerprint);
       const before = this.published.get(p.key);
       if (before === undefined) events.push(policyEvent(STATE_TYPE.added, p));

@@ -2,6 +2,12 @@
  * Delta tracking between the desired rule table and the driver's actual one (the Felix
  * pattern): cheap updates only record what became dirty; `plan()` turns the dirty ids
  * into one transaction; a full read-back replaces the actual side and recomputes.
+ *
+ * Only the differences are stored: `mismatch` maps each id where the driver differs from
+ * the desired set to what the driver holds there (undefined: nothing). Everywhere else
+ * the driver holds exactly the desired rule. A read-back (ascending ids, as LIST_RULES
+ * returns them) is merged with the desired rules sorted by id, so an idle resync of a
+ * large table costs one linear pass and no hashing.
  */
 import type { DriverRule, PathMatch } from '../../driver/abi/types.js';
 
@@ -14,90 +20,131 @@ const samePath = (a: PathMatch | undefined, b: PathMatch | undefined): boolean =
   a === b || (a !== undefined && b !== undefined && a.path === b.path && a.match === b.match);
 
 export function sameRule(a: DriverRule, b: DriverRule): boolean {
+  if (a === b) return true;
   return a.id === b.id && a.kind === b.kind && a.action === b.action && a.flags === b.flags &&
     samePath(a.target, b.target) && samePath(a.source, b.source);
 }
 
+const same = (a: DriverRule | undefined, b: DriverRule | undefined): boolean =>
+  a === b || (a !== undefined && b !== undefined && sameRule(a, b));
+
+const byId = (a: DriverRule, b: DriverRule): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+function ascending(rules: readonly DriverRule[]): boolean {
+  for (let k = 1; k < rules.length; k++) if (rules[k - 1]!.id >= rules[k]!.id) return false;
+  return true;
+}
+
 export class RuleDelta {
   private readonly desired = new Map<bigint, DriverRule>();
-  private actual = new Map<bigint, DriverRule>();
-  private readonly dirty = new Set<bigint>();
+  /** Ids where the driver differs from `desired` → what the driver holds (undefined: absent). */
+  private mismatch = new Map<bigint, DriverRule | undefined>();
+  private sorted: DriverRule[] | undefined;
 
   get desiredCount(): number { return this.desired.size; }
-  get actualCount(): number { return this.actual.size; }
-  get inSync(): boolean { return this.dirty.size === 0; }
-  get pending(): number { return this.dirty.size; }
+  get inSync(): boolean { return this.mismatch.size === 0; }
+  get pending(): number { return this.mismatch.size; }
+
+  /** Rules in the driver, as far as this tracker knows. */
+  get actualCount(): number {
+    let count = this.desired.size;
+    for (const [id, held] of this.mismatch) {
+      const wanted = this.desired.has(id);
+      if (wanted && held === undefined) count--;
+      else if (!wanted && held !== undefined) count++;
+    }
+    return count;
+  }
 
   setDesired(rule: DriverRule): void {
+    const held = this.actualOf(rule.id);
     this.desired.set(rule.id, rule);
-    this.markIfDiffers(rule.id);
+    this.sorted = undefined;
+    this.track(rule.id, rule, held);
   }
 
   deleteDesired(id: bigint): void {
-    if (this.desired.delete(id)) this.markIfDiffers(id);
+    if (!this.desired.has(id)) return;
+    const held = this.actualOf(id);
+    this.desired.delete(id);
+    this.sorted = undefined;
+    this.track(id, undefined, held);
   }
 
   desiredRules(): IterableIterator<DriverRule> { return this.desired.values(); }
 
   /**
-   * The driver's table as read back. Returns how many ids differ from what this tracker
-   * believed was there (drift, when the caller believed it was in sync).
+   * The driver's table as read back, in ascending id order. Returns how many ids differ
+   * from what this tracker believed was there (drift, when the caller believed it was in sync).
    */
-  replaceActual(rules: Iterable<DriverRule>): number {
-    const previous = this.actual;
-    this.actual = new Map();
-    for (const rule of rules) this.actual.set(rule.id, rule);
-    let drift = 0;
-    for (const [id, rule] of this.actual) {
-      const before = previous.get(id);
-      if (!before || !sameRule(before, rule)) drift++;
+  replaceActual(listed: readonly DriverRule[]): number {
+    // LIST_RULES returns ascending ids; anything else (a driver bug) is sorted, not misread.
+    const rules = ascending(listed) ? listed : [...listed].sort(byId);
+    const previous = this.mismatch;
+    const next = new Map<bigint, DriverRule | undefined>();
+    const want = this.desiredSorted();
+    let i = 0;
+    let j = 0;
+    while (i < want.length || j < rules.length) {
+      const w = want[i];
+      const a = rules[j];
+      if (a && (!w || a.id < w.id)) { next.set(a.id, a); j++; } else if (!a || w!.id < a.id) { next.set(w!.id, undefined); i++; } else {
+        if (!sameRule(w!, a)) next.set(a.id, a);
+        i++;
+        j++;
+      }
     }
-    for (const id of previous.keys()) if (!this.actual.has(id)) drift++;
-    this.recomputeAll();
-    return drift;
+    this.mismatch = next;
+    return this.drift(previous, next);
   }
 
-  /** Forget the actual side entirely (driver reloaded or never read). */
+  /** Forget the actual side entirely (driver reloaded or never read): nothing is believed there. */
   clearActual(): void {
-    this.actual.clear();
-    this.recomputeAll();
+    this.mismatch = new Map();
+    for (const id of this.desired.keys()) this.mismatch.set(id, undefined);
   }
 
   plan(): RulePlan {
     const add: DriverRule[] = [];
     const remove: bigint[] = [];
-    for (const id of this.dirty) {
+    for (const id of this.mismatch.keys()) {
       const want = this.desired.get(id);
-      const have = this.actual.get(id);
       if (want) add.push(want);
-      else if (have) remove.push(id);
+      else remove.push(id);
     }
     return { add, remove };
   }
 
   /** The plan landed in the driver: the actual side now holds it. */
   committed(plan: RulePlan): void {
-    for (const id of plan.remove) {
-      this.actual.delete(id);
-      this.markIfDiffers(id);
-    }
-    for (const rule of plan.add) {
-      this.actual.set(rule.id, rule);
-      this.markIfDiffers(rule.id);
-    }
+    for (const id of plan.remove) this.track(id, this.desired.get(id), undefined);
+    for (const rule of plan.add) this.track(rule.id, this.desired.get(rule.id), rule);
   }
 
-  private recomputeAll(): void {
-    this.dirty.clear();
-    for (const id of this.desired.keys()) this.markIfDiffers(id);
-    for (const id of this.actual.keys()) if (!this.desired.has(id)) this.dirty.add(id);
+  private actualOf(id: bigint): DriverRule | undefined {
+    return this.mismatch.has(id) ? this.mismatch.get(id) : this.desired.get(id);
   }
 
-  private markIfDiffers(id: bigint): void {
-    const want = this.desired.get(id);
-    const have = this.actual.get(id);
-    const equal = want && have ? sameRule(want, have) : want === have;
-    if (equal) this.dirty.delete(id);
-    else this.dirty.add(id);
+  private track(id: bigint, wanted: DriverRule | undefined, held: DriverRule | undefined): void {
+    if (same(wanted, held)) this.mismatch.delete(id);
+    else this.mismatch.set(id, held);
+  }
+
+  private desiredSorted(): DriverRule[] {
+    this.sorted ??= [...this.desired.values()].sort(byId);
+    return this.sorted;
+  }
+
+  /** Ids whose actual rule differs between the old belief and the new read-back. */
+  private drift(previous: Map<bigint, DriverRule | undefined>, next: Map<bigint, DriverRule | undefined>): number {
+    let drift = 0;
+    for (const [id, held] of next) {
+      const believed = previous.has(id) ? previous.get(id) : this.desired.get(id);
+      if (!same(believed, held)) drift++;
+    }
+    for (const [id, believed] of previous) {
+      if (!next.has(id) && !same(believed, this.desired.get(id))) drift++;
+    }
+    return drift;
   }
 }

@@ -31,6 +31,8 @@ export interface DesiredState {
   /** Why not ready, for status and logs. */
   waitingFor(): string[];
   driverConfig(): DriverConfig;
+  /** The desired rules by id, in policy form (DOS paths). */
+  rules(): ReadonlyMap<bigint, DriverRule>;
 }
 
 export interface ReconcilerOptions {
@@ -45,7 +47,6 @@ export class DriverUnavailableError extends Error {}
 export class Reconciler {
   private driver: Driver | undefined;
   private readonly delta = new RuleDelta();
-  private readonly policyForm = new Map<bigint, DriverRule>();
   private generation: bigint | undefined;
   private needsReadBack = true;
   private believedInSync = false;
@@ -53,27 +54,30 @@ export class Reconciler {
 
   constructor(private readonly options: ReconcilerOptions) {}
 
-  /** A (re)connected driver: its table must be read back before any write. */
+  /**
+   * A (re)connected driver: its table must be read back before any write, and the desired
+   * rules are translated to its paths (its drive map may differ from the last driver's).
+   */
   attach(driver: Driver | undefined): void {
     this.driver = driver;
     this.generation = undefined;
     this.needsReadBack = true;
     this.believedInSync = false;
     this.delta.clearActual();
-    if (driver) for (const rule of this.policyForm.values()) this.delta.setDesired(this.toDriverForm(driver, rule));
+    if (driver) for (const rule of this.options.desired.rules().values()) this.delta.setDesired(this.toDriverForm(driver, rule));
   }
 
   /** Desired rules (policy form, DOS paths) changed for these ids. */
-  desiredChanged(ids: Iterable<bigint>, lookup: (id: bigint) => DriverRule | undefined): void {
+  desiredChanged(ids: Iterable<bigint>): void {
+    const rules = this.options.desired.rules();
+    const driver = this.driver;
     for (const id of ids) {
-      const rule = lookup(id);
-      if (rule) this.policyForm.set(id, rule);
-      else this.policyForm.delete(id);
-      if (!this.driver) continue;
-      if (rule) this.delta.setDesired(this.toDriverForm(this.driver, rule));
+      if (!driver) break;
+      const rule = rules.get(id);
+      if (rule) this.delta.setDesired(this.toDriverForm(driver, rule));
       else this.delta.deleteDesired(id);
     }
-    this.options.metrics.rulesDesired(this.policyForm.size);
+    this.options.metrics.rulesDesired(rules.size);
   }
 
   /** The next pass reads the whole table back (periodic resync, suspected drift). */
@@ -167,9 +171,13 @@ export class Reconciler {
   }
 
   private toDriverForm(driver: Driver, rule: DriverRule): DriverRule {
-    const target = { ...rule.target, path: driver.paths.toDriver(rule.target.path) };
-    if (!rule.source) return { ...rule, target };
-    return { ...rule, target, source: { ...rule.source, path: driver.paths.toDriver(rule.source.path) } };
+    const { paths } = driver;
+    const out: DriverRule = {
+      id: rule.id, kind: rule.kind, action: rule.action, flags: rule.flags,
+      target: { path: paths.toDriver(rule.target.path), match: rule.target.match },
+    };
+    if (rule.source) out.source = { path: paths.toDriver(rule.source.path), match: rule.source.match };
+    return out;
   }
 }
 
