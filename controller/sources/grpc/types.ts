@@ -24,16 +24,9 @@ export interface PolicyIdentity {
  */
 export type PolicyValidator = (text: string, location: string) => { identity?: PolicyIdentity; errors: Problem[] };
 
-/** Upstream's policy.PolicyStatus values (numbers are the wire enum). */
-export enum PolicyOutcomeStatus {
-  Failure = 0,
-  Applied = 1,
-  Deleted = 2,
-  Modified = 3,
-  NotExist = 4,
-  Invalid = 5,
-  NotEnabled = 6,
-}
+/** Upstream's policy.PolicyStatus values: the generated wire enum itself. */
+export { PolicyStatus as PolicyOutcomeStatus } from '../../../proto/gen/policy.js';
+import { PolicyStatus as PolicyOutcomeStatus } from '../../../proto/gen/policy.js';
 
 export interface PolicyOutcome {
   status: PolicyOutcomeStatus;
