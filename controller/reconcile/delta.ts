@@ -74,13 +74,18 @@ export class RuleDelta {
   desiredRules(): IterableIterator<DriverRule> { return this.desired.values(); }
 
   /**
-   * The driver's table as read back, in ascending id order. Returns how many ids differ
-   * from what this tracker believed was there (drift, when the caller believed it was in sync).
+   * The driver's table as read back, in ascending id order. With `countDrift`, returns how
+   * many ids differ from what this tracker believed was there (drift, when the caller
+   * believed it was in sync); else 0, and the comparison is skipped.
    */
-  replaceActual(listed: readonly DriverRule[]): number {
+  replaceActual(listed: readonly DriverRule[], countDrift = true): number {
+    const previous = this.mismatch;
+    if (listed.length === 0) {
+      this.clearActual();
+      return countDrift ? this.drift(previous, this.mismatch) : 0;
+    }
     // LIST_RULES returns ascending ids; anything else (a driver bug) is sorted, not misread.
     const rules = ascending(listed) ? listed : [...listed].sort(byId);
-    const previous = this.mismatch;
     const next = new Map<bigint, DriverRule | undefined>();
     const want = this.desiredSorted();
     let i = 0;
@@ -95,11 +100,13 @@ export class RuleDelta {
       }
     }
     this.mismatch = next;
-    return this.drift(previous, next);
+    return countDrift ? this.drift(previous, next) : 0;
   }
 
   /** Forget the actual side entirely (driver reloaded or never read): nothing is believed there. */
   clearActual(): void {
+    // Entries held as "absent" are always desired ids: if every desired id is one, nothing to do.
+    if (this.mismatch.size === this.desired.size && [...this.mismatch.values()].every((held) => held === undefined)) return;
     this.mismatch = new Map();
     for (const id of this.desired.keys()) this.mismatch.set(id, undefined);
   }

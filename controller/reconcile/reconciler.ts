@@ -136,10 +136,10 @@ export class Reconciler {
 
   private async readBack(driver: Driver, log: ReconcileLogger): Promise<number> {
     const table = await driver.listRules();
-    const drift = this.delta.replaceActual(table.rules);
+    // Drift only means something against a state the agent believed in.
+    const counted = this.delta.replaceActual(table.rules, this.believedInSync);
     this.generation = table.generation;
     this.needsReadBack = false;
-    const counted = this.believedInSync ? drift : 0;
     if (counted > 0) {
       this.options.metrics.driftCorrected(counted);
       log.warn('drift detected in the driver table', { differingRules: counted, generation: String(table.generation) });

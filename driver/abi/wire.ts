@@ -63,9 +63,19 @@ export const readUtf16: (text: Buffer, byteStart: number, byteCount: number) => 
   : (text, start, count) => (count === 0 ? '' : text.toString('utf16le', start, start + count));
 
 /** Writes `s` as UTF-16LE at `offset`; returns the byte length. */
+// Buffer.write encodes UTF-16 code units natively (lone surrogates as they are, like the
+// kernel's WCHAR strings); one Buffer over a view's memory serves a whole message, and is
+// held weakly so a sent message is not kept alive.
+const buffers = new WeakMap<DataView, Buffer>();
+
 export function writeUtf16(view: DataView, offset: number, s: string): number {
-  for (let i = 0; i < s.length; i++) view.setUint16(offset + i * 2, s.charCodeAt(i), true);
-  return s.length * 2;
+  if (s.length < 8) {
+    for (let i = 0; i < s.length; i++) view.setUint16(offset + i * 2, s.charCodeAt(i), true);
+    return s.length * 2;
+  }
+  let buffer = buffers.get(view);
+  if (!buffer) buffers.set(view, (buffer = Buffer.from(view.buffer, view.byteOffset, view.byteLength)));
+  return buffer.write(s, offset, s.length * 2, 'utf16le');
 }
 
 export function checkStringBytes(what: string, s: string, max: number): number {
