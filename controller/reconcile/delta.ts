@@ -35,6 +35,31 @@ function ascending(rules: readonly DriverRule[]): boolean {
   return true;
 }
 
+/** One linear pass over two id-sorted lists: where they differ, what the driver holds. */
+function mergeMismatches(want: readonly DriverRule[], have: readonly DriverRule[]): Map<bigint, DriverRule | undefined> {
+  const next = new Map<bigint, DriverRule | undefined>();
+  let i = 0;
+  let j = 0;
+  while (i < want.length && j < have.length) {
+    const w = want[i]!;
+    const a = have[j]!;
+    if (a.id < w.id) {
+      next.set(a.id, a);
+      j++;
+    } else if (w.id < a.id) {
+      next.set(w.id, undefined);
+      i++;
+    } else {
+      if (!sameRule(w, a)) next.set(a.id, a);
+      i++;
+      j++;
+    }
+  }
+  for (; i < want.length; i++) next.set(want[i]!.id, undefined);
+  for (; j < have.length; j++) next.set(have[j]!.id, have[j]);
+  return next;
+}
+
 export class RuleDelta {
   private readonly desired = new Map<bigint, DriverRule>();
   /** Ids where the driver differs from `desired` → what the driver holds (undefined: absent). */
@@ -85,20 +110,7 @@ export class RuleDelta {
       return countDrift ? this.drift(previous, this.mismatch) : 0;
     }
     // LIST_RULES returns ascending ids; anything else (a driver bug) is sorted, not misread.
-    const rules = ascending(listed) ? listed : [...listed].sort(byId);
-    const next = new Map<bigint, DriverRule | undefined>();
-    const want = this.desiredSorted();
-    let i = 0;
-    let j = 0;
-    while (i < want.length || j < rules.length) {
-      const w = want[i];
-      const a = rules[j];
-      if (a && (!w || a.id < w.id)) { next.set(a.id, a); j++; } else if (!a || w!.id < a.id) { next.set(w!.id, undefined); i++; } else {
-        if (!sameRule(w!, a)) next.set(a.id, a);
-        i++;
-        j++;
-      }
-    }
+    const next = mergeMismatches(this.desiredSorted(), ascending(listed) ? listed : [...listed].sort(byId));
     this.mismatch = next;
     return countDrift ? this.drift(previous, next) : 0;
   }
