@@ -65,11 +65,13 @@ export const readUtf16: (text: Buffer, byteStart: number, byteCount: number) => 
 /** Writes `s` as UTF-16LE at `offset`; returns the byte length. */
 // Buffer.write encodes UTF-16 code units natively (lone surrogates as they are, like the
 // kernel's WCHAR strings); one Buffer over a view's memory serves a whole message, and is
-// held weakly so a sent message is not kept alive.
+// held weakly so a sent message is not kept alive. Setting it up costs more than a small
+// message saves, so only bulk messages (a large APPLY) take that path.
 const buffers = new WeakMap<DataView, Buffer>();
+const NATIVE_UTF16_MIN_MESSAGE = 64 * 1024;
 
 export function writeUtf16(view: DataView, offset: number, s: string): number {
-  if (s.length < 8) {
+  if (s.length < 8 || view.byteLength < NATIVE_UTF16_MIN_MESSAGE) {
     for (let i = 0; i < s.length; i++) view.setUint16(offset + i * 2, s.charCodeAt(i), true);
     return s.length * 2;
   }
