@@ -30,6 +30,8 @@ const DRIVER_KEY = 'driver';
  * generation or rule count it did not write, and triggers a read-back at once.
  */
 export const DRIVER_WATCH_INTERVAL_MS = 1000;
+/** Config fields bound to resources at start: a change is reported, applied at the next start. */
+const RESTART_FIELDS = ['driver', 'grpc', 'metrics', 'stateDir', 'outputs', 'events', 'hostName', 'clusterName'];
 const RESYNC_KEY = 'resync';
 
 /** The root logger; `reconfigure` (format, file) is optional so tests can pass a memory logger. */
@@ -68,6 +70,7 @@ export class Agent {
   private currentConfig: AgentConfig;
   private readonly connectedHooks: ((driver: Driver) => void)[] = [];
   private readonly reconciledHooks: (() => void)[] = [];
+  private readonly reconfiguredHooks: ((config: AgentConfig) => void)[] = [];
 
   constructor(private readonly options: AgentOptions) {
     const { config, logger } = options;
@@ -102,6 +105,9 @@ export class Agent {
 
   /** Called after every reconcile pass, successful or not (status, metrics, state events). */
   onReconciled(hook: () => void): void { this.reconciledHooks.push(hook); }
+
+  /** Called with every valid config applied live (services follow what concerns them). */
+  onReconfigured(hook: (config: AgentConfig) => void): void { this.reconfiguredHooks.push(hook); }
 
   /** Called with every new driver connection. */
   onDriverConnected(hook: (driver: Driver) => void): void { this.connectedHooks.push(hook); }
@@ -142,6 +148,8 @@ export class Agent {
   async reconfigure(next: AgentConfig): Promise<string[]> {
     const previous = this.currentConfig;
     const changed = changedFields(previous, next);
+    const needRestart = changed.filter((f) => RESTART_FIELDS.some((r) => f === r || f.startsWith(`${r}.`)));
+    if (needRestart.length) this.logger.warn('config fields changed that apply at the next start', { fields: needRestart });
     this.currentConfig = next;
     if (this.logger.reconfigure) this.logger.reconfigure({ level: next.logging.level, format: next.logging.format, file: next.logging.file });
     else this.logger.setLevel(next.logging.level);
@@ -151,6 +159,7 @@ export class Agent {
     }
     if (changed.some((f) => f.startsWith('sources'))) await this.sources.reconfigure(next);
     if (changed.some((f) => f.startsWith('reconcile.resync'))) this.scheduleResync();
+    for (const hook of this.reconfiguredHooks) hook(next);
     this.queue.add(DRIVER_KEY);
     return changed;
   }

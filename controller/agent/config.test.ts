@@ -23,6 +23,13 @@ void test('a valid config change is applied live; an invalid one is reported and
   })));
   await driverConfigUntil(h, (c) => c.filePosture === Posture.Block && (c.eventMask & REPORT.unmatchedFile) !== 0);
   assert.equal(h.runtime!.agent.config.logging.level, 'debug');
+  // Host telemetry now on: an unmatched file open becomes a HostLog in the pipeline.
+  h.emulator.machine.simulateFileOpen('C:\\Users\\a\\notes.txt', { process: 'C:\\Windows\\notepad.exe' });
+  const until = Date.now() + 10_000;
+  while (h.runtime!.services.pipeline.stats().logs < 1) {
+    if (Date.now() > until) throw new Error(`no host log: ${JSON.stringify(h.runtime!.services.pipeline.stats())}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 
   writeFileSync(h.configFile, JSON.stringify(h.rawConfig({ postures: { file: 'sometimes' } })).replace('"hostName"', '\n"hostName"'));
   const deadline = Date.now() + 10_000;

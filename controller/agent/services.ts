@@ -88,6 +88,7 @@ export async function startServices(agent: Agent): Promise<AgentServices> {
     onError: (output, error) => logger.error('event output failed', { output, error: error.message }),
   });
   const pipeline = createPipeline(agent, broker, outputs);
+  agent.onReconfigured((next) => pipeline.builder.setHostTelemetry(next.hostTelemetry));
   const abort = new AbortController();
   const running = pipeline.run(followDriver(agent, abort.signal), abort.signal);
   const host = config.grpc.address.startsWith('unix:') ? config.grpc.address : `${config.grpc.address.replace(/:\d+$/, '')}:${port}`;

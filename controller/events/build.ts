@@ -82,7 +82,7 @@ export class RecordBuilder {
   private readonly access = new AccessTextCache();
   private readonly enforcer: string;
   private readonly version: string;
-  private readonly telemetry: HostTelemetry;
+  private telemetry: HostTelemetry;
   private readonly f: Facts = {
     seconds: 0, updatedTime: '', operation: '', source: '', resource: '', data: '', result: '',
     processName: '', parentProcessName: '', uid: 0, userName: '',
@@ -96,6 +96,11 @@ export class RecordBuilder {
     this.enforcer = o.enforcer ?? BUILDER_DEFAULTS.enforcer;
     this.version = o.agentVersion ?? '';
     const t = o.hostTelemetry;
+    this.telemetry = typeof t === 'boolean' ? { process: t, file: t } : { ...t };
+  }
+
+  /** Live config change of `hostTelemetry`. */
+  setHostTelemetry(t: boolean | HostTelemetry): void {
     this.telemetry = typeof t === 'boolean' ? { process: t, file: t } : { ...t };
   }
 
