@@ -14,7 +14,7 @@ const RECONCILE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0
 const IOCTL_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5];
 
 export const RECONCILE_RESULTS = ['success', 'error', 'conflict', 'requeue'] as const;
-export const POLICY_STATES = ['applied', 'partial', 'invalid', 'not_selected', 'pending'] as const;
+export const POLICY_STATES = ['applied', 'partial', 'pending', 'invalid', 'last_known_good', 'not_selected', 'not_enforced'] as const;
 
 export interface MetricsOptions {
   /** The agent's version (build info). */
