@@ -7,7 +7,8 @@
 import type { Clock, TimerHandle } from '../clock/index.js';
 import type { Logger } from '../observability/index.js';
 import { unixMillisToEventTime } from './filetime.js';
-import type { DropStage, EventSink, MessageRecord } from './types.js';
+import { Alert } from '../../proto/gen/feeder.js';
+import type { AlertRecord, DropStage, EventSink, MessageRecord } from './types.js';
 
 /** The two logger methods the pipeline uses (the agent's Logger satisfies it). */
 export type PipelineLogger = Pick<Logger, 'warn' | 'error'>;
@@ -57,8 +58,13 @@ export class DropReporter {
     const text = describeLoss(driver, pipeline);
     this.o.logger?.warn(text, { droppedByDriver: driver, droppedByPipeline: pipeline, queueSize: this.o.queueSize });
     const message = this.message(now, text);
+    // Also in the alert stream: `karmor logs` watches alerts only, and losses must not be silent there.
+    const alert = this.alert(message, driver, pipeline);
     for (const sink of this.o.sinks) {
-      try { sink.message(message); } catch (err) { this.o.logger?.error('event sink failed', { err }); }
+      try {
+        sink.message(message);
+        sink.alert(alert);
+      } catch (err) { this.o.logger?.error('event sink failed', { err }); }
     }
   }
 
@@ -73,6 +79,13 @@ export class DropReporter {
       Timestamp: t.seconds, UpdatedTime: t.text, ClusterName: this.o.clusterName, HostName: this.o.hostName,
       HostIP: this.o.hostIP, Type: 'SystemEvent', Level: 'WARN', Message: text,
     };
+  }
+
+  private alert(m: MessageRecord, driver: number, pipeline: number): AlertRecord {
+    return Alert.fromPartial({
+      Timestamp: m.Timestamp, UpdatedTime: m.UpdatedTime, ClusterName: m.ClusterName, HostName: m.HostName,
+      Type: 'SystemEvent', Operation: 'Dropped', Message: m.Message, Data: `driver=${driver} pipeline=${pipeline}`, Enforcer: 'kawin',
+    });
   }
 }
 
