@@ -59,8 +59,9 @@ void kernel_reload(int clearFaults)
     table_set_fold(&K.table, (K.config.Flags & KAWIN_CONFIG_CASE_FOLD) != 0);
     ring_clear(&K.ring);
     atomic_fetch_add(&K.epoch, 1);
-    pthread_rwlock_unlock(&K.lock);
+    /* Still under the write lock: no record of the reloaded driver can reach the old port. */
     port_drop();
+    pthread_rwlock_unlock(&K.lock);
     if (clearFaults) {
         pthread_mutex_lock(&K.faultMu);
         memset(K.faults, 0, sizeof K.faults);

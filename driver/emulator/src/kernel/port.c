@@ -64,6 +64,13 @@ static int try_answer(PortConn *pc, uint32_t size, uint32_t tag, int *ioErr)
     uint32_t ndone = 0, len = 0, tooSmall = 0;
     uint32_t limit = size < KAWIN_MAX_MESSAGE_BYTES ? size : KAWIN_MAX_MESSAGE_BYTES;
     pthread_mutex_lock(&K.ring.mu);
+    /* Checked under the ring lock: records emitted after a drop are ordered after it. */
+    if (atomic_load(&pc->dropped)) {
+        pthread_mutex_unlock(&K.ring.mu);
+        *ioErr = 1;
+        send_hr(pc->fd, KW_PORT_ERROR, tag, KAWIN_HRESULT_FROM_WIN32(KAWIN_ERROR_INVALID_HANDLE));
+        return 1;
+    }
     if (K.ring.count == 0) {
         K.ring.waiterFd = pc->wakefd;
         pthread_mutex_unlock(&K.ring.mu);
@@ -91,6 +98,12 @@ static int serve_get(PortConn *pc, uint32_t size, uint32_t tag)
 {
     for (;;) {
         int ioErr = 0;
+        /* A dropped connection (drop, reload) never gets records queued after the drop. */
+        if (atomic_load(&pc->dropped)) {
+            stop_waiting(pc);
+            send_hr(pc->fd, KW_PORT_ERROR, tag, KAWIN_HRESULT_FROM_WIN32(KAWIN_ERROR_INVALID_HANDLE));
+            return -1;
+        }
         if (try_answer(pc, size, tag, &ioErr)) return ioErr ? -1 : 0;
         struct pollfd p[2] = {{pc->fd, POLLIN, 0}, {pc->wakefd, POLLIN, 0}};
         if (poll(p, 2, -1) < 0) continue;
