@@ -5,7 +5,6 @@
  * periodic resync — only marks the single key `driver` dirty; the work queue coalesces
  * them and retries failures with per-key exponential backoff.
  */
-import { Flavor, Posture, REPORT, type DriverConfig } from '../../driver/abi/types.js';
 import type { Driver } from '../../driver/client/types.js';
 import { realClock, type Clock, type TimerHandle } from '../clock/index.js';
 import { changedFields, type AgentConfig } from '../config/index.js';
@@ -21,6 +20,7 @@ import { DriverLink } from './driver-link.js';
 import { PolicyFlow, policyParser } from './policies.js';
 import { reconcileMetrics } from './metrics-binding.js';
 import { AgentSources } from './sources.js';
+import { driverConfigOf, flavorOf, nodeEnvironment } from './driver-config.js';
 
 export const AGENT_VERSION = '0.1.0';
 const DRIVER_KEY = 'driver';
@@ -141,7 +141,7 @@ export class Agent {
     await this.sources.start(this.currentConfig);
   }
 
-  /** The sources' additions to the store (gRPC) are registered before start. */
+  /** The agent's sources: services add theirs (gRPC) here before start. */
   get sourceSet(): AgentSources { return this.sources; }
 
   /** Apply a new, valid config live. Returns the fields that changed. */
@@ -278,30 +278,4 @@ export class Agent {
   private scheduleResync(): void {
     this.queue.addAfter(RESYNC_KEY, this.resyncDelay());
   }
-}
-
-export function flavorOf(config: AgentConfig): Flavor {
-  if (config.driver.kind === 'windows') return Flavor.Windows;
-  return config.driver.emulator.flavor === 'posix' ? Flavor.Posix : Flavor.Windows;
-}
-
-function nodeEnvironment(config: AgentConfig): Record<string, string> | undefined {
-  // On a real Windows node the variables policies may use are the node's own.
-  if (config.driver.kind !== 'windows' || process.platform !== 'win32') return undefined;
-  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
-}
-
-export function driverConfigOf(config: AgentConfig): DriverConfig {
-  const posture = (p: 'audit' | 'block'): Posture => (p === 'block' ? Posture.Block : Posture.Audit);
-  let eventMask = 0;
-  if (config.hostTelemetry.process) eventMask |= REPORT.unmatchedProcess | REPORT.processExit;
-  if (config.hostTelemetry.file) eventMask |= REPORT.unmatchedFile;
-  return {
-    caseFold: flavorOf(config) === Flavor.Windows,
-    eventMask,
-    processPosture: posture(config.postures.process),
-    filePosture: posture(config.postures.file),
-    networkPosture: posture(config.postures.network),
-    registryPosture: posture(config.postures.registry),
-  };
 }
