@@ -1,8 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, renameSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FakeClock } from '../clock/index.js';
+import { parseConfig } from '../config/index.js';
+import { MemoryLogger } from '../observability/index.js';
+import { startAgentRuntime } from './runtime.js';
 import { hostPolicy, startHarness, type AgentHarness } from '../../test/agent-harness.js';
 
 const CMD = hostPolicy('block-cmd', `  process:
@@ -172,4 +175,26 @@ void test('the periodic resync reads the whole table back on schedule (fake cloc
   await h.runtime!.agent.whenIdle();
   assert.equal(await lists(), before + 1, 'one full read-back');
   assert.equal((await h.probe.getState()).generation, generation, 'nothing written');
+});
+
+void test('a second agent on the same driver writes nothing and stops with the port conflict', async (t) => {
+  const h = await startHarness(t);
+  h.writePolicy('cmd.yaml', CMD);
+  await h.start();
+  await ready(h);
+  const generation = (await h.probe.getState()).generation;
+  // The second agent wants a different table (the hosts policy only).
+  const otherDir = join(h.root, 'other');
+  mkdirSync(otherDir);
+  writeFileSync(join(otherDir, 'hosts.yaml'), HOSTS);
+  const config = parseConfig(JSON.stringify({
+    ...h.rawConfig(), stateDir: join(h.root, 'state2'),
+    sources: { files: { enabled: true, paths: [otherDir], debounceMs: 20 }, grpc: { enabled: false } },
+  }));
+  const second = await startAgentRuntime({ config, logger: new MemoryLogger(), watchConfig: false });
+  t.after(() => second.stop());
+  await assert.rejects(second.services.fatal, (e: Error) => e.name === 'PortConnectionLimitError');
+  await second.agent.whenIdle();
+  assert.equal((await h.probe.getState()).generation, generation, 'the second agent wrote nothing');
+  assert.deepEqual(h.paths((await h.probe.listRules()).rules), ['\\Device\\HarddiskVolume3\\Windows\\System32\\cmd.exe']);
 });

@@ -67,6 +67,7 @@ export class Agent {
   private workers: Promise<void> | undefined;
   private watchTimer: TimerHandle | undefined;
   private stopped = false;
+  private portHeld = false;
   private currentConfig: AgentConfig;
   private readonly connectedHooks: ((driver: Driver) => void)[] = [];
   private readonly reconciledHooks: (() => void)[] = [];
@@ -84,8 +85,9 @@ export class Agent {
     this.store = new DesiredStore(policyParser(() => this.rules.compiler), config.sources.precedence);
     this.reconciler = new Reconciler({
       desired: {
-        ready: () => this.store.ready(),
-        waitingFor: () => this.store.waitingFor(),
+        // The driver's single event-port connection marks the one agent in charge: no write before holding it.
+        ready: () => this.store.ready() && this.portHeld,
+        waitingFor: () => [...this.store.waitingFor(), ...(this.portHeld ? [] : ['the driver event port'])],
         driverConfig: () => driverConfigOf(this.currentConfig),
         rules: () => this.rules.rules(),
       },
@@ -243,11 +245,13 @@ export class Agent {
         ...observer,
         portConnected: (connected) => {
           observer.portConnected?.(connected);
+          this.portHeld = connected;
           // A port that comes back may mean a reloaded driver: read the table back.
           if (connected) this.resyncNow();
         },
       },
       connected: (driver) => {
+        this.portHeld = false;
         this.metrics.driverUp.set(1);
         this.reconciler.attach(driver);
         for (const hook of [...this.connectedHooks]) hook(driver);

@@ -21,6 +21,12 @@ import { AgentStateProvider } from './state-events.js';
 export interface AgentServices {
   /** The gRPC address actually bound (host:port). */
   address: string | undefined;
+  /**
+   * Rejects when the event stream fails for good: another agent holds the driver's port,
+   * no privilege, or the driver speaks another ABI. The agent must stop (loudly); the
+   * driver keeps enforcing meanwhile.
+   */
+  fatal: Promise<never>;
   broker: LogBroker;
   pipeline: EventPipeline;
   stop(): Promise<void>;
@@ -91,12 +97,20 @@ export async function startServices(agent: Agent): Promise<AgentServices> {
   agent.onReconfigured((next) => pipeline.builder.setHostTelemetry(next.hostTelemetry));
   const abort = new AbortController();
   const running = pipeline.run(followDriver(agent, abort.signal), abort.signal);
+  const fatal = running.then(
+    () => new Promise<never>(() => {}), // ended by stop(): nothing fatal
+    (error: Error) => {
+      logger.error('the driver event stream failed', { error: error.message, name: error.name });
+      throw error;
+    },
+  );
+  fatal.catch(() => {}); // observed by the runtime; never an unhandled rejection
   const host = config.grpc.address.startsWith('unix:') ? config.grpc.address : `${config.grpc.address.replace(/:\d+$/, '')}:${port}`;
   return {
-    address: host, broker, pipeline,
+    address: host, broker, pipeline, fatal,
     stop: async () => {
       abort.abort();
-      await running;
+      await running.catch(() => {});
       await server.stop();
       broker.close();
       await outputs.close();

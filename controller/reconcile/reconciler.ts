@@ -108,8 +108,8 @@ export class Reconciler {
     if (!driver) throw new DriverUnavailableError('driver not connected');
     const { desired } = this.options;
     if (!desired.ready()) {
-      const reason = `waiting for sources: ${desired.waitingFor().join(', ')}`;
-      log.debug('not writing before every source is in sync', { waitingFor: desired.waitingFor() });
+      const reason = `waiting for ${desired.waitingFor().join(', ')}`;
+      log.debug('not writing yet', { waitingFor: desired.waitingFor() });
       return { outcome: 'waiting', reconcileID, added: 0, removed: 0, drift: 0, reason };
     }
     let drift = 0;

@@ -56,12 +56,13 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   logger.info('kawin agent running', {
     node: config.hostName, driver: config.driver.kind, policies: config.sources.files.paths, grpc: runtime.services.address,
   });
-  const signal = await stopSignal;
-  logger.info('shutting down', { signal });
+  const outcome = await Promise.race([stopSignal, runtime.services.fatal.catch((error: Error) => error)]);
+  const failed = outcome instanceof Error;
+  logger.info('shutting down', failed ? { error: outcome.message } : { signal: outcome });
   await runtime.stop();
   await logger.close();
-  io.stderr('kawin agent stopped');
-  return 0;
+  io.stderr(failed ? `kawin agent: ${outcome.message}` : 'kawin agent stopped');
+  return failed ? 1 : 0;
 }
 
 export const command: CliCommand = { name: 'agent', summary: 'run the agent (reconcile loop, event stream, metrics)', usage, run };
