@@ -9,11 +9,14 @@ import { credentials, type ClientReadableStream } from '@grpc/grpc-js';
 import { LogServiceClient, type Alert } from '../../proto/gen/feeder.js';
 import { PolicyServiceClient, PolicyStatus } from '../../proto/gen/policy.js';
 import { Decision } from '../../driver/abi/types.js';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHarness, type AgentHarness } from '../../test/agent-harness.js';
 import { promtoolCheck, requireTool, startPrometheus, waitForSeries } from '../../test/prometheus.js';
+import { makeCerts } from '../../test/certs.js';
+import { command as statusCommand } from '../cli/commands/status.js';
+import { command as logsCommand } from '../cli/commands/logs.js';
 
 const GRPC = { sources: { files: { enabled: true, paths: [] as string[], debounceMs: 20 }, grpc: { enabled: true } } };
 
@@ -174,4 +177,39 @@ spec:
   assert.equal(series[0]!.value[1], '1');
   const events = await waitForSeries(prometheus.url, 'sum(kawin_events_received_total)', prometheus.proc, 60_000);
   assert.ok(Number(events[0]!.value[1]) >= 1);
+});
+
+void test('with mutual TLS configured, the CLI connects with client certificates and plaintext is refused', async (t) => {
+  const h = await startHarness(t);
+  const certs = join(h.root, 'certs');
+  mkdirSync(certs);
+  makeCerts(certs);
+  const tls = { certFile: join(certs, 'server.crt'), keyFile: join(certs, 'server.key'), clientCaFile: join(certs, 'ca.crt') };
+  GRPC.sources.files.paths = [h.policyDir];
+  const runtime = await h.start({ ...GRPC, grpc: { address: '127.0.0.1:0', tls } });
+  const address = runtime.services.address!;
+  const out: string[] = [];
+  const io = { stdout: (s: string) => out.push(s), stderr: (s: string) => out.push(s), isTTY: false };
+  const clientTls = ['--address', address, '--tls-ca', join(certs, 'ca.crt'), '--tls-cert', join(certs, 'client.crt'), '--tls-key', join(certs, 'client.key')];
+  assert.equal(await statusCommand.run([...clientTls, '--output', 'json'], io), 0, out.join('\n'));
+  assert.equal(JSON.parse(out.at(-1)!).agent.ready, true);
+  out.length = 0;
+  assert.equal(await statusCommand.run(['--address', address], io), 1, 'plaintext is refused');
+  assert.match(out.join('\n'), /cannot reach kawin/);
+
+  // The live stream over mutual TLS: an alert arrives.
+  const lines: string[] = [];
+  const watching = logsCommand.run([...clientTls, '--json'], { stdout: (s) => lines.push(s), stderr: () => {}, isTTY: false }).catch(() => 1);
+  const policies = new PolicyServiceClient(address, credentials.createSsl(readFileSync(join(certs, 'ca.crt')), readFileSync(join(certs, 'client.key')), readFileSync(join(certs, 'client.crt'))));
+  t.after(() => policies.close());
+  assert.equal(await send(policies, 'ADDED', hostPolicy('hsp-tls', { process: { matchPaths: [{ path: 'C:\\Tools\\nc.exe' }] }, action: 'Block' })), PolicyStatus.Applied);
+  await h.until((r) => r.length === 1, 'the policy applied over mTLS');
+  const deadline = Date.now() + 10_000;
+  while (!lines.some((l) => l.includes('hsp-tls'))) {
+    if (Date.now() > deadline) throw new Error(`no alert over mTLS: ${lines.join('\n')}`);
+    h.emulator.machine.simulateProcessCreate('C:\\Tools\\nc.exe', { parent: 'C:\\Windows\\explorer.exe' });
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  process.emit('SIGINT'); // what Ctrl-C does: `kawin logs` stops cleanly
+  assert.equal(await watching, 0);
 });

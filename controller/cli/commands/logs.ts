@@ -4,7 +4,8 @@
  * restarts; Ctrl-C ends it cleanly.
  */
 import { parseArgs } from 'node:util';
-import { credentials, Metadata, status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import { credentials, Metadata, status, type ChannelCredentials, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import { resolveConnection } from '../../grpc/client/index.js';
 import { LogServiceClient, type Alert, type Log, type Message } from '../../../proto/gen/feeder.js';
 import { realClock, sleep } from '../../clock/index.js';
 import { jsonLine, readableAlert, readableLog, readableMessage } from '../../outputs/index.js';
@@ -22,6 +23,9 @@ export interface StreamSpec {
 
 export interface WatchOptions {
   address: string;
+  /** TLS / mutual TLS credentials (default: plaintext, as the agent's loopback default). */
+  credentials?: ChannelCredentials;
+  channelOptions?: Record<string, string | number>;
   streams: StreamSpec[];
   json: boolean;
   /** Reconnect backoff: first and longest wait in milliseconds. */
@@ -29,13 +33,16 @@ export interface WatchOptions {
 }
 
 const usage = `usage: kawin logs [--alerts] [--logs] [--messages] [--json] [--address host:port] [--filter all|policy|system]
+                  [--config FILE] [--tls-ca F] [--tls-cert F --tls-key F] [--tls-server-name N]
 
 Prints the agent's live event stream, one line per event:
   time action result policy operation source → resource
   --alerts / --logs / --messages   streams to watch (default: from --filter)
   --filter   policy = alerts (default), system = logs, all = both (as karmor logs --logFilter)
   --json     one JSON object per line with KubeArmor's field names
-  --address  the agent's gRPC address (default ${DEFAULT_LOGS_ADDRESS})
+  --address  the agent's gRPC address (default: grpc.address of --config or $KAWIN_CONFIG,
+             else $KAWIN_GRPC_ADDRESS, else ${DEFAULT_LOGS_ADDRESS})
+  --tls-*    TLS to the agent; with --tls-cert/--tls-key, mutual TLS
 Reconnects when the agent restarts; Ctrl-C to stop.`;
 
 function parseFilter(filter: string): Filter {
@@ -127,7 +134,7 @@ export async function watchLogs(o: WatchOptions, io: CliIO, signal: AbortSignal)
   let wait = retry.first;
   let down = false;
   while (!signal.aborted) {
-    const client = new LogServiceClient(o.address, credentials.createInsecure());
+    const client = new LogServiceClient(o.address, o.credentials ?? credentials.createInsecure(), o.channelOptions ?? {});
     try {
       await healthCheck(client, (Math.random() * 0x7fffffff) | 0);
       io.stderr(`kawin logs: ${down ? 'reconnected' : 'connected'} to ${o.address}`);
@@ -164,7 +171,8 @@ export const command: CliCommand = {
       args: argv,
       options: {
         alerts: { type: 'boolean' }, logs: { type: 'boolean' }, messages: { type: 'boolean' }, json: { type: 'boolean' },
-        address: { type: 'string' }, filter: { type: 'string' },
+        address: { type: 'string' }, filter: { type: 'string' }, config: { type: 'string' },
+        'tls-ca': { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'tls-server-name': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -175,7 +183,12 @@ export const command: CliCommand = {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     try {
-      return await watchLogs({ address: values.address ?? DEFAULT_LOGS_ADDRESS, streams, json: Boolean(values.json) }, io, ac.signal);
+      const conn = resolveConnection({
+        address: values.address, config: values.config, tlsCa: values['tls-ca'], tlsCert: values['tls-cert'],
+        tlsKey: values['tls-key'], tlsServerName: values['tls-server-name'],
+      });
+      const options = { address: conn.target, credentials: conn.credentials, channelOptions: conn.channelOptions };
+      return await watchLogs({ ...options, streams, json: Boolean(values.json) }, io, ac.signal);
     } finally {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
