@@ -56,6 +56,13 @@ export async function startHarness(t: Pick<TestContext, 'after'>): Promise<Agent
   const root = mkdtempSync(join(tmpdir(), 'kawin-agent-'));
   const policyDir = join(root, 'policies');
   mkdirSync(policyDir);
+  // Registered first so it runs first: the agent must stop before the emulator does, or
+  // it would load the "vanished" driver again (as it should) and leave it running.
+  let harness: AgentHarness | undefined;
+  t.after(async () => {
+    await harness?.stopAgent();
+    rmSync(root, { recursive: true, force: true });
+  });
   const emulator = await startEmulator(t);
   const probe = await emulator.client();
   const logger = new MemoryLogger();
@@ -110,9 +117,6 @@ export async function startHarness(t: Pick<TestContext, 'after'>): Promise<Agent
     },
     paths: (rules) => rules.map((r) => r.target.path).sort(),
   };
-  t.after(async () => {
-    await h.stopAgent();
-    rmSync(root, { recursive: true, force: true });
-  });
+  harness = h;
   return h;
 }
