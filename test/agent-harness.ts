@@ -58,9 +58,9 @@ export async function startHarness(t: Pick<TestContext, 'after'>): Promise<Agent
   mkdirSync(policyDir);
   // Registered first so it runs first: the agent must stop before the emulator does, or
   // it would load the "vanished" driver again (as it should) and leave it running.
-  let harness: AgentHarness | undefined;
+  const made: { harness?: AgentHarness } = {};
   t.after(async () => {
-    await harness?.stopAgent();
+    await made.harness?.stopAgent();
     rmSync(root, { recursive: true, force: true });
   });
   const emulator = await startEmulator(t);
@@ -117,6 +117,6 @@ export async function startHarness(t: Pick<TestContext, 'after'>): Promise<Agent
     },
     paths: (rules) => rules.map((r) => r.target.path).sort(),
   };
-  harness = h;
+  made.harness = h;
   return h;
 }
