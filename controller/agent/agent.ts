@@ -111,9 +111,6 @@ export class Agent {
   /** Called with every valid config applied live (services follow what concerns them). */
   onReconfigured(hook: (config: AgentConfig) => void): void { this.reconfiguredHooks.push(hook); }
 
-  /** Called with every new driver connection. */
-  onDriverConnected(hook: (driver: Driver) => void): void { this.connectedHooks.push(hook); }
-
   /** The next driver connection (undefined if `signal` aborts first). */
   nextDriver(signal: AbortSignal): Promise<Driver | undefined> {
     return new Promise((resolve) => {

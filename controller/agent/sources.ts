@@ -57,9 +57,6 @@ export class AgentSources {
     this.register(source.name);
   }
 
-  /** The sink sources write to (store + metrics), for sources started elsewhere. */
-  get storeSink(): SourceSink { return this.sink; }
-
   async start(config: AgentConfig): Promise<void> {
     this.started = true;
     if (config.sources.files.enabled) this.files = this.createFileSource(config);

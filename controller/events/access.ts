@@ -37,11 +37,6 @@ export class AccessTextCache {
   private readonly cache = new BoundedMap<number, string>('events.accessTextCache', 1024);
 
   text(mask: number): string {
-    let t = this.cache.get(mask);
-    if (t === undefined) {
-      t = accessText(mask);
-      this.cache.set(mask, t);
-    }
-    return t;
+    return this.cache.getOrCompute(mask, accessText);
   }
 }

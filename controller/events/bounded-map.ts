@@ -40,6 +40,16 @@ export class BoundedMap<K, V> {
     }
   }
 
+  /** The cached value, or `compute(key)` remembered (the memoizing caches' one pattern). */
+  getOrCompute(key: K, compute: (key: K) => V): V {
+    let v = this.get(key);
+    if (v === undefined) {
+      v = compute(key);
+      this.set(key, v);
+    }
+    return v;
+  }
+
   delete(key: K): void {
     this.young.delete(key);
     this.old.delete(key);

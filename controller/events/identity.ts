@@ -59,11 +59,6 @@ export class SidTable {
   }
 
   identity(sid: string): UserIdentity {
-    let id = this.cache.get(sid);
-    if (id === undefined) {
-      id = identityFromSid(sid);
-      this.cache.set(sid, id);
-    }
-    return id;
+    return this.cache.getOrCompute(sid, identityFromSid);
   }
 }

@@ -29,12 +29,7 @@ export class DosPathCache {
   /** Cached conversion, for paths that recur (process images). */
   toDos(ntPath: string): string {
     if (ntPath === '') return '';
-    let dos = this.cache.get(ntPath);
-    if (dos === undefined) {
-      dos = this.convert(ntPath);
-      this.cache.set(ntPath, dos);
-    }
-    return dos;
+    return this.cache.getOrCompute(ntPath, (p) => this.convert(p));
   }
 
   /** Uncached conversion by a known device prefix, else by the translator. */

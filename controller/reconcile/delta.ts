@@ -66,9 +66,7 @@ export class RuleDelta {
   private mismatch = new Map<bigint, DriverRule | undefined>();
   private sorted: DriverRule[] | undefined;
 
-  get desiredCount(): number { return this.desired.size; }
   get inSync(): boolean { return this.mismatch.size === 0; }
-  get pending(): number { return this.mismatch.size; }
 
   /** Rules in the driver, as far as this tracker knows. */
   get actualCount(): number {
@@ -95,8 +93,6 @@ export class RuleDelta {
     this.sorted = undefined;
     this.track(id, undefined, held);
   }
-
-  desiredRules(): IterableIterator<DriverRule> { return this.desired.values(); }
 
   /**
    * The driver's table as read back, in ascending id order. With `countDrift`, returns how
