@@ -82,9 +82,8 @@ export class DesiredStore<P> implements SourceSink {
     this.register(source);
     const unitKey = `${source}\0${doc.origin}`;
     const parsed = this.parse(doc.text, doc.location);
-    const record = this.units.get(unitKey) ?? { keys: new Set<string>(), problems: [] };
+    const record = this.unit(source, unitKey);
     record.problems = parsed.problems;
-    this.units.set(unitKey, record);
     const touched = new Set<string>();
     const seen = new Set<string>();
     for (const document of parsed.documents) {
@@ -105,17 +104,14 @@ export class DesiredStore<P> implements SourceSink {
       for (const key of seen) record.keys.add(key);
     }
     this.refresh(touched);
-    this.updateUnitCount(source);
     this.listener?.statusChanged();
   }
 
   /** The unit could not be read (too large, unreadable): what it held stays, with the error. */
   rejectUnit(source: string, origin: string, error: Error): void {
     this.register(source);
-    const unitKey = `${source}\0${origin}`;
-    const record = this.units.get(unitKey) ?? { keys: new Set<string>(), problems: [] };
+    const record = this.unit(source, `${source}\0${origin}`);
     record.problems = [{ severity: 'error', location: origin, message: error.message }];
-    this.units.set(unitKey, record);
     this.listener?.statusChanged();
   }
 
@@ -124,9 +120,10 @@ export class DesiredStore<P> implements SourceSink {
     const record = this.units.get(unitKey);
     if (!record) return;
     this.units.delete(unitKey);
+    const status = this.sources.get(source);
+    if (status) status.units--;
     for (const key of record.keys) this.withdraw(key, unitKey);
     this.refresh(record.keys);
-    this.updateUnitCount(source);
     this.listener?.statusChanged();
   }
 
@@ -206,13 +203,15 @@ export class DesiredStore<P> implements SourceSink {
     return best;
   }
 
-  private updateUnitCount(source: string): void {
-    const status = this.sources.get(source);
-    if (!status) return;
-    let units = 0;
-    const prefix = `${source}\0`;
-    for (const unit of this.units.keys()) if (unit.startsWith(prefix)) units++;
-    status.units = units;
+  /** The record of a unit, created (and counted for its source) on first sight. */
+  private unit(source: string, unitKey: string): UnitRecord {
+    let record = this.units.get(unitKey);
+    if (!record) {
+      record = { keys: new Set<string>(), problems: [] };
+      this.units.set(unitKey, record);
+      this.sources.get(source)!.units++;
+    }
+    return record;
   }
 
   /** Contributions for one key from other places than the winner: identity conflicts. */
