@@ -103,3 +103,16 @@ void test('each source counts the units it holds', () => {
   store.remove('files', '/p/a.yaml');
   assert.equal(store.sourceStatus().find((s) => s.name === 'files')?.units, 2);
 });
+
+void test('a unit just checked is stored without parsing it again', () => {
+  let parses = 0;
+  const counting = (text: string, location: string) => { parses++; return parse(text, location); };
+  const store = new DesiredStore<string>(counting, ['files']);
+  store.check('a=1', 'gRPC hostPolicy a');
+  store.upsert('grpc', doc('grpc:a', 'a=1'));
+  assert.equal(parses, 2, 'another location: parsed again');
+  store.check('b=1', 'here');
+  store.upsert('grpc', { origin: 'grpc:b', text: 'b=1', location: 'here' });
+  assert.equal(parses, 3);
+  assert.equal(store.get('b')?.policy, '1');
+});

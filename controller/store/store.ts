@@ -32,6 +32,7 @@ export class DesiredStore<P> implements SourceSink {
   private readonly sources = new Map<string, SourceStatus>();
   private readonly effective = new Map<string, PolicyEntry<P>>();
   private listener: StoreListener<P> | undefined;
+  private lastCheck: { text: string; location: string; unit: ParsedUnit<P> } | undefined;
 
   constructor(
     private readonly parse: PolicyParser<P>,
@@ -75,13 +76,26 @@ export class DesiredStore<P> implements SourceSink {
     return out;
   }
 
-  /** Parse without storing: what `upsert` would accept (dry runs, gRPC validation). */
-  check(text: string, location: string): ParsedUnit<P> { return this.parse(text, location); }
+  /**
+   * Parse without storing: what `upsert` would accept (dry runs, gRPC validation). The
+   * last verdict is kept, so validating a request and then storing it parses once.
+   */
+  check(text: string, location: string): ParsedUnit<P> {
+    const unit = this.parse(text, location);
+    this.lastCheck = { text, location, unit };
+    return unit;
+  }
+
+  private parseOnce(text: string, location: string): ParsedUnit<P> {
+    const last = this.lastCheck;
+    this.lastCheck = undefined;
+    return last && last.text === text && last.location === location ? last.unit : this.parse(text, location);
+  }
 
   upsert(source: string, doc: SourceDocument): void {
     this.register(source);
     const unitKey = `${source}\0${doc.origin}`;
-    const parsed = this.parse(doc.text, doc.location);
+    const parsed = this.parseOnce(doc.text, doc.location);
     const record = this.unit(source, unitKey);
     record.problems = parsed.problems;
     const touched = new Set<string>();
