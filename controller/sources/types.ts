@@ -2,15 +2,24 @@
  * Sources of desired state. A source only reports what it holds; the desired store
  * (controller/store) parses, validates and keeps last-known-good versions, so every
  * source gets the same validation and the same error reporting.
+ *
+ * A source kind is registered once (controller/sources/registry.ts) as a factory; the
+ * agent creates every enabled kind and starts it as a runnable. Beyond start/stop, a
+ * source may offer optional capabilities — the agent asks for them, it never branches on
+ * the source's name.
  */
+import type { AgentConfig, SourceKind } from '../config/index.js';
+import type { Clock } from '../clock/index.js';
+import type { AgentMetrics, Logger } from '../observability/index.js';
+import type { PolicyIdentity, Problem } from '../store/types.js';
 
 /** One unit a source contributes: a file, a gRPC-applied policy, a CRD object. */
 export interface SourceDocument {
-  /** Stable identity of the unit within its source: file path, `grpc:<kind>/<name>`, … */
+  /** Stable identity of the unit within its source: file path, `grpc:<kind>/<name>`, `crd:<kind>/<name>`… */
   origin: string;
   /** YAML or JSON text (multi-document allowed). */
   text: string;
-  /** Where errors should point: a file path, `gRPC hostPolicy`, a CRD name. */
+  /** Where errors should point: a file path, `gRPC hostPolicy`, a CRD object's name. */
   location: string;
 }
 
@@ -25,14 +34,61 @@ export interface SourceSink {
   failed(source: string, error: Error): void;
   /**
    * One unit could not be read (too large, unreadable): its previous version, if any,
-   * stays in force, and the error belongs in that unit's status. Optional; a source
-   * logs and counts the rejection either way.
+   * stays in force, and the error belongs in that unit's status.
    */
   rejected?(source: string, origin: string, error: Error): void;
 }
 
+/** Where one policy of a source stands after a reconcile (what a source may report back). */
+export interface PolicyOutcome {
+  key: string;
+  identity: PolicyIdentity;
+  origin: string;
+  state: 'applied' | 'partial' | 'pending' | 'invalid' | 'last_known_good' | 'not_selected' | 'not_enforced';
+  /** Why the state is not plainly `applied`, in words. */
+  reasons: string[];
+  problems: Problem[];
+  ruleCount: number;
+}
+
 export interface PolicySource {
+  /** The source's name in the store, status and metrics (its kind for registered kinds). */
   readonly name: string;
   start(sink: SourceSink): Promise<void>;
   stop(): Promise<void>;
+  /** Follow a new valid config live (absent: the source is recreated when its section changes). */
+  configure?(config: AgentConfig): Promise<void>;
+  /** Capability: the raw text of a unit this source holds (admin `policy get`). */
+  readDocument?(origin: string): Promise<string | undefined>;
+  /** Capability: rescan now (SIGHUP, admin). */
+  rescan?(): Promise<void>;
+  /**
+   * Capability: feedback. Called after reconciles with the outcome of every policy this
+   * source contributes (and of policies it held that are gone: state absent → removed).
+   * The CRD source turns changes into Kubernetes Events.
+   */
+  observeOutcomes?(outcomes: readonly PolicyOutcome[], removed: readonly PolicyIdentity[]): void;
+  /** Readiness beyond "in sync" (e.g. a watch that went silent); undefined = fine. */
+  unhealthy?(): string | undefined;
+}
+
+/** The validation every source gets (a dry run of the store's parser). */
+export type PolicyValidator = (text: string, location: string) => { identity?: PolicyIdentity; errors: Problem[] };
+
+/** What a source factory is given. */
+export interface SourceContext {
+  config: AgentConfig;
+  clock: Clock;
+  logger: Logger;
+  metrics: AgentMetrics;
+  validate: PolicyValidator;
+  /** Node labels learnt by a source (the CRD source's Node watch); merged over the config's. */
+  setNodeLabels(labels: Record<string, string>): void;
+}
+
+/** One registered source kind: one folder under controller/sources plus one line in registry.ts. */
+export interface SourceKindDefinition {
+  kind: SourceKind;
+  enabled(config: AgentConfig): boolean;
+  create(context: SourceContext): PolicySource;
 }
