@@ -12,7 +12,7 @@ import {
   HealthChecks, createAgentMetrics, driverMetricsObserver, workQueueMetricsObserver,
   type AgentMetrics, type Logger, type RootLogger,
 } from '../observability/index.js';
-import { NodeRuleSet, type Policy } from '../policy/index.js';
+import { CompileCache, NodeRuleSet, PolicyPreparer, type Policy } from '../policy/index.js';
 import { WorkQueue, runWorkers } from '../queue/index.js';
 import { Reconciler, type ReconcileResult } from '../reconcile/index.js';
 import { DesiredStore } from '../store/index.js';
@@ -55,6 +55,9 @@ export class Agent {
   readonly health = new HealthChecks();
   readonly store: DesiredStore<Policy>;
   readonly rules: NodeRuleSet;
+  /** Parses policy texts: compile cache in the state directory, worker threads for batches. */
+  readonly preparer: PolicyPreparer;
+  private readonly compileCache: CompileCache;
   readonly reconciler: Reconciler;
   readonly link: DriverLink;
   readonly startedAt = new Date();
@@ -82,7 +85,15 @@ export class Agent {
       clock: this.clock, backoff: config.reconcile.backoff, observer: workQueueMetricsObserver(this.metrics, 'reconcile'),
     });
     this.rules = new NodeRuleSet({ flavor: flavorOf(config), nodeLabels: config.nodeLabels, environment: nodeEnvironment(config) });
-    this.store = new DesiredStore(policyParser(() => this.rules.compiler), config.sources.precedence);
+    this.compileCache = new CompileCache(CompileCache.fileIn(config.stateDir), AGENT_VERSION);
+    this.preparer = new PolicyPreparer({ compiler: () => this.rules.compiler, cache: this.compileCache });
+    this.store = new DesiredStore(
+      policyParser(() => this.rules.compiler, (text, location) => this.preparer.parse(text, location)),
+      config.sources.precedence,
+      async (texts) => {
+        await this.preparer.prepareAll([...texts]);
+      },
+    );
     this.reconciler = new Reconciler({
       desired: {
         // The driver's single event-port connection marks the one agent in charge: no write before holding it.
@@ -129,6 +140,10 @@ export class Agent {
   }
 
   async start(): Promise<void> {
+    const cache = await this.compileCache.load();
+    if ('rejected' in cache) this.logger.warn('compile cache not used: it is rebuilt', { file: this.compileCache.file, reason: cache.rejected });
+    // A first start (or a lost cache) parses every policy: the workers start while the sources are read.
+    if (cache.loaded === 0) this.preparer.warm();
     this.workers = runWorkers(this.queue, (key) => this.reconcileKey(key), {
       onError: (key, error, retryInMs) => this.logger.warn('reconcile will be retried', {
         key, error: (error as Error).message, retryInMs,
@@ -138,6 +153,14 @@ export class Agent {
     this.scheduleResync();
     this.watchDriver();
     await this.sources.start(this.currentConfig);
+  }
+
+  private async saveCompileCache(): Promise<void> {
+    try {
+      await this.preparer.save();
+    } catch (error) {
+      this.logger.warn('cannot write the compile cache: the next start parses again', { file: this.compileCache.file, error: (error as Error).message });
+    }
   }
 
   /** The agent's sources: services add theirs (gRPC) here before start. */
@@ -171,6 +194,7 @@ export class Agent {
     this.queue.shutDown();
     await this.workers;
     await this.link.close();
+    await this.preparer.close().catch((error: unknown) => this.logger.warn('cannot write the compile cache', { error: (error as Error).message }));
   }
 
   /** Resolves once nothing is queued or running (tests, benchmarks). */
@@ -226,6 +250,8 @@ export class Agent {
 
   private firstApplied(): void {
     this.firstApplyDone = true;
+    // Written after the first apply, so the write never delays it.
+    void this.saveCompileCache();
     const seconds = (this.clock.now() - this.startedAt.getTime()) / 1000;
     this.metrics.initialSyncDuration.set(seconds);
     this.logger.info('initial sync done: the driver enforces the desired policies', {

@@ -4,7 +4,7 @@
  * are handed to the reconciler. One changed policy costs O(its rules); the compiled
  * state itself (last-known-good, re-selection) lives in the policy module's NodeRuleSet.
  */
-import { parsePolicies, type CompilerOptions, type NodeRuleSet, type Policy, type PolicyCompiler, type RuleSetChange } from '../policy/index.js';
+import { type CompilerOptions, type NodeRuleSet, type ParseResult, type Policy, type PolicyCompiler, type RuleSetChange } from '../policy/index.js';
 import type { Reconciler } from '../reconcile/index.js';
 import type { ParsedUnit, PolicyEntry, Problem, StoreListener } from '../store/index.js';
 
@@ -13,9 +13,11 @@ import type { ParsedUnit, PolicyEntry, Problem, StoreListener } from '../store/i
  * source. Only a policy this node selects must compile here (a Linux host policy in a
  * mixed cluster is not an error on a Windows node).
  */
-export function policyParser(compiler: () => PolicyCompiler): (text: string, location: string) => ParsedUnit<Policy> {
+export function policyParser(
+  compiler: () => PolicyCompiler, parse: (text: string, location: string) => ParseResult,
+): (text: string, location: string) => ParsedUnit<Policy> {
   return (text, location) => {
-    const parsed = parsePolicies(text, location);
+    const parsed = parse(text, location);
     const documents = [];
     for (const doc of parsed.documents) {
       if (!doc.identity || !doc.key) continue;
