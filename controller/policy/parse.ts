@@ -13,7 +13,7 @@ import { describe, translateSchemaError } from './schema-errors.js';
 import { normalizeSpec, type Finding } from './normalize.js';
 import {
   API_GROUP, API_VERSION, POLICY_KINDS,
-  type ParseResult, type ParsedDocument, type PolicyIdentity, type PolicyKind, type PolicyProblem,
+  type ParseResult, type ParsedDocument, type PolicyIdentity, type PolicyKind, type PolicyProblem, type Position,
 } from './types.js';
 
 export interface ParseOptions {
@@ -61,8 +61,6 @@ function parseDocument(raw: RawDocument, location: string, locator: TextLocator)
   }
   doc.identity = identity;
   doc.key = policyKey(identity);
-  // `locate` captures the index, not `raw`: a held policy must not keep its parser events alive.
-  const index = raw.index;
   const spec = (value as Mapping).spec;
   const findings = [...header.findings, ...schemaFindings(identity.kind, value)];
   // Normalized even when the schema failed, so semantic problems are reported too.
@@ -75,11 +73,20 @@ function parseDocument(raw: RawDocument, location: string, locator: TextLocator)
       digest: digestOf(identity, spec),
       selector: normalized.selector, defaults: normalized.defaults, rules: normalized.rules, unenforced: normalized.unenforced,
       warnings: doc.problems,
-      locate: (field) => locator.locate(index, field),
+      locate: locateIn(locator, raw.index),
     };
   }
   doc.problems.push(...findings.map((f) => toProblem(f, location, raw, locator)).sort(byPosition));
   return doc;
+}
+
+/**
+ * Made outside parseDocument on purpose: a closure there would share its context with
+ * the other closures of that function, which capture `raw`, and a held policy would keep
+ * its document's parser events and value tree alive (about 0.9 KB a rule).
+ */
+function locateIn(locator: TextLocator, index: number): (field: string) => Position {
+  return (field) => locator.locate(index, field);
 }
 
 function readHeader(value: Mapping): Header {

@@ -4,7 +4,9 @@
  * nothing changed parses nothing); a batch of unknown texts (a cold start, a rescan) is
  * prepared in worker threads; a single text is prepared inline (lower latency than a
  * round trip to a worker). Whatever prepared it, the result is the same data, hydrated
- * the same way, and the compiler is seeded with the translations.
+ * the same way, and the compiler is seeded with the translations. The workers live for
+ * one batch: each holds a V8 heap with the parser and the schemas (tens of MB), which an
+ * agent at rest should not pay for.
  */
 import type { PolicyCompiler } from './compiler.js';
 import type { CompileCache } from './compile-cache.js';
@@ -54,13 +56,17 @@ export class PolicyPreparer {
     const missing = texts.filter((t) => !this.options.cache.get(t.location, preparedKey(t.text, t.location, contextKey)));
     if (missing.length >= MIN_WORKER_BATCH && (this.options.workers ?? 1) > 0) {
       this.warm();
+      const pool = this.pool!;
+      this.pool = undefined;
       try {
-        const prepared = await this.pool!.prepare(missing, compiler.translation);
+        const prepared = await pool.prepare(missing, compiler.translation);
         // The context may have changed meanwhile: such results are simply never looked up.
         missing.forEach((t, i) => this.ready.set(preparedKey(t.text, t.location, contextKey), prepared[i]!));
         this.counts.prepared += missing.length;
       } catch {
         this.counts.workerFailures++;
+      } finally {
+        void pool.close();
       }
     }
   }
