@@ -27,34 +27,54 @@ export interface RuntimeOptions {
   clock?: Clock;
 }
 
+/** What has started so far, stopped in reverse by `stop` (also when start-up fails midway). */
+interface Started {
+  services?: AgentServices;
+  http?: ObservabilityServer;
+  watcher?: ConfigWatcher;
+  agentStarted?: boolean;
+}
+
+async function stopStarted(agent: Agent, started: Started): Promise<void> {
+  // Listeners and event readers first, then the reconcile loop (an in-flight apply
+  // finishes), then the driver connection and the health endpoint.
+  await started.watcher?.close();
+  await started.services?.stop();
+  if (started.agentStarted) await agent.stop();
+  await started.http?.close();
+}
+
 export async function startAgentRuntime(options: RuntimeOptions): Promise<AgentRuntime> {
-  const { config, logger } = options;
-  const agent = new Agent({ config, logger, clock: options.clock });
+  const { config } = options;
+  const agent = new Agent({ config, logger: options.logger, clock: options.clock });
   // Policies by state are derived when Prometheus scrapes, never on the reconcile path.
   Object.assign(agent.metrics.policies, { collect: () => agent.metrics.setPolicyStates(countByState(policyStatuses(agent))) });
-  const services = await startServices(agent);
-  const http = config.metrics.enabled
+  const started: Started = {};
+  try {
+    await startParts(agent, options, started);
+  } catch (error) {
+    // A failed start-up leaves nothing running: no listener, no reader of the driver's port.
+    await stopStarted(agent, started).catch(() => {});
+    throw error;
+  }
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => (stopping ??= stopStarted(agent, started));
+  return { agent, http: started.http, services: started.services!, stop };
+}
+
+async function startParts(agent: Agent, options: RuntimeOptions, started: Started): Promise<void> {
+  const { config, logger } = options;
+  started.services = await startServices(agent);
+  started.http = config.metrics.enabled
     ? await startObservabilityServer({ address: config.metrics.address, registry: agent.metrics.registry, health: agent.health, logger })
     : undefined;
-  if (http) logger.info('metrics and health listening', { url: http.url });
-  const watcher = options.watchConfig !== false && config.configPath
+  if (started.http) logger.info('metrics and health listening', { url: started.http.url });
+  started.watcher = options.watchConfig !== false && config.configPath
     ? watchConfig(config.configPath, agent, options.overrides ?? {})
     : undefined;
-  await watcher?.start();
+  await started.watcher?.start();
+  started.agentStarted = true;
   await agent.start();
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      // Listeners and event readers first, then the reconcile loop (an in-flight apply
-      // finishes), then the driver connection and the health endpoint.
-      await watcher?.close();
-      await services.stop();
-      await agent.stop();
-      await http?.close();
-    })();
-    return stopping;
-  };
-  return { agent, http, services, stop };
 }
 
 function watchConfig(file: string, agent: Agent, overrides: ConfigOverrides): ConfigWatcher {
