@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { Client, status, type Metadata, type ServiceError } from '@grpc/grpc-js';
 import { PolicyServiceClient, PolicyStatus, type response } from '../../proto/gen/policy.js';
 import { GrpcPolicySource } from '../sources/grpc/index.js';
-import { policyServiceBinding, TRAILER_MESSAGE, TRAILER_PROBLEMS } from './policy.js';
+import { MAX_MESSAGE_TRAILER_BYTES, outcomeTrailer, policyServiceBinding, TRAILER_MESSAGE, TRAILER_PROBLEMS } from './policy.js';
+import { PolicyOutcomeStatus } from '../sources/grpc/index.js';
 import { fakeValidator, insecure, recordingSink, separateConnection, startTestServer } from './testing.js';
 
 const local = { mutualTls: false, unixSocketOnly: false };
@@ -62,6 +63,22 @@ void test('malformed JSON, empty name, unknown kind and failed validation are In
   assert.equal(t.log.upserts.length, 0);
   assert.equal((await t.send('hostPolicy', host('p2'))).status, PolicyStatus.Applied);
   await t.cleanup();
+});
+
+void test('a 100,000-character name is Invalid with a bounded reason, and the channel keeps working', async () => {
+  const t = await setup();
+  const huge = await t.send('hostPolicy', host('x'.repeat(100_000)));
+  assert.equal(huge.status, PolicyStatus.Invalid);
+  assert.match(decodeURIComponent(String(huge.trailer.get(TRAILER_MESSAGE)[0])), /metadata\.name is longer than 253 characters/);
+  assert.equal((await t.send('hostPolicy', host('after'))).status, PolicyStatus.Applied, 'the same channel still answers');
+  await t.cleanup();
+});
+
+void test('a reason of any length fits the trailer: the message is cut to its limit, named', () => {
+  const long = outcomeTrailer({ status: PolicyOutcomeStatus.Invalid, message: 'é'.repeat(100_000), problems: [] });
+  const text = decodeURIComponent(String(long.get(TRAILER_MESSAGE)[0]));
+  assert.ok(String(long.get(TRAILER_MESSAGE)[0]).length <= MAX_MESSAGE_TRAILER_BYTES);
+  assert.match(text, /… \(cut at \d+ of 100000 characters\)$/);
 });
 
 void test('malformed protobuf bytes get INVALID_ARGUMENT, not a crash', async () => {

@@ -127,3 +127,14 @@ void test('comma lists in network and capability entries are expanded (validated
   const p = parsePolicies(host('nets', '  network:\n    matchProtocols: [{protocol: "TCP, udp", fromSource: [{path: C:\\a.exe}]}]'), 'p.yaml').documents[0]!.policy!;
   assert.deepEqual(p.unenforced.map((u) => u.value), ['tcp', 'udp']);
 });
+
+void test('metadata.name and namespace are checked as Kubernetes does, at the field', () => {
+  for (const name of ['"a..b"', '"Block-Cmd"', `"${'x'.repeat(254)}"`, '"evil\\u202Eexe"']) {
+    const [problem] = errors(parsePolicies(host(name), 'p.yaml'));
+    assert.equal(problem?.path, 'metadata.name', name);
+    assert.equal(problem?.line, 3, name);
+  }
+  const ns = parsePolicies('apiVersion: security.kubearmor.com/v1\nkind: KubeArmorPolicy\nmetadata: {name: a, namespace: Web_1}\nspec: {file: {matchPaths: [{path: /x}]}}\n', 'p.yaml');
+  assert.equal(errors(ns)[0]?.path, 'metadata.namespace');
+  assert.deepEqual(errors(parsePolicies(host('a.b-c'), 'p.yaml')), []);
+});
