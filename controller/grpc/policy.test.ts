@@ -10,6 +10,8 @@ import { PolicyServiceClient, PolicyStatus, type response } from '../../proto/ge
 import { GrpcPolicySource } from '../sources/grpc/index.js';
 import { MAX_MESSAGE_TRAILER_BYTES, outcomeTrailer, policyServiceBinding, TRAILER_MESSAGE, TRAILER_PROBLEMS } from './policy.js';
 import { PolicyOutcomeStatus } from '../sources/grpc/index.js';
+import { statSync } from 'node:fs';
+import { KawinGrpcServer, peerPolicyFor } from './server.js';
 import { fakeValidator, insecure, recordingSink, separateConnection, startTestServer } from './testing.js';
 
 const local = { mutualTls: false, unixSocketOnly: false };
@@ -173,4 +175,34 @@ void test('a policy RPC from another network namespace is refused; from loopback
     ip('netns', 'del', cliNs);
     await rm(stateDir, { recursive: true, force: true });
   }
+});
+
+void test('a unix: address: the socket is only the owner\'s (even under umask 000), its peers are local, a stale socket is replaced', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'kawin-unix-'));
+  const address = `unix:${join(dir, 'grpc.sock')}`;
+  const stateDir = join(dir, 'state');
+  const source = new GrpcPolicySource({ stateDir, validate: fakeValidator });
+  await source.start(recordingSink().sink);
+  const serve = async () => {
+    const server = new KawinGrpcServer({ address, shutdownGraceMs: 500 }, [policyServiceBinding(source, peerPolicyFor({ address }))]);
+    const previous = process.umask(0);
+    try {
+      await server.start();
+    } finally {
+      process.umask(previous);
+    }
+    return server;
+  };
+  const first = await serve();
+  assert.equal(statSync(join(dir, 'grpc.sock')).mode & 0o777, 0o600);
+  const client = new PolicyServiceClient(address, insecure(), separateConnection);
+  assert.equal((await callPolicy(client, 'hostPolicy', Buffer.from(JSON.stringify(host('over-unix'))))).status, PolicyStatus.Applied);
+  client.close();
+  await first.stop();
+  // A socket file left by a process that died: nobody listens, so it is replaced.
+  spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(join(dir, 'grpc.sock'))}, () => process.kill(process.pid, 'SIGKILL'))`]);
+  assert.ok(statSync(join(dir, 'grpc.sock')).isSocket(), 'the stale socket is there');
+  const second = await serve();
+  await second.stop();
+  await rm(dir, { recursive: true, force: true });
 });
