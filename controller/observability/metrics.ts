@@ -44,7 +44,7 @@ function defineMetrics(registers: Registry[]) {
     policies: new Gauge({ name: name('policies'), help: 'Policies by state (applied, partial, invalid, not_selected, pending).', labelNames: ['state'] as const, registers }),
     sourceInSync: new Gauge({ name: name('source_in_sync'), help: '1 when a desired-state source has reported its full set, else 0.', labelNames: ['source'] as const, registers }),
     sourceRevision: new Gauge({ name: name('source_revision_info'), help: 'Content revision of each source (value always 1).', labelNames: ['source', 'revision'] as const, registers }),
-    sourceFilesRejected: new Counter({ name: name('source_files_rejected_total'), help: 'Policy files a source could not use (reason: too_large, unreadable); their previous version stays.', labelNames: ['source', 'reason'] as const, registers }),
+    sourceFilesRejected: new Counter({ name: name('source_files_rejected_total'), help: 'Policy files a source could not use (reason: too_large, unreadable, not_regular, encoding); their previous version stays.', labelNames: ['source', 'reason'] as const, registers }),
     sourceWatchFailures: new Counter({ name: name('source_watch_failures_total'), help: 'Directories a source could not watch (changes there are seen only on rescans).', labelNames: ['source'] as const, registers }),
     configReloads: new Counter({ name: name('config_reloads_total'), help: 'Config file re-reads by result (applied, invalid).', labelNames: ['result'] as const, registers }),
     initialSyncDuration: new Gauge({ name: name('initial_sync_duration_seconds'), help: 'Time from agent start until every enabled source was in sync and the first apply was done.', registers }),
