@@ -6,6 +6,7 @@
  * `/`-separated on posix). Translation to NT device paths is the agent's job.
  */
 import { Flavor } from '../../driver/abi/types.js';
+import { driverPathProblem } from './limits.js';
 import type { PathForm } from './types.js';
 
 const DRIVE = /^[A-Za-z]:[\\/]/;
@@ -19,6 +20,8 @@ const FORM_WORDS: Record<PathForm, string> = { path: 'file path', directory: 'di
 /** What is wrong with a path on every kind of node, in words for its author; undefined when nothing. */
 export function diagnosePath(value: string, form: PathForm): string | undefined {
   if (value === '') return `the ${FORM_WORDS[form]} is empty`;
+  const limit = driverPathProblem(value);
+  if (limit) return limit;
   if (DEVICE.test(value)) return `"${value}" is a device or NT namespace path; write a drive path such as C:\\Windows\\System32\\cmd.exe`;
   if (/^[\\/][\\/](?![A-Za-z]:)/.test(value)) return `"${value}" looks like a UNC network share (\\\\server\\share); only local drive paths can be enforced`;
   const start = startProblem(value);
