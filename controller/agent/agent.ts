@@ -15,7 +15,7 @@ import {
 import { NodeRuleSet, type Policy } from '../policy/index.js';
 import { WorkQueue, runWorkers } from '../queue/index.js';
 import { Reconciler, type ReconcileResult } from '../reconcile/index.js';
-import { DesiredStore } from '../store/index.js';
+import { DesiredStore, loggingStoreObserver } from '../store/index.js';
 import { DriverLink } from './driver-link.js';
 import { PolicyFlow, policyParser } from './policies.js';
 import { reconcileMetrics } from './metrics-binding.js';
@@ -82,7 +82,7 @@ export class Agent {
       clock: this.clock, backoff: config.reconcile.backoff, observer: workQueueMetricsObserver(this.metrics, 'reconcile'),
     });
     this.rules = new NodeRuleSet({ flavor: flavorOf(config), nodeLabels: config.nodeLabels, environment: nodeEnvironment(config) });
-    this.store = new DesiredStore(policyParser(() => this.rules.compiler), config.sources.precedence);
+    this.store = new DesiredStore(policyParser(() => this.rules.compiler), config.sources.precedence, loggingStoreObserver(logger.child({ component: 'store' })));
     this.reconciler = new Reconciler({
       desired: {
         // The driver's single event-port connection marks the one agent in charge: no write before holding it.

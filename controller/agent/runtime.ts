@@ -8,7 +8,7 @@ import { ConfigWatcher, type AgentConfig, type ConfigOverrides } from '../config
 import { startObservabilityServer, type ObservabilityServer } from '../observability/index.js';
 import { Agent, type AgentLogger } from './agent.js';
 import { startServices, type AgentServices } from './services.js';
-import { countByState, policyStatuses } from './status.js';
+import { countByState, policyStatuses, rejectedUnitsBySource } from './status.js';
 
 export interface AgentRuntime {
   agent: Agent;
@@ -32,6 +32,8 @@ export async function startAgentRuntime(options: RuntimeOptions): Promise<AgentR
   const agent = new Agent({ config, logger, clock: options.clock });
   // Policies by state are derived when Prometheus scrapes, never on the reconcile path.
   Object.assign(agent.metrics.policies, { collect: () => agent.metrics.setPolicyStates(countByState(policyStatuses(agent))) });
+  Object.assign(agent.metrics.sourceUnitsRejected, { collect: () => agent.metrics.setRejectedUnits(rejectedUnitsBySource(agent)) });
+  Object.assign(agent.metrics.policyConflicts, { collect: () => agent.metrics.policyConflicts.set(agent.store.conflicts().length) });
   const services = await startServices(agent);
   const http = config.metrics.enabled
     ? await startObservabilityServer({ address: config.metrics.address, registry: agent.metrics.registry, health: agent.health, logger })

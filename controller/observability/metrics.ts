@@ -45,6 +45,8 @@ function defineMetrics(registers: Registry[]) {
     sourceInSync: new Gauge({ name: name('source_in_sync'), help: '1 when a desired-state source has reported its full set, else 0.', labelNames: ['source'] as const, registers }),
     sourceRevision: new Gauge({ name: name('source_revision_info'), help: 'Content revision of each source (value always 1).', labelNames: ['source', 'revision'] as const, registers }),
     sourceFilesRejected: new Counter({ name: name('source_files_rejected_total'), help: 'Policy files a source could not use (reason: too_large, unreadable, not_regular, encoding); their previous version stays.', labelNames: ['source', 'reason'] as const, registers }),
+    sourceUnitsRejected: new Gauge({ name: name('source_units_rejected'), help: 'Units (files, gRPC documents) a source holds that are rejected as a whole: syntax, encoding, size, missing or wrong apiVersion.', labelNames: ['source'] as const, registers }),
+    policyConflicts: new Gauge({ name: name('policy_conflicts'), help: 'Policy identities defined by more than one unit of one source (neither replaces the other).', registers }),
     sourceWatchFailures: new Counter({ name: name('source_watch_failures_total'), help: 'Directories a source could not watch (changes there are seen only on rescans).', labelNames: ['source'] as const, registers }),
     configReloads: new Counter({ name: name('config_reloads_total'), help: 'Config file re-reads by result (applied, invalid).', labelNames: ['result'] as const, registers }),
     initialSyncDuration: new Gauge({ name: name('initial_sync_duration_seconds'), help: 'Time from agent start until every enabled source was in sync and the first apply was done.', registers }),
@@ -56,6 +58,8 @@ export type AgentMetrics = ReturnType<typeof defineMetrics> & {
   readonly registry: Registry;
   /** Set a source's revision, replacing its previous revision series. */
   setSourceRevision(source: string, revision: string): void;
+  /** Set the rejected-unit count of every source at once; sources not given become 0. */
+  setRejectedUnits(counts: Readonly<Record<string, number>>): void;
   /** Set the count of every policy state at once; states not given become 0. */
   setPolicyStates(counts: Readonly<Record<string, number>>): void;
 };
@@ -79,6 +83,12 @@ export function createAgentMetrics(options: MetricsOptions): AgentMetrics {
     for (const state of states) metrics.policies.set({ state }, counts[state] ?? 0);
   };
   setPolicyStates({});
+  const rejectingSources = new Set<string>();
+  const setRejectedUnits = (counts: Readonly<Record<string, number>>): void => {
+    for (const s of Object.keys(counts)) rejectingSources.add(s);
+    for (const source of rejectingSources) metrics.sourceUnitsRejected.set({ source }, counts[source] ?? 0);
+  };
+  metrics.policyConflicts.set(0);
   return {
     ...metrics,
     registry,
@@ -89,5 +99,6 @@ export function createAgentMetrics(options: MetricsOptions): AgentMetrics {
       metrics.sourceRevision.set({ source, revision }, 1);
     },
     setPolicyStates,
+    setRejectedUnits,
   };
 }

@@ -32,7 +32,7 @@ export function workQueueMetricsObserver(metrics: AgentMetrics, name: string): W
 
 /** Rejected files and watch failures of the file source called `source`. */
 export function fileSourceMetricsObserver(metrics: AgentMetrics, source = 'files'): FileSourceObserver {
-  for (const reason of ['too_large', 'unreadable']) metrics.sourceFilesRejected.inc({ source, reason }, 0);
+  for (const reason of ['too_large', 'unreadable', 'not_regular', 'encoding']) metrics.sourceFilesRejected.inc({ source, reason }, 0);
   metrics.sourceWatchFailures.inc({ source }, 0);
   return {
     rejected: (reason) => metrics.sourceFilesRejected.inc({ source, reason }),

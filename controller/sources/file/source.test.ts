@@ -302,3 +302,19 @@ void test('a symlink to a device is refused; UTF-16 with a BOM is read; invalid 
     },
   );
 });
+
+void test('a rejected file that is deleted is reported gone, so nothing keeps counting it', async () => {
+  await withSource(
+    (base) => [join(base, 'p')].map((d) => (mkdirSync(d), d)),
+    async ({ root, sink, settle }) => {
+      sink.take();
+      write(join(root, 'big.yaml'), policy('x'.repeat(2000)));
+      await settle(touches('big.yaml'));
+      assert.deepEqual(sink.take(), ['rejected p/big.yaml']);
+      unlinkSync(join(root, 'big.yaml'));
+      await settle(touches('big.yaml'));
+      assert.deepEqual(sink.take(), ['remove p/big.yaml']);
+    },
+    1024,
+  );
+});
