@@ -40,7 +40,7 @@ void test('every rejected file shows in status, the log and a metric; deleting o
   await h.start({ sources: { ...files, files: { ...files.files, maxFileBytes: 2048 } } });
   await h.until((r) => r.length === 1, 'the one valid policy');
 
-  const status = agentStatus(h.runtime!.agent);
+  const status = agentStatus(h.runtime!.view);
   const rejected = Object.fromEntries(status.rejected.map((u) => [u.origin.slice(h.policyDir.length + 1), u.problems[0]!.message]));
   assert.deepEqual(Object.keys(rejected).sort(), ['big.yaml', 'noversion.yaml', 'syntax.yaml', 'utf16.yaml', 'v2.yaml']);
   assert.match(rejected['utf16.yaml']!, /UTF-16 text without a byte-order mark/);
@@ -52,9 +52,9 @@ void test('every rejected file shows in status, the log and a metric; deleting o
   assert.equal(await metric(h, 'kawin_source_units_rejected{source="files"}'), 5);
 
   h.deletePolicy('syntax.yaml');
-  await settled(h, () => agentStatus(h.runtime!.agent).rejected.length === 4, 'the deleted file to stop counting');
+  await settled(h, () => agentStatus(h.runtime!.view).rejected.length === 4, 'the deleted file to stop counting');
   assert.equal(await metric(h, 'kawin_source_units_rejected{source="files"}'), 4);
-  assert.equal(agentStatus(h.runtime!.agent).sources[0]!.units, 5, 'cmd.yaml and four rejected files');
+  assert.equal(agentStatus(h.runtime!.view).sources[0]!.units, 5, 'cmd.yaml and four rejected files');
 });
 
 void test('two files naming one policy: both show the conflict; the one in force stays; neither silently wins', async (t) => {
@@ -63,8 +63,8 @@ void test('two files naming one policy: both show the conflict; the one in force
   await h.start();
   await h.until((r) => r.length === 1, 'the cmd.exe rule');
   h.writePolicy('a-second.yaml', block('dup', 'certutil.exe'));
-  const agent = h.runtime!.agent;
-  await settled(h, () => agent.store.conflicts().length === 1, 'the conflict');
+  const agent = h.runtime!.view;
+  await settled(h, () => agent.desired.conflicts().length === 1, 'the conflict');
   assert.deepEqual(h.paths((await h.probe.listRules()).rules), ['\\Device\\HarddiskVolume3\\Windows\\System32\\cmd.exe'], 'a-second.yaml sorts first, yet replaces nothing');
   const dup = policyStatuses(agent).filter((p) => p.name === 'dup').map((p) => [p.origin.slice(h.policyDir.length + 1), p.state, p.problems[0]?.message]);
   assert.deepEqual(dup, [
