@@ -39,7 +39,7 @@ function validator(agent: Agent): PolicyValidator {
     const [doc] = unit.documents;
     const problems = [...unit.problems, ...(doc?.problems ?? [])];
     if (unit.documents.length > 1) problems.push({ severity: 'error', location, message: 'one policy per request' });
-    return { identity: doc?.identity, errors: problems };
+    return { identity: doc?.identity, errors: problems, digest: doc?.digest };
   };
 }
 
