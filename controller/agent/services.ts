@@ -1,6 +1,6 @@
 /**
- * The agent's outward services: the gRPC server (LogService, PolicyService, StateAgent,
- * admin) with the gRPC policy source, and the event pipeline that turns the driver's
+ * The agent's outward services: the gRPC server (LogService, PolicyService, ProbeService,
+ * StateAgent, admin) with the gRPC policy source, and the event pipeline that turns the driver's
  * events into alerts and logs for the LogBroker and the JSON-lines outputs. The pipeline
  * follows the driver across reconnections: one pipeline, fed by whichever driver
  * connection is current.
@@ -10,13 +10,13 @@ import type { Driver, PathTranslator } from '../../driver/client/types.js';
 import { EventPipeline, publisherSink } from '../events/index.js';
 import {
   KawinGrpcServer, LogBroker, adminServiceBinding, logServiceBinding, peerPolicyFor, policyServiceBinding,
-  registerLogMetrics, stateAgentBinding,
+  probeServiceBinding, registerLogMetrics, stateAgentBinding,
 } from '../grpc/index.js';
 import { createOutputs, type Outputs } from '../outputs/index.js';
 import { GrpcPolicySource, type PolicyValidator } from '../sources/grpc/index.js';
 import { AgentAdmin } from './admin.js';
 import { AGENT_VERSION, type Agent } from './agent.js';
-import { AgentStateProvider } from './state-events.js';
+import { AgentStateProvider, probeProvider } from './state-events.js';
 
 export interface AgentServices {
   /** The gRPC address actually bound (host:port). */
@@ -85,6 +85,7 @@ export async function startServices(agent: Agent): Promise<AgentServices> {
   const server = new KawinGrpcServer({ address: config.grpc.address, tls: config.grpc.tls, maxMessageBytes: config.grpc.maxMessageBytes, logger: grpcLogger }, [
     logServiceBinding(broker),
     ...(grpcSource ? [policyServiceBinding(grpcSource, peers, grpcLogger)] : []),
+    probeServiceBinding(probeProvider(agent)),
     stateAgentBinding(new AgentStateProvider(agent), { queueSize: config.grpc.subscriberQueueSize, logger: grpcLogger }),
     adminServiceBinding(new AgentAdmin(agent, grpcSource, () => broker.subscriberCount()), peers, grpcLogger),
   ]);

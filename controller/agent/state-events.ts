@@ -3,17 +3,29 @@
  * After every reconcile the policy set is compared with the last one published and the
  * differences go out as added / updated / deleted events.
  */
-import { STATE_KIND, STATE_TYPE, type AgentStateEvent, type StateProvider } from '../grpc/index.js';
+import { STATE_KIND, STATE_TYPE, type AgentStateEvent, type ProbeProvider, type StateProvider } from '../grpc/index.js';
 import type { Agent } from './agent.js';
 import { policyStatuses, type PolicyStatus } from './status.js';
 
+const policyObject = (p: PolicyStatus) => ({
+  kind: p.kind, namespace: p.namespace ?? '', name: p.name, source: p.source, state: p.state,
+  reasons: p.reasons, ruleCount: p.ruleCount, revision: p.digest ?? '',
+});
+
 function policyEvent(type: string, p: PolicyStatus): AgentStateEvent {
+  return { kind: STATE_KIND.policy, type, name: p.key, object: policyObject(p) };
+}
+
+/** States of a host policy that this node enforces (in full, in part, or its last good version). */
+const IN_FORCE = new Set<PolicyStatus['state']>(['applied', 'partial', 'last_known_good', 'pending']);
+
+/** getProbeData: the host policies in force here; `metadata.policyName` as upstream names it. */
+export function probeProvider(agent: Agent): ProbeProvider {
   return {
-    kind: STATE_KIND.policy, type, name: p.key,
-    object: {
-      kind: p.kind, namespace: p.namespace ?? '', name: p.name, source: p.source, state: p.state,
-      reasons: p.reasons, ruleCount: p.ruleCount, revision: p.digest ?? '',
-    },
+    nodeName: () => agent.config.hostName,
+    hostPolicies: () => policyStatuses(agent)
+      .filter((p) => p.kind === 'KubeArmorHostPolicy' && IN_FORCE.has(p.state))
+      .map((p) => ({ name: p.name, object: { metadata: { policyName: p.name }, ...policyObject(p) } })),
   };
 }
 

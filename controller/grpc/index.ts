@@ -1,6 +1,6 @@
 /**
  * kawin's gRPC server: the KubeArmor-compatible services (feeder.LogService,
- * policy.PolicyService, state_agent.StateAgent), kawin's admin service, health and
+ * policy.PolicyService, policy.ProbeService, state_agent.StateAgent), kawin's admin service, health and
  * reflection on one @grpc/grpc-js server. Build the bindings, hand them to
  * KawinGrpcServer, start it.
  */
@@ -15,6 +15,8 @@ export type { PeerPolicy } from './peer.js';
 export { LogBroker, logServiceBinding, registerLogMetrics, rfc3339Micro, LOG_STREAMS } from './logs/index.js';
 export type { LogBrokerOptions, LogStream, NoticeContext } from './logs/index.js';
 export { policyServiceBinding, outcomeTrailer, TRAILER_MESSAGE, TRAILER_PROBLEMS } from './policy.js';
+export { probeServiceBinding, probeResponse } from './probe.js';
+export type { ProbeProvider, ProbePolicy } from './probe.js';
 export { stateAgentBinding, toStateEvent, STATE_KIND, STATE_TYPE } from './state.js';
 export type { AgentStateEvent, StateProvider, StateAgentOptions } from './state.js';
 export { adminServiceBinding, toDiagnostic, toProtoKind, fromProtoKind } from './admin.js';
