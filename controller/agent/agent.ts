@@ -15,7 +15,7 @@ import {
 import { NodeRuleSet, type Policy } from '../policy/index.js';
 import { WorkQueue, runWorkers } from '../queue/index.js';
 import { Reconciler, type ReconcileResult } from '../reconcile/index.js';
-import { DesiredStore } from '../store/index.js';
+import { DesiredStore, type PolicyEntry } from '../store/index.js';
 import { DriverLink } from './driver-link.js';
 import { PolicyFlow, policyParser } from './policies.js';
 import { reconcileMetrics } from './metrics-binding.js';
@@ -63,7 +63,8 @@ export class Agent {
   private readonly queue: WorkQueue<string>;
   private readonly flow: PolicyFlow;
   private readonly sources: AgentSources;
-  private readonly clock: Clock;
+  /** Every timer of the agent and its services (a FakeClock in tests). */
+  readonly clock: Clock;
   private workers: Promise<void> | undefined;
   private watchTimer: TimerHandle | undefined;
   private stopped = false;
@@ -71,6 +72,7 @@ export class Agent {
   private currentConfig: AgentConfig;
   private readonly connectedHooks: ((driver: Driver) => void)[] = [];
   private readonly reconciledHooks: (() => void)[] = [];
+  private readonly policyHooks: ((key: string, entry: PolicyEntry<Policy> | undefined) => void)[] = [];
   private readonly reconfiguredHooks: ((config: AgentConfig) => void)[] = [];
 
   constructor(private readonly options: AgentOptions) {
@@ -94,7 +96,10 @@ export class Agent {
       metrics: reconcileMetrics(this.metrics),
       logger: logger.child({ component: 'reconciler' }),
     });
-    this.flow = new PolicyFlow({ rules: this.rules, reconciler: this.reconciler, trigger: () => this.queue.add(DRIVER_KEY) });
+    this.flow = new PolicyFlow({
+      rules: this.rules, reconciler: this.reconciler, trigger: () => this.queue.add(DRIVER_KEY),
+      changed: (key, entry) => { for (const hook of this.policyHooks) hook(key, entry); },
+    });
     this.store.setListener(this.flow);
     this.link = this.createLink();
     this.sources = new AgentSources({ store: this.store, logger, clock: this.clock, metrics: this.metrics });
@@ -107,6 +112,9 @@ export class Agent {
 
   /** Called after every reconcile pass, successful or not (status, metrics, state events). */
   onReconciled(hook: () => void): void { this.reconciledHooks.push(hook); }
+
+  /** Called on every change of a policy in force, before any reconcile (each one, uncoalesced). */
+  onPolicyChanged(hook: (key: string, entry: PolicyEntry<Policy> | undefined) => void): void { this.policyHooks.push(hook); }
 
   /** Called with every valid config applied live (services follow what concerns them). */
   onReconfigured(hook: (config: AgentConfig) => void): void { this.reconfiguredHooks.push(hook); }

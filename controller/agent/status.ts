@@ -4,7 +4,7 @@
  * sources, generation, last reconcile). One derivation serves `kawin status`, the admin
  * gRPC service, the policies-by-state metric and the logs.
  */
-import type { Problem, SourceStatus } from '../store/index.js';
+import type { PolicyEntry, Problem, SourceStatus } from '../store/index.js';
 import type { Agent } from './agent.js';
 import { AGENT_VERSION } from './agent.js';
 
@@ -56,16 +56,7 @@ const STATES: PolicyState[] = ['applied', 'partial', 'pending', 'invalid', 'last
 
 export function policyStatuses(agent: Agent): PolicyStatus[] {
   const out: PolicyStatus[] = [];
-  for (const entry of agent.store.policies()) {
-    const compiled = agent.rules.status(entry.key);
-    const base = {
-      key: entry.key, kind: entry.identity.kind, namespace: entry.identity.namespace, name: entry.identity.name,
-      source: entry.source, origin: entry.origin, digest: entry.digest, ruleCount: compiled?.rules.length ?? 0,
-      problems: entry.rejected, warnings: [...entry.warnings, ...(compiled?.problems ?? [])],
-      conflicts: agent.store.conflicts(entry.key),
-    };
-    out.push({ ...base, ...stateOf(agent, base, compiled?.selection) });
-  }
+  for (const entry of agent.store.policies()) out.push(entryStatus(agent, entry));
   for (const bad of agent.store.invalid()) {
     out.push({
       key: bad.key, kind: bad.identity.kind, namespace: bad.identity.namespace, name: bad.identity.name,
@@ -74,6 +65,18 @@ export function policyStatuses(agent: Agent): PolicyStatus[] {
     });
   }
   return out.sort((a, b) => a.key.localeCompare(b.key));
+}
+
+/** The status of one policy in force (the store's effective entry for its key). */
+export function entryStatus(agent: Agent, entry: PolicyEntry<unknown>): PolicyStatus {
+  const compiled = agent.rules.status(entry.key);
+  const base = {
+    key: entry.key, kind: entry.identity.kind, namespace: entry.identity.namespace, name: entry.identity.name,
+    source: entry.source, origin: entry.origin, digest: entry.digest, ruleCount: compiled?.rules.length ?? 0,
+    problems: entry.rejected, warnings: [...entry.warnings, ...(compiled?.problems ?? [])],
+    conflicts: agent.store.conflicts(entry.key),
+  };
+  return { ...base, ...stateOf(agent, base, compiled?.selection) };
 }
 
 function stateOf(
