@@ -23,7 +23,7 @@ const json = (e: StateEvent): Record<string, unknown> => JSON.parse(Buffer.from(
 async function startAgent(t: Parameters<typeof startHarness>[0], clock?: FakeClock) {
   const h = await startHarness(t);
   const runtime = await h.start({ sources: { files: { enabled: true, paths: [h.policyDir], debounceMs: 20 }, grpc: { enabled: true } } }, clock);
-  const address = runtime.services.address!;
+  const address = runtime.grpcAddress!;
   const state = new StateAgentClient(address, credentials.createInsecure());
   const policies = new PolicyServiceClient(address, credentials.createInsecure());
   t.after(() => { state.close(); policies.close(); });

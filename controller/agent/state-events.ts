@@ -3,13 +3,15 @@
  * machine's values), and each policy with its state. Shortly after changes the policy
  * set is compared with the last one published and the differences go out as added /
  * updated / deleted events; every policy change in between is remembered, so a policy
- * added and deleted before the publish is still seen added, then deleted.
+ * added and deleted before the publish is still seen added, then deleted. Also what
+ * policy.ProbeService reports: the host policies in force here.
  */
 import { STATE_KIND, STATE_TYPE, type AgentStateEvent, type ProbeProvider, type StateProvider } from '../grpc/index.js';
-import type { Agent } from './agent.js';
-import { entryStatus, policyStatuses, type PolicyStatus } from './status.js';
+import type { Clock, TimerHandle } from '../clock/index.js';
 import { nodeObject } from '../node/index.js';
-import type { TimerHandle } from '../clock/index.js';
+import type { PolicyEntry } from '../store/index.js';
+import { entryStatus, policyStatuses, type PolicyStatus } from './status.js';
+import type { AgentView } from './views.js';
 
 const policyObject = (p: PolicyStatus) => ({
   kind: p.kind, namespace: p.namespace ?? '', name: p.name, source: p.source, state: p.state,
@@ -20,13 +22,15 @@ function policyEvent(type: string, p: PolicyStatus): AgentStateEvent {
   return { kind: STATE_KIND.policy, type, name: p.key, object: policyObject(p) };
 }
 
+const deletedEvent = (key: string): AgentStateEvent => ({ kind: STATE_KIND.policy, type: STATE_TYPE.deleted, name: key, object: { key } });
+
 /** States of a host policy that this node enforces (in full, in part, or its last good version). */
 const IN_FORCE = new Set<PolicyStatus['state']>(['applied', 'partial', 'last_known_good', 'pending']);
 
 /** getProbeData: the host policies in force here; `metadata.policyName` as upstream names it. */
-export function probeProvider(agent: Agent): ProbeProvider {
+export function probeProvider(agent: AgentView): ProbeProvider {
   return {
-    nodeName: () => agent.config.hostName,
+    nodeName: () => agent.config().hostName,
     hostPolicies: () => policyStatuses(agent)
       .filter((p) => p.kind === 'KubeArmorHostPolicy' && IN_FORCE.has(p.state))
       .map((p) => ({ name: p.name, object: { metadata: { policyName: p.name }, ...policyObject(p) } })),
@@ -46,30 +50,45 @@ interface Touched {
   last?: PolicyStatus;
 }
 
+/** The events of a policy in force now, against what was published (undefined: nothing). */
+function changeOf(p: PolicyStatus, before: string | undefined, fingerprint: string, removedMeanwhile: boolean): AgentStateEvent[] {
+  if (before === undefined) return [policyEvent(STATE_TYPE.added, p)];
+  if (removedMeanwhile) return [deletedEvent(p.key), policyEvent(STATE_TYPE.added, p)];
+  return before === fingerprint ? [] : [policyEvent(STATE_TYPE.updated, p)];
+}
+
 export class AgentStateProvider implements StateProvider {
   private readonly listeners = new Set<(event: AgentStateEvent) => void>();
   private published = new Map<string, string>();
   private touched = new Map<string, Touched>();
   private timer: TimerHandle | undefined;
 
-  constructor(private readonly agent: Agent) {
-    agent.onPolicyChanged((key, entry) => {
-      if (this.listeners.size === 0) return;
-      const t = this.touched.get(key) ?? { removed: false };
-      if (entry) t.last = entryStatus(agent, entry);
-      else t.removed = true;
-      this.touched.set(key, t);
-      this.schedule();
-    });
-    agent.onReconciled(() => {
-      if (this.listeners.size === 0) return;
-      // A policy that goes again before the publish is reported with what the reconcile made of it.
-      for (const [key, t] of this.touched) {
-        const entry = agent.store.get(key);
-        if (entry) t.last = entryStatus(agent, entry);
-      }
-      this.schedule();
-    });
+  constructor(private readonly agent: AgentView, private readonly clock: Clock) {}
+
+  /** A policy in force changed (each change, before any reconcile): remembered until the next publish. */
+  policyChanged(key: string, entry: PolicyEntry<unknown> | undefined): void {
+    if (this.listeners.size === 0) return;
+    const t = this.touched.get(key) ?? { removed: false };
+    if (entry) t.last = entryStatus(this.agent, entry);
+    else t.removed = true;
+    this.touched.set(key, t);
+    this.schedule();
+  }
+
+  /** The agent reconciled: publish what changed, coalescing a burst into one comparison. */
+  reconciled(): void {
+    if (this.listeners.size === 0) return;
+    // A policy that goes again before the publish is reported with what the reconcile made of it.
+    for (const [key, t] of this.touched) {
+      const entry = this.agent.desired.get(key);
+      if (entry) t.last = entryStatus(this.agent, entry);
+    }
+    this.schedule();
+  }
+
+  close(): void {
+    if (this.timer) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
   snapshot(): AgentStateEvent[] {
@@ -88,14 +107,14 @@ export class AgentStateProvider implements StateProvider {
 
   private schedule(): void {
     if (this.timer) return;
-    this.timer = this.agent.clock.setTimeout(() => {
+    this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
       this.publishChanges();
     }, STATE_PUBLISH_DELAY_MS);
   }
 
   private nodeEvent(type: string): AgentStateEvent {
-    const config = this.agent.config;
+    const config = this.agent.config();
     return {
       kind: STATE_KIND.node, type, name: config.hostName,
       object: nodeObject({ clusterName: config.clusterName, nodeName: config.hostName, labels: config.nodeLabels, visibility: config.hostTelemetry }),
@@ -125,12 +144,3 @@ export class AgentStateProvider implements StateProvider {
     for (const event of events) for (const listener of this.listeners) listener(event);
   }
 }
-
-/** The events of a policy in force now, against what was published (undefined: nothing). */
-function changeOf(p: PolicyStatus, before: string | undefined, fingerprint: string, removedMeanwhile: boolean): AgentStateEvent[] {
-  if (before === undefined) return [policyEvent(STATE_TYPE.added, p)];
-  if (removedMeanwhile) return [deletedEvent(p.key), policyEvent(STATE_TYPE.added, p)];
-  return before === fingerprint ? [] : [policyEvent(STATE_TYPE.updated, p)];
-}
-
-const deletedEvent = (key: string): AgentStateEvent => ({ kind: STATE_KIND.policy, type: STATE_TYPE.deleted, name: key, object: { key } });

@@ -1,6 +1,6 @@
 /**
  * kawin's gRPC server: the KubeArmor-compatible services (feeder.LogService,
- * policy.PolicyService, policy.ProbeService, state_agent.StateAgent), kawin's admin service, health and
+ * policy.PolicyService, state_agent.StateAgent), kawin's admin service, health and
  * reflection on one @grpc/grpc-js server. Build the bindings, hand them to
  * KawinGrpcServer, start it.
  */
@@ -9,12 +9,11 @@ export type { GrpcServerOptions } from './server.js';
 export type { GrpcTlsOptions } from './tls.js';
 export { GrpcTlsConfigError } from './tls.js';
 export type { GrpcServiceBinding } from './binding.js';
-export type { GrpcLogger } from './logger.js';
-export { isLoopbackPeer, refusalReason } from './peer.js';
+export { checkPolicyPeer, isLoopbackPeer, refusalReason } from './peer.js';
 export type { PeerPolicy } from './peer.js';
 export { LogBroker, logServiceBinding, registerLogMetrics, rfc3339Micro, LOG_STREAMS } from './logs/index.js';
 export type { LogBrokerOptions, LogStream, NoticeContext } from './logs/index.js';
-export { policyServiceBinding, outcomeTrailer, TRAILER_MESSAGE, TRAILER_PROBLEMS } from './policy.js';
+
 export { probeServiceBinding, probeResponse } from './probe.js';
 export type { ProbeProvider, ProbePolicy } from './probe.js';
 export { stateAgentBinding, toStateEvent, STATE_KIND, STATE_TYPE } from './state.js';

@@ -31,7 +31,7 @@ spec:
 `);
   const runtime = await h.start();
   await h.until((r) => r.length === 1, 'the selected policy in the driver');
-  const address = runtime.services.address!;
+  const address = runtime.grpcAddress!;
   const client = new ProbeServiceClient(address, credentials.createInsecure());
   const hc = health(address);
   t.after(() => { client.close(); hc.close(); });

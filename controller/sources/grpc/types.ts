@@ -50,3 +50,8 @@ export interface GrpcPolicyRecord {
    */
   meaning: string;
 }
+
+/** What PolicyService needs of the source: one request in, one outcome out. */
+export interface PolicyIntake {
+  apply(rpc: PolicyRpc, bytes: Uint8Array): Promise<PolicyOutcome>;
+}
