@@ -48,6 +48,7 @@ function currentPaths(agent: Agent): PathTranslator {
   return {
     toDriver: (p) => agent.link.current?.paths.toDriver(p) ?? p,
     fromDriver: (p) => agent.link.current?.paths.fromDriver(p) ?? p,
+    missingVolume: (p) => agent.link.current?.paths.missingVolume(p),
   };
 }
 

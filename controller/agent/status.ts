@@ -4,6 +4,7 @@
  * sources, generation, last reconcile). One derivation serves `kawin status`, the admin
  * gRPC service, the policies-by-state metric and the logs.
  */
+import type { RuleRefusal } from '../reconcile/index.js';
 import type { Problem, SourceStatus } from '../store/index.js';
 import type { Agent } from './agent.js';
 import { AGENT_VERSION } from './agent.js';
@@ -64,7 +65,8 @@ export function policyStatuses(agent: Agent): PolicyStatus[] {
       problems: entry.rejected, warnings: [...entry.warnings, ...(compiled?.problems ?? [])],
       conflicts: agent.store.conflicts(entry.key),
     };
-    out.push({ ...base, ...stateOf(agent, base, compiled?.selection) });
+    const refused = compiled?.rules.flatMap((r) => agent.reconciler.refusal(r.id) ?? []) ?? [];
+    out.push({ ...base, ...(refusedState(base.ruleCount, refused) ?? stateOf(agent, base, compiled?.selection)) });
   }
   for (const bad of agent.store.invalid()) {
     out.push({
@@ -89,6 +91,16 @@ function stateOf(
   if (!agent.reconciler.inSync) return { state: 'pending', reasons: ['not yet reconciled into the driver'] };
   if (p.warnings.length) return { state: 'partial', reasons: p.warnings.map((w) => `${w.path ? `${w.path}: ` : ''}${w.message}`) };
   return { state: 'applied', reasons: [] };
+}
+
+/**
+ * Rules of the policy refused (a volume this node lacks, a driver limit, the driver's own
+ * rejection): the rest of the policy is enforced (partial), or none of it (invalid).
+ */
+function refusedState(ruleCount: number, refused: RuleRefusal[]): { state: PolicyState; reasons: string[] } | undefined {
+  if (refused.length === 0) return undefined;
+  const reasons = refused.map((r) => `rule ${r.path}: ${r.reason}`);
+  return { state: refused.length === ruleCount ? 'invalid' : 'partial', reasons };
 }
 
 export function countByState(statuses: PolicyStatus[]): Record<PolicyState, number> {

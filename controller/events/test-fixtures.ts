@@ -17,6 +17,9 @@ export class DriveMap implements PathTranslator {
     this.conversions++;
     return path.toLowerCase().startsWith(VOLUME.toLowerCase() + '\\') ? 'C:' + path.slice(VOLUME.length) : path;
   }
+  missingVolume(path: string): string | undefined {
+    return /^[a-bd-z]:/i.test(path) ? path.slice(0, 2).toUpperCase() : undefined;
+  }
 }
 
 export const nt = (dos: string): string => VOLUME + dos.slice(2);

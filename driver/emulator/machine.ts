@@ -53,6 +53,7 @@ function declare(library: string) {
     GenerateLoad: lib.func('uint32_t KawinEmu_GenerateLoad(const char *device, uint64_t count, uint64_t rate, uint32_t wait)'),
     InjectFault: lib.func('uint32_t KawinEmu_InjectFault(const char *device, uint32_t ioctl, uint32_t count, uint32_t error)'),
     DropPort: lib.func('uint32_t KawinEmu_DropPort(const char *device)'),
+    MountVolume: lib.func('uint32_t KawinEmu_MountVolume(const char *device, const char *drive, const char *ntDevice)'),
     Reload: lib.func('uint32_t KawinEmu_Reload(const char *device)'),
     Reset: lib.func('uint32_t KawinEmu_Reset(const char *device)'),
     BenchDecide: lib.func('uint32_t KawinEmu_BenchDecide(const char *device, const char *path, const char *image, uint32_t access, uint64_t iterations, void *nsPerDecision)'),
@@ -130,6 +131,11 @@ export class EmulatedMachine {
   /** The next `count` calls of `ioctl` (undefined: any IOCTL) fail with `win32Error` (0: ERROR_GEN_FAILURE). */
   injectFault(ioctl: IoctlName | undefined, count: number, win32Error = 0): void {
     check('InjectFault', this.f.InjectFault(this.device, ioctl ? IOCTL[ioctl] : 0, count, win32Error) as number);
+  }
+
+  /** A volume appears on the machine: `drive` (`Q:`) maps to `ntDevice` from now on. */
+  mountVolume(drive: string, ntDevice: string): void {
+    check('MountVolume', this.f.MountVolume(this.device, drive, ntDevice) as number);
   }
 
   dropPort(): void {

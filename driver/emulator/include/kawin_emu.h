@@ -46,6 +46,11 @@ uint32_t KawinEmu_GenerateLoad(const char *device, uint64_t count, uint64_t rate
 /* The next count calls of ioctlCode (0 = any IOCTL) fail with win32Error (0 = ERROR_GEN_FAILURE). */
 uint32_t KawinEmu_InjectFault(const char *device, uint32_t ioctlCode, uint32_t count, uint32_t win32Error);
 
+/* Mount a volume while running: drive ("Q:") now maps to ntDevice ("\\Device\\HarddiskVolume9")
+ * for QueryDosDeviceW and simulated operations, as when a disk appears on Windows.
+ * ERROR_INVALID_PARAMETER when malformed or the letter is taken. */
+uint32_t KawinEmu_MountVolume(const char *device, const char *drive, const char *ntDevice);
+
 /* Drop the port connection (the blocked reader gets ERROR_INVALID_HANDLE). */
 uint32_t KawinEmu_DropPort(const char *device);
 

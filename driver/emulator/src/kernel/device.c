@@ -22,7 +22,10 @@ static uint32_t read_nt(KW_READER *r, uint16_t **p, uint32_t *len)
     uint32_t n;
     const char *s = kw_rd_str(r, &n);
     if (!r->ok) return KAWIN_ERROR_INVALID_PARAMETER;
-    return to_nt_path(s, n, p, len);
+    pthread_rwlock_rdlock(&K.lock); /* the drive map may grow meanwhile (drive_mount) */
+    uint32_t err = to_nt_path(s, n, p, len);
+    pthread_rwlock_unlock(&K.lock);
+    return err;
 }
 
 static uint32_t read_text(KW_READER *r, uint16_t **p, uint32_t *len)
@@ -144,8 +147,23 @@ static void inject(KW_READER *r, Answer *a)
     if (!count) a->err = 0;
 }
 
+static void mount(KW_READER *r, Answer *a)
+{
+    uint32_t n;
+    const char *s = kw_rd_str(r, &n);
+    char spec[1100];
+    if (!r->ok || n >= sizeof spec) {
+        a->err = KAWIN_ERROR_INVALID_PARAMETER;
+        return;
+    }
+    memcpy(spec, s, n);
+    spec[n] = 0;
+    a->err = drive_mount(spec);
+}
+
 static void drives(Answer *a)
 {
+    pthread_rwlock_rdlock(&K.lock);
     kw_wr_u32(&a->w, (uint32_t)K.ndrives);
     for (int i = 0; i < K.ndrives; i++) {
         char name[3] = {K.drives[i].letter, ':', 0}, target[3 * 32767 + 1];
@@ -154,6 +172,7 @@ static void drives(Answer *a)
         kw_wr_str(&a->w, name);
         kw_wr_str(&a->w, target);
     }
+    pthread_rwlock_unlock(&K.lock);
 }
 
 static void ioctl_req(KW_READER *r, unsigned epoch, Answer *a)
@@ -184,6 +203,7 @@ static int handle(uint16_t type, KW_READER *r, unsigned epoch, Answer *a)
     case KW_REQ_BENCH: bench(r, a); break;
     case KW_REQ_FAULT: inject(r, a); break;
     case KW_REQ_DRIVES: drives(a); break;
+    case KW_REQ_MOUNT: mount(r, a); break;
     case KW_REQ_DROP_PORT: port_drop(); break;
     case KW_REQ_RELOAD: kernel_reload(0); break;
     case KW_REQ_RESET: kernel_reload(1); break;

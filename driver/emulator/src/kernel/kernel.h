@@ -113,6 +113,11 @@ void port_drop(void);
 /* device.c */
 void device_serve(int fd);
 
+/* drives.c: "Q:=\\Device\\HarddiskVolume9" into the drive map. 0 or KAWIN_ERROR_INVALID_PARAMETER
+ * (malformed, or the letter is taken). drive_add: at start; drive_mount: while running. */
+uint32_t drive_add(const char *spec);
+uint32_t drive_mount(const char *spec);
+
 /* loadgen.c */
 uint32_t loadgen_start(uint64_t count, uint64_t rate, int wait);
 

@@ -53,8 +53,14 @@ static EventRec *load_event(uint64_t i, const uint16_t *prefix, uint32_t plen)
 
 static void run(const Load *l)
 {
-    const uint16_t *prefix = K.ndrives && K.flavor == KAWIN_FLAVOR_WINDOWS ? K.drives[0].nt : NULL;
-    uint32_t plen = prefix ? (K.drives[0].ntLen < 256 ? K.drives[0].ntLen : 256) : 0;
+    uint16_t prefix[256];
+    uint32_t plen = 0;
+    pthread_rwlock_rdlock(&K.lock); /* the drive map may grow meanwhile (drive_mount) */
+    if (K.ndrives && K.flavor == KAWIN_FLAVOR_WINDOWS) {
+        plen = K.drives[0].ntLen < 256 ? K.drives[0].ntLen : 256;
+        memcpy(prefix, K.drives[0].nt, plen * 2u);
+    }
+    pthread_rwlock_unlock(&K.lock);
     EventRec *chunk[CHUNK];
     uint64_t start = mono_ns(), done = 0;
     while (done < l->count) {

@@ -86,6 +86,21 @@ KW_EXPORT uint32_t KawinEmu_InjectFault(const char *device, uint32_t ioctlCode, 
     return request(device, KW_REQ_FAULT, &w, NULL, 0);
 }
 
+KW_EXPORT uint32_t KawinEmu_MountVolume(const char *device, const char *drive, const char *ntDevice)
+{
+    if (!drive || !ntDevice || strlen(drive) != 2 || drive[1] != ':') return KAWIN_ERROR_INVALID_PARAMETER;
+    size_t n = strlen(ntDevice);
+    char *spec = malloc(n + 4);
+    if (!spec) return KAWIN_ERROR_NOT_ENOUGH_QUOTA;
+    memcpy(spec, drive, 2);
+    spec[2] = '=';
+    memcpy(spec + 3, ntDevice, n + 1);
+    KW_WRITER w = WRITER;
+    kw_wr_str(&w, spec);
+    free(spec);
+    return request(device, KW_REQ_MOUNT, &w, NULL, 0);
+}
+
 static uint32_t simple(const char *device, uint16_t type)
 {
     KW_WRITER w = WRITER;
