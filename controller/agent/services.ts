@@ -5,6 +5,7 @@
  * follows the driver across reconnections: one pipeline, fed by whichever driver
  * connection is current.
  */
+import { machineId } from '../node/index.js';
 import type { EventBatch } from '../../driver/abi/types.js';
 import type { Driver, PathTranslator } from '../../driver/client/types.js';
 import { EventPipeline, publisherSink } from '../events/index.js';
@@ -63,10 +64,10 @@ async function* followDriver(agent: Agent, signal: AbortSignal): AsyncGenerator<
   }
 }
 
-function createPipeline(agent: Agent, broker: LogBroker, outputs: Outputs): EventPipeline {
+function createPipeline(agent: Agent, broker: LogBroker, outputs: Outputs, nodeId: string): EventPipeline {
   const { config } = agent;
   return new EventPipeline({
-    hostName: config.hostName, clusterName: config.clusterName, provenance: agent.rules, paths: currentPaths(agent),
+    hostName: config.hostName, clusterName: config.clusterName, nodeId, provenance: agent.rules, paths: currentPaths(agent),
     hostTelemetry: config.hostTelemetry, allowAlerts: false, agentVersion: AGENT_VERSION,
     sinks: [publisherSink(broker), ...outputs.sinks], registry: agent.metrics.registry, queueSize: config.events.queueSize,
     logger: agent.logger.child({ component: 'events' }),
@@ -94,7 +95,7 @@ export async function startServices(agent: Agent): Promise<AgentServices> {
     registry: agent.metrics.registry,
     onError: (output, error) => logger.error('event output failed', { output, error: error.message }),
   });
-  const pipeline = createPipeline(agent, broker, outputs);
+  const pipeline = createPipeline(agent, broker, outputs, await machineId(config.hostName));
   agent.onReconfigured((next) => pipeline.builder.setHostTelemetry(next.hostTelemetry));
   const abort = new AbortController();
   const running = pipeline.run(followDriver(agent, abort.signal), abort.signal);

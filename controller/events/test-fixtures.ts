@@ -37,10 +37,14 @@ export function driverEvent(over: Partial<DriverEvent> = {}): DriverEvent {
     threadId: 7,
     status: NTSTATUS.accessDenied,
     desiredAccess: 1,
+    sessionId: 1,
+    newProcessId: 0,
     targetPath: nt('C:\\secret\\key.txt'),
     imagePath: nt('C:\\Windows\\System32\\notepad.exe'),
+    parentImagePath: nt('C:\\Windows\\explorer.exe'),
     commandLine: '',
     userSid: 'S-1-5-18',
+    currentDirectory: 'C:\\Users\\alice\\',
     ...over,
   };
 }

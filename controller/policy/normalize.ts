@@ -47,7 +47,8 @@ const UNSUPPORTED_SECTIONS: Record<string, string> = {
 
 export function normalizeSpec(kind: PolicyKind, spec: Node): Normalized {
   const findings: Finding[] = [];
-  const defaults = inherit(spec, { action: 'Block', severity: 1, tags: [], message: '' });
+  // Severity 0 is "not set": alerts then carry none, as upstream omits it.
+  const defaults = inherit(spec, { action: 'Block', severity: 0, tags: [], message: '' });
   const rules: PolicyRule[] = [];
   for (const target of ['process', 'file'] as const) {
     const category = spec[target];

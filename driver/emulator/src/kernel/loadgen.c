@@ -47,7 +47,8 @@ static EventRec *load_event(uint64_t i, const uint16_t *prefix, uint32_t plen)
     uint32_t il = plen + ascii16(tail, image + plen, 512 - plen);
     uint32_t pid = 7000 + (uint32_t)(i % 8) * 4;
     EventIn ev = {KAWIN_EVENT_FILE_OPEN, KAWIN_DECISION_AUDIT, LOAD_RULE_BASE + i % 16 + 1, pid, 4, pid + 4,
-                  KAWIN_STATUS_SUCCESS, KAWIN_ACCESS_READ_DATA, {target, tl}, {image, il}, {NULL, 0}};
+                  KAWIN_STATUS_SUCCESS, KAWIN_ACCESS_READ_DATA, 0, 0, {target, tl}, {image, il}, {NULL, 0},
+                  {NULL, 0}, {NULL, 0}, {NULL, 0}};
     return event_build(&ev);
 }
 

@@ -101,6 +101,19 @@ KW_EXPORT uint32_t KawinEmu_MountVolume(const char *device, const char *drive, c
     return request(device, KW_REQ_MOUNT, &w, NULL, 0);
 }
 
+KW_EXPORT uint32_t KawinEmu_DefineProcess(const char *device, const KAWIN_EMU_PROCESS *process)
+{
+    if (!process || !process->ProcessId) return KAWIN_ERROR_INVALID_PARAMETER;
+    KW_WRITER w = WRITER;
+    kw_wr_u32(&w, process->ProcessId);
+    kw_wr_u32(&w, process->ParentProcessId);
+    kw_wr_u32(&w, process->SessionId);
+    kw_wr_str(&w, process->Image);
+    kw_wr_str(&w, process->UserSid);
+    kw_wr_str(&w, process->CurrentDirectory);
+    return request(device, KW_REQ_PROCESS, &w, NULL, 0);
+}
+
 static uint32_t simple(const char *device, uint16_t type)
 {
     KW_WRITER w = WRITER;
