@@ -25,14 +25,14 @@ const MIXED = hostPolicy('mixed', `  file:
 
 async function ready(h: AgentHarness): Promise<void> {
   const deadline = Date.now() + 10_000;
-  while (!h.runtime!.agent.firstApplyDone) {
+  while (!h.runtime!.view.reconcile.firstApplyDone) {
     if (Date.now() > deadline) throw new Error('agent never became ready');
     await new Promise((r) => setTimeout(r, 10));
   }
   await h.runtime!.agent.whenIdle();
 }
 
-const statusOf = (h: AgentHarness, name: string) => policyStatuses(h.runtime!.agent).find((p) => p.name === name)!;
+const statusOf = (h: AgentHarness, name: string) => policyStatuses(h.runtime!.view).find((p) => p.name === name)!;
 
 async function metric(h: AgentHarness, name: string, labels: string): Promise<number> {
   const text = await h.runtime!.agent.metrics.registry.metrics();
@@ -82,11 +82,11 @@ void test('rules the driver rejects are isolated by bisection: their policy is i
   await h.start();
   await ready(h);
   assert.equal((await h.probe.listRules()).rules.length, 3, 'every rule but the rejected one is enforced');
-  const statuses = policyStatuses(h.runtime!.agent);
+  const statuses = policyStatuses(h.runtime!.view);
   const hit = statuses.filter((p) => p.state !== 'applied');
   assert.equal(hit.length, 1, JSON.stringify(statuses));
   assert.match(hit[0]!.reasons.join(), /the driver rejected the rule: .*Win32 error 87/);
   assert.ok(['invalid', 'partial'].includes(hit[0]!.state));
   assert.equal(await metric(h, 'kawin_rules_refused', '{check="driver"}'), 1);
-  assert.equal(h.runtime!.agent.lastReconcile?.error, undefined, 'the node is not stuck retrying');
+  assert.equal(h.runtime!.view.reconcile.lastReconcile?.error, undefined, 'the node is not stuck retrying');
 });

@@ -5,25 +5,33 @@
  * emulator runs, /etc/machine-id, then /var/lib/dbus/machine-id (upstream's order).
  * Without one, upstream falls back to the node name, and so does kawin.
  */
-import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 const CRYPTOGRAPHY_KEY = 'HKLM\\SOFTWARE\\Microsoft\\Cryptography';
 const LINUX_FILES = ['/etc/machine-id', '/var/lib/dbus/machine-id'];
 
+/** Where the id is read from; synchronous, as it is read once while the agent is built. */
 export interface MachineIdSources {
   platform: NodeJS.Platform;
-  /** Runs `reg query KEY /v MachineGuid` and returns its output (Windows). */
-  queryRegistry(key: string, value: string): Promise<string>;
-  readFile(path: string): Promise<string>;
+  /** Runs `reg query KEY /v VALUE` and returns its output (Windows); throws when absent. */
+  queryRegistry(key: string, value: string): string;
+  /** Throws when absent. */
+  readFile(path: string): string;
 }
 
 const REAL: MachineIdSources = {
   platform: process.platform,
-  queryRegistry: (key, value) => new Promise((resolve, reject) => {
-    execFile('reg', ['query', key, '/v', value], { windowsHide: true, timeout: 5000 }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
-  }),
-  readFile: (path) => readFile(path, 'utf8'),
+  queryRegistry: (key, value) => execFileSync('reg', ['query', key, '/v', value], { windowsHide: true, timeout: 5000, encoding: 'utf8' }),
+  readFile: (path) => readFileSync(path, 'utf8'),
+};
+
+const orEmpty = (read: () => string): string => {
+  try {
+    return read();
+  } catch {
+    return '';
+  }
 };
 
 /** The MachineGuid out of `reg query`'s text (`    MachineGuid    REG_SZ    <guid>`). */
@@ -33,13 +41,12 @@ export function machineGuidFromRegOutput(text: string): string | undefined {
 }
 
 /** The machine id, or `fallback` (the node name) when this node has none. */
-export async function machineId(fallback: string, sources: MachineIdSources = REAL): Promise<string> {
+export function machineId(fallback: string, sources: MachineIdSources = REAL): string {
   if (sources.platform === 'win32') {
-    const text = await sources.queryRegistry(CRYPTOGRAPHY_KEY, 'MachineGuid').catch(() => '');
-    return machineGuidFromRegOutput(text) ?? fallback;
+    return machineGuidFromRegOutput(orEmpty(() => sources.queryRegistry(CRYPTOGRAPHY_KEY, 'MachineGuid'))) ?? fallback;
   }
   for (const path of LINUX_FILES) {
-    const id = (await sources.readFile(path).catch(() => '')).trim();
+    const id = orEmpty(() => sources.readFile(path)).trim();
     if (id !== '') return id;
   }
   return fallback;

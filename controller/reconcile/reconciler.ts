@@ -9,6 +9,7 @@
  * an APPLY as malformed, bisection finds the rules it refuses and applies the rest.
  * Refusals are reported per rule (status, log, metric) and checked again at each resync.
  */
+import type { Logger } from '../observability/index.js';
 import { randomUUID } from 'node:crypto';
 import type { DriverConfig, DriverRule, DriverState } from '../../driver/abi/types.js';
 import type { Driver } from '../../driver/client/types.js';
@@ -16,7 +17,7 @@ import { GenerationConflictError, MalformedRequestError } from '../../driver/cli
 import { REFUSAL_CHECKS, admit, driverRefusal, type RefusalCheck, type RuleRefusal } from './admission.js';
 import { bisectRejected } from './bisect.js';
 import { RuleDelta, type RulePlan } from './delta.js';
-import type { ReconcileLogger, ReconcileMetrics } from './observe.js';
+import type { ReconcileMetrics } from './observe.js';
 
 const MAX_CONFLICT_RETRIES = 3;
 
@@ -47,7 +48,7 @@ export interface DesiredState {
 export interface ReconcilerOptions {
   desired: DesiredState;
   metrics: ReconcileMetrics;
-  logger: ReconcileLogger;
+  logger: Logger;
 }
 
 /** Thrown when no driver is connected: the caller retries with backoff. */
@@ -122,7 +123,7 @@ export class Reconciler {
     }
   }
 
-  private async pass(reconcileID: string, log: ReconcileLogger): Promise<ReconcileResult> {
+  private async pass(reconcileID: string, log: Logger): Promise<ReconcileResult> {
     const driver = this.driver;
     if (!driver) throw new DriverUnavailableError('driver not connected');
     const { desired } = this.options;
@@ -156,7 +157,7 @@ export class Reconciler {
     }
   }
 
-  private async readBack(driver: Driver, log: ReconcileLogger): Promise<number> {
+  private async readBack(driver: Driver, log: Logger): Promise<number> {
     this.recheck(driver, log);
     const table = await driver.listRules();
     // Drift only means something against a state the agent believed in.
@@ -171,7 +172,7 @@ export class Reconciler {
     return counted;
   }
 
-  private async applyConfig(driver: Driver, log: ReconcileLogger): Promise<void> {
+  private async applyConfig(driver: Driver, log: Logger): Promise<void> {
     const state = await driver.getState();
     this.lastState = state;
     const want = this.options.desired.driverConfig();
@@ -181,7 +182,7 @@ export class Reconciler {
   }
 
   /** Writes the plan; returns how many of its rules the driver rejected (then refused, the rest applied). */
-  private async write(driver: Driver, plan: RulePlan, log: ReconcileLogger): Promise<number> {
+  private async write(driver: Driver, plan: RulePlan, log: Logger): Promise<number> {
     let refused = 0;
     try {
       await this.applyBatch(driver, plan);
@@ -210,7 +211,7 @@ export class Reconciler {
   }
 
   /** Bisects a rejected set of additions: the good ones land, the rejected ones are refused. */
-  private async isolateRejected(driver: Driver, failed: { rules: DriverRule[]; error: Error }, log: ReconcileLogger): Promise<number> {
+  private async isolateRejected(driver: Driver, failed: { rules: DriverRule[]; error: Error }, log: Logger): Promise<number> {
     log.warn('the driver rejected the APPLY as malformed: bisecting to find the rules it refuses', {
       rules: failed.rules.length, error: failed.error.message,
     });
@@ -230,7 +231,7 @@ export class Reconciler {
    * every rule again; otherwise only the rules refused by a node check are tried again
    * (a rule the driver rejected is tried again when it changes or the driver reconnects).
    */
-  private recheck(driver: Driver, log: ReconcileLogger): void {
+  private recheck(driver: Driver, log: Logger): void {
     if (driver.refreshPaths()) {
       log.info("the node's volumes changed: every rule is translated again");
       this.refused.clear();
