@@ -294,3 +294,12 @@ void test('NodeID: the machine id when given, else the node name; Severity omitt
   assert.equal(withId.Severity, '');
   assert.equal(builder().log(driverEvent()).NodeID, 'win-node-1');
 });
+
+void test('EventData: what Data says as a map, the key capitalised as upstream does; shared and frozen', () => {
+  const b = builder();
+  const one = b.alert(driverEvent({ desiredAccess: 3 }));
+  assert.deepEqual(one.EventData, { Access: 'READ_DATA|WRITE_DATA' });
+  assert.equal(b.alert(driverEvent({ desiredAccess: 3 })).EventData, one.EventData, 'one map per Data text');
+  assert.ok(Object.isFrozen(one.EventData));
+  assert.deepEqual(b.alert(driverEvent()).EventData, { Access: 'READ_DATA' });
+});

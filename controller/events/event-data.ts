@@ -22,8 +22,14 @@ export function parseEventData(data: string): EventData {
 
 export class EventDataCache {
   private readonly cache = new BoundedMap<string, EventData>('events.eventDataCache', 1024);
+  // Runs of events share their Data (one access mask, one kind): the last answer is kept at hand.
+  private lastData = '';
+  private last: EventData = NONE;
 
   of(data: string): EventData {
-    return data === '' ? NONE : this.cache.getOrCompute(data, parseEventData);
+    if (data === this.lastData) return this.last;
+    this.lastData = data;
+    this.last = data === '' ? NONE : this.cache.getOrCompute(data, parseEventData);
+    return this.last;
   }
 }
