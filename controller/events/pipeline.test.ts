@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
-import { Decision, NTSTATUS } from '../../driver/abi/types.js';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { Decision, NTSTATUS, type EventBatch } from '../../driver/abi/types.js';
 import { FakeClock } from '../clock/index.js';
 import { EventPipeline, type EventPipelineOptions } from './pipeline.js';
 import { batch, CollectingSink, DriveMap, driverEvent, fromBatches, lookup } from './test-fixtures.js';
@@ -154,4 +156,37 @@ void test('records nobody wants are counted but not built', async () => {
 
 void test('a queue size that is not a positive integer is refused with its name', () => {
   assert.throws(() => pipeline({ queueSize: 0 }), /events\.queueSize must be a positive integer, got 0/);
+});
+
+/** A full garbage collection from inside a test (node:test runs without --expose-gc). */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+void test('batches already built are not retained while the stream runs on (no memory kept per event)', async () => {
+  const { p, sink } = pipeline();
+  const ac = new AbortController(); // a live agent's signal: never aborted while events flow
+  const refs: WeakRef<object>[] = [];
+  let release!: () => void;
+  const paused = new Promise<void>((r) => { release = r; });
+  async function* stream(): AsyncGenerator<EventBatch> {
+    for (let i = 0; i < 200; i++) {
+      const b = batch(events(5, 1000 + i * 5));
+      refs.push(new WeakRef(b.events[0]!));
+      yield b;
+      await new Promise((r) => setImmediate(r)); // the builder's turn, as with a real driver
+    }
+    await paused; // the stream stays open, as the driver's does between events
+  }
+  const running = p.run(stream(), ac.signal);
+  while (p.stats().received < 1000 || p.stats().queued > 0) await new Promise((r) => setImmediate(r));
+  assert.equal(sink.alerts.length, 1000);
+  sink.alerts.length = 0;
+  await new Promise((r) => setTimeout(r, 0));
+  collectGarbage();
+  const kept = refs.filter((r) => r.deref() !== undefined).length;
+  assert.ok(kept <= 2, `${kept} of 200 delivered batches are still reachable`);
+  release();
+  await running;
 });
