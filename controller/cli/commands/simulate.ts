@@ -18,6 +18,8 @@ const usage = `usage:
 
 Performs the operation against the emulated driver (see 'kawin driver status') and
 prints its decision. Exit code 0 allowed (Allow/Audit), 1 denied (Block), 2 usage.
+'load' emits M events at N per second (default: as fast as it can), each naming one of
+the table's Audit or Block rules in turn (unmatched opens when it has none).
   --config FILE   the agent config naming the emulator (default: $KAWIN_CONFIG)`;
 
 const DEFAULT_PROCESS = 'C:\\Windows\\explorer.exe';
