@@ -90,6 +90,24 @@ void describe('event stream', () => {
     await it.return!();
   });
 
+  void it('messages that arrive while the consumer is busy are handed over as one batch, in sequence', async (t) => {
+    const emu = await startEmulator(t, { drives });
+    const client = await emu.client();
+    await blockRule(client, 'C:\\a.txt');
+    const it = client.events()[Symbol.asyncIterator]();
+    // One event per port message: each open waits until the reader took the one before.
+    for (let i = 0; i < 40; i++) {
+      emu.machine.simulateFileOpen('C:\\a.txt', { process: 'C:\\p.exe', pid: 100 + i });
+      while ((await client.getState()).ringUsed > 0) await new Promise((r) => setTimeout(r, 1));
+    }
+    await new Promise((r) => setTimeout(r, 200)); // the consumer is busy elsewhere meanwhile
+    const { batches, events } = await collect(it, (n) => n >= 40);
+    assert.deepEqual(events.map((e) => e.processId), Array.from({ length: 40 }, (_, i) => 100 + i));
+    assert.ok(batches.length <= 2, `40 messages came as ${batches.length} batches`);
+    assert.equal(batches[0]!.firstSequence, 1n);
+    await it.return!();
+  });
+
   void it('the load generator names rules the table holds, each as the decision the driver reports for it', async (t) => {
     const emu = await startEmulator(t, { drives, ringCapacity: 4096 });
     const client = await emu.client();
