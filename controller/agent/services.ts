@@ -9,8 +9,8 @@ import type { EventBatch } from '../../driver/abi/types.js';
 import type { Driver, PathTranslator } from '../../driver/client/types.js';
 import { EventPipeline, publisherSink } from '../events/index.js';
 import {
-  KawinGrpcServer, LogBroker, adminServiceBinding, logServiceBinding, peerPolicyFor, policyServiceBinding,
-  registerLogMetrics, stateAgentBinding,
+  KawinGrpcServer, LogBroker, RequestGate, adminServiceBinding, logServiceBinding, peerPolicyFor, policyServiceBinding,
+  registerGateMetrics, registerLogMetrics, stateAgentBinding,
 } from '../grpc/index.js';
 import { createOutputs, type Outputs } from '../outputs/index.js';
 import { GrpcPolicySource, type PolicyValidator } from '../sources/grpc/index.js';
@@ -75,8 +75,13 @@ function createPipeline(agent: Agent, broker: LogBroker, outputs: Outputs): Even
 export async function startServices(agent: Agent): Promise<AgentServices> {
   const { config, logger } = agent;
   const grpcLogger = logger.child({ component: 'grpc' });
-  const broker = new LogBroker({ queueSize: config.grpc.subscriberQueueSize, notice: { hostName: config.hostName, clusterName: config.clusterName }, logger: grpcLogger });
+  const broker = new LogBroker({
+    queueSize: config.grpc.subscriberQueueSize, queueBytes: config.grpc.subscriberQueueBytes, maxSubscribers: config.grpc.maxSubscribers,
+    notice: { hostName: config.hostName, clusterName: config.clusterName }, logger: grpcLogger,
+  });
   registerLogMetrics(broker, agent.metrics.registry);
+  const diffs = new RequestGate('DiffPolicies', config.grpc.maxConcurrentDiffs, 'grpc.maxConcurrentDiffs');
+  registerGateMetrics([diffs], agent.metrics.registry);
   const grpcSource = config.sources.grpc.enabled
     ? new GrpcPolicySource({ stateDir: config.stateDir, validate: validator(agent), kinds: config.sources.grpc.kinds, logger: grpcLogger })
     : undefined;
@@ -86,7 +91,7 @@ export async function startServices(agent: Agent): Promise<AgentServices> {
     logServiceBinding(broker),
     ...(grpcSource ? [policyServiceBinding(grpcSource, peers, grpcLogger)] : []),
     stateAgentBinding(new AgentStateProvider(agent), { queueSize: config.grpc.subscriberQueueSize, logger: grpcLogger }),
-    adminServiceBinding(new AgentAdmin(agent, grpcSource, () => broker.subscriberCount()), peers, grpcLogger),
+    adminServiceBinding(new AgentAdmin(agent, grpcSource, () => broker.subscriberCount()), peers, grpcLogger, diffs),
   ]);
   const port = await server.start();
   const outputs = createOutputs(config.outputs, {

@@ -25,6 +25,22 @@ export function registerLogMetrics(broker: LogBroker, registry: Registry): void 
       for (const stream of LOG_STREAMS) this.set({ stream }, broker.subscriberCount(stream));
     },
   });
+  new Gauge({
+    name: 'kawin_grpc_subscriber_queued_bytes',
+    help: 'Bytes queued for LogService subscribers that are not reading, over all of them (each bounded by grpc.subscriberQueueBytes)',
+    registers: [registry],
+    collect() { this.set(broker.queued.bytes); },
+  });
+  let refusedReported = 0;
+  new Counter({
+    name: 'kawin_grpc_subscribers_refused_total',
+    help: 'LogService subscriptions refused with RESOURCE_EXHAUSTED because grpc.maxSubscribers were connected',
+    registers: [registry],
+    collect() {
+      if (broker.refused > refusedReported) this.inc(broker.refused - refusedReported);
+      refusedReported = broker.refused;
+    },
+  });
   new Counter({
     name: 'kawin_grpc_messages_sent_total',
     help: 'Messages written to LogService subscribers, by stream (one per subscriber)',

@@ -162,3 +162,54 @@ void test('stop() ends open streams cleanly and the server shuts down', async ()
   assert.equal(broker.subscriberCount(), 0);
   c.close();
 });
+
+void test('subscribers beyond grpc.maxSubscribers are refused with RESOURCE_EXHAUSTED, logged once and counted; a freed place is usable', async () => {
+  const warnings: string[] = [];
+  const logger = { info: () => undefined, warn: (m: string) => warnings.push(m), error: () => undefined, debug: () => undefined };
+  const broker = new LogBroker({ queueSize: 64, maxSubscribers: 3, notice, logger });
+  const registry = new Registry();
+  registerLogMetrics(broker, registry);
+  const running = await startTestServer([logServiceBinding(broker)]);
+  const c = new LogServiceClient(running.target, insecure(), separateConnection);
+  const admitted = [c.watchAlerts({ Filter: 'policy' }), c.watchLogs({ Filter: 'all' }), c.watchMessages({ Filter: '' })];
+  await waitFor(() => broker.subscriberCount() === 3);
+  const over = [c.watchAlerts({ Filter: 'all' }), c.watchAlerts({ Filter: 'all' })];
+  for (const s of over) {
+    const err = await ended(s);
+    assert.equal(err?.code, status.RESOURCE_EXHAUSTED);
+    assert.match(err?.details ?? '', /grpc\.maxSubscribers is 3/);
+  }
+  assert.equal(broker.subscriberCount(), 3);
+  assert.equal(warnings.filter((w) => /refused/.test(w)).length, 1, 'one log line per episode at the cap');
+  const refused = (await registry.getSingleMetric('kawin_grpc_subscribers_refused_total')!.get()).values[0]?.value;
+  assert.equal(refused, 2);
+  cancel(admitted[0]!);
+  await waitFor(() => broker.subscriberCount() === 2);
+  const next = c.watchAlerts({ Filter: 'policy' });
+  await waitFor(() => broker.subscriberCount() === 3);
+  cancel(next, admitted[1]!, admitted[2]!);
+  c.close();
+  await running.stop();
+});
+
+void test('what subscribers that never read hold is bounded in bytes and accounted', async () => {
+  const broker = new LogBroker({ queueSize: 100_000, queueBytes: 64 * 1024, notice });
+  const registry = new Registry();
+  registerLogMetrics(broker, registry);
+  const running = await startTestServer([logServiceBinding(broker)]);
+  const c = new LogServiceClient(running.target, insecure(), separateConnection);
+  const stalled = [c.watchAlerts({ Filter: 'policy' }), c.watchAlerts({ Filter: 'policy' })]; // no 'data' listener: never read
+  await waitFor(() => broker.subscriberCount() === 2);
+  for (let i = 0; i < 20_000; i++) {
+    broker.publishAlert(alert(i, 200));
+    if (i % 500 === 0) await new Promise((r) => setImmediate(r));
+  }
+  const queued = (await registry.getSingleMetric('kawin_grpc_subscriber_queued_bytes')!.get()).values[0]?.value ?? -1;
+  assert.ok(queued > 0 && queued <= 2 * 64 * 1024, `${queued} bytes queued for two stalled subscribers`);
+  assert.ok(broker.counters.alerts.dropped > 0, 'the oldest were dropped, counted');
+  cancel(...stalled);
+  await waitFor(() => broker.subscriberCount() === 0);
+  assert.equal(broker.queued.bytes, 0, 'given back when they leave');
+  c.close();
+  await running.stop();
+});
