@@ -28,7 +28,8 @@ function metricValue(text: string, name: string, labels = ''): number {
   return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : Number.NaN;
 }
 
-export async function startSoakAgent(emu: EmulatorFixture) {
+/** `grpc`: extra gRPC settings (e.g. maxSubscribers) over the defaults. */
+export async function startSoakAgent(emu: EmulatorFixture, grpc: Record<string, unknown> = {}) {
   const root = mkdtempSync(join(tmpdir(), 'kawin-soak-'));
   const policyDir = join(root, 'policies');
   mkdirSync(policyDir);
@@ -39,7 +40,7 @@ export async function startSoakAgent(emu: EmulatorFixture) {
     hostName: 'soak-node', stateDir: join(root, 'state'),
     driver: { kind: 'emulator', device: emu.device, port: emu.port, emulator: { dir: emu.dir, library: emu.library, flavor: 'windows' } },
     sources: { files: { enabled: true, paths: [policyDir] }, grpc: { enabled: false } },
-    grpc: { address: `127.0.0.1:${grpcPort}` },
+    grpc: { address: `127.0.0.1:${grpcPort}`, ...grpc },
     metrics: { enabled: true, address: `127.0.0.1:${metricsPort}` },
     outputs: { stdout: { enabled: false } },
     logging: { format: 'json', level: 'warn' },
@@ -55,6 +56,9 @@ export async function startSoakAgent(emu: EmulatorFixture) {
   const probe = await emu.client();
   return {
     pid: child.pid!,
+    metricsUrl: `http://127.0.0.1:${metricsPort}`,
+    metrics,
+    metricValue: (text: string, name: string, labels = '') => metricValue(text, name, labels),
     grpcTarget: `127.0.0.1:${grpcPort}`,
     async waitForRules(n: number): Promise<void> {
       const deadline = Date.now() + 60_000;

@@ -4,7 +4,7 @@
  * one gRPC WatchAlerts subscriber (a real grpc-js client in a child process), and the
  * emulator's load generator at a steady rate naming the policies' rules. The agent's RSS
  * (/proc/<pid>/status) and V8 heap (its /metrics) are sampled; after the warm-up the
- * least-squares slope must be flat.
+ * Theil–Sen slope (bench/soak/slope.ts) must be flat.
  *
  *   npm run bench:soak                  one hour (writes bench/results/soak.json)
  *   npm run bench:soak -- --minutes 10  a shorter run (writes soak.json, marked with its length)
