@@ -3,6 +3,7 @@
  * and the EventPipeline, through the LogBroker and kawin's LogService, to gRPC
  * subscribers; and the pipeline's own capacity without gRPC.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Registry } from 'prom-client';
 import { EventPipeline, publisherSink, type AlertRecord, type EventSink } from '../../controller/events/index.js';
 import { encodeAlert, LogBroker, logServiceBinding } from '../../controller/grpc/logs/index.js';
@@ -164,8 +165,11 @@ export async function pipelineAlone(emu: EmulatorFixture, count: number, rate: n
   await settle();
   timing.reset();
   const before = pipeline.stats().dropped;
+  const lag = monitorEventLoopDelay({ resolution: 1 });
+  lag.enable();
   const cpu = process.cpuUsage();
   await emu.machine.generateLoad(count, rate, true);
+  lag.disable(); // the stalls while events arrive (settle() below only waits)
   await settle();
   const used = process.cpuUsage(cpu);
   ac.abort();
@@ -178,6 +182,8 @@ export async function pipelineAlone(emu: EmulatorFixture, count: number, rate: n
     eventsPerSecond: Math.round(timing.alerts / seconds),
     ...cpuFigures(used, timing.alerts),
     dropped: { driver: after.driver - before.driver, pipeline: after.pipeline - before.pipeline },
+    /** Main-thread stalls while the events arrived (monitorEventLoopDelay), ms. */
+    eventLoopDelay: { maxMs: +(lag.max / 1e6).toFixed(2), p99Ms: +(lag.percentile(99) / 1e6).toFixed(2) },
   };
 }
 

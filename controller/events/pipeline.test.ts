@@ -51,7 +51,8 @@ void test('driver drops and pipeline drops are counted apart, exactly, and annou
   const { p, sink, registry, warnings } = pipeline({ queueSize: 10 });
   // The reader takes all three batches before the builder's first turn: 24 events into
   // a queue of 10 loses the 14 oldest; the driver reported 5 + 2 of its own.
-  await p.run(fromBatches([batch(events(8, 100), 5n), batch(events(8, 200)), batch(events(8, 300), 2n)]));
+  for (const b of [batch(events(8, 100), 5n), batch(events(8, 200)), batch(events(8, 300), 2n)]) p.accept(b);
+  await p.drain();
   const matched = sink.alerts.filter((a) => a.Type !== 'SystemEvent');
   assert.deepEqual(matched.map((a) => a.PID), [206, 207, 300, 301, 302, 303, 304, 305, 306, 307], 'the oldest went first');
   assert.deepEqual(p.stats().dropped, { driver: 7, pipeline: 14 });
@@ -189,4 +190,33 @@ void test('batches already built are not retained while the stream runs on (no m
   assert.ok(kept <= 2, `${kept} of 200 delivered batches are still reachable`);
   release();
   await running;
+});
+
+void test('a stream with batches ready at once does not starve the builder: it builds between reads', async () => {
+  const { p, sink } = pipeline({ queueSize: 10 });
+  await p.run(fromBatches([batch(events(8, 100)), batch(events(8, 200)), batch(events(8, 300))]));
+  assert.equal(sink.alerts.length, 24);
+  assert.deepEqual(p.stats().dropped, { driver: 0, pipeline: 0 });
+});
+
+void test('a builder turn ends after turnBudgetMs, so a slow sink cannot stall the event loop for a whole chunk', async () => {
+  const perTurn: number[] = [];
+  let inTurn = 0;
+  const slow: EventSink = {
+    alert: () => {
+      const until = performance.now() + 0.2;
+      while (performance.now() < until) { /* a sink that costs 0.2 ms per alert */ }
+      inTurn++;
+    },
+    log: () => undefined, message: () => undefined,
+  };
+  const { p } = pipeline({ sinks: [slow], chunkSize: 2048, turnBudgetMs: 5 });
+  p.accept(batch(events(1000, 1)));
+  while (p.stats().queued > 0) {
+    await new Promise((r) => setImmediate(r));
+    if (inTurn) perTurn.push(inTurn);
+    inTurn = 0;
+  }
+  assert.equal(perTurn.reduce((a, b) => a + b, 0), 1000);
+  assert.ok(Math.max(...perTurn) <= 64, `at most one clock period past the budget per turn, got ${Math.max(...perTurn)}`);
 });

@@ -18,8 +18,10 @@ export interface EventPipelineOptions extends RecordBuilderOptions {
   registry: Registry;
   /** Capacity of the reader→builder queue in events (`events.queueSize`). */
   queueSize?: number;
-  /** Events built per turn before yielding to I/O. */
+  /** Events built per turn before yielding to I/O (at most; a turn also ends after `turnBudgetMs`). */
   chunkSize?: number;
+  /** A turn of the builder ends after this many milliseconds: the bound on the main-thread stall it causes. */
+  turnBudgetMs?: number;
   /** At most one drop announcement per this many milliseconds. */
   dropReportIntervalMs?: number;
   hostIP?: string;
@@ -27,7 +29,10 @@ export interface EventPipelineOptions extends RecordBuilderOptions {
   logger?: PipelineLogger;
 }
 
-export const PIPELINE_DEFAULTS = { queueSize: 65_536, chunkSize: 2048, dropReportIntervalMs: 5000 } as const;
+export const PIPELINE_DEFAULTS = { queueSize: 65_536, chunkSize: 2048, turnBudgetMs: 5, dropReportIntervalMs: 5000 } as const;
+
+/** Events built between two looks at the clock. */
+const CLOCK_EVERY = 64;
 
 export interface PipelineStats {
   received: number;
@@ -70,6 +75,7 @@ export class EventPipeline {
   private readonly metrics: PipelineMetrics;
   private readonly sinks: readonly EventSink[];
   private readonly chunkSize: number;
+  private readonly turnBudgetMs: number;
   private readonly logger: PipelineLogger | undefined;
   private scheduled = false;
   private readonly totals = { received: 0, alerts: 0, logs: 0, ignored: 0, unsupported: 0 };
@@ -82,6 +88,7 @@ export class EventPipeline {
     this.queue = new EventQueue(o.queueSize ?? PIPELINE_DEFAULTS.queueSize);
     this.sinks = o.sinks;
     this.chunkSize = o.chunkSize ?? PIPELINE_DEFAULTS.chunkSize;
+    this.turnBudgetMs = o.turnBudgetMs ?? PIPELINE_DEFAULTS.turnBudgetMs;
     this.logger = o.logger;
     this.metrics = new PipelineMetrics(o.registry, () => this.queue.size);
     this.drops = new DropReporter({
@@ -102,6 +109,9 @@ export class EventPipeline {
         const r = await nextOrAbort(it, signal);
         if (r === ABORTED || r.done) break;
         this.accept(r.value);
+        // A stream with batches ready resolves at once: without this the loop would read
+        // them all in microtasks, never letting the builder's turn (or any I/O) run.
+        if (this.queue.size > 0) await immediate();
       }
     } finally {
       if (signal?.aborted) it.return?.().catch(() => undefined);
@@ -144,10 +154,12 @@ export class EventPipeline {
   }
 
   private turn(): void {
+    const until = performance.now() + this.turnBudgetMs;
     for (let i = 0; i < this.chunkSize; i++) {
       const ev = this.queue.shift();
       if (ev === undefined) break;
       this.dispatch(ev);
+      if (i % CLOCK_EVERY === CLOCK_EVERY - 1 && performance.now() >= until) break;
     }
     this.flushMetrics();
     this.drops.report();

@@ -31,6 +31,11 @@ export const DEFAULT_EVENT_STREAM: EventStreamSettings = {
 };
 
 const CANCEL_RETRY_MS = 10;
+/**
+ * Port messages decoded in one go (up to ~250 events each): what is filled beyond waits
+ * for the next next(), so that one decode stays a few milliseconds of main thread.
+ */
+const MAX_MESSAGES_PER_TAKE = 16;
 
 type Waiter = { resolve: (r: IteratorResult<EventBatch>) => void; reject: (e: unknown) => void };
 
@@ -179,7 +184,7 @@ export class PortEventStream implements AsyncIterableIterator<EventBatch> {
   }
 
   private decodeRing(): void {
-    const filled = Atomics.load(this.control, CONTROL_FILLED);
+    const filled = Math.min(Atomics.load(this.control, CONTROL_FILLED), MAX_MESSAGES_PER_TAKE);
     if (filled === 0) return;
     const slots = this.lengths.length;
     let current: EventBatch | undefined;
