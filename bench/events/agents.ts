@@ -59,7 +59,7 @@ async function brokerFanout(): Promise<Fanout> {
   const port = await server.start();
   return {
     sink: publisherSink(broker), target: `127.0.0.1:${port}`,
-    subscribers: () => broker.subscriberCount('alerts'), dropped: () => broker.counters.alerts.dropped,
+    subscribers: () => broker.subscriberCount('alerts'), dropped: () => broker.dropped('alerts'),
     stop: () => server.stop(),
   };
 }

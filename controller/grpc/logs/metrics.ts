@@ -10,7 +10,7 @@ export function registerLogMetrics(broker: LogBroker, registry: Registry): void 
   const catchUp = (counter: Counter<'stream'>, key: 'sent' | 'dropped'): void => {
     for (const stream of LOG_STREAMS) {
       const id = `${key}:${stream}`;
-      const now = broker.counters[stream][key];
+      const now = key === 'dropped' ? broker.dropped(stream) : broker.counters[stream][key];
       const delta = now - (reported.get(id) ?? 0);
       if (delta > 0) counter.inc({ stream }, delta);
       reported.set(id, now);
@@ -27,7 +27,7 @@ export function registerLogMetrics(broker: LogBroker, registry: Registry): void 
   });
   new Gauge({
     name: 'kawin_grpc_subscriber_queued_bytes',
-    help: 'Bytes queued for LogService subscribers that are not reading, over all of them (each bounded by grpc.subscriberQueueBytes)',
+    help: 'Bytes kept for LogService subscribers that are behind: one shared window per stream, each bounded by grpc.subscriberQueueBytes',
     registers: [registry],
     collect() { this.set(broker.queued.bytes); },
   });

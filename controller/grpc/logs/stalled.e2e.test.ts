@@ -70,7 +70,7 @@ void test('stalled WatchAlerts streams beyond the cap are refused; health, the e
   const after = runtime.services.pipeline.stats();
   assert.equal(after.dropped.driver - before.dropped.driver, 0, 'the driver lost nothing');
   assert.equal(after.alerts - before.alerts, RATE * SECONDS, 'every event became an alert');
-  assert.ok(broker.queued.bytes <= CAP * 65536, `${broker.queued.bytes} bytes queued for ${CAP} stalled subscribers`);
+  assert.ok(broker.queued.bytes <= 65536, `${broker.queued.bytes} bytes kept for ${CAP} stalled subscribers (one shared window)`);
   // Generous bounds (the machine is shared): the finding was 16 s health timeouts and 8 s of lag.
   assert.ok(Math.max(...health) < 1000, `slowest /healthz ${Math.max(...health).toFixed(0)} ms`);
   assert.ok(lag.max / 1e6 < 1000, `event-loop delay max ${(lag.max / 1e6).toFixed(0)} ms`);
