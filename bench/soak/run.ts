@@ -24,8 +24,12 @@ const minutesArg = argv.includes('--minutes') ? Number(argv[argv.indexOf('--minu
 if (minutesArg !== undefined && !(minutesArg > 0)) throw new Error('--minutes takes a positive number');
 const SECONDS = quick ? 60 : Math.round((minutesArg ?? 60) * 60);
 const RATE = Number(process.env.SOAK_RATE ?? 5000);
-/** Samples before this share of the run are warm-up (JIT, caches, queues reaching their size). */
-const WARMUP_SHARE = quick ? 1 / 3 : 1 / 6;
+/**
+ * Samples before this are warm-up (JIT, caches, queues reaching their size, and the first
+ * GC cycles: RSS dips and recovers over the first minutes): the first sixth of the run,
+ * and at least 5 minutes (a third for --quick).
+ */
+const WARMUP_SECONDS = quick ? SECONDS / 3 : Math.max(SECONDS / 6, 300);
 const SAMPLE_MS = quick ? 2000 : 10_000;
 /** The goal: the RSS slope after warm-up, MB per 10 minutes. */
 const GOAL_MB_PER_10_MIN = 1;
@@ -57,7 +61,7 @@ async function main(): Promise<void> {
     const delivered = await subs.settle(count);
     const received = delivered.received[0] ?? 0;
     const counters = await agent.counters();
-    const after = samples.filter((s) => s.seconds >= SECONDS * WARMUP_SHARE);
+    const after = samples.filter((s) => s.seconds >= WARMUP_SECONDS);
     const rssSlope = slopePerTenMinutes(after, 'rssMB');
     const heapSlope = slopePerTenMinutes(after, 'heapMB');
     const flat = rssSlope < GOAL_MB_PER_10_MIN;
@@ -69,7 +73,7 @@ async function main(): Promise<void> {
     if (quick) return;
     const result = {
       bench: 'soak', date: new Date().toISOString(), node: process.version, seconds: SECONDS, full: SECONDS >= 3600, rate: RATE,
-      warmupSeconds: Math.round(SECONDS * WARMUP_SHARE), goal: { rssSlopeMBPer10Min: `< ${GOAL_MB_PER_10_MIN}` },
+      warmupSeconds: Math.round(WARMUP_SECONDS), goal: { rssSlopeMBPer10Min: `< ${GOAL_MB_PER_10_MIN}` },
       rssSlopeMBPer10Min: +rssSlope.toFixed(3), heapSlopeMBPer10Min: +heapSlope.toFixed(3), flat,
       generated: count, delivered: received, unknownRules: counters.unknownRules, dropped: counters.dropped,
       loadAverage: loadAverage(), samples,
