@@ -12,7 +12,7 @@ import type { DriverClient } from '../../driver/client/index.js';
 import { Decision, EventType, type DriverEvent, type EventBatch } from '../../driver/abi/types.js';
 import { DosPathTranslator } from '../../driver/paths/index.js';
 import type { EmulatorFixture } from '../../test/emulator.js';
-import { clientRate, sleep, Subscribers } from './subscribers.js';
+import { clientRate, sleep, Subscribers, untilFlowing } from './subscribers.js';
 import { loadProvenance, loadRuleSet } from './load-policies.js';
 
 const SUBSCRIBER_QUEUE = 65_536;
@@ -64,7 +64,7 @@ async function brokerFanout(): Promise<Fanout> {
   };
 }
 
-export async function startAgent(driver: DriverClient) {
+export async function startAgent(emu: EmulatorFixture, driver: DriverClient) {
   const fanout = await brokerFanout();
   const timing = new Timing();
   const pipeline = new EventPipeline({
@@ -73,7 +73,7 @@ export async function startAgent(driver: DriverClient) {
   });
   const ac = new AbortController();
   const running = pipeline.run(driver.events({ signal: ac.signal }), ac.signal);
-  await sleep(200); // the port connects
+  await untilFlowing((n) => emu.machine.generateLoad(n), () => timing.alerts);
   return { fanout, pipeline, timing, async stop() { ac.abort(); await running; await fanout.stop(); } };
 }
 
@@ -159,7 +159,7 @@ export async function pipelineAlone(emu: EmulatorFixture, count: number, rate: n
   });
   const ac = new AbortController();
   const running = pipeline.run(driver.events({ signal: ac.signal }), ac.signal);
-  await sleep(200);
+  await untilFlowing((n) => emu.machine.generateLoad(n), () => timing.alerts);
   const settle = async () => { let last = -1; while (timing.alerts !== last) { last = timing.alerts; await sleep(300); } };
   await emu.machine.generateLoad(Math.min(count, 50_000), 0, true); // warm up the JIT, not measured
   await settle();

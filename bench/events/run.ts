@@ -49,7 +49,7 @@ const show = (label: string) => (s: Step) => console.log(
 
 async function pipelineSweeps(emu: EmulatorFixture) {
   const driver = await emu.client();
-  const agent = await startAgent(driver);
+  const agent = await startAgent(emu, driver);
   try {
     const plan = { seconds: SECONDS, stopAfter: STOP_AFTER };
     const one = await sweep(emu, agent, { ...plan, clients: 1, rates: RATES_1 }, show('broker'));
@@ -62,7 +62,7 @@ async function pipelineSweeps(emu: EmulatorFixture) {
 }
 
 async function profileOnly(emu: EmulatorFixture): Promise<void> {
-  const agent = await startAgent(await emu.client());
+  const agent = await startAgent(emu, await emu.client());
   console.log(JSON.stringify(await throughPipeline(emu, agent, CEILING_1, 1, Number(process.env.BENCH_RATE ?? 0))));
   await agent.stop();
 }
