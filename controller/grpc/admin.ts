@@ -3,6 +3,7 @@
  * delete and dry-run diff of policies, and agent status. DeletePolicy changes
  * enforcement, so it follows PolicyService's rule (loopback or mutual TLS only).
  */
+import type { Logger } from '../observability/index.js';
 import { status, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import {
   AdminServiceService, PolicyKind,
@@ -13,7 +14,6 @@ import {
 import { checkPolicyPeer, type PeerPolicy } from './peer.js';
 import { RequestGate } from './gate.js';
 import type { GrpcServiceBinding } from './binding.js';
-import type { GrpcLogger } from './logger.js';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -59,7 +59,7 @@ class Refusal {
   constructor(readonly code: status, readonly details: string) {}
 }
 
-function unary<Req, Res>(name: string, logger: GrpcLogger | undefined, run: (call: ServerUnaryCall<Req, Res>) => MaybePromise<Res | Refusal>) {
+function unary<Req, Res>(name: string, logger: Logger | undefined, run: (call: ServerUnaryCall<Req, Res>) => MaybePromise<Res | Refusal>) {
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
     Promise.resolve()
       .then(() => run(call))
@@ -81,7 +81,7 @@ const immediate = (): Promise<void> => new Promise((resolve) => setImmediate(res
  * and the pipeline's I/O runs between two diffs.
  */
 export function adminServiceBinding(
-  backend: AdminBackend, peers: PeerPolicy, logger?: GrpcLogger,
+  backend: AdminBackend, peers: PeerPolicy, logger?: Logger,
   diffs = new RequestGate('DiffPolicies', 1, 'grpc.maxConcurrentDiffs'),
 ): GrpcServiceBinding {
   const implementation: UntypedServiceImplementation = {

@@ -54,9 +54,9 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const logger = createLogger({ level: config.logging.level, format: config.logging.format, file: config.logging.file });
   const runtime = await startAgentRuntime({ config, logger, overrides });
   logger.info('kawin agent running', {
-    node: config.hostName, driver: config.driver.kind, policies: config.sources.files.paths, grpc: runtime.services.address,
+    node: config.hostName, driver: config.driver.kind, policies: config.sources.files.paths, grpc: runtime.grpcAddress,
   });
-  const outcome = await Promise.race([stopSignal, runtime.services.fatal.catch((error: Error) => error)]);
+  const outcome = await Promise.race([stopSignal, runtime.fatal.catch((error: Error) => error)]);
   const failed = outcome instanceof Error;
   logger.info('shutting down', failed ? { error: outcome.message } : { signal: outcome });
   await runtime.stop();

@@ -9,15 +9,14 @@
  * (an Alert/Log of Type SystemEvent, or a Message). At most `maxSubscribers` at once:
  * more are refused, counted and logged.
  */
+import type { Logger } from '../../observability/index.js';
 import type { Alert, Log, Message } from '../../../proto/gen/feeder.js';
 import { encodeAlert, encodeLog, encodeMessage } from './encode.js';
 import type { QueueAccount, StreamCounters, WritableCall } from '../stream/outbox.js';
 import { LogReader, SharedLog } from '../stream/shared-log.js';
-import { dropNotice, type NoticeContext } from './notice.js';
-import type { GrpcLogger } from '../logger.js';
+import { dropNotice, LOG_STREAMS, type LogStream, type NoticeContext } from './notice.js';
 
-export type LogStream = 'alerts' | 'logs' | 'messages';
-export const LOG_STREAMS: readonly LogStream[] = ['alerts', 'logs', 'messages'];
+export { LOG_STREAMS, type LogStream } from './notice.js';
 
 export interface LogBrokerOptions {
   /** Messages a subscriber may fall behind (config grpc.subscriberQueueSize). */
@@ -28,7 +27,7 @@ export interface LogBrokerOptions {
   maxSubscribers?: number;
   /** HostName / ClusterName and clock for the drop notices. */
   notice: NoticeContext;
-  logger?: GrpcLogger;
+  logger?: Logger;
 }
 
 /** A live subscription; `close()` is idempotent. */

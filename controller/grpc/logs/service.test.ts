@@ -5,6 +5,7 @@ import { Registry } from 'prom-client';
 import { Alert, LogServiceClient, type Log, type Message, type NonceMessage, type ReplyMessage } from '../../../proto/gen/feeder.js';
 import { LogBroker, logServiceBinding, registerLogMetrics } from './index.js';
 import { insecure, separateConnection, startTestServer, unary } from '../testing.js';
+import { MemoryLogger } from '../../observability/index.js';
 
 const notice = { hostName: 'node-1', clusterName: 'default', now: () => 1_700_000_000_123 };
 
@@ -164,8 +165,7 @@ void test('stop() ends open streams cleanly and the server shuts down', async ()
 });
 
 void test('subscribers beyond grpc.maxSubscribers are refused with RESOURCE_EXHAUSTED, logged once and counted; a freed place is usable', async () => {
-  const warnings: string[] = [];
-  const logger = { info: () => undefined, warn: (m: string) => warnings.push(m), error: () => undefined, debug: () => undefined };
+  const logger = new MemoryLogger();
   const broker = new LogBroker({ queueSize: 64, maxSubscribers: 3, notice, logger });
   const registry = new Registry();
   registerLogMetrics(broker, registry);
@@ -180,7 +180,7 @@ void test('subscribers beyond grpc.maxSubscribers are refused with RESOURCE_EXHA
     assert.match(err?.details ?? '', /grpc\.maxSubscribers is 3/);
   }
   assert.equal(broker.subscriberCount(), 3);
-  assert.equal(warnings.filter((w) => /refused/.test(w)).length, 1, 'one log line per episode at the cap');
+  assert.equal(logger.records.filter((r) => /refused/.test(r.msg)).length, 1, 'one log line per episode at the cap');
   const refused = (await registry.getSingleMetric('kawin_grpc_subscribers_refused_total')!.get()).values[0]?.value;
   assert.equal(refused, 2);
   cancel(admitted[0]!);

@@ -32,7 +32,7 @@ void test('stalled WatchAlerts streams beyond the cap are refused; health, the e
     outputs: { stdout: { enabled: false } },
   });
   await h.until((rules) => rules.length === 1, 'the audit rule');
-  const target = runtime.services.address!;
+  const target = runtime.grpcAddress!;
   const clients = Array.from({ length: 8 }, (_, i) => new LogServiceClient(target, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1, 'test.channel': i }));
   const refused: number[] = [];
   const streams: ClientReadableStream<unknown>[] = [];
@@ -41,10 +41,14 @@ void test('stalled WatchAlerts streams beyond the cap are refused; health, the e
     s.on('error', (e: { code: number }) => refused.push(e.code));
     streams.push(s);
   }
-  const broker = runtime.services.broker;
+  // Read from the agent's metrics, as an operator would.
+  const gauge = async (name: string): Promise<number> => {
+    const values = (await runtime.agent.metrics.registry.getSingleMetric(name)!.get()).values;
+    return values.reduce((n, v) => n + v.value, 0);
+  };
   const deadline = Date.now() + 20_000;
-  while (broker.subscriberCount() + refused.length < STREAMS && Date.now() < deadline) await sleep(20);
-  assert.equal(broker.subscriberCount(), CAP);
+  while ((await gauge('kawin_grpc_subscribers')) + refused.length < STREAMS && Date.now() < deadline) await sleep(20);
+  assert.equal(await gauge('kawin_grpc_subscribers'), CAP);
   assert.equal(refused.length, STREAMS - CAP);
 
   const lag = monitorEventLoopDelay({ resolution: 10 });
@@ -61,16 +65,18 @@ void test('stalled WatchAlerts streams beyond the cap are refused; health, the e
       await sleep(50);
     }
   })();
-  const before = runtime.services.pipeline.stats();
+  const before = runtime.agent.eventPipeline.stats();
   await h.emulator.machine.generateLoad(RATE * SECONDS, RATE, true);
-  while (runtime.services.pipeline.stats().received + runtime.services.pipeline.stats().dropped.driver - before.received - before.dropped.driver < RATE * SECONDS) await sleep(20);
+  while (runtime.agent.eventPipeline.stats().received + runtime.agent.eventPipeline.stats().dropped.driver - before.received - before.dropped.driver < RATE * SECONDS) await sleep(20);
   loading = false;
   await probing;
   lag.disable();
-  const after = runtime.services.pipeline.stats();
+  const after = runtime.agent.eventPipeline.stats();
   assert.equal(after.dropped.driver - before.dropped.driver, 0, 'the driver lost nothing');
   assert.equal(after.alerts - before.alerts, RATE * SECONDS, 'every event became an alert');
-  assert.ok(broker.queued.bytes <= 65536, `${broker.queued.bytes} bytes kept for ${CAP} stalled subscribers (one shared window)`);
+  const queued = await gauge('kawin_grpc_subscriber_queued_bytes');
+  assert.ok(queued <= 65536, `${queued} bytes kept for ${CAP} stalled subscribers (one shared window)`);
+  assert.equal(await gauge('kawin_grpc_subscribers_refused_total'), STREAMS - CAP);
   // Generous bounds (the machine is shared): the finding was 16 s health timeouts and 8 s of lag.
   assert.ok(Math.max(...health) < 1000, `slowest /healthz ${Math.max(...health).toFixed(0)} ms`);
   assert.ok(lag.max / 1e6 < 1000, `event-loop delay max ${(lag.max / 1e6).toFixed(0)} ms`);
