@@ -11,6 +11,7 @@ import { ReflectionService } from '@grpc/reflection';
 import { loadSync } from '@grpc/proto-loader';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { packageFile } from '../../driver/package-files/index.js';
 import type { GrpcServiceBinding } from './binding.js';
 import type { GrpcLogger } from './logger.js';
 import { serverCredentials, type GrpcTlsOptions } from './tls.js';
@@ -32,7 +33,7 @@ export interface GrpcServerOptions {
   logger?: GrpcLogger;
 }
 
-const protoDir = fileURLToPath(new URL('../../proto/', import.meta.url));
+const protoDir = fileURLToPath(packageFile('proto/'));
 const PROTO_FILES = ['feeder.proto', 'policy.proto', 'state_agent.proto', 'kawin_admin.proto'];
 
 /** The peer rule for a server with these options (see peer.ts). */

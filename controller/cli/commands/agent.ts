@@ -65,4 +65,4 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   return failed ? 1 : 0;
 }
 
-export const command: CliCommand = { name: 'agent', summary: 'run the agent (reconcile loop, event stream, metrics)', usage, run };
+export const command: CliCommand = { name: 'agent', usage, run };
