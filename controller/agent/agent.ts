@@ -150,7 +150,7 @@ export class Agent {
     const needRestart = changed.filter((f) => RESTART_FIELDS.some((r) => f === r || f.startsWith(`${r}.`)));
     if (needRestart.length) this.logger.warn('config fields changed that apply at the next start', { fields: needRestart });
     this.currentConfig = next;
-    if (this.logger.reconfigure) this.logger.reconfigure({ level: next.logging.level, format: next.logging.format, file: next.logging.file });
+    if (this.logger.reconfigure) this.logger.reconfigure({ ...next.logging });
     else this.logger.setLevel(next.logging.level);
     this.queue.setBackoff(next.reconcile.backoff);
     if (changed.some((f) => f.startsWith('nodeLabels') || f.startsWith('hostName'))) {

@@ -17,6 +17,7 @@ const commands: Record<string, { summary: string; load: Loader }> = {
   status: { summary: "the agent's status and each policy's state", load: () => import('./commands/status.js') },
   policy: { summary: 'apply, delete, list or diff policies on the running agent (gRPC)', load: () => import('./commands/policy.js') },
   logs: { summary: "watch the agent's live alerts and logs (like karmor logs)", load: () => import('./commands/logs.js') },
+  service: { summary: 'install, start, stop or remove the kawin Windows service', load: () => import('./commands/service.js') },
 };
 
 const defaultIO: CliIO = {

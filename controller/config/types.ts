@@ -65,7 +65,8 @@ export interface AgentConfig {
   outputs: { stdout: OutputToggles; file: OutputToggles & { path: string; maxBytes: number; maxFiles: number } };
   metrics: { enabled: boolean; address: string };
   stateDir: string;
-  logging: { level: LogLevel; file?: string; format: LogFormat };
+  /** `file` rotates beyond maxFileBytes, keeping maxFiles files (the newest is `file`). */
+  logging: { level: LogLevel; file?: string; maxFileBytes: number; maxFiles: number; format: LogFormat };
 }
 
 /** Command-line flags that override the file (`--policies` may repeat). */
