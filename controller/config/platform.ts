@@ -1,13 +1,13 @@
 /** What differs between a Windows node and a Linux machine running the emulator. */
 import path from 'node:path';
-import type { DriverKind } from './types.js';
+
 
 export interface PlatformDefaults {
   stateDir: string;
   configPath: string;
   /** The agent's log file when `logging.file` is not set (Windows: a service has no console). */
   logFile?: string;
-  driverKind: DriverKind;
+  driverKind: string;
   /** Path arithmetic of that platform (win32 rules for `C:\…`). */
   paths: path.PlatformPath;
 }

@@ -67,12 +67,12 @@ async function runAgent(values: AgentOptions, io: CliIO, stopSignal: Promise<str
   const logger = createLogger({ ...config.logging, ...(service ? { stream: discard() } : {}) });
   const runtime = await startAgentRuntime({ config, logger, overrides });
   logger.info('kawin agent running', {
-    node: config.hostName, driver: config.driver.kind, policies: config.sources.files.paths, grpc: runtime.services.address,
+    node: config.hostName, driver: config.driver.kind, policies: config.sources.files.paths, grpc: runtime.grpcAddress,
     ...(service ? { service: SERVICE_NAME } : {}),
   });
   service?.session.running();
-  service?.events.started(`kawin agent running (node ${config.hostName}, driver ${config.driver.kind}, gRPC ${runtime.services.address})`);
-  const outcome = await Promise.race([stopSignal, runtime.services.fatal.catch((error: Error) => error)]);
+  service?.events.started(`kawin agent running (node ${config.hostName}, driver ${config.driver.kind}, gRPC ${runtime.grpcAddress})`);
+  const outcome = await Promise.race([stopSignal, runtime.fatal.catch((error: Error) => error)]);
   const failed = outcome instanceof Error;
   service?.session.stopping();
   logger.info('shutting down', failed ? { error: outcome.message } : { signal: outcome });

@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, status, type Metadata, type ServiceError } from '@grpc/grpc-js';
-import { PolicyServiceClient, PolicyStatus, type response } from '../../proto/gen/policy.js';
-import { GrpcPolicySource } from '../sources/grpc/index.js';
-import { policyServiceBinding, TRAILER_MESSAGE, TRAILER_PROBLEMS } from './policy.js';
-import { fakeValidator, insecure, recordingSink, separateConnection, startTestServer } from './testing.js';
+import { PolicyServiceClient, PolicyStatus, type response } from '../../../proto/gen/policy.js';
+import { GrpcPolicySource } from './source.js';
+import { policyServiceBinding, TRAILER_MESSAGE, TRAILER_PROBLEMS } from './service.js';
+import { fakeValidator, insecure, recordingSink, separateConnection, startTestServer } from '../../grpc/testing.js';
 
 const local = { mutualTls: false, unixSocketOnly: false };
 
