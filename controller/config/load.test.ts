@@ -41,7 +41,7 @@ void test('an empty config gets every default (Linux)', () => {
   assert.deepEqual(c.outputs.stdout, { enabled: true, alerts: true, logs: false });
   assert.equal(c.outputs.file.path, '/var/lib/kawin/events.jsonl');
   assert.deepEqual(c.metrics, { enabled: true, address: '127.0.0.1:9727' });
-  assert.deepEqual(c.logging, { level: 'info', format: 'auto' });
+  assert.deepEqual(c.logging, { level: 'info', format: 'auto', maxFileBytes: 10485760, maxFiles: 5 });
   assert.deepEqual(c.nodeLabels, { 'kubearmor.io/hostname': 'node-a', 'kubernetes.io/os': 'windows' });
   assert.ok(Object.isFrozen(c.driver.emulator), 'the running config cannot be mutated by accident');
 });
