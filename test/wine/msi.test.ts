@@ -143,6 +143,14 @@ void test('the MSI under wine: install, service, driver not loaded, paths, stop/
     assert.equal(readFileSync(prefix.drive(`${DATA}\\config.json`), 'utf8'), config);
     assert.ok(existsSync(prefix.drive(`${DATA}\\policies\\marker.yaml`)) && existsSync(prefix.drive(`${DATA}\\state`)));
   });
+
+  await t.test('uninstall with KAWIN_REMOVE_DATA=1 also removes %ProgramData%\\kawin', () => {
+    prefix.must('wine', ['msiexec', '/i', `Z:${newMsi}`, '/qn'], 180_000);
+    assertRunning(kawin('service', 'status'));
+    prefix.must('wine', ['msiexec', '/x', `Z:${newMsi}`, '/qn', 'KAWIN_REMOVE_DATA=1'], 180_000);
+    assert.ok(!existsSync(prefix.drive(DATA)), 'the data folder is gone');
+    assert.ok(!existsSync(prefix.drive(`${APP}\\node.exe`)));
+  });
 });
 
 function must(r: { status: number | null; output: string }): string {
