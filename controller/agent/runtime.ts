@@ -19,7 +19,7 @@ export interface AgentRuntime {
   /** Rejects when the driver's event stream fails for good (the process must stop). */
   fatal: Promise<never>;
   /** The agent itself, for what a process owner does: whenIdle, resyncNow, rescan, reconfigure. */
-  agent: Pick<Agent, 'whenIdle' | 'resyncNow' | 'rescan' | 'reconfigure' | 'readiness' | 'metrics' | 'eventPipeline'>;
+  agent: Pick<Agent, 'whenIdle' | 'resyncNow' | 'rescan' | 'reconfigure' | 'readiness' | 'metrics' | 'eventPipeline' | 'parseCounts'>;
   stop(): Promise<void>;
 }
 
