@@ -15,6 +15,7 @@ const dist = `${root}dist`;
 const entryPoints = {
   kawin: 'controller/cli/main.ts',
   'port-reader': 'driver/client/port-reader.ts',
+  'prepare-worker': 'controller/policy/prepare-worker.ts',
 };
 
 // Bundled CommonJS dependencies call require() for Node's built-ins; ESM output has none.

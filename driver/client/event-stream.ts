@@ -56,8 +56,8 @@ export class PortEventStream implements AsyncIterableIterator<EventBatch> {
     this.backoffMs = settings.reconnectInitialMs;
     Atomics.store(this.control, CONTROL_CREDITS, settings.readAheadMessages);
     const data: PortReaderData = { spec: binding.spec, bufferBytes: LIMITS.maxMessageBytes, control: this.control.buffer as SharedArrayBuffer };
-    const { url, entry } = workerModule('driver/client', 'port-reader');
-    this.worker = new Worker(url, { workerData: { ...data, entry } });
+    const { url, workerData } = workerModule('driver/client', 'port-reader');
+    this.worker = new Worker(url, { workerData: { ...data, ...workerData } });
     this.exited = new Promise((resolve) => this.worker.once('exit', () => {
       this.reading = false; // a thread that is gone reads nothing: close() need not cancel it
       resolve();

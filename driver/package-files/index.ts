@@ -20,10 +20,11 @@ export function packageFile(relative: string): URL {
 
 /**
  * How to start the worker thread whose entry module is `<dir>/<name>.ts`: from sources,
- * through `<dir>/worker-entry.mjs` (which registers tsx in the thread first); from the
- * bundle, the compiled `dist/<name>.js` itself.
+ * through driver/client/worker-entry.mjs (which registers tsx in the thread first); from
+ * the bundle, the compiled `dist/<name>.js` itself (scripts/build.mjs lists each entry).
+ * Pass `workerData` on to the Worker with the thread's own data.
  */
-export function workerModule(dir: string, name: string): { url: URL; entry: string } {
-  const url = BUNDLED ? packageFile(`dist/${name}.js`) : packageFile(`${dir}/worker-entry.mjs`);
-  return { url, entry: name };
+export function workerModule(dir: string, name: string): { url: URL; workerData: { entryUrl?: string } } {
+  if (BUNDLED) return { url: packageFile(`dist/${name}.js`), workerData: {} };
+  return { url: packageFile('driver/client/worker-entry.mjs'), workerData: { entryUrl: packageFile(`${dir}/${name}`).href } };
 }

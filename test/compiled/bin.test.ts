@@ -37,6 +37,6 @@ void test('compiled: kawin validate accepts the examples and reports a bad field
 
 void test('compiled: dist/ holds JavaScript only and never loads tsx', () => {
   const files = readdirSync(join(ROOT, 'dist')).filter((f) => f.endsWith('.js'));
-  assert.ok(files.includes('kawin.js') && files.includes('port-reader.js'), files.join(' '));
+  for (const entry of ['kawin.js', 'port-reader.js', 'prepare-worker.js']) assert.ok(files.includes(entry), `${entry}: ${files.join(' ')}`);
   for (const f of files) assert.doesNotMatch(readFileSync(join(ROOT, 'dist', f), 'utf8'), /from\s*["']tsx|import\(["']tsx/, f);
 });
