@@ -43,15 +43,22 @@ export class ServiceStatusError extends Error {
  */
 export async function enterServiceDispatcher(advapi: AdvapiBinding, clock: Clock = realClock): Promise<ServiceSession | null> {
   let session: Session | undefined;
+  let failure: unknown;
   let started!: () => void;
   const mainCalled = new Promise<'service'>((resolve) => { started = () => resolve('service'); });
   const dispatcher = advapi.runDispatcher(SERVICE_NAME, () => {
-    session = new Session(advapi, clock, dispatcher);
+    // An exception must not escape into koffi's callback: it would be lost, and the SCM left waiting.
+    try {
+      session = new Session(advapi, clock, dispatcher);
+    } catch (error) {
+      failure = error;
+    }
     started();
   });
   const outcome = dispatcher.then((ended): 'ended' | 'console' => (ended ? 'ended' : 'console'));
   const first = await Promise.race([mainCalled, outcome]);
   if (first === 'console') return null;
+  if (failure) throw new ServiceStatusError('the service could not register with the SCM', { cause: failure });
   if (!session) throw new ServiceStatusError('the service dispatcher returned before calling ServiceMain');
   return session;
 }

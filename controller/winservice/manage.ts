@@ -6,7 +6,7 @@
 import { realClock, sleep, type Clock } from '../clock/index.js';
 import type { AdvapiBinding, FailureAction, ServiceStatus, Win32Handle } from './binding.js';
 import {
-  ERROR, SC_ACTION_RESTART, SC_MANAGER_ALL_ACCESS, SERVICE_ALL_ACCESS, SERVICE_AUTO_START, SERVICE_DESCRIPTION,
+  CONTROL, ERROR, SC_ACTION_RESTART, SC_MANAGER_ALL_ACCESS, SERVICE_ALL_ACCESS, SERVICE_AUTO_START, SERVICE_DESCRIPTION,
   SERVICE_DISPLAY_NAME, SERVICE_NAME, STATE_NAMES,
 } from './constants.js';
 
@@ -70,7 +70,7 @@ export class ServiceManager {
 
   uninstall(): void {
     this.withService((service) => {
-      this.advapi.controlService(service, 1); // stop if running; "not active" is fine
+      this.advapi.controlService(service, CONTROL.stop); // stop if running; "not active" is fine
       const error = this.advapi.deleteService(service);
       if (error !== 0) throw new ServiceControlError('DeleteService', error);
     });
@@ -85,7 +85,7 @@ export class ServiceManager {
 
   stop(): void {
     this.withService((service) => {
-      const r = this.advapi.controlService(service, 1);
+      const r = this.advapi.controlService(service, CONTROL.stop);
       if (r.value === null) throw new ServiceControlError('ControlService(STOP)', r.error);
     });
   }
