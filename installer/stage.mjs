@@ -55,15 +55,14 @@ export async function stage({ version }) {
   checkKoffiVersion();
   const node = fetchPackage(pins.node);
   const koffiWin = fetchPackage(pins.koffiWin32);
-  await buildDist({ quiet: true });
   rmSync(stageDir, { recursive: true, force: true });
   const app = join(stageDir, 'app');
   mkdirSync(app, { recursive: true });
+  await buildDist({ quiet: true, outdir: join(app, 'dist'), sourcemap: false });
   cpSync(join(node, 'bin', 'node.exe'), join(stageDir, 'node.exe'));
   // "type": "module" makes node.exe load bin\kawin.js and dist\*.js as ES modules.
   writeFileSync(join(app, 'package.json'), `${JSON.stringify({ name: 'kawin', version, private: true, type: 'module' }, null, 2)}\n`);
   copyTree(join(root, 'bin'), join(app, 'bin'));
-  copyTree(join(root, 'dist'), join(app, 'dist'), (p) => !p.endsWith('.map'));
   mkdirSync(join(app, 'proto'));
   for (const f of readdirSync(join(root, 'proto')).filter((f) => f.endsWith('.proto'))) cpSync(join(root, 'proto', f), join(app, 'proto', f));
   copyTree(join(root, 'crds'), join(app, 'crds'), (p) => !p.endsWith('.mjs'));

@@ -9,7 +9,6 @@ import { dirname, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const dist = `${root}dist`;
 
 // Worker-thread entries: one per `workerModule(dir, name)` in the sources.
 const entryPoints = {
@@ -46,7 +45,7 @@ const dirnameRewrite = {
   },
 };
 
-function copyProtos() {
+function copyProtos(dist) {
   for (const pkg of protoUsers) {
     const from = `${root}node_modules/${pkg}`;
     const isProtoOrDir = (path) => path.endsWith('.proto') || (statSync(path).isDirectory() && !path.endsWith('node_modules'));
@@ -54,7 +53,12 @@ function copyProtos() {
   }
 }
 
-export async function buildDist({ quiet = false } = {}) {
+/**
+ * Builds into `outdir` (default dist/; the Windows bundle builds its own copy, so that
+ * tests running dist/ never see it half-written).
+ */
+export async function buildDist({ quiet = false, outdir = `${root}dist`, sourcemap = true } = {}) {
+  const dist = outdir;
   rmSync(dist, { recursive: true, force: true });
   const result = await build({
     absWorkingDir: root,
@@ -69,11 +73,11 @@ export async function buildDist({ quiet = false } = {}) {
     define: { KAWIN_BUNDLE: 'true' },
     banner: { js: banner },
     plugins: [dirnameRewrite],
-    sourcemap: 'linked',
+    sourcemap: sourcemap ? 'linked' : false,
     logLevel: quiet ? 'error' : 'warning',
     metafile: true,
   });
-  copyProtos();
+  copyProtos(dist);
   return result;
 }
 

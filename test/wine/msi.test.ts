@@ -139,7 +139,8 @@ void test('the MSI under wine: install, service, driver not loaded, paths, stop/
     prefix.must('wine', ['msiexec', '/x', `Z:${newMsi}`, '/qn'], 180_000);
     const query = prefix.run('wine', ['sc', 'query', 'kawin']);
     assert.notEqual(query.status, 0, `the service still exists:\n${query.output}`);
-    assert.ok(!existsSync(prefix.drive(`${APP}\\node.exe`)) && !existsSync(prefix.drive(`${APP}\\app`)), 'program files removed');
+    const left = ['node.exe', 'app'].filter((f) => existsSync(prefix.drive(`${APP}\\${f}`)));
+    assert.deepEqual(left, [], `program files left after uninstall: ${left.join(', ')}; processes: ${prefix.run('wine', ['tasklist']).output}`);
     assert.equal(readFileSync(prefix.drive(`${DATA}\\config.json`), 'utf8'), config);
     assert.ok(existsSync(prefix.drive(`${DATA}\\policies\\marker.yaml`)) && existsSync(prefix.drive(`${DATA}\\state`)));
   });
