@@ -12,4 +12,9 @@ try {
   process.stderr.write("kawin: dist/ is missing: run 'npm run build' (or 'npm install') in the kawin folder\n");
   process.exit(1);
 }
-process.exitCode = await compiled.main(process.argv.slice(2));
+const { main, processFatal, EXIT_GRACE_MS } = compiled;
+// Any error nothing handled ends the process (after a bounded shutdown), never leaving it half-alive.
+processFatal.install();
+process.exitCode = await main(process.argv.slice(2));
+// The command is done: whatever it left open must not keep the process alive.
+setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();

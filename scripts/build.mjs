@@ -12,7 +12,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 // Worker-thread entries: one per `workerModule(dir, name)` in the sources.
 const entryPoints = {
-  kawin: 'controller/cli/main.ts',
+  kawin: 'controller/cli/entry.ts',
   'port-reader': 'driver/client/port-reader.ts',
   'prepare-worker': 'controller/policy/prepare-worker.ts',
 };

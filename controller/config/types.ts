@@ -47,6 +47,8 @@ export interface AgentConfig {
   outputs: { stdout: OutputToggles; file: OutputToggles & { path: string; maxBytes: number; maxFiles: number } };
   metrics: { enabled: boolean; address: string };
   stateDir: string;
+  /** Longest a shutdown (signal or fatal error) may take before the process exits anyway. */
+  shutdownTimeoutSeconds: number;
   /** `file` rotates beyond maxFileBytes, keeping maxFiles files (the newest is `file`). */
   logging: { level: LogLevel; file?: string; maxFileBytes: number; maxFiles: number; format: LogFormat };
 }

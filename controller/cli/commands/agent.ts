@@ -1,9 +1,10 @@
 /** `kawin agent`: the long-running agent. */
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { startAgentRuntime } from '../../agent/runtime.js';
+import { createAgentRuntime } from '../../agent/runtime.js';
 import { createLogger } from '../../observability/index.js';
 import { CONFIG_OPTION, cliConfig } from '../config.js';
+import { processFatal, within } from '../fatal.js';
 import type { CliCommand, CliIO } from '../types.js';
 import { SERVICE_NAME } from '../../winservice/constants.js';
 import type { ServiceEventLog, ServiceSession } from '../../winservice/index.js';
@@ -65,7 +66,23 @@ async function runAgent(values: AgentOptions, io: CliIO, stopSignal: Promise<str
   };
   const config = await cliConfig(values.config, overrides);
   const logger = createLogger({ ...config.logging, ...(service ? { stream: discard() } : {}) });
-  const runtime = await startAgentRuntime({ config, logger, overrides });
+  processFatal.setShutdownTimeout(config.shutdownTimeoutSeconds * 1000);
+  const onReconfigured = (next: typeof config): void => processFatal.setShutdownTimeout(next.shutdownTimeoutSeconds * 1000);
+  const runtime = createAgentRuntime({ config, logger, overrides, onReconfigured });
+  // An error nothing handled (anywhere in the process, start-up included) stops the agent, bounded, then exits non-zero.
+  processFatal.onFatal(async (error) => {
+    logger.error('fatal error: shutting down', { error: error.message, stack: error.stack });
+    service?.session.stopping();
+    await runtime.stop();
+    await logger.close();
+    service?.events.fatal(`kawin agent stopped after a fatal error: ${error.message}`);
+    await service?.session.stopped(1);
+  });
+  await runtime.start().catch(async (error: Error) => {
+    logger.error('start-up failed', { error: error.message, cause: String(error.cause ?? '') });
+    await logger.close();
+    throw error;
+  });
   logger.info('kawin agent running', {
     node: config.hostName, driver: config.driver.kind, policies: config.sources.files.paths, grpc: runtime.grpcAddress,
     ...(service ? { service: SERVICE_NAME } : {}),
@@ -76,12 +93,13 @@ async function runAgent(values: AgentOptions, io: CliIO, stopSignal: Promise<str
   const failed = outcome instanceof Error;
   service?.session.stopping();
   logger.info('shutting down', failed ? { error: outcome.message } : { signal: outcome });
-  await runtime.stop();
-  await logger.close();
+  const stopped = await within(runtime.stop(), processFatal.shutdownTimeoutMs);
+  if (!stopped) logger.error('shutdown did not finish in time: exiting anyway', { timeoutMs: processFatal.shutdownTimeoutMs });
+  await within(logger.close(), processFatal.shutdownTimeoutMs);
   if (failed) service?.events.fatal(`kawin agent stopped after a fatal error: ${outcome.message}`);
-  else service?.events.stopped(`kawin agent stopped (${outcome})`);
-  io.stderr(failed ? `kawin agent: ${outcome.message}` : 'kawin agent stopped');
-  return failed ? 1 : 0;
+  else service?.events.stopped(`kawin agent stopped (${outcome})${stopped ? '' : ', shutdown timed out'}`);
+  io.stderr(failed ? `kawin agent: ${outcome.message}` : stopped ? 'kawin agent stopped' : 'kawin agent: shutdown timed out');
+  return failed || !stopped ? 1 : 0;
 }
 
 /** A console stream for a service, which has none: lines go to the log file only. */
