@@ -55,7 +55,10 @@ function copyIfAbsent(from: string, to: string): boolean {
   }
 }
 
-/** Deletes the whole folder (uninstall with KAWIN_REMOVE_DATA=1). */
+/**
+ * Deletes the whole folder (uninstall with KAWIN_REMOVE_DATA=1). Retries for a few
+ * seconds: a stopping agent may still append its last log lines meanwhile.
+ */
 export function removeDataDir(dir = dataDir()): void {
-  rmSync(dir, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 });
 }

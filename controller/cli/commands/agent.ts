@@ -2,7 +2,7 @@
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { createAgentRuntime } from '../../agent/runtime.js';
-import { createLogger } from '../../observability/index.js';
+import { createLogger, type RootLogger } from '../../observability/index.js';
 import { CONFIG_OPTION, cliConfig } from '../config.js';
 import { processFatal, within } from '../fatal.js';
 import type { CliCommand, CliIO } from '../types.js';
@@ -70,14 +70,7 @@ async function runAgent(values: AgentOptions, io: CliIO, stopSignal: Promise<str
   const onReconfigured = (next: typeof config): void => processFatal.setShutdownTimeout(next.shutdownTimeoutSeconds * 1000);
   const runtime = createAgentRuntime({ config, logger, overrides, onReconfigured });
   // An error nothing handled (anywhere in the process, start-up included) stops the agent, bounded, then exits non-zero.
-  processFatal.onFatal(async (error) => {
-    logger.error('fatal error: shutting down', { error: error.message, stack: error.stack });
-    service?.session.stopping();
-    await runtime.stop();
-    await logger.close();
-    service?.events.fatal(`kawin agent stopped after a fatal error: ${error.message}`);
-    await service?.session.stopped(1);
-  });
+  processFatal.onFatal((error) => stopAfterFatal(error, runtime, logger, service));
   await runtime.start().catch(async (error: Error) => {
     logger.error('start-up failed', { error: error.message, cause: String(error.cause ?? '') });
     await logger.close();
@@ -93,13 +86,33 @@ async function runAgent(values: AgentOptions, io: CliIO, stopSignal: Promise<str
   const failed = outcome instanceof Error;
   service?.session.stopping();
   logger.info('shutting down', failed ? { error: outcome.message } : { signal: outcome });
+  const stopped = await stopBounded(runtime, logger);
+  if (service) reportStop(service.events, outcome, stopped);
+  io.stderr(failed ? `kawin agent: ${outcome.message}` : stopped ? 'kawin agent stopped' : 'kawin agent: shutdown timed out');
+  return failed || !stopped ? 1 : 0;
+}
+
+async function stopAfterFatal(error: Error, runtime: { stop(): Promise<void> }, logger: RootLogger, service?: ServiceHooks): Promise<void> {
+  logger.error('fatal error: shutting down', { error: error.message, stack: error.stack });
+  service?.session.stopping();
+  await runtime.stop();
+  await logger.close();
+  if (!service) return;
+  service.events.fatal(`kawin agent stopped after a fatal error: ${error.message}`);
+  await service.session.stopped(1);
+}
+
+function reportStop(events: ServiceEventLog, outcome: string | Error, stopped: boolean): void {
+  if (outcome instanceof Error) events.fatal(`kawin agent stopped after a fatal error: ${outcome.message}`);
+  else events.stopped(`kawin agent stopped (${outcome})${stopped ? '' : ', shutdown timed out'}`);
+}
+
+/** Stops the runtime and closes the logger, each within the shutdown timeout; false when the runtime did not stop in time. */
+async function stopBounded(runtime: { stop(): Promise<void> }, logger: RootLogger): Promise<boolean> {
   const stopped = await within(runtime.stop(), processFatal.shutdownTimeoutMs);
   if (!stopped) logger.error('shutdown did not finish in time: exiting anyway', { timeoutMs: processFatal.shutdownTimeoutMs });
   await within(logger.close(), processFatal.shutdownTimeoutMs);
-  if (failed) service?.events.fatal(`kawin agent stopped after a fatal error: ${outcome.message}`);
-  else service?.events.stopped(`kawin agent stopped (${outcome})${stopped ? '' : ', shutdown timed out'}`);
-  io.stderr(failed ? `kawin agent: ${outcome.message}` : stopped ? 'kawin agent stopped' : 'kawin agent: shutdown timed out');
-  return failed || !stopped ? 1 : 0;
+  return stopped;
 }
 
 /** A console stream for a service, which has none: lines go to the log file only. */
