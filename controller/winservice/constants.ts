@@ -23,6 +23,7 @@ export const ERROR = {
   serviceSpecific: 1066,
   serviceDoesNotExist: 1060,
   serviceNotActive: 1062,
+  serviceCannotAcceptControl: 1061,
   serviceExists: 1073,
   serviceMarkedForDelete: 1072,
   serviceAlreadyRunning: 1056,

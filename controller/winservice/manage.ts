@@ -83,10 +83,12 @@ export class ServiceManager {
     });
   }
 
+  /** Asks the service to stop; one already stopping or stopped is fine (then wait with waitFor). */
   stop(): void {
     this.withService((service) => {
       const r = this.advapi.controlService(service, CONTROL.stop);
-      if (r.value === null) throw new ServiceControlError('ControlService(STOP)', r.error);
+      const settled = r.error === ERROR.serviceNotActive || r.error === ERROR.serviceCannotAcceptControl;
+      if (r.value === null && !settled) throw new ServiceControlError('ControlService(STOP)', r.error);
     });
   }
 
