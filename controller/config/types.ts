@@ -52,7 +52,8 @@ export interface AgentConfig {
   stateDir: string;
   /** Longest a shutdown (signal or fatal error) may take before the process exits anyway. */
   shutdownTimeoutSeconds: number;
-  logging: { level: LogLevel; file?: string; format: LogFormat };
+  /** `file` rotates beyond maxFileBytes, keeping maxFiles files (the newest is `file`). */
+  logging: { level: LogLevel; file?: string; maxFileBytes: number; maxFiles: number; format: LogFormat };
 }
 
 /** Command-line flags that override the file (`--policies` may repeat). */

@@ -113,4 +113,4 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   return verb === 'file-open' ? fileOpen(m, target, values, io) : processCreate(m, target, values, io);
 }
 
-export const command: CliCommand = { name: 'simulate', summary: 'perform a file open / process start on the emulated driver', usage, run };
+export const command: CliCommand = { name: 'simulate', usage, run };
