@@ -17,7 +17,7 @@ import { WorkQueue, runWorkers } from '../queue/index.js';
 import { Reconciler, type ReconcileResult } from '../reconcile/index.js';
 import { DesiredStore } from '../store/index.js';
 import { DriverLink } from './driver-link.js';
-import { PolicyFlow, policyParser } from './policies.js';
+import { PolicyFlow, policyParser, storeValidator } from './policies.js';
 import { reconcileMetrics } from './metrics-binding.js';
 import { AgentSources } from './sources.js';
 import { driverConfigOf, flavorOf, nodeEnvironment } from './driver-config.js';
@@ -72,6 +72,8 @@ export class Agent {
   private readonly connectedHooks: ((driver: Driver) => void)[] = [];
   private readonly reconciledHooks: (() => void)[] = [];
   private readonly reconfiguredHooks: ((config: AgentConfig) => void)[] = [];
+  /** The Node object's labels (CRD source), merged over the config's. */
+  private clusterNodeLabels: Record<string, string> = {};
 
   constructor(private readonly options: AgentOptions) {
     const { config, logger } = options;
@@ -97,7 +99,10 @@ export class Agent {
     this.flow = new PolicyFlow({ rules: this.rules, reconciler: this.reconciler, trigger: () => this.queue.add(DRIVER_KEY) });
     this.store.setListener(this.flow);
     this.link = this.createLink();
-    this.sources = new AgentSources({ store: this.store, logger, clock: this.clock, metrics: this.metrics });
+    this.sources = new AgentSources({
+      store: this.store, logger, clock: this.clock, metrics: this.metrics, validate: storeValidator(this.store),
+      setNodeLabels: (labels) => this.setClusterNodeLabels(labels),
+    });
     this.sources.prepare(config);
     this.registerHealth();
   }
@@ -154,13 +159,23 @@ export class Agent {
     else this.logger.setLevel(next.logging.level);
     this.queue.setBackoff(next.reconcile.backoff);
     if (changed.some((f) => f.startsWith('nodeLabels') || f.startsWith('hostName'))) {
-      this.flow.reconfigure({ nodeLabels: next.nodeLabels });
+      this.flow.reconfigure({ nodeLabels: this.nodeLabels });
     }
     if (changed.some((f) => f.startsWith('sources'))) await this.sources.reconfigure(next);
     if (changed.some((f) => f.startsWith('reconcile.resync'))) this.scheduleResync();
     for (const hook of this.reconfiguredHooks) hook(next);
     this.queue.add(DRIVER_KEY);
     return changed;
+  }
+
+  /** The labels host policies select on: the config's, with the Node object's over them. */
+  get nodeLabels(): Record<string, string> {
+    return { ...this.currentConfig.nodeLabels, ...this.clusterNodeLabels };
+  }
+
+  private setClusterNodeLabels(labels: Record<string, string>): void {
+    this.clusterNodeLabels = labels;
+    this.flow.reconfigure({ nodeLabels: this.nodeLabels });
   }
 
   /** Let an in-flight apply finish, then stop reconciling and release the driver. */
@@ -264,7 +279,9 @@ export class Agent {
     this.health.setCheck('driver', () => (this.link.current ? { ok: true } : { ok: false, reason: 'driver not connected' }));
     this.health.setCheck('sources', () => {
       const waiting = this.store.waitingFor();
-      return waiting.length ? { ok: false, reason: `not in sync: ${waiting.join(', ')}` } : { ok: true };
+      if (waiting.length) return { ok: false, reason: `not in sync: ${waiting.join(', ')}` };
+      const unhealthy = this.sources.unhealthy();
+      return unhealthy ? { ok: false, reason: unhealthy } : { ok: true };
     });
     this.health.setCheck('first-apply', () => (this.firstApplyDone ? { ok: true } : { ok: false, reason: 'first apply not done' }));
   }

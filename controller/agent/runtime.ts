@@ -7,6 +7,7 @@ import type { Clock } from '../clock/index.js';
 import { ConfigWatcher, type AgentConfig, type ConfigOverrides } from '../config/index.js';
 import { startObservabilityServer, type ObservabilityServer } from '../observability/index.js';
 import { Agent, type AgentLogger } from './agent.js';
+import { bindSourceFeedback } from './feedback.js';
 import { startServices, type AgentServices } from './services.js';
 import { countByState, policyStatuses } from './status.js';
 
@@ -32,6 +33,7 @@ export async function startAgentRuntime(options: RuntimeOptions): Promise<AgentR
   const agent = new Agent({ config, logger, clock: options.clock });
   // Policies by state are derived when Prometheus scrapes, never on the reconcile path.
   Object.assign(agent.metrics.policies, { collect: () => agent.metrics.setPolicyStates(countByState(policyStatuses(agent))) });
+  bindSourceFeedback(agent);
   const services = await startServices(agent);
   const http = config.metrics.enabled
     ? await startObservabilityServer({ address: config.metrics.address, registry: agent.metrics.registry, health: agent.health, logger })

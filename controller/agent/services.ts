@@ -13,7 +13,8 @@ import {
   registerLogMetrics, stateAgentBinding,
 } from '../grpc/index.js';
 import { createOutputs, type Outputs } from '../outputs/index.js';
-import { GrpcPolicySource, type PolicyValidator } from '../sources/grpc/index.js';
+import { GrpcPolicySource } from '../sources/grpc/index.js';
+import { storeValidator } from './policies.js';
 import { AgentAdmin } from './admin.js';
 import { AGENT_VERSION, type Agent } from './agent.js';
 import { AgentStateProvider } from './state-events.js';
@@ -30,17 +31,6 @@ export interface AgentServices {
   broker: LogBroker;
   pipeline: EventPipeline;
   stop(): Promise<void>;
-}
-
-/** The one validation every source gets, phrased for the gRPC source. */
-function validator(agent: Agent): PolicyValidator {
-  return (text, location) => {
-    const unit = agent.store.check(text, location);
-    const [doc] = unit.documents;
-    const problems = [...unit.problems, ...(doc?.problems ?? [])];
-    if (unit.documents.length > 1) problems.push({ severity: 'error', location, message: 'one policy per request' });
-    return { identity: doc?.identity, errors: problems };
-  };
 }
 
 /** DOS↔NT conversion of whichever driver is connected (identity before the first connection). */
@@ -78,7 +68,7 @@ export async function startServices(agent: Agent): Promise<AgentServices> {
   const broker = new LogBroker({ queueSize: config.grpc.subscriberQueueSize, notice: { hostName: config.hostName, clusterName: config.clusterName }, logger: grpcLogger });
   registerLogMetrics(broker, agent.metrics.registry);
   const grpcSource = config.sources.grpc.enabled
-    ? new GrpcPolicySource({ stateDir: config.stateDir, validate: validator(agent), kinds: config.sources.grpc.kinds, logger: grpcLogger })
+    ? new GrpcPolicySource({ stateDir: config.stateDir, validate: storeValidator(agent.store), kinds: config.sources.grpc.kinds, logger: grpcLogger })
     : undefined;
   if (grpcSource) agent.sourceSet.add(grpcSource);
   const peers = peerPolicyFor({ address: config.grpc.address, tls: config.grpc.tls });
