@@ -92,7 +92,9 @@ export class AgentSources {
     await this.reconfigureCrd(config);
     const files = config.sources.files;
     if (files.enabled && this.files) {
-      await this.files.reconfigure({ paths: files.paths, debounceMs: files.debounceMs, maxFileBytes: files.maxFileBytes });
+      await this.files.reconfigure({
+        paths: files.paths, debounceMs: files.debounceMs, maxFileBytes: files.maxFileBytes, rescanIntervalMs: files.rescanIntervalSeconds * 1000,
+      });
     } else if (files.enabled) {
       this.files = this.createFileSource(config);
       await this.files.start(this.sink);
@@ -146,7 +148,7 @@ export class AgentSources {
     const files = config.sources.files;
     this.register('files');
     return new FileSource({
-      name: 'files', paths: files.paths, debounceMs: files.debounceMs, maxFileBytes: files.maxFileBytes,
+      name: 'files', paths: files.paths, debounceMs: files.debounceMs, maxFileBytes: files.maxFileBytes, rescanIntervalMs: files.rescanIntervalSeconds * 1000,
       clock: this.options.clock, logger: this.options.logger, observer: fileSourceMetricsObserver(this.options.metrics),
     });
   }

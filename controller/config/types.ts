@@ -50,7 +50,7 @@ export interface CrdSourceConfig {
 }
 
 export interface SourcesConfig {
-  files: { enabled: boolean; paths: string[]; debounceMs: number; maxFileBytes: number };
+  files: { enabled: boolean; paths: string[]; debounceMs: number; maxFileBytes: number; rescanIntervalSeconds: number };
   grpc: { enabled: boolean; kinds: PolicyKind[] };
   crd: CrdSourceConfig;
   /** Which source wins when two hold the same policy identity, strongest first. */
