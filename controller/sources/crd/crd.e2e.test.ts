@@ -14,6 +14,7 @@ const VOLUME = '\\Device\\HarddiskVolume3';
 let cluster: TestCluster;
 
 async function startAgent(t: Parameters<typeof startHarness>[0], sources: Record<string, unknown> = {}, files: Record<string, string> = {}): Promise<AgentHarness> {
+  await cluster.kubectl(['delete', 'kubearmorhostpolicies,kubearmorpolicies,kubearmorclusterpolicies', '--all', '--all-namespaces']);
   const h = await startHarness(t);
   for (const [name, text] of Object.entries(files)) h.writePolicy(name, text);
   await h.start({
@@ -51,7 +52,8 @@ void describe('CRD source against a real kube-apiserver', { concurrency: false }
       assert.equal(e.reportingInstance, 'test-node');
       assert.equal(e.regarding.kind, 'KubeArmorHostPolicy');
     }
-    assert.match(events[0]!.note, /applied on node test-node: 1 rule/);
+    assert.match(events[0]!.note, /applied on node test-node \(generation 1\): 1 rule/);
+    assert.match(events[1]!.note, /applied on node test-node \(generation 2\): 1 rule/);
   });
 
   void test('a Node label change re-selects host policies', async (t) => {

@@ -28,6 +28,8 @@ export interface EventTarget {
   namespace?: string;
   uid?: string;
   resourceVersion?: string;
+  /** metadata.generation: which spec the outcome is about. */
+  generation?: number;
 }
 
 export interface EventRecord {

@@ -38,7 +38,7 @@ export class OutcomeReporter {
     this.said.set(o.origin, { state: o.state, signature });
     const event = o.state === 'not_selected'
       ? (before && ON_NODE.has(before.state) ? this.removal(`no longer selects node ${this.node}: ${o.reasons.join('; ')}`) : undefined)
-      : this.describe(o);
+      : this.describe(o, target.generation === undefined ? this.node : `${this.node} (generation ${target.generation})`);
     if (event) this.recorder.record(target, event);
   }
 
@@ -53,8 +53,8 @@ export class OutcomeReporter {
     return { type: 'Normal', reason: 'PolicyRemoved', action: 'Remove', note };
   }
 
-  private describe(o: PolicyOutcome): EventRecord | undefined {
-    const node = this.node;
+  /** `node` names the node and the object generation: a new spec's outcome is a new Event, not a repeat. */
+  private describe(o: PolicyOutcome, node: string): EventRecord | undefined {
     switch (o.state) {
       case 'applied':
         return { type: 'Normal', reason: 'PolicyApplied', action: 'Apply', note: `applied on node ${node}: ${o.ruleCount} rule(s)` };

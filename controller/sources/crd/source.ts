@@ -198,8 +198,8 @@ function originOf(kind: PolicyKind, object: KubeObject): string {
 }
 
 function targetOf(kind: PolicyKind, object: KubeObject): EventTarget {
-  const { name, namespace, uid, resourceVersion } = object.metadata;
-  return { apiVersion: `${KUBEARMOR_GROUP}/${KUBEARMOR_VERSION}`, kind, name, namespace, uid, resourceVersion };
+  const { name, namespace, uid, resourceVersion, generation } = object.metadata;
+  return { apiVersion: `${KUBEARMOR_GROUP}/${KUBEARMOR_VERSION}`, kind, name, namespace, uid, resourceVersion, generation };
 }
 
 export function reflectorSettings(config: AgentConfig): ReflectorSettings {
