@@ -4,39 +4,42 @@
  * it, plus the identities a source held that are gone. A source whose version lost to a
  * stronger source (sources.precedence) hears `not_enforced` with the winner named.
  */
-import type { PolicyOutcome } from '../sources/types.js';
+import type { PolicyOutcome, PolicySource } from '../sources/types.js';
 import type { PolicyIdentity } from '../store/index.js';
-import type { Agent } from './agent.js';
-import { policyStatuses, type PolicyStatus } from './status.js';
+import type { PolicyStatus } from './status.js';
 
-export function bindSourceFeedback(agent: Agent): void {
-  const held = new Map<string, Map<string, PolicyIdentity>>();
-  agent.onReconciled(() => {
-    const observers = agent.sourceSet.observers();
+export class SourceFeedback {
+  /** source → origin → identity, as last delivered (to tell what is gone). */
+  private readonly held = new Map<string, Map<string, PolicyIdentity>>();
+
+  deliver(sources: readonly PolicySource[], statuses: () => PolicyStatus[], precedence: readonly string[]): void {
+    const observers = sources.filter((s) => s.observeOutcomes);
     if (!observers.length) return;
-    const bySource = new Map<string, PolicyOutcome[]>(observers.map((s) => [s, []]));
-    for (const status of policyStatuses(agent)) {
+    const bySource = new Map<string, PolicyOutcome[]>(observers.map((s) => [s.name, []]));
+    for (const status of statuses()) {
       bySource.get(status.source)?.push(outcomeOf(status));
       for (const loser of status.conflicts) {
-        const [source, ...rest] = loser.split(':');
+        const [source, ...origin] = loser.split(':');
         bySource.get(source!)?.push({
-          ...outcomeOf(status), origin: rest.join(':'), state: 'not_enforced', ruleCount: 0, problems: [],
-          reasons: [`overridden by ${status.source} ${status.origin} (sources.precedence: ${agent.config.sources.precedence.join(' > ')})`],
+          ...outcomeOf(status), origin: origin.join(':'), state: 'not_enforced', ruleCount: 0, problems: [],
+          reasons: [`overridden by ${status.source} ${status.origin} (sources.precedence: ${precedence.join(' > ')})`],
         });
       }
     }
-    for (const [source, outcomes] of bySource) {
+    for (const source of observers) {
+      const outcomes = bySource.get(source.name)!;
       const now = new Map(outcomes.map((o) => [o.origin, o.identity]));
-      const removed = [...(held.get(source) ?? new Map<string, PolicyIdentity>())].filter(([origin]) => !now.has(origin)).map(([, id]) => id);
-      held.set(source, now);
-      agent.sourceSet.observeOutcomes(source, outcomes, removed);
+      const before = this.held.get(source.name) ?? new Map<string, PolicyIdentity>();
+      const removed = [...before].filter(([origin]) => !now.has(origin)).map(([, identity]) => identity);
+      this.held.set(source.name, now);
+      source.observeOutcomes!(outcomes, removed);
     }
-  });
+  }
 }
 
 function outcomeOf(s: PolicyStatus): PolicyOutcome {
   return {
-    key: s.key, identity: { kind: s.kind, namespace: s.namespace, name: s.name }, origin: s.origin, state: s.state,
-    reasons: s.reasons, problems: s.problems, ruleCount: s.ruleCount,
+    key: s.key, identity: { kind: s.kind, name: s.name, ...(s.namespace ? { namespace: s.namespace } : {}) },
+    origin: s.origin, state: s.state, reasons: s.reasons, problems: s.problems, ruleCount: s.ruleCount,
   };
 }

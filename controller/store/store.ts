@@ -4,8 +4,7 @@
  * conflicts between sources by precedence, and tells its listener which policies
  * changed. A failed source keeps everything it contributed.
  */
-import type { SourceDocument, SourceSink } from '../sources/types.js';
-import type { ParsedUnit, PolicyEntry, PolicyIdentity, PolicyParser, Problem, SourceStatus } from './types.js';
+import type { ParsedUnit, PolicyEntry, PolicyIdentity, PolicyParser, Problem, SourceDocument, SourceSink, SourceStatus } from './types.js';
 
 interface Contribution<P> {
   entry?: PolicyEntry<P>;
@@ -37,6 +36,8 @@ export class DesiredStore<P> implements SourceSink {
   constructor(
     private readonly parse: PolicyParser<P>,
     private readonly precedence: readonly string[],
+    /** Prepares a batch of texts before their upserts (worker threads, compile cache); optional. */
+    private readonly preparer?: (texts: readonly { text: string; location: string }[]) => Promise<void>,
   ) {}
 
   setListener(listener: StoreListener<P>): void { this.listener = listener; }
@@ -92,6 +93,11 @@ export class DesiredStore<P> implements SourceSink {
     return last && last.text === text && last.location === location ? last.unit : this.parse(text, location);
   }
 
+  /** A batch of units about to be upserted: prepared at once, so the upserts that follow parse nothing. */
+  async prepare(_source: string, docs: readonly SourceDocument[]): Promise<void> {
+    await this.preparer?.(docs);
+  }
+
   upsert(source: string, doc: SourceDocument): void {
     this.register(source);
     const unitKey = `${source}\0${doc.origin}`;
@@ -122,7 +128,7 @@ export class DesiredStore<P> implements SourceSink {
   }
 
   /** The unit could not be read (too large, unreadable): what it held stays, with the error. */
-  rejectUnit(source: string, origin: string, error: Error): void {
+  rejected(source: string, origin: string, error: Error): void {
     this.register(source);
     const record = this.unit(source, `${source}\0${origin}`);
     record.problems = [{ severity: 'error', location: origin, message: error.message }];

@@ -20,7 +20,7 @@ async function startAgent(t: Parameters<typeof startHarness>[0], sources: Record
   await h.start({
     sources: { files: { enabled: true, paths: [h.policyDir], debounceMs: 20 }, grpc: { enabled: false }, crd: crdSourceConfig(cluster.kubeconfig), ...sources },
   });
-  await waitFor(() => h.runtime!.agent.firstApplyDone, 'the first apply');
+  await waitFor(() => h.runtime!.view.reconcile.firstApplyDone, 'the first apply');
   return h;
 }
 
@@ -80,7 +80,7 @@ void describe('CRD source against a real kube-apiserver', { concurrency: false }
     assert.match(invalid.note, /contains a "\.\." segment/);
     assert.match(invalid.note, /previous version stays in force/);
     assert.deepEqual(h.paths((await h.probe.listRules()).rules), [`${VOLUME}\\Windows\\System32\\cmd.exe`]);
-    const status = h.runtime!.agent.store.get('KubeArmorHostPolicy/dotdot');
+    const status = h.runtime!.view.desired.get('KubeArmorHostPolicy/dotdot');
     assert.equal(status?.rejected.length, 1);
     await remove('kubearmorhostpolicy', 'dotdot');
     await h.until((r) => r.length === 0, 'an empty table');
@@ -93,7 +93,7 @@ void describe('CRD source against a real kube-apiserver', { concurrency: false }
       spec: { selector: { matchLabels: { app: 'web' } }, process: { matchPaths: [{ path: '/bin/sh' }] }, action: 'Block' },
     }));
     await waitFor(async () => (await eventsAbout(cluster, 'web-proc')).some((e) => e.reason === 'PolicyNotEnforced'), 'PolicyNotEnforced');
-    const entry = h.runtime!.agent.store.get('KubeArmorPolicy/default/web-proc');
+    const entry = h.runtime!.view.desired.get('KubeArmorPolicy/default/web-proc');
     assert.equal(entry?.source, 'crd');
     assert.equal(entry?.origin, 'crd:KubeArmorPolicy/default/web-proc');
     assert.equal((await h.probe.listRules()).rules.length, 0);
@@ -106,9 +106,9 @@ void describe('CRD source against a real kube-apiserver', { concurrency: false }
     await h.until((r) => r.length === 1 && r[0]!.target.path.endsWith('certutil.exe'), 'the file version');
     await applyObject(cluster, hostPolicyObject('dup', CMD));
     await h.until((r) => r.length === 1 && r[0]!.target.path.endsWith('cmd.exe'), 'the CRD version');
-    const winner = h.runtime!.agent.store.get('KubeArmorHostPolicy/dup')!;
+    const winner = h.runtime!.view.desired.get('KubeArmorHostPolicy/dup')!;
     assert.equal(winner.source, 'crd');
-    assert.deepEqual(h.runtime!.agent.store.conflicts('KubeArmorHostPolicy/dup'), [`files:${h.policyDir}/dup.yaml`]);
+    assert.deepEqual(h.runtime!.view.desired.conflicts('KubeArmorHostPolicy/dup'), [`files:${h.policyDir}/dup.yaml`]);
     await remove('kubearmorhostpolicy', 'dup');
     await h.until((r) => r.length === 1 && r[0]!.target.path.endsWith('certutil.exe'), 'the file version again');
   });

@@ -65,6 +65,11 @@ export class CrdSource implements PolicySource {
 
   /** New settings: the watches restart with them; what is held stays until the next list. */
   async configure(config: AgentConfig): Promise<void> {
+    const same = JSON.stringify(config.sources.crd) === JSON.stringify(this.config.sources.crd) && nodeNameOf(config) === nodeNameOf(this.config);
+    if (same) {
+      this.config = config;
+      return;
+    }
     await this.teardown();
     this.config = config;
     if (this.sink) this.build();

@@ -50,6 +50,7 @@ class Sink implements SourceSink {
   remove(_s: string, origin: string): void { this.docs.delete(origin); }
   synced(): void {}
   failed(): void {}
+  rejected(): void {}
 }
 
 async function withConfigMapDir(rescanIntervalMs: number, fn: (ctx: { dir: string; sink: Sink; clock: FakeClock; source: FileSource; settled: () => Promise<FileSourceSettled> }) => Promise<void>): Promise<void> {
