@@ -74,7 +74,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
     `--token-auth-file=${pki.tokenFile}`, '--authorization-mode=RBAC', '--anonymous-auth=false',
     '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
     `--service-account-key-file=${pki.serviceAccountPub}`, `--service-account-signing-key-file=${pki.serviceAccountKey}`,
-    '--service-cluster-ip-range=10.96.0.0/24', `--cert-dir=${join(dir, 'certs')}`,
+    '--service-cluster-ip-range=10.96.0.0/24', '--allow-privileged=true', `--cert-dir=${join(dir, 'certs')}`,
     `--watch-cache=${options.watchCache ?? true}`, '--enable-priority-and-fairness=false', '--profiling=false',
     ...(auditLog ? [`--audit-policy-file=${join(dir, 'audit-policy.yaml')}`, `--audit-log-path=${auditLog}`, '--audit-log-mode=batch'] : []),
   ];

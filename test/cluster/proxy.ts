@@ -10,6 +10,8 @@ export class FlakyRelay {
   private server: net.Server | undefined;
   private readonly pairs = new Set<[net.Socket, net.Socket]>();
   private mode: 'pass' | 'freeze' | 'refuse' = 'pass';
+  /** Connections accepted while frozen, connected upstream on restore. */
+  private readonly held = new Set<net.Socket>();
   port = 0;
 
   constructor(private readonly target: { host: string; port: number }) {}
@@ -31,12 +33,16 @@ export class FlakyRelay {
   refuse(): void {
     this.mode = 'refuse';
     for (const [a, b] of this.pairs) { a.destroy(); b.destroy(); }
+    for (const client of this.held) client.destroy();
     this.pairs.clear();
+    this.held.clear();
   }
 
   restore(): void {
     this.mode = 'pass';
     for (const pair of this.pairs) flow(pair);
+    for (const client of this.held) if (!client.destroyed) this.connect(client);
+    this.held.clear();
   }
 
   get connections(): number { return this.pairs.size; }
@@ -51,6 +57,16 @@ export class FlakyRelay {
       client.destroy();
       return;
     }
+    if (this.mode === 'freeze') {
+      // Accepted, and nothing more until restore: the server never hears of it meanwhile.
+      this.held.add(client);
+      client.on('close', () => this.held.delete(client));
+      return;
+    }
+    this.connect(client);
+  }
+
+  private connect(client: net.Socket): void {
     const upstream = net.connect(this.target.port, this.target.host);
     const pair: [net.Socket, net.Socket] = [client, upstream];
     this.pairs.add(pair);
@@ -61,7 +77,7 @@ export class FlakyRelay {
     };
     client.on('error', close).on('close', close);
     upstream.on('error', close).on('close', close);
-    if (this.mode === 'pass') flow(pair);
+    flow(pair);
   }
 }
 

@@ -39,7 +39,7 @@ export type ReflectorRestart = 'gone' | 'silent' | 'closed' | 'relist_due' | 'er
 
 export interface ReflectorObserver {
   listed?(objects: number): void;
-  restarted?(reason: ReflectorRestart): void;
+  restarted?(reason: ReflectorRestart, error?: Error): void;
 }
 
 export interface ReflectorOptions {
@@ -107,7 +107,7 @@ export class Reflector {
 
   private async recover(error: Error, signal: AbortSignal): Promise<void> {
     const reason = restartReason(error);
-    this.options.observer?.restarted?.(reason);
+    this.options.observer?.restarted?.(reason, error);
     if (reason === 'silent') return; // re-watch from the last version
     // After 410 or a failure, list again, as client-go does (a watch from an old version may be refused anyway).
     this.resourceVersion = undefined;

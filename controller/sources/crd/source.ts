@@ -147,7 +147,10 @@ export class CrdSource implements PolicySource {
         this.metrics.lists.inc({ resource });
         this.metrics.objects.set({ resource }, count);
       },
-      restarted: (reason) => this.metrics.watchRestarts.inc({ resource, reason }),
+      restarted: (reason, error) => {
+        this.metrics.watchRestarts.inc({ resource, reason });
+        if (reason === 'gone' || reason === 'silent') this.context.logger.info('watch restarted', { resource, reason, error: error?.message });
+      },
     };
   }
 
