@@ -22,7 +22,7 @@ const REPO = join(new URL('.', import.meta.url).pathname, '..', '..');
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const agentsArg = args.indexOf('--agents');
-const sizes = agentsArg >= 0 ? args[agentsArg + 1]!.split(',').map(Number) : quick ? [5] : [10, 50];
+const sizes = agentsArg >= 0 ? args[agentsArg + 1]!.split(',').map(Number) : quick ? [5] : [10, 25];
 const restSeconds = quick ? 15 : 60;
 
 interface Agent { node: string; child: ChildProcess; metrics: string }

@@ -100,6 +100,81 @@ void describe('CRD source against a real kube-apiserver', { concurrency: false }
     await remove('kubearmorpolicy', 'web-proc');
   });
 
+  // Shapes from upstream KubeArmor's documentation (policy specification examples for
+  // KubeArmorPolicy and KubeArmorHostPolicy), as users write them for upstream's CRDs,
+  // including empty (null) fields that the API server prunes before validating.
+  void test('objects written for upstream KubeArmor CRDs are accepted by kawin CRDs', async () => {
+    const upstream = `apiVersion: security.kubearmor.com/v1
+kind: KubeArmorPolicy
+metadata:
+  name: ksp-group-1-proc-path-block
+  namespace: multiubuntu
+spec:
+  severity: 5
+  message: "block /bin/sleep"
+  tags: ["MITRE", "T1059"]
+  selector:
+    matchLabels:
+      group: group-1
+    matchExpressions:
+  process:
+    matchPaths:
+    - path: /bin/sleep
+    matchDirectories:
+    - dir: /usr/bin/
+      recursive: true
+      fromSource:
+      - path: /bin/bash
+  file:
+    matchPatterns:
+    - pattern: /etc/*shadow*
+      readOnly: true
+  network:
+    matchProtocols:
+    - protocol: icmp
+  capabilities:
+    matchCapabilities:
+    - capability: net_raw
+  action: Block
+---
+apiVersion: security.kubearmor.com/v1
+kind: KubeArmorHostPolicy
+metadata:
+  name: hsp-kubearmor-dev-proc-path-block
+spec:
+  nodeSelector:
+    matchLabels:
+      kubernetes.io/hostname: kubearmor-dev
+  process:
+    matchPaths:
+    - path: /usr/bin/diff
+      fromSource:
+  action: Block
+---
+apiVersion: security.kubearmor.com/v1
+kind: KubeArmorClusterPolicy
+metadata:
+  name: csp-in-operator-block-process
+spec:
+  severity: 8
+  selector:
+    matchExpressions:
+      - key: namespace
+        operator: In
+        values:
+          - nginx1
+  process:
+    matchPaths:
+      - path: /usr/bin/apt
+  action: Block
+`;
+    await cluster.kubectl(['create', 'namespace', 'multiubuntu']).catch(() => '');
+    const out = await cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], upstream);
+    assert.match(out, /ksp-group-1-proc-path-block.*created/);
+    assert.match(out, /hsp-kubearmor-dev-proc-path-block.*created/);
+    assert.match(out, /csp-in-operator-block-process.*created/);
+  });
+
   void test('the same policy from a file and a CRD: the CRD wins by default (sources.precedence), the conflict shows', async (t) => {
     const h = await startAgent(t);
     h.writePolicy('dup.yaml', hostPolicy('dup', `  process:\n    matchPaths:\n      - path: ${CERTUTIL}\n  action: Block\n`));
