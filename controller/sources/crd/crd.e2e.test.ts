@@ -183,7 +183,7 @@ spec:
     await h.until((r) => r.length === 1 && r[0]!.target.path.endsWith('cmd.exe'), 'the CRD version');
     const winner = h.runtime!.view.desired.get('KubeArmorHostPolicy/dup')!;
     assert.equal(winner.source, 'crd');
-    assert.deepEqual(h.runtime!.view.desired.conflicts('KubeArmorHostPolicy/dup'), [`files:${h.policyDir}/dup.yaml`]);
+    assert.deepEqual(h.runtime!.view.desired.contenders('KubeArmorHostPolicy/dup'), [`files:${h.policyDir}/dup.yaml`]);
     await remove('kubearmorhostpolicy', 'dup');
     await h.until((r) => r.length === 1 && r[0]!.target.path.endsWith('certutil.exe'), 'the file version again');
   });
