@@ -17,6 +17,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startCluster, freePort, waitFor, type TestCluster } from '../../test/cluster/index.js';
 import { createNode, eventsAbout, hostPolicyObject } from '../../test/cluster/agent.js';
+import { stopEmulatedKernel } from '../../driver/emulator/index.js';
 
 const REPO = join(new URL('.', import.meta.url).pathname, '..', '..');
 const args = process.argv.slice(2);
@@ -25,7 +26,7 @@ const agentsArg = args.indexOf('--agents');
 const sizes = agentsArg >= 0 ? args[agentsArg + 1]!.split(',').map(Number) : quick ? [5] : [10, 25];
 const restSeconds = quick ? 15 : 60;
 
-interface Agent { node: string; child: ChildProcess; metrics: string }
+interface Agent { node: string; child: ChildProcess; metrics: string; emulatorDir: string }
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -48,7 +49,7 @@ async function startAgents(cluster: TestCluster, kubeconfig: string, n: number, 
       outputs: { stdout: { enabled: false } }, logging: { level: 'warn', format: 'json', file: join(home, 'agent.log') },
     }));
     const child = spawn(process.execPath, [join(REPO, 'bin', 'kawin.js'), 'agent', '--config', config], { stdio: 'ignore' });
-    agents.push({ node, child, metrics: `http://127.0.0.1:${port}` });
+    agents.push({ node, child, metrics: `http://127.0.0.1:${port}`, emulatorDir: join(home, 'state', 'emulator') });
   }
   await waitFor(async () => (await Promise.all(agents.map((a) => fetch(`${a.metrics}/readyz`).then((r) => r.ok, () => false)))).every(Boolean),
     `${n} agents ready`, 60_000 + n * 2000);
@@ -99,6 +100,8 @@ async function measure(cluster: TestCluster, kubeconfig: string, n: number, dir:
   } finally {
     for (const a of agents) a.child.kill('SIGTERM');
     await Promise.all(agents.map((a) => new Promise((r) => (a.child.exitCode !== null ? r(null) : a.child.once('exit', r)))));
+    // Each agent loaded its own emulated driver, which outlives it by design.
+    await Promise.all(agents.map((a) => stopEmulatedKernel(a.emulatorDir).catch(() => undefined)));
   }
 }
 
@@ -120,6 +123,9 @@ try {
     const out = { date: new Date().toISOString(), restSeconds, kubeApiserver: 'v1.35.4', results };
     writeFileSync(join(REPO, 'bench', 'results', 'fleet.json'), `${JSON.stringify(out, null, 2)}\n`);
   }
+} catch (error) {
+  console.error('bench:fleet failed:', error);
+  process.exitCode = 1;
 } finally {
   await cluster.stop();
 }

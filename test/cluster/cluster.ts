@@ -100,7 +100,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
       await apiserver?.stop();
       await etcd.stop();
       agent.destroy();
-      if (!options.keep) rmSync(dir, { recursive: true, force: true });
+      if (!options.keep) rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
     },
   };
   try {
