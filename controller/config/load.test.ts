@@ -31,9 +31,14 @@ void test('an empty config gets every default (Linux)', () => {
   assert.deepEqual(c.postures, { process: 'audit', file: 'audit', network: 'audit', registry: 'audit' });
   assert.deepEqual(c.hostTelemetry, { process: false, file: false });
   assert.deepEqual(c.sources, {
-    files: { enabled: false, paths: [], debounceMs: 200, maxFileBytes: 4 * 1024 * 1024 },
+    files: { enabled: false, paths: [], debounceMs: 200, maxFileBytes: 4 * 1024 * 1024, rescanIntervalSeconds: 60 },
     grpc: { enabled: true, kinds: ['KubeArmorHostPolicy', 'KubeArmorPolicy'] },
-    crd: { enabled: false },
+    crd: {
+      enabled: false, kinds: ['KubeArmorHostPolicy', 'KubeArmorPolicy', 'KubeArmorClusterPolicy'], node: { enabled: true },
+      requestTimeoutSeconds: 30, listPageSize: 500, watchTimeoutSeconds: 600, watchSilenceSeconds: 180, relistIntervalSeconds: 1800,
+      backoff: { initialMs: 500, maxMs: 60000 },
+      events: { enabled: true, burst: 25, refillSeconds: 300, seriesWindowSeconds: 360, seriesIntervalSeconds: 30 },
+    },
     precedence: ['crd', 'files', 'grpc'],
   });
   assert.deepEqual(c.reconcile, { resyncIntervalSeconds: 300, resyncJitter: 0.1, backoff: { initialMs: 100, maxMs: 30000 } });
@@ -188,7 +193,7 @@ void test('command-line flags override the file and are validated like it', () =
   });
   assert.equal(c.logging.level, 'debug');
   assert.equal(c.driver.kind, 'emulator');
-  assert.deepEqual(c.sources.files, { enabled: true, paths: ['/srv/policies'], debounceMs: 200, maxFileBytes: 4194304 });
+  assert.deepEqual(c.sources.files, { enabled: true, paths: ['/srv/policies'], debounceMs: 200, maxFileBytes: 4194304, rescanIntervalSeconds: 60 });
   assert.equal(c.metrics.address, '127.0.0.1:0');
   assert.equal(c.stateDir, '/tmp/st');
   assert.equal(c.grpc.address, '[::1]:5000');
