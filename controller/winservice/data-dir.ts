@@ -56,9 +56,10 @@ function copyIfAbsent(from: string, to: string): boolean {
 }
 
 /**
- * Deletes the whole folder (uninstall with KAWIN_REMOVE_DATA=1). Retries for a few
- * seconds: a stopping agent may still append its last log lines meanwhile.
+ * Deletes the whole folder (uninstall with KAWIN_REMOVE_DATA=1). Retries for up to 30
+ * seconds: the service reports STOPPED before its process has exited, and until then
+ * it holds its log file open (Windows, and wine, refuse to remove an open file's folder).
  */
 export function removeDataDir(dir = dataDir()): void {
-  rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 });
+  rmSync(dir, { recursive: true, force: true, maxRetries: 60, retryDelay: 500 });
 }
