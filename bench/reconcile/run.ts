@@ -66,7 +66,7 @@ async function coldConverge(s: Setup): Promise<{ ms: number; rules: number }> {
   }));
   const started = performance.now();
   s.runtime = await startAgentRuntime({ config, logger: new MemoryLogger(), watchConfig: false });
-  await until(() => s.runtime!.agent.firstApplyDone, 'first apply');
+  await until(() => s.runtime!.view.reconcile.firstApplyDone, 'first apply');
   const ms = performance.now() - started;
   return { ms, rules: (await s.probe.getState()).ruleCount };
 }

@@ -6,7 +6,8 @@
  */
 import { parsePolicies, type CompilerOptions, type NodeRuleSet, type Policy, type PolicyCompiler, type RuleSetChange } from '../policy/index.js';
 import type { Reconciler } from '../reconcile/index.js';
-import type { ParsedUnit, PolicyEntry, Problem, StoreListener } from '../store/index.js';
+import type { PolicyValidator } from '../sources/types.js';
+import type { DesiredStore, ParsedUnit, PolicyEntry, Problem, StoreListener } from '../store/index.js';
 
 /**
  * Parse, validate and check that the policy compiles on this node: one verdict for every
@@ -30,6 +31,17 @@ export function policyParser(compiler: () => PolicyCompiler): (text: string, loc
     // Documents without an identity cannot be tied to a policy: their problems are the unit's.
     const orphan = parsed.documents.filter((d) => !d.identity).flatMap((d) => d.problems);
     return { documents, problems: [...parsed.problems, ...orphan] };
+  };
+}
+
+/** The one validation every source gets: a dry run of the store's parser, one policy per request. */
+export function policyValidator(store: Pick<DesiredStore<Policy>, 'check'>): PolicyValidator {
+  return (text, location) => {
+    const unit = store.check(text, location);
+    const [doc] = unit.documents;
+    const problems = [...unit.problems, ...(doc?.problems ?? [])];
+    if (unit.documents.length > 1) problems.push({ severity: 'error', location, message: 'one policy per request' });
+    return { identity: doc?.identity, errors: problems };
   };
 }
 

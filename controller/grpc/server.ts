@@ -5,6 +5,7 @@
  * TLS and mutual TLS come from config. Stop = end the streams, tryShutdown within a
  * deadline, then forceShutdown.
  */
+import type { Logger } from '../observability/index.js';
 import { Server } from '@grpc/grpc-js';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
 import { ReflectionService } from '@grpc/reflection';
@@ -12,7 +13,6 @@ import { loadSync } from '@grpc/proto-loader';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type { GrpcServiceBinding } from './binding.js';
-import type { GrpcLogger } from './logger.js';
 import { serverCredentials, type GrpcTlsOptions } from './tls.js';
 import type { PeerPolicy } from './peer.js';
 import { tolerateMalformed } from './malformed.js';
@@ -31,7 +31,7 @@ export interface GrpcServerOptions {
   maxMessageBytes?: number;
   /** How long stop() waits for calls to finish before cancelling them. */
   shutdownGraceMs?: number;
-  logger?: GrpcLogger;
+  logger?: Logger;
 }
 
 const protoDir = fileURLToPath(new URL('../../proto/', import.meta.url));

@@ -6,14 +6,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { parseListenAddress } from '../config/address.js';
-import { formatReadiness, type HealthChecks } from './health.js';
+import { formatReadiness, type Readiness } from './health.js';
 import type { Logger } from './log.js';
 
 export interface ObservabilityServerOptions {
   /** `host:port`; port 0 picks a free one. */
   address: string;
   registry: Registry;
-  health: HealthChecks;
+  /** Where /readyz reads readiness (the agent's manager: the conjunction of its parts). */
+  health: { readiness(): Readiness | Promise<Readiness> };
   /** Where handler failures are logged. */
   logger?: Logger;
 }

@@ -1,6 +1,6 @@
 /** `kawin agent`: the long-running agent. */
 import { parseArgs } from 'node:util';
-import { startAgentRuntime } from '../../agent/runtime.js';
+import { startAgentRuntime, type AgentRuntime } from '../../agent/runtime.js';
 import { createLogger } from '../../observability/index.js';
 import { CONFIG_OPTION, cliConfig } from '../config.js';
 import { processFatal, within } from '../fatal.js';
@@ -54,22 +54,24 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const config = await cliConfig(values.config, overrides);
   const logger = createLogger({ level: config.logging.level, format: config.logging.format, file: config.logging.file });
   processFatal.setShutdownTimeout(config.shutdownTimeoutSeconds * 1000);
+  // An error nothing handled (anywhere in the process, start-up included) stops the agent,
+  // bounded, then exits non-zero.
+  const holder: { runtime?: AgentRuntime } = {};
+  processFatal.onFatal(async (error) => {
+    logger.error('fatal error: shutting down', { error: error.message, stack: error.stack });
+    await holder.runtime?.stop();
+    await logger.close();
+  });
   const runtime = await startAgentRuntime({ config, logger, overrides }).catch(async (error: Error) => {
     logger.error('start-up failed', { error: error.message, cause: String(error.cause ?? '') });
     await logger.close();
     throw error;
   });
-  // An error nothing handled (anywhere in the process) stops the agent, bounded, then exits non-zero.
-  processFatal.onFatal(async (error) => {
-    logger.error('fatal error: shutting down', { error: error.message, stack: error.stack });
-    await runtime.stop();
-    await logger.close();
-  });
-  runtime.agent.onReconfigured((next) => processFatal.setShutdownTimeout(next.shutdownTimeoutSeconds * 1000));
+  holder.runtime = runtime;
   logger.info('kawin agent running', {
-    node: config.hostName, driver: config.driver.kind, policies: config.sources.files.paths, grpc: runtime.services.address,
+    node: config.hostName, driver: config.driver.kind, policies: config.sources.files.paths, grpc: runtime.grpcAddress,
   });
-  const outcome = await Promise.race([stopSignal, runtime.services.fatal.catch((error: Error) => error)]);
+  const outcome = await Promise.race([stopSignal, runtime.fatal.catch((error: Error) => error)]);
   const failed = outcome instanceof Error;
   logger.info('shutting down', failed ? { error: outcome.message } : { signal: outcome });
   const stopped = await within(runtime.stop(), processFatal.shutdownTimeoutMs);

@@ -4,6 +4,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GrpcPolicySource, PolicyOutcomeStatus as S, type PolicyRpc } from './index.js';
+import { MemoryLogger } from '../../observability/index.js';
 import { fakeValidator, recordingSink } from '../../grpc/testing.js';
 
 const enc = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v));
@@ -175,17 +176,17 @@ void test('a persisted policy whose file does not match its content is refused a
   await writeFile(join(dir, 'KubeArmorHostPolicy%2Fvictim.json'), JSON.stringify({ origin: 'grpc:KubeArmorHostPolicy/victim', rpc: 'hostPolicy', policy: hostPolicy('other', 'Allow') }));
   // Planted: a file whose name is not the one its origin is stored under.
   await writeFile(join(dir, 'KubeArmorHostPolicy%2Fzzz.json'), JSON.stringify({ origin: 'grpc:KubeArmorHostPolicy/other', rpc: 'hostPolicy', policy: hostPolicy('other', 'Allow') }));
-  const errors: { msg: string; fields?: Record<string, unknown> }[] = [];
-  const logger = { info: () => {}, warn: () => {}, debug: () => {}, error: (msg: string, fields?: Record<string, unknown>) => { errors.push({ msg, fields }); } };
+  const logger = new MemoryLogger();
   const again = new GrpcPolicySource({ stateDir, validate: fakeValidator, logger });
   const { sink, log } = recordingSink();
   await again.start(sink);
   assert.deepEqual(log.upserts.map((u) => u.origin), ['grpc:KubeArmorHostPolicy/other']);
   assert.equal(JSON.parse(log.upserts[0]!.text).spec.action, 'Block', 'the planted Allow did not override "other"');
+  const errors = logger.records.filter((r) => r.level === 'error');
   assert.equal(errors.length, 2, JSON.stringify(errors));
   for (const e of errors) {
     assert.match(e.msg, /refused: not restored/);
-    assert.match(String(e.fields?.error), /does not match/);
+    assert.match(String(e.error), /does not match/);
   }
   await cleanup();
 });

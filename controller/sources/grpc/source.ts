@@ -7,9 +7,11 @@
  * (origin `grpc:<kind>/[<namespace>/]<name>`, the policy JSON as text). An invalid
  * request changes nothing: not the files, not the store.
  */
+import type { Logger } from '../../observability/index.js';
 import { createHash } from 'node:crypto';
 import type { PolicySource, SourceSink } from '../types.js';
-import type { GrpcLogger } from '../../grpc/logger.js';
+import type { GrpcServiceBinding, PeerPolicy } from '../../grpc/index.js';
+import { policyServiceBinding } from './service.js';
 import { canonicalJson, objectIdentity, originOf, parsePolicyEvent, PolicyEventError, type PolicyEvent } from './event.js';
 import { PolicyFiles, type RestoredPolicy } from './files.js';
 import {
@@ -24,7 +26,7 @@ export interface GrpcPolicySourceOptions {
   enabled?: Partial<Record<PolicyRpc, boolean>>;
   /** Alternatively, the accepted kinds (config sources.grpc.kinds); an RPC is enabled when its kind is listed. */
   kinds?: readonly string[];
-  logger?: GrpcLogger;
+  logger?: Logger;
   /** Source name reported to the store (default `grpc`). */
   name?: string;
 }
@@ -112,6 +114,22 @@ export class GrpcPolicySource implements PolicySource {
   /** Deletes a gRPC-applied policy (admin DeletePolicy, `kawin policy delete`). */
   delete(identity: PolicyIdentity): Promise<PolicyOutcome> {
     return this.serialized(() => this.deleteNow(identity));
+  }
+
+  /** Capability for the admin service: delete by identity. */
+  async deletePolicy(identity: PolicyIdentity): Promise<{ deleted: boolean; message: string }> {
+    const result = await this.delete(identity);
+    return { deleted: result.status === S.Deleted, message: result.message };
+  }
+
+  /** Capability: the policy JSON held for `origin`. */
+  readDocument(origin: string): Promise<string | undefined> {
+    return Promise.resolve(this.records.get(origin)?.text);
+  }
+
+  /** Capability: policy.PolicyService, served by the agent's gRPC server. */
+  grpcServices(peers: PeerPolicy): GrpcServiceBinding[] {
+    return [policyServiceBinding(this, peers, this.options.logger)];
   }
 
   list(): GrpcPolicyRecord[] {

@@ -6,13 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, status, type Metadata, type ServiceError } from '@grpc/grpc-js';
-import { PolicyServiceClient, PolicyStatus, type response } from '../../proto/gen/policy.js';
-import { GrpcPolicySource } from '../sources/grpc/index.js';
-import { MAX_MESSAGE_TRAILER_BYTES, outcomeTrailer, policyServiceBinding, TRAILER_MESSAGE, TRAILER_PROBLEMS } from './policy.js';
-import { PolicyOutcomeStatus } from '../sources/grpc/index.js';
+import { PolicyServiceClient, PolicyStatus, type response } from '../../../proto/gen/policy.js';
+import { GrpcPolicySource } from './source.js';
+import { MAX_MESSAGE_TRAILER_BYTES, outcomeTrailer, policyServiceBinding, TRAILER_MESSAGE, TRAILER_PROBLEMS } from './service.js';
+import { PolicyOutcomeStatus } from './types.js';
 import { statSync } from 'node:fs';
-import { KawinGrpcServer, peerPolicyFor } from './server.js';
-import { fakeValidator, insecure, recordingSink, separateConnection, startTestServer } from './testing.js';
+import { KawinGrpcServer, peerPolicyFor } from '../../grpc/server.js';
+import { fakeValidator, insecure, recordingSink, separateConnection, startTestServer } from '../../grpc/testing.js';
 
 const local = { mutualTls: false, unixSocketOnly: false };
 

@@ -5,12 +5,10 @@
  * refuses policy changes from non-local peers (PERMISSION_DENIED) unless mutual TLS.
  */
 import { Metadata, status, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import { PolicyServiceService, type policy as PolicyRequest, type response as PolicyResponse } from '../../proto/gen/policy.js';
-import type { GrpcPolicySource, PolicyOutcome, PolicyRpc } from '../sources/grpc/index.js';
-import { PolicyOutcomeStatus } from '../sources/grpc/index.js';
-import { checkPolicyPeer, type PeerPolicy } from './peer.js';
-import type { GrpcServiceBinding } from './binding.js';
-import type { GrpcLogger } from './logger.js';
+import { PolicyServiceService, type policy as PolicyRequest, type response as PolicyResponse } from '../../../proto/gen/policy.js';
+import { PolicyOutcomeStatus, type PolicyIntake, type PolicyOutcome, type PolicyRpc } from './types.js';
+import { checkPolicyPeer, type GrpcServiceBinding, type PeerPolicy } from '../../grpc/index.js';
+import type { Logger } from '../../observability/index.js';
 
 /** Named limit: how much problem detail goes into the trailer (headers have size limits). */
 export const MAX_PROBLEMS_TRAILER_BYTES = 8 * 1024;
@@ -54,7 +52,7 @@ function boundedMessage(message: string): string {
   }
 }
 
-function handler(source: GrpcPolicySource, rpc: PolicyRpc, peers: PeerPolicy, logger?: GrpcLogger) {
+function handler(source: PolicyIntake, rpc: PolicyRpc, peers: PeerPolicy, logger?: Logger) {
   return (call: ServerUnaryCall<PolicyRequest, PolicyResponse>, callback: sendUnaryData<PolicyResponse>): void => {
     const refused = checkPolicyPeer(call, peers);
     if (refused) {
@@ -75,7 +73,7 @@ function handler(source: GrpcPolicySource, rpc: PolicyRpc, peers: PeerPolicy, lo
   };
 }
 
-export function policyServiceBinding(source: GrpcPolicySource, peers: PeerPolicy, logger?: GrpcLogger): GrpcServiceBinding {
+export function policyServiceBinding(source: PolicyIntake, peers: PeerPolicy, logger?: Logger): GrpcServiceBinding {
   const implementation: UntypedServiceImplementation = {
     containerPolicy: handler(source, 'containerPolicy', peers, logger),
     hostPolicy: handler(source, 'hostPolicy', peers, logger),
