@@ -4,6 +4,7 @@
  * by default, readable text when stdout is a terminal (`format: auto`), and JSON lines
  * to an optional file.
  */
+import { chmodSync } from 'node:fs';
 import winston from 'winston';
 import { Writable } from 'node:stream';
 import { jsonLine, makeRecord, textLine, type LogFields, type LogLevel, type LogRecord } from './log-format.js';
@@ -47,6 +48,16 @@ type Info = winston.Logform.TransformableInfo & { [RECORD]?: LogRecord };
 const asJson = winston.format.printf((info: Info) => jsonLine(info[RECORD]!));
 const asText = (colour: boolean) => winston.format.printf((info: Info) => textLine(info[RECORD]!, colour));
 
+/** The log names files, processes and peers: the owner's only (0600), whatever the umask. */
+function privateFileTransport(file: string): winston.transport {
+  try {
+    chmodSync(file, 0o600); // an existing file keeps its mode when opened for append
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  return new winston.transports.File({ filename: file, format: asJson, options: { flags: 'a', mode: 0o600 } });
+}
+
 function transportsFor(options: LoggingOptions): winston.transport[] {
   const stream = options.stream ?? process.stdout;
   const format = options.format ?? 'auto';
@@ -54,7 +65,7 @@ function transportsFor(options: LoggingOptions): winston.transport[] {
   const out: winston.transport[] = [
     new winston.transports.Stream({ stream: stream as Writable, format: text ? asText(stream.isTTY === true) : asJson }),
   ];
-  if (options.file) out.push(new winston.transports.File({ filename: options.file, format: asJson }));
+  if (options.file) out.push(privateFileTransport(options.file));
   return out;
 }
 
