@@ -4,6 +4,7 @@ import { startAgentRuntime, type AgentRuntime } from '../../agent/runtime.js';
 import { createLogger } from '../../observability/index.js';
 import { CONFIG_OPTION, cliConfig } from '../config.js';
 import { processFatal, within } from '../fatal.js';
+import { ensurePrivateDir } from '../../statedir/index.js';
 import type { CliCommand, CliIO } from '../types.js';
 
 const usage = `usage: kawin agent [options]
@@ -54,6 +55,8 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const config = await cliConfig(values.config, overrides);
   const logger = createLogger({ level: config.logging.level, format: config.logging.format, file: config.logging.file });
   processFatal.setShutdownTimeout(config.shutdownTimeoutSeconds * 1000);
+  // State others could write would choose what is enforced after a restart: refuse it.
+  await ensurePrivateDir(config.stateDir);
   // An error nothing handled (anywhere in the process, start-up included) stops the agent,
   // bounded, then exits non-zero.
   const holder: { runtime?: AgentRuntime } = {};

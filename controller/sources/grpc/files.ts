@@ -6,8 +6,9 @@
  * even when its name does not fit a file name.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { ensurePrivateDir, PRIVATE_FILE_MODE, UnsafeStateError, verifyPrivate } from '../../statedir/index.js';
 import type { PolicyRpc } from './types.js';
 
 export interface StoredPolicy {
@@ -27,6 +28,8 @@ export interface RestoreResult {
   policies: RestoredPolicy[];
   /** Files that could not be read back, moved aside as `<name>.corrupt`. */
   corrupt: { file: string; error: string }[];
+  /** Files another user owns or can write: not restored, left in place. */
+  unsafe: { file: string; error: string }[];
 }
 
 const TMP_PREFIX = '.tmp-';
@@ -47,9 +50,9 @@ export class PolicyFiles {
   }
 
   async write(entry: StoredPolicy): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    await ensurePrivateDir(this.dir);
     const tmp = join(this.dir, `${TMP_PREFIX}${randomBytes(6).toString('hex')}`);
-    const handle = await open(tmp, 'w', 0o600);
+    const handle = await open(tmp, 'w', PRIVATE_FILE_MODE);
     try {
       await handle.writeFile(`${JSON.stringify(entry, null, 2)}\n`);
       await handle.sync();
@@ -70,7 +73,7 @@ export class PolicyFiles {
   }
 
   async restore(): Promise<RestoreResult> {
-    const result: RestoreResult = { policies: [], corrupt: [] };
+    const result: RestoreResult = { policies: [], corrupt: [], unsafe: [] };
     let names: string[];
     try {
       names = await readdir(this.dir);
@@ -78,10 +81,20 @@ export class PolicyFiles {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return result;
       throw error;
     }
+    // Whoever can write here chooses what is enforced after a restart: refuse such state.
+    await verifyPrivate(dirname(this.dir));
+    await verifyPrivate(this.dir);
     for (const name of names.sort()) {
       const path = join(this.dir, name);
       if (name.startsWith(TMP_PREFIX)) await unlink(path).catch(() => undefined); // an interrupted write
       if (!name.endsWith('.json')) continue;
+      try {
+        await verifyPrivate(path);
+      } catch (error) {
+        if (!(error instanceof UnsafeStateError)) throw error;
+        result.unsafe.push({ file: path, error: error.message });
+        continue;
+      }
       try {
         const stored = parseStored(await readFile(path, 'utf8'));
         result.policies.push({ ...stored, file: path, nameMatches: this.fileName(stored.origin) === name });
