@@ -8,23 +8,18 @@ import { LineIndex } from './positions.js';
 import { TextLocator } from './locate.js';
 import { POLICY_LIMITS, type PolicyLimits } from './limits.js';
 import { identityProblem } from './names.js';
-import { splitDocuments, type RawDocument, type TextError, type YamlParser } from './yaml.js';
+import { splitDocuments, type RawDocument, type TextError } from './yaml.js';
 import { quickValidatorFor, validatorFor } from './schema.js';
 import { describe, translateSchemaError } from './schema-errors.js';
 import { normalizeSpec, type Finding } from './normalize.js';
 import {
   API_GROUP, API_VERSION, POLICY_KINDS,
-  type ParseResult, type ParsedDocument, type PolicyIdentity, type PolicyKind, type PolicyProblem,
+  type ParseResult, type ParsedDocument, type PolicyIdentity, type PolicyKind, type PolicyProblem, type Position,
 } from './types.js';
 
 export interface ParseOptions {
   /** Overrides of POLICY_LIMITS. */
   limits?: Partial<PolicyLimits>;
-  /**
-   * 'auto' (default): the fast YAML path when it can vouch for the text, else js-yaml's
-   * event parser. 'events': the event parser only (tests compare the two).
-   */
-  yamlParser?: YamlParser;
 }
 
 /** The string key of a policy identity: `Kind/name` or `Kind/namespace/name`. */
@@ -35,7 +30,7 @@ export function policyKey(identity: PolicyIdentity): string {
 export function parsePolicies(text: string, location: string, options: ParseOptions = {}): ParseResult {
   const limits = { ...POLICY_LIMITS, ...options.limits };
   const lines = new LineIndex(text);
-  const split = splitDocuments(text, limits, options.yamlParser);
+  const split = splitDocuments(text, limits);
   if ('error' in split) {
     const at = lines.position(split.error.offset);
     return { location, documents: [], problems: [problemAt(split.error, location, at)] };
@@ -53,7 +48,6 @@ interface Header { identity?: PolicyIdentity; skip?: string; findings: Finding[]
 
 function parseDocument(raw: RawDocument, location: string, locator: TextLocator): ParsedDocument {
   const doc: ParsedDocument = { index: raw.index, line: locator.lines.position(raw.start).line, problems: [], skipped: false };
-  if (raw.segment) locator.segment(raw.index, raw.segment);
   if (raw.error) {
     doc.problems.push(problemAt(raw.error, location, locator.lines.position(raw.error.offset)));
     return doc;
@@ -80,11 +74,20 @@ function parseDocument(raw: RawDocument, location: string, locator: TextLocator)
       digest: digestOf(identity, spec),
       selector: normalized.selector, defaults: normalized.defaults, rules: normalized.rules, unenforced: normalized.unenforced,
       warnings: doc.problems,
-      locate: (field) => locator.locate(raw.index, field),
+      locate: locateIn(locator, raw.index),
     };
   }
   doc.problems.push(...findings.map((f) => toProblem(f, location, raw, locator)).sort(byPosition));
   return doc;
+}
+
+/**
+ * Made outside parseDocument on purpose: a closure there would share its context with
+ * the other closures of that function, which capture `raw`, and a held policy would keep
+ * its document's parser events and value tree alive (about 0.9 KB a rule).
+ */
+function locateIn(locator: TextLocator, index: number): (field: string) => Position {
+  return (field) => locator.locate(index, field);
 }
 
 function readHeader(value: Mapping): Header {

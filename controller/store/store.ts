@@ -36,6 +36,8 @@ export class DesiredStore<P> implements SourceSink {
   constructor(
     private readonly parse: PolicyParser<P>,
     private readonly precedence: readonly string[],
+    /** Prepares a batch of texts before their upserts (worker threads, compile cache); optional. */
+    private readonly preparer?: (texts: readonly { text: string; location: string }[]) => Promise<void>,
   ) {}
 
   setListener(listener: StoreListener<P>): void { this.listener = listener; }
@@ -89,6 +91,11 @@ export class DesiredStore<P> implements SourceSink {
     const last = this.lastCheck;
     this.lastCheck = undefined;
     return last && last.text === text && last.location === location ? last.unit : this.parse(text, location);
+  }
+
+  /** A batch of units about to be upserted: prepared at once, so the upserts that follow parse nothing. */
+  async prepare(_source: string, docs: readonly SourceDocument[]): Promise<void> {
+    await this.preparer?.(docs);
   }
 
   upsert(source: string, doc: SourceDocument): void {

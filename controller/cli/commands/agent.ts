@@ -1,6 +1,6 @@
 /** `kawin agent`: the long-running agent. */
 import { parseArgs } from 'node:util';
-import { startAgentRuntime, type AgentRuntime } from '../../agent/runtime.js';
+import { createAgentRuntime } from '../../agent/runtime.js';
 import { createLogger } from '../../observability/index.js';
 import { CONFIG_OPTION, cliConfig } from '../config.js';
 import { processFatal, within } from '../fatal.js';
@@ -57,20 +57,19 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   processFatal.setShutdownTimeout(config.shutdownTimeoutSeconds * 1000);
   // State others could write would choose what is enforced after a restart: refuse it.
   await ensurePrivateDir(config.stateDir);
-  // An error nothing handled (anywhere in the process, start-up included) stops the agent,
-  // bounded, then exits non-zero.
-  const holder: { runtime?: AgentRuntime } = {};
+  const onReconfigured = (next: typeof config): void => processFatal.setShutdownTimeout(next.shutdownTimeoutSeconds * 1000);
+  const runtime = createAgentRuntime({ config, logger, overrides, onReconfigured });
+  // An error nothing handled (anywhere in the process, start-up included) stops the agent, bounded, then exits non-zero.
   processFatal.onFatal(async (error) => {
     logger.error('fatal error: shutting down', { error: error.message, stack: error.stack });
-    await holder.runtime?.stop();
+    await runtime.stop();
     await logger.close();
   });
-  const runtime = await startAgentRuntime({ config, logger, overrides }).catch(async (error: Error) => {
+  await runtime.start().catch(async (error: Error) => {
     logger.error('start-up failed', { error: error.message, cause: String(error.cause ?? '') });
     await logger.close();
     throw error;
   });
-  holder.runtime = runtime;
   logger.info('kawin agent running', {
     node: config.hostName, driver: config.driver.kind, policies: config.sources.files.paths, grpc: runtime.grpcAddress,
   });

@@ -53,6 +53,7 @@ function boundedMessage(message: string): string {
 }
 
 function handler(source: PolicyIntake, rpc: PolicyRpc, peers: PeerPolicy, logger?: Logger) {
+
   return (call: ServerUnaryCall<PolicyRequest, PolicyResponse>, callback: sendUnaryData<PolicyResponse>): void => {
     const refused = checkPolicyPeer(call, peers);
     if (refused) {
