@@ -51,7 +51,10 @@ export class GrpcServerRunnable implements Runnable {
       stateAgentBinding(state, { queueSize: config.grpc.subscriberQueueSize, logger }),
       adminServiceBinding(admin, peers, logger),
     ];
-    this.server = new KawinGrpcServer({ address: config.grpc.address, tls: config.grpc.tls, maxMessageBytes: config.grpc.maxMessageBytes, logger }, bindings);
+    this.server = new KawinGrpcServer({
+      address: config.grpc.address, tls: config.grpc.tls, maxMessageBytes: config.grpc.maxMessageBytes, logger,
+      maxConnectionIdleMs: config.grpc.maxConnectionIdleSeconds * 1000, maxConcurrentStreams: config.grpc.maxConcurrentStreams,
+    }, bindings);
     const port = await this.server.start();
     const address = config.grpc.address;
     this.bound = address.startsWith('unix:') ? address : `${address.replace(/:\d+$/, '')}:${port}`;
