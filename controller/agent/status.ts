@@ -4,7 +4,7 @@
  * sources, generation, last reconcile). One derivation serves `kawin status`, the admin
  * gRPC service, the policies-by-state metric and the logs.
  */
-import type { Problem, RejectedUnit, SourceStatus } from '../store/index.js';
+import type { PolicyEntry, Problem, RejectedUnit, SourceStatus } from '../store/index.js';
 import { AGENT_VERSION } from './version.js';
 import type { AgentView } from './views.js';
 
@@ -60,17 +60,7 @@ const STATES: PolicyState[] = ['applied', 'partial', 'pending', 'invalid', 'last
 
 export function policyStatuses(agent: AgentView): PolicyStatus[] {
   const out: PolicyStatus[] = [];
-  for (const entry of agent.desired.policies()) {
-    const compiled = agent.rules.status(entry.key);
-    const conflict = agent.desired.conflictOf(entry.key);
-    const base = {
-      key: entry.key, kind: entry.identity.kind, namespace: entry.identity.namespace, name: entry.identity.name,
-      source: entry.source, origin: entry.origin, digest: entry.digest, ruleCount: compiled?.rules.length ?? 0,
-      problems: conflict ? [conflict, ...entry.rejected] : entry.rejected, warnings: [...entry.warnings, ...(compiled?.problems ?? [])],
-      conflicts: agent.desired.contenders(entry.key),
-    };
-    out.push({ ...base, ...stateOf(agent, { ...base, conflict }, compiled?.selection) });
-  }
+  for (const entry of agent.desired.policies()) out.push(entryStatus(agent, entry));
   for (const bad of agent.desired.invalid()) {
     out.push({
       key: bad.key, kind: bad.identity.kind, namespace: bad.identity.namespace, name: bad.identity.name,
@@ -79,6 +69,19 @@ export function policyStatuses(agent: AgentView): PolicyStatus[] {
     });
   }
   return out.sort((a, b) => a.key.localeCompare(b.key));
+}
+
+/** The status of one policy in force (the store's effective entry for its key). */
+export function entryStatus(agent: AgentView, entry: PolicyEntry<unknown>): PolicyStatus {
+  const compiled = agent.rules.status(entry.key);
+  const conflict = agent.desired.conflictOf(entry.key);
+  const base = {
+    key: entry.key, kind: entry.identity.kind, namespace: entry.identity.namespace, name: entry.identity.name,
+    source: entry.source, origin: entry.origin, digest: entry.digest, ruleCount: compiled?.rules.length ?? 0,
+    problems: conflict ? [conflict, ...entry.rejected] : entry.rejected, warnings: [...entry.warnings, ...(compiled?.problems ?? [])],
+    conflicts: agent.desired.contenders(entry.key),
+  };
+  return { ...base, ...stateOf(agent, { ...base, conflict }, compiled?.selection) };
 }
 
 function stateOf(
