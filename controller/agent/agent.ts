@@ -234,6 +234,7 @@ export class Agent {
         get appliedGeneration() { return reconciler.appliedGeneration; },
         get rulesApplied() { return reconciler.rulesApplied; },
         get state() { return reconciler.driverState; },
+        refusal: (ruleId) => reconciler.refusal(ruleId),
       },
       reconcile: controller,
     };

@@ -6,6 +6,7 @@
  * reconnections: one pipeline, fed by whichever driver connection is current.
  */
 import type { EventBatch } from '../../driver/abi/types.js';
+import { machineId } from '../node/index.js';
 import type { Driver, PathTranslator } from '../../driver/client/types.js';
 import type { AgentConfig } from '../config/index.js';
 import { EventPipeline, publisherSink } from '../events/index.js';
@@ -84,6 +85,7 @@ function currentPaths(link: DriverLink): PathTranslator {
   return {
     toDriver: (p) => link.current?.paths.toDriver(p) ?? p,
     fromDriver: (p) => link.current?.paths.fromDriver(p) ?? p,
+    missingVolume: (p) => link.current?.paths.missingVolume(p),
   };
 }
 
@@ -120,7 +122,7 @@ export class PipelineRunnable implements Runnable {
       onError: (output, error) => logger.error('event output failed', { output, error: error.message }),
     });
     this.pipeline = new EventPipeline({
-      hostName: config.hostName, clusterName: config.clusterName, provenance, paths: currentPaths(link),
+      hostName: config.hostName, clusterName: config.clusterName, nodeId: machineId(config.hostName), provenance, paths: currentPaths(link),
       hostTelemetry: config.hostTelemetry, allowAlerts: false, agentVersion: AGENT_VERSION,
       sinks: [publisherSink(broker), ...this.outputs.sinks], registry: metrics.registry, queueSize: config.events.queueSize,
       logger: logger.child({ component: 'events' }),
