@@ -107,6 +107,27 @@ void test('injected IOCTL failures: the agent retries with backoff, converges, a
   assert.ok(await metric(h, 'kawin_reconciles_total', '{result="error"}') >= 3);
 });
 
+void test('readiness goes red while IOCTLs fail, and green again once they succeed', async (t) => {
+  const h = await startHarness(t);
+  h.writePolicy('cmd.yaml', CMD);
+  await h.start({ reconcile: { backoff: { initialMs: 20, maxMs: 50 } } });
+  await ready(h);
+  assert.equal(h.runtime!.agent.readiness().ok, true);
+  h.emulator.machine.injectFault('APPLY', 1_000_000);
+  h.writePolicy('hosts.yaml', HOSTS);
+  const deadline = Date.now() + 10_000;
+  while (h.runtime!.agent.readiness().ok) {
+    assert.ok(Date.now() < deadline, 'readiness stayed green while every APPLY failed');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const red = h.runtime!.agent.readiness().checks.find((c) => !c.ok);
+  assert.match(red?.reason ?? '', /last reconcile failed/);
+  h.emulator.machine.reset(); // clears the faults (and the table: the agent re-applies it)
+  await h.until((r) => r.length === 2, 'both rules once the faults stop');
+  await h.runtime!.agent.whenIdle();
+  assert.equal(h.runtime!.agent.readiness().ok, true);
+});
+
 void test('a driver reload (table cleared) is followed by a full re-apply', async (t) => {
   const h = await startHarness(t);
   h.writePolicy('cmd.yaml', CMD);

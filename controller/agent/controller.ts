@@ -85,8 +85,10 @@ export class ReconcileController implements Runnable, ReconcileView {
     await this.options.link.close();
   }
 
+  /** Not ready before the first apply, nor while the driver refuses the agent's IOCTLs. */
   ready(): HealthStatus {
-    return this.applied ? { ok: true } : { ok: false, reason: 'first apply not done' };
+    if (!this.applied) return { ok: false, reason: 'first apply not done' };
+    return this.last?.error === undefined ? { ok: true } : { ok: false, reason: `last reconcile failed: ${this.last.error}` };
   }
 
   /** A reconcile is needed (coalesced). */

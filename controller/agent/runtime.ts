@@ -41,7 +41,12 @@ class HttpRunnable implements Runnable {
   constructor(private readonly agent: Agent, private readonly logger: Logger) {}
   async start(): Promise<void> {
     const { config } = this.agent;
-    this.server = await startObservabilityServer({ address: config.metrics.address, registry: this.agent.metrics.registry, health: this.agent, logger: this.logger });
+    const m = config.metrics;
+    const limits = {
+      maxConnections: m.maxConnections, maxConnectionsPerPeer: m.maxConnectionsPerPeer,
+      idleTimeoutMs: m.idleTimeoutSeconds * 1000, requestTimeoutMs: m.requestTimeoutSeconds * 1000,
+    };
+    this.server = await startObservabilityServer({ address: m.address, registry: this.agent.metrics.registry, health: this.agent, logger: this.logger, limits });
     this.logger.info('metrics and health listening', { url: this.server.url });
   }
   async stop(): Promise<void> { await this.server?.close(); }

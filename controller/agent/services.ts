@@ -57,7 +57,10 @@ export class GrpcServerRunnable implements Runnable {
       probeServiceBinding(probe),
       adminServiceBinding(admin, peers, logger, diffs),
     ];
-    this.server = new KawinGrpcServer({ address: config.grpc.address, tls: config.grpc.tls, maxMessageBytes: config.grpc.maxMessageBytes, logger }, bindings);
+    this.server = new KawinGrpcServer({
+      address: config.grpc.address, tls: config.grpc.tls, maxMessageBytes: config.grpc.maxMessageBytes, logger,
+      maxConnectionIdleMs: config.grpc.maxConnectionIdleSeconds * 1000, maxConcurrentStreams: config.grpc.maxConcurrentStreams,
+    }, bindings);
     const port = await this.server.start();
     const address = config.grpc.address;
     this.bound = address.startsWith('unix:') ? address : `${address.replace(/:\d+$/, '')}:${port}`;

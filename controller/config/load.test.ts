@@ -44,12 +44,14 @@ void test('an empty config gets every default (Linux)', () => {
   assert.deepEqual(c.reconcile, { resyncIntervalSeconds: 300, resyncJitter: 0.1, backoff: { initialMs: 100, maxMs: 30000 } });
   assert.deepEqual(c.grpc, {
     address: '127.0.0.1:32767', subscriberQueueSize: 4096, subscriberQueueBytes: 1024 * 1024, maxSubscribers: 128, maxConcurrentDiffs: 1,
-    maxMessageBytes: 4 * 1024 * 1024,
+    maxMessageBytes: 4 * 1024 * 1024, maxConnectionIdleSeconds: 300, maxConcurrentStreams: 1000,
   });
   assert.deepEqual(c.events, { queueSize: 65536 });
   assert.deepEqual(c.outputs.stdout, { enabled: true, alerts: true, logs: false });
   assert.equal(c.outputs.file.path, '/var/lib/kawin/events.jsonl');
-  assert.deepEqual(c.metrics, { enabled: true, address: '127.0.0.1:9727' });
+  assert.deepEqual(c.metrics, {
+    enabled: true, address: '127.0.0.1:9727', maxConnections: 128, maxConnectionsPerPeer: 32, idleTimeoutSeconds: 60, requestTimeoutSeconds: 10,
+  });
   assert.deepEqual(c.logging, { level: 'info', format: 'auto', maxFileBytes: 10485760, maxFiles: 5 });
   assert.deepEqual(c.nodeLabels, { 'kubearmor.io/hostname': 'node-a', 'kubernetes.io/os': 'windows' });
   assert.ok(Object.isFrozen(c.driver.emulator), 'the running config cannot be mutated by accident');

@@ -59,11 +59,14 @@ export interface AgentConfig {
   reconcile: { resyncIntervalSeconds: number; resyncJitter: number; backoff: { initialMs: number; maxMs: number } };
   grpc: {
     address: string; tls?: TlsConfig; subscriberQueueSize: number; subscriberQueueBytes: number; maxSubscribers: number;
-    maxConcurrentDiffs: number; maxMessageBytes: number;
+    maxConcurrentDiffs: number; maxMessageBytes: number; maxConnectionIdleSeconds: number; maxConcurrentStreams: number;
   };
   events: { queueSize: number };
   outputs: { stdout: OutputToggles; file: OutputToggles & { path: string; maxBytes: number; maxFiles: number } };
-  metrics: { enabled: boolean; address: string };
+  metrics: {
+    enabled: boolean; address: string;
+    maxConnections: number; maxConnectionsPerPeer: number; idleTimeoutSeconds: number; requestTimeoutSeconds: number;
+  };
   stateDir: string;
   /** Longest a shutdown (signal or fatal error) may take before the process exits anyway. */
   shutdownTimeoutSeconds: number;

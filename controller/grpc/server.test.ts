@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
-import { credentials, loadPackageDefinition, status, type Client, type ServiceError } from '@grpc/grpc-js';
+import { connectivityState, credentials, loadPackageDefinition, status, type Client, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { protoPath as healthProto } from 'grpc-health-check';
 import { LogServiceClient, type NonceMessage, type ReplyMessage } from '../../proto/gen/feeder.js';
@@ -82,4 +82,20 @@ void test('TLS and mutual TLS with certificates made for the test', async () => 
 
 void test('a missing certificate file is a clear error', async () => {
   await assert.rejects(startTestServer([], { tls: { certFile: '/nonexistent/cert.pem', keyFile: '/nonexistent/key.pem' } }), /grpc\.tls\.certFile \/nonexistent\/cert\.pem/);
+});
+
+void test('a gRPC connection with no open call is closed after grpc.maxConnectionIdleSeconds', async () => {
+  const running = await startTestServer([logServiceBinding(broker())], { maxConnectionIdleMs: 200 });
+  const Health = ctor(healthProto, 'grpc.health.v1.Health');
+  const c = new Health(running.target, credentials.createInsecure());
+  await new Promise<void>((resolve, reject) => c.Check!({ service: '' }, (e: ServiceError | null) => (e ? reject(e) : resolve())));
+  const channel = c.getChannel();
+  assert.equal(channel.getConnectivityState(false), connectivityState.READY);
+  const deadline = Date.now() + 5000;
+  while (channel.getConnectivityState(false) === connectivityState.READY) {
+    assert.ok(Date.now() < deadline, 'the idle connection was never closed');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  c.close();
+  await running.stop();
 });

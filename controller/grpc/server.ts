@@ -23,6 +23,8 @@ import { bindOwnerOnly, prepareUnixSocket } from './unix-socket.js';
 export const DEFAULT_GRPC_ADDRESS = '127.0.0.1:32767';
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
+export const DEFAULT_MAX_CONNECTION_IDLE_MS = 300_000;
+export const DEFAULT_MAX_CONCURRENT_STREAMS = 1000;
 
 export interface GrpcServerOptions {
   /** host:port or unix:/path (config grpc.address). */
@@ -30,6 +32,10 @@ export interface GrpcServerOptions {
   tls?: GrpcTlsOptions;
   /** Largest message received or sent (config grpc.maxMessageBytes). */
   maxMessageBytes?: number;
+  /** A connection with no open call for this long is closed (config grpc.maxConnectionIdleSeconds). */
+  maxConnectionIdleMs?: number;
+  /** Calls open at once on one connection (config grpc.maxConcurrentStreams). */
+  maxConcurrentStreams?: number;
   /** How long stop() waits for calls to finish before cancelling them. */
   shutdownGraceMs?: number;
   logger?: Logger;
@@ -53,7 +59,11 @@ export class KawinGrpcServer {
 
   constructor(private readonly options: GrpcServerOptions, private readonly bindings: GrpcServiceBinding[]) {
     const max = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-    this.server = new Server({ 'grpc.max_receive_message_length': max, 'grpc.max_send_message_length': max });
+    this.server = new Server({
+      'grpc.max_receive_message_length': max, 'grpc.max_send_message_length': max,
+      'grpc.max_connection_idle_ms': options.maxConnectionIdleMs ?? DEFAULT_MAX_CONNECTION_IDLE_MS,
+      'grpc.max_concurrent_streams': options.maxConcurrentStreams ?? DEFAULT_MAX_CONCURRENT_STREAMS,
+    });
     for (const b of bindings.map(tolerateMalformed)) {
       this.server.addService(b.definition, b.implementation);
       this.health.setStatus(b.name, 'NOT_SERVING');

@@ -8,6 +8,7 @@ import type { Registry } from 'prom-client';
 import { parseListenAddress } from '../config/address.js';
 import { formatReadiness, type Readiness } from './health.js';
 import type { Logger } from './log.js';
+import { checkingIntervalMs, DEFAULT_CONNECTION_LIMITS, limitConnections, type ConnectionLimits } from './connection-limits.js';
 
 export interface ObservabilityServerOptions {
   /** `host:port`; port 0 picks a free one. */
@@ -17,6 +18,8 @@ export interface ObservabilityServerOptions {
   health: { readiness(): Readiness | Promise<Readiness> };
   /** Where handler failures are logged. */
   logger?: Logger;
+  /** Connection bounds (config metrics.*); defaults when absent. */
+  limits?: ConnectionLimits;
 }
 
 export interface ObservabilityServer {
@@ -86,7 +89,9 @@ function listen(server: Server, host: string, port: number): Promise<AddressInfo
 
 export async function startObservabilityServer(options: ObservabilityServerOptions): Promise<ObservabilityServer> {
   const { host, port } = parseListenAddress(options.address);
-  const server = createServer(handler(options));
+  const limits = options.limits ?? DEFAULT_CONNECTION_LIMITS;
+  const server = createServer({ connectionsCheckingInterval: checkingIntervalMs(limits) }, handler(options));
+  limitConnections(server, limits, options.registry);
   const bound = await listen(server, host, port).catch((cause: unknown) => {
     throw new Error(`cannot listen on ${options.address} for metrics and health`, { cause });
   });

@@ -4,6 +4,7 @@
  * by default, readable text when stdout is a terminal (`format: auto`), and JSON lines
  * to an optional file.
  */
+import { chmodSync } from 'node:fs';
 import winston from 'winston';
 import { Writable } from 'node:stream';
 import { jsonLine, makeRecord, textLine, type LogFields, type LogLevel, type LogLine } from './log-format.js';
@@ -49,6 +50,19 @@ type Info = winston.Logform.TransformableInfo & { [RECORD]?: LogLine };
 const asJson = winston.format.printf((info: Info) => jsonLine(info[RECORD]!));
 const asText = (colour: boolean) => winston.format.printf((info: Info) => textLine(info[RECORD]!, colour));
 
+/** The log names files, processes and peers: the owner's only (0600), whatever the umask. */
+/** JSON lines to `file`, created 0600; rotated (tailable: the newest lines always in `file`, older in file1, file2, …). */
+function privateFileTransport(file: string, maxsize: number | undefined, maxFiles: number | undefined): winston.transport {
+  try {
+    chmodSync(file, 0o600); // an existing file keeps its mode when opened for append
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  return new winston.transports.File({
+    filename: file, format: asJson, maxsize, maxFiles, tailable: true, options: { flags: 'a', mode: 0o600 },
+  });
+}
+
 function transportsFor(options: LoggingOptions): winston.transport[] {
   const stream = options.stream ?? process.stdout;
   const format = options.format ?? 'auto';
@@ -56,12 +70,7 @@ function transportsFor(options: LoggingOptions): winston.transport[] {
   const out: winston.transport[] = [
     new winston.transports.Stream({ stream: stream as Writable, format: text ? asText(stream.isTTY === true) : asJson }),
   ];
-  if (options.file) {
-    // tailable: the newest lines are always in `file`; older ones in file1, file2, …
-    out.push(new winston.transports.File({
-      filename: options.file, format: asJson, maxsize: options.maxFileBytes, maxFiles: options.maxFiles, tailable: true,
-    }));
-  }
+  if (options.file) out.push(privateFileTransport(options.file, options.maxFileBytes, options.maxFiles));
   return out;
 }
 

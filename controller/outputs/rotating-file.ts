@@ -9,6 +9,9 @@ import { open, rename, rm, stat, mkdir, type FileHandle } from 'node:fs/promises
 import { dirname } from 'node:path';
 import type { LineTarget } from './buffered.js';
 
+export const PRIVATE_FILE_MODE = 0o600;
+export const PRIVATE_DIR_MODE = 0o700;
+
 export interface RotatingFileOptions {
   path: string;
   maxBytes: number;
@@ -48,8 +51,10 @@ export class RotatingFile implements LineTarget {
 
   private async opened(): Promise<FileHandle> {
     if (this.handle) return this.handle;
-    await mkdir(dirname(this.o.path), { recursive: true });
-    this.handle = await open(this.o.path, 'a');
+    // Alerts name files and processes of the node: the owner's only, whatever the umask.
+    await mkdir(dirname(this.o.path), { recursive: true, mode: PRIVATE_DIR_MODE });
+    this.handle = await open(this.o.path, 'a', PRIVATE_FILE_MODE);
+    await this.handle.chmod(PRIVATE_FILE_MODE); // an existing file keeps its mode on open
     this.size = (await stat(this.o.path)).size;
     return this.handle;
   }

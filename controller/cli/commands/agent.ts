@@ -5,6 +5,7 @@ import { createAgentRuntime } from '../../agent/runtime.js';
 import { createLogger, type RootLogger } from '../../observability/index.js';
 import { CONFIG_OPTION, cliConfig } from '../config.js';
 import { processFatal, within } from '../fatal.js';
+import { ensurePrivateDir } from '../../statedir/index.js';
 import type { CliCommand, CliIO } from '../types.js';
 import { SERVICE_NAME } from '../../winservice/constants.js';
 import type { ServiceEventLog, ServiceSession } from '../../winservice/index.js';
@@ -67,6 +68,8 @@ async function runAgent(values: AgentOptions, io: CliIO, stopSignal: Promise<str
   const config = await cliConfig(values.config, overrides);
   const logger = createLogger({ ...config.logging, ...(service ? { stream: discard() } : {}) });
   processFatal.setShutdownTimeout(config.shutdownTimeoutSeconds * 1000);
+  // State others could write would choose what is enforced after a restart: refuse it.
+  await ensurePrivateDir(config.stateDir);
   const onReconfigured = (next: typeof config): void => processFatal.setShutdownTimeout(next.shutdownTimeoutSeconds * 1000);
   const runtime = createAgentRuntime({ config, logger, overrides, onReconfigured });
   // An error nothing handled (anywhere in the process, start-up included) stops the agent, bounded, then exits non-zero.

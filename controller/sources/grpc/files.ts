@@ -7,8 +7,9 @@
  */
 import { createHash } from 'node:crypto';
 import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { TMP_PREFIX, writeFileAtomic } from '../../durable/index.js';
+import { ensurePrivateDir, UnsafeStateError, verifyPrivate } from '../../statedir/index.js';
 import type { PolicyRpc } from './types.js';
 
 export interface StoredPolicy {
@@ -28,6 +29,8 @@ export interface RestoreResult {
   policies: RestoredPolicy[];
   /** Files that could not be read back, moved aside as `<name>.corrupt`. */
   corrupt: { file: string; error: string }[];
+  /** Files another user owns or can write: not restored, left in place. */
+  unsafe: { file: string; error: string }[];
 }
 
 const MAX_READABLE_NAME = 200;
@@ -48,6 +51,7 @@ export class PolicyFiles {
 
   /** A failed write (full disk) leaves no temp file behind and the previous version in place. */
   async write(entry: StoredPolicy): Promise<void> {
+    await ensurePrivateDir(this.dir);
     await writeFileAtomic(this.dir, this.fileName(entry.origin), `${JSON.stringify(entry, null, 2)}\n`);
   }
 
@@ -61,7 +65,7 @@ export class PolicyFiles {
   }
 
   async restore(): Promise<RestoreResult> {
-    const result: RestoreResult = { policies: [], corrupt: [] };
+    const result: RestoreResult = { policies: [], corrupt: [], unsafe: [] };
     let names: string[];
     try {
       names = await readdir(this.dir);
@@ -69,10 +73,20 @@ export class PolicyFiles {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return result;
       throw error;
     }
+    // Whoever can write here chooses what is enforced after a restart: refuse such state.
+    await verifyPrivate(dirname(this.dir));
+    await verifyPrivate(this.dir);
     for (const name of names.sort()) {
       const path = join(this.dir, name);
       if (name.startsWith(TMP_PREFIX)) await unlink(path).catch(() => undefined); // an interrupted write
       if (!name.endsWith('.json')) continue;
+      try {
+        await verifyPrivate(path);
+      } catch (error) {
+        if (!(error instanceof UnsafeStateError)) throw error;
+        result.unsafe.push({ file: path, error: error.message });
+        continue;
+      }
       try {
         const stored = parseStored(await readFile(path, 'utf8'));
         result.policies.push({ ...stored, file: path, nameMatches: this.fileName(stored.origin) === name });

@@ -62,7 +62,10 @@ export class GrpcPolicySource implements PolicySource {
   }
 
   async start(sink: SourceSink): Promise<void> {
-    const { policies, corrupt } = await this.files.restore();
+    const { policies, corrupt, unsafe } = await this.files.restore();
+    for (const u of unsafe) {
+      this.options.logger?.error('gRPC-applied policy file refused: not restored', { file: u.file, error: u.error });
+    }
     for (const c of corrupt) {
       this.options.logger?.error('gRPC-applied policy file unreadable: moved aside, not restored', { file: c.file, error: c.error });
     }

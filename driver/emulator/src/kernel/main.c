@@ -113,9 +113,23 @@ static int listen_on(const char *path)
     if (strlen(path) >= sizeof a.sun_path) fail("socket path too long (max %zu bytes): %s", sizeof a.sun_path - 1, path);
     strcpy(a.sun_path, path);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 128) != 0)
+    /* Created 0600 by the umask set in main (no window in which others could connect);
+       the chmod states it again: whoever connects can reload the driver or read events. */
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || chmod(path, 0600) != 0 || listen(fd, 128) != 0)
         fail("cannot listen on %s: %s", path, strerror(errno));
     return fd;
+}
+
+/* The directory holds the device and port sockets: another user able to write in it could
+   replace them. Refuse one that is not ours or that group or others can write. */
+static void check_private_dir(const char *dir)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0) fail("cannot stat %s: %s", dir, strerror(errno));
+    if (!S_ISDIR(st.st_mode)) fail("%s is not a directory", dir);
+    if (st.st_uid != geteuid()) fail("%s belongs to uid %u, not to this user (uid %u): refusing to use it", dir, (unsigned)st.st_uid, (unsigned)geteuid());
+    if (st.st_mode & 022)
+        fail("%s is writable by group or others (mode %03o): refusing to use it (chmod 700 %s)", dir, (unsigned)(st.st_mode & 0777), dir);
 }
 
 /* Holds DIR/kawin-driverd.lock for the daemon's life: a second daemon on DIR refuses. */
@@ -211,7 +225,11 @@ int main(int argc, char **argv)
 {
     Options o;
     parse_args(argc, argv, &o);
+    /* Everything the emulated kernel creates (sockets, lock, pid, log) is the owner's only,
+       whatever umask it was started under. */
+    umask(077);
     if (mkdir(o.dir, 0700) != 0 && errno != EEXIST) fail("cannot create %s: %s", o.dir, strerror(errno));
+    check_private_dir(o.dir);
     lock_dir(o.dir);
     logFile = o.log ? fopen(o.log, "a") : (o.daemonize ? NULL : stderr);
     if (o.log && !logFile) fail("cannot open log %s: %s", o.log, strerror(errno));
