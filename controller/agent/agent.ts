@@ -17,7 +17,7 @@ import {
 } from '../observability/index.js';
 import { NodeRuleSet, type Policy } from '../policy/index.js';
 import { Reconciler } from '../reconcile/index.js';
-import { DesiredStore, loggingStoreObserver } from '../store/index.js';
+import { DesiredStore, LastAppliedFile, loggingStoreObserver } from '../store/index.js';
 import { AgentAdmin } from './admin.js';
 import { ReconcileController } from './controller.js';
 import { driverConfigOf } from './driver-config.js';
@@ -63,6 +63,8 @@ export class Agent {
   private readonly reconciler: Reconciler;
   private readonly link: DriverLink;
   private readonly controller: ReconcileController;
+  private readonly lastApplied: LastAppliedFile;
+  private saving: Promise<void> = Promise.resolve();
   private readonly flow: PolicyFlow;
   private readonly sources: AgentSources;
   private readonly stateEvents: AgentStateProvider;
@@ -95,6 +97,7 @@ export class Agent {
       logger: logger.child({ component: 'reconciler' }),
     });
     this.link = this.createLink(backend);
+    this.lastApplied = new LastAppliedFile(config.stateDir, logger.child({ component: 'store' }));
     this.controller = new ReconcileController({
       reconciler: this.reconciler, link: this.link, clock: this.clock, logger, config: () => this.currentConfig,
       queueObserver: workQueueMetricsObserver(this.metrics, 'reconcile'), startedAt: this.startedAt,
@@ -138,6 +141,8 @@ export class Agent {
 
   /** Add every part to the manager (in dependency order) and start them. */
   async start(): Promise<void> {
+    // Before any source reports: a unit broken at start-up keeps what was applied before.
+    this.store.restore(await this.lastApplied.load());
     await this.sources.ensure(this.currentConfig);
     await this.manager.add(new DriverRunnable(this.link));
     await this.manager.add(this.grpc);
@@ -149,6 +154,15 @@ export class Agent {
   async stop(): Promise<void> {
     this.stateEvents.close();
     await this.manager.stop();
+    await this.saving;
+  }
+
+  /** What the driver now enforces, per policy, for last-known-good after a restart. */
+  private persistApplied(): void {
+    const snapshot = this.store.snapshot();
+    this.saving = this.saving.then(() => this.lastApplied.save(snapshot)).catch((error: unknown) => {
+      this.logger.error('cannot persist the last-applied policies: a restart may lose last-known-good', { file: this.lastApplied.path, error: (error as Error).message });
+    });
   }
 
   readiness(): Readiness { return this.manager.readiness(); }
@@ -185,6 +199,7 @@ export class Agent {
 
   private reconciled(): void {
     this.stateEvents.reconciled();
+    if (this.reconciler.inSync) this.persistApplied();
     const statuses = this.sources.list().some((s) => s.observeOutcomes) ? policyStatuses(this.view) : [];
     for (const source of this.sources.list()) {
       if (!source.observeOutcomes) continue;
