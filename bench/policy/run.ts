@@ -1,8 +1,7 @@
 // Policy benchmark: parse + validate + compile of 1k host policies holding 100k rules
 // (as YAML files, and as the JSON the API server sends), then the incremental
-// recompile of one changed policy in that set. YAML is read by the fast path
-// (js-yaml 4, see controller/policy/fast-yaml.ts); the same texts read by js-yaml 5's
-// event parser alone give the ratio of the two in the same run. Wall and CPU times
+// recompile of one changed policy in that set. YAML is read by js-yaml (the one
+// parser), JSON by JSON.parse. Wall and CPU times
 // are printed with the load average: on a shared machine the CPU time of this process
 // is the steadier figure. Prints figures, writes bench/results/policy.json. `--quick`
 // runs fewer repetitions (under a minute).
@@ -82,23 +81,10 @@ function fullRun(texts: string[], keep = false, parse: ParseOptions = {}): FullR
   return { parseMs: t1 - t0, compileMs: t2 - t1, totalMs: t2 - t0, cpuMs: cpuMs(c0), parseCpuMs, ...(keep ? { set } : {}) };
 }
 
-/** Parse + validate only, with js-yaml 5's event parser: the reference the fast path is measured against. */
-function eventsParseRun(texts: string[]): { parseMs: number; parseCpuMs: number } {
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  texts.forEach((t, i) => parseOne(t, `bench-${i}.yaml`, { yamlParser: 'events' }));
-  return { parseMs: performance.now() - t0, parseCpuMs: cpuMs(c0) };
-}
-
 const loadBefore = loadavg()[0]!;
 const fullJson = Array.from({ length: FULL_RUNS }, () => fullRun(jsonTexts));
-// Fast and event runs alternate, so both see the same machine load.
 const full: FullRun[] = [];
-const events: { parseMs: number; parseCpuMs: number }[] = [];
-for (let i = 0; i < FULL_RUNS; i++) {
-  events.push(eventsParseRun(yamlTexts));
-  full.push(fullRun(yamlTexts, i === FULL_RUNS - 1));
-}
+for (let i = 0; i < FULL_RUNS; i++) full.push(fullRun(yamlTexts, i === FULL_RUNS - 1));
 const set = full[full.length - 1]!.set!;
 const ruleCount = set.rules().size;
 if (ruleCount !== POLICIES * RULES_PER_POLICY) throw new Error(`expected ${POLICIES * RULES_PER_POLICY} rules, got ${ruleCount}`);
@@ -124,9 +110,6 @@ const figures = {
   fullCpuMs: +median(full.map((r) => r.cpuMs)).toFixed(1),
   fullBestCpuMs: +Math.min(...full.map((r) => r.cpuMs)).toFixed(1),
   fullParseValidateCpuMs: +median(full.map((r) => r.parseCpuMs)).toFixed(1),
-  eventsParseValidateMs: +median(events.map((r) => r.parseMs)).toFixed(1),
-  eventsParseValidateCpuMs: +median(events.map((r) => r.parseCpuMs)).toFixed(1),
-  fastOverEventsSpeedup: 0,
   goalFullMs: 500,
   fullJsonMs: +median(fullJson.map((r) => r.totalMs)).toFixed(1),
   fullJsonBestMs: +Math.min(...fullJson.map((r) => r.totalMs)).toFixed(1),
@@ -140,12 +123,10 @@ const figures = {
   runs: { full: FULL_RUNS, incremental: INCREMENTAL_RUNS },
 };
 figures.ratio = Math.round(figures.fullMs / figures.incrementalMs);
-figures.fastOverEventsSpeedup = +(figures.eventsParseValidateCpuMs / figures.fullParseValidateCpuMs).toFixed(2);
 console.log(`policy: ${POLICIES} policies, ${ruleCount} rules, ${figures.inputMiB} MiB of YAML`);
 // Medians, and the best run: on a shared machine the best is the closest to the code's own cost.
 console.log(`  full parse+validate+compile: ${figures.fullMs} ms median, ${figures.fullBestMs} ms best (parse+validate ${figures.fullParseValidateMs} ms, compile+merge ${figures.fullCompileMergeMs} ms)`);
 console.log(`  the same, CPU time:          ${figures.fullCpuMs} ms median, ${figures.fullBestCpuMs} ms best (parse+validate ${figures.fullParseValidateCpuMs} ms); goal ${figures.goalFullMs} ms on an idle machine`);
-console.log(`  YAML by the event parser:    parse+validate ${figures.eventsParseValidateMs} ms (${figures.eventsParseValidateCpuMs} ms CPU): the fast path is ${figures.fastOverEventsSpeedup}x faster`);
 console.log(`  the same as JSON:            ${figures.fullJsonMs} ms median, ${figures.fullJsonBestMs} ms best (parse+validate ${figures.fullJsonParseValidateMs} ms)`);
 console.log(`  one changed policy (YAML):   ${figures.incrementalMs} ms`);
 console.log(`  load average (1 min):        ${figures.loadAverage.join(' -> ')} on ${figures.cpus} CPUs`);

@@ -1,8 +1,8 @@
 /**
  * The agent: the composition root. It builds the parts — desired store, compiler, policy
  * sources, driver link, reconcile controller, gRPC server, event pipeline — and adds each
- * long-running one to a Manager, in dependency order (sources, driver, gRPC server, event
- * pipeline, reconciler). Everything that reports on the agent reads through the narrow
+ * long-running one to a Manager, in dependency order (policy preparer, sources, driver,
+ * gRPC server, event pipeline, reconciler). Everything that reports on the agent reads through the narrow
  * views of ./views.ts; nothing outside reaches into its parts.
  */
 import { createDriverBackend } from '../../driver/backends/index.js';
@@ -15,7 +15,7 @@ import {
   createAgentMetrics, driverMetricsObserver, workQueueMetricsObserver,
   type AgentMetrics, type HealthStatus, type Logger, type Readiness,
 } from '../observability/index.js';
-import { NodeRuleSet, type Policy } from '../policy/index.js';
+import { CompileCache, NodeRuleSet, PolicyPreparer, type Policy } from '../policy/index.js';
 import { Reconciler } from '../reconcile/index.js';
 import { DesiredStore, LastAppliedFile, loggingStoreObserver } from '../store/index.js';
 import { AgentAdmin } from './admin.js';
@@ -23,7 +23,7 @@ import { ReconcileController } from './controller.js';
 import { driverConfigOf } from './driver-config.js';
 import { DriverLink } from './driver-link.js';
 import { reconcileMetrics } from './metrics-binding.js';
-import { PolicyFlow, policyParser, policyValidator } from './policies.js';
+import { PolicyFlow, PreparerRunnable, policyParser, policyValidator } from './policies.js';
 import { GrpcServerRunnable, PipelineRunnable } from './services.js';
 import { AgentSources } from './sources.js';
 import { AgentStateProvider } from './state-events.js';
@@ -60,6 +60,7 @@ export class Agent {
   private readonly logger: Logger;
   private readonly store: DesiredStore<Policy>;
   private readonly rules: NodeRuleSet;
+  private readonly preparer: PreparerRunnable;
   private readonly reconciler: Reconciler;
   private readonly link: DriverLink;
   private readonly controller: ReconcileController;
@@ -84,7 +85,17 @@ export class Agent {
     this.manager = new Manager({ logger, clock: this.clock, stopDeadlineMs: STOP_DEADLINE_MS });
     const backend = createDriverBackend(config.driver);
     this.rules = new NodeRuleSet({ flavor: backend.flavor, nodeLabels: config.nodeLabels, environment: backend.environment() });
-    this.store = new DesiredStore(policyParser(() => this.rules.compiler), config.sources.precedence, loggingStoreObserver(logger.child({ component: 'store' })));
+    const cache = new CompileCache(CompileCache.fileIn(config.stateDir), AGENT_VERSION);
+    const preparer = new PolicyPreparer({ compiler: () => this.rules.compiler, cache });
+    this.preparer = new PreparerRunnable(preparer, cache, logger);
+    this.store = new DesiredStore(
+      policyParser(() => this.rules.compiler, (text, location) => preparer.parse(text, location)),
+      config.sources.precedence,
+      {
+        preparer: async (texts) => { await preparer.prepareAll([...texts]); },
+        observer: loggingStoreObserver(logger.child({ component: 'store' })),
+      },
+    );
     this.reconciler = new Reconciler({
       desired: {
         // The driver's single event-port connection marks the one agent in charge: no write before holding it.
@@ -104,6 +115,8 @@ export class Agent {
       reconciled: () => this.reconciled(),
       firstApplied: (seconds) => {
         this.metrics.initialSyncDuration.set(seconds);
+        // Written after the first apply, so the write never delays it.
+        void this.preparer.save();
         logger.info('initial sync done: the driver enforces the desired policies', {
           seconds, rules: this.reconciler.rulesApplied, generation: String(this.reconciler.appliedGeneration),
         });
@@ -138,9 +151,12 @@ export class Agent {
   /** Rejects when the driver's event stream fails for good (the process must stop). */
   get fatal(): Promise<never> { return this.pipeline.fatal; }
   get eventPipeline(): PipelineRunnable['pipeline'] { return this.pipeline.pipeline; }
+  /** How policy texts were parsed: from the compile cache, in workers, inline. */
+  get parseCounts(): PolicyPreparer['counts'] { return this.preparer.counts; }
 
   /** Add every part to the manager (in dependency order) and start them. */
   async start(): Promise<void> {
+    await this.manager.add(this.preparer);
     // Before any source reports: a unit broken at start-up keeps what was applied before.
     this.store.restore(await this.lastApplied.load());
     await this.sources.ensure(this.currentConfig);

@@ -63,3 +63,21 @@ void test('kill -9 and restart of the agent: enforcement never stops and the new
   second.kill('SIGTERM');
   assert.equal(await exited(second), 0, 'clean shutdown exits 0');
 });
+
+void test('a restart with nothing changed neither parses nor writes: the compile cache answers', async (t) => {
+  const h = await startHarness(t);
+  for (let i = 0; i < 20; i++) h.writePolicy(`p${i}.yaml`, hostPolicy(`p${i}`, `  file:\n    matchPaths:\n      - path: C:\\Apps\\a${i}\\tool.exe\n  action: Block\n`));
+  const first = await h.start();
+  await h.until((rules) => rules.length === 20, '20 rules');
+  await first.agent.whenIdle();
+  const generation = (await h.probe.getState()).generation;
+  assert.deepEqual(first.agent.parseCounts, { cached: 0, prepared: 20, inline: 0, workerFailures: 0 }, 'a cold start prepares in worker threads');
+  await h.stopAgent();
+
+  const second = await h.start();
+  await h.until(() => second.view.reconcile.firstApplyDone, 'first apply');
+  await second.agent.whenIdle();
+  assert.deepEqual(second.agent.parseCounts, { cached: 20, prepared: 0, inline: 0, workerFailures: 0 });
+  assert.equal((await h.probe.getState()).generation, generation, 'nothing written to the driver');
+  assert.equal((await h.probe.listRules()).rules.length, 20);
+});

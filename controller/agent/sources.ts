@@ -42,6 +42,7 @@ export class AgentSources {
   constructor(private readonly options: AgentSourcesOptions) {
     const { store, context: { metrics, logger } } = options;
     this.sink = {
+      prepare: (source: string, docs: readonly SourceDocument[]) => store.prepare(source, docs),
       upsert: (source: string, doc: SourceDocument) => store.upsert(source, doc),
       remove: (source: string, origin: string) => store.remove(source, origin),
       synced: (source: string, revision: string) => {

@@ -49,14 +49,38 @@ export interface Translation {
 const ACTIONS = { Allow: RuleAction.Allow, Audit: RuleAction.Audit, Block: RuleAction.Block } as const;
 const KINDS = { process: RuleKind.Process, file: RuleKind.File } as const;
 
+/** What a translation depends on besides the policy: a prepared translation is reused only for the same one. */
+export interface TranslationContext {
+  flavor: Flavor;
+  environment: Environment;
+}
+
 export class PolicyCompiler {
   private context: PathContext;
+  private translationContext: TranslationContext;
   private labels: NodeLabels;
   private readonly cache = new Map<string, { digest: string; translation: Translation }>();
 
   constructor(options: CompilerOptions) {
-    this.context = { flavor: options.flavor, environment: environmentLookup(withDefaults(options.environment)) };
+    this.translationContext = { flavor: options.flavor, environment: withDefaults(options.environment) };
+    this.context = { flavor: options.flavor, environment: environmentLookup(this.translationContext.environment) };
     this.labels = options.nodeLabels ?? {};
+  }
+
+  /** The flavour and environment translations are made for (handed to worker threads). */
+  get translation(): TranslationContext {
+    return this.translationContext;
+  }
+
+  /** A string that changes whenever the translation context does (part of the compile cache key). */
+  get contextKey(): string {
+    const { flavor, environment } = this.translationContext;
+    return JSON.stringify([flavor, Object.entries(environment).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))]);
+  }
+
+  /** A translation made elsewhere (a worker, the compile cache) for this compiler's current context. */
+  seed(key: string, digest: string, translation: Translation): void {
+    this.cache.set(key, { digest, translation });
   }
 
   get flavor(): Flavor {
@@ -91,8 +115,11 @@ export class PolicyCompiler {
 
   /** A new flavour or environment changes every path: the cache is dropped. */
   configure(options: Partial<Omit<CompilerOptions, 'nodeLabels'>>): void {
-    const environment = options.environment ? environmentLookup(withDefaults(options.environment)) : this.context.environment;
-    this.context = { flavor: options.flavor ?? this.context.flavor, environment };
+    this.translationContext = {
+      flavor: options.flavor ?? this.translationContext.flavor,
+      environment: options.environment ? withDefaults(options.environment) : this.translationContext.environment,
+    };
+    this.context = { flavor: this.translationContext.flavor, environment: environmentLookup(this.translationContext.environment) };
     this.cache.clear();
   }
 
@@ -194,6 +221,12 @@ class Translator {
     const at = this.policy.locate(field);
     this.problems.push({ severity, code, location: this.policy.location, line: at.line, column: at.column, path: field, message });
   }
+}
+
+/** Translation for a context given as data (worker threads build their own lookup). */
+export function translateFor(context: TranslationContext): (policy: Policy) => Translation {
+  const pathContext: PathContext = { flavor: context.flavor, environment: environmentLookup(context.environment) };
+  return (policy) => translatePolicy(policy, pathContext);
 }
 
 /** A rule's bytes on the wire, counting the NT device name that replaces a drive letter. */

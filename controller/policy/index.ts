@@ -17,11 +17,14 @@
 export { parsePolicies, policyKey, byPosition, type ParseOptions } from './parse.js';
 export { PolicyCompiler, translatePolicy, type CompiledPolicy, type CompiledRule, type CompilerOptions, type Translation } from './compiler.js';
 export { RuleSetBuilder, type RuleSetChange } from './rule-set.js';
+export { CompileCache, type CacheLoadOutcome } from './compile-cache.js';
+export { PolicyPreparer, MIN_WORKER_BATCH, type PrepareCounts } from './preparer.js';
 export { NodeRuleSet } from './node-rule-set.js';
 export { selectPolicy, parseNodeLabels, HOSTNAME_LABEL, type NodeLabels, type Selection } from './selection.js';
 export { DEFAULT_ENVIRONMENT, withDefaults, type Environment } from './environment.js';
 export { canonicalPath, diagnosePath, foldCase } from './paths.js';
 export { canonicalEncoding, ruleIdOf, formatRuleId } from './rule-id.js';
+export { identityProblem, quoteName } from './names.js';
 export { decodePolicyText, PolicyEncodingError } from './encoding.js';
 export { POLICY_LIMITS, type PolicyLimits } from './limits.js';
 export { PolicyValidationError, RuleIdCollisionError } from './errors.js';

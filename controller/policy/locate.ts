@@ -1,13 +1,11 @@
 /**
  * Field path → source position for the documents of one text. The position map is
  * built only when a problem needs it; a valid policy keeps just the text, and a later
- * lookup (a compile-time problem, `Policy.locate`) re-parses its own document (or, when
- * its segment is unknown, the whole text) once.
+ * lookup (a compile-time problem, `Policy.locate`) re-parses the text once.
  */
 import { parseEvents, type Event } from 'js-yaml';
 import { buildPositionMap, type LineIndex, type NodeSpan } from './positions.js';
 import { documentSlices } from './yaml.js';
-import type { Segment } from './fast-yaml.js';
 import type { Position } from './types.js';
 
 const LAST_SEGMENT = /(^|\.)[A-Za-z_][A-Za-z0-9_]*$|\[(?:\d+|"(?:[^"\\]|\\.)*")\]$/;
@@ -15,18 +13,12 @@ const LAST_SEGMENT = /(^|\.)[A-Za-z_][A-Za-z0-9_]*$|\[(?:\d+|"(?:[^"\\]|\\.)*")\
 export class TextLocator {
   private slices: Event[][] | undefined;
   private readonly maps = new Map<number, Map<string, NodeSpan>>();
-  private readonly segments = new Map<number, Segment>();
 
   constructor(private readonly text: string, readonly lines: LineIndex) {}
 
   /** Seeds a document's events when they are at hand (avoids a re-parse). */
   seed(index: number, events: readonly Event[]): void {
     if (!this.maps.has(index)) this.maps.set(index, buildPositionMap(this.text, events));
-  }
-
-  /** Where a document read by the fast path sits: only that part is re-parsed. */
-  segment(index: number, segment: Segment): void {
-    this.segments.set(index, segment);
   }
 
   /** Position of a field (or of its nearest written ancestor) in document `index`. */
@@ -54,35 +46,11 @@ export class TextLocator {
   private spans(index: number): Map<string, NodeSpan> {
     let spans = this.maps.get(index);
     if (!spans) {
-      const segment = this.segments.get(index);
-      if (segment) {
-        spans = segmentSpans(this.text, segment);
-      } else {
-        this.slices ??= this.reparse();
-        spans = buildPositionMap(this.text, this.slices[index] ?? []);
-      }
+      this.slices ??= this.reparse();
+      spans = buildPositionMap(this.text, this.slices[index] ?? []);
       this.maps.set(index, spans);
     }
     return spans;
   }
 }
 
-/**
- * One document's spans from its own part of the text (a document is delimited
- * lexically, so it parses alone to the same events), shifted to offsets in the text.
- */
-function segmentSpans(text: string, segment: Segment): Map<string, NodeSpan> {
-  const slice = text.slice(segment.begin, segment.end);
-  let events: Event[];
-  try {
-    events = documentSlices(parseEvents(slice, {}))[0] ?? [];
-  } catch {
-    events = [];
-  }
-  const spans = buildPositionMap(slice, events);
-  for (const span of spans.values()) {
-    if (span.key >= 0) span.key += segment.begin;
-    if (span.value >= 0) span.value += segment.begin;
-  }
-  return spans;
-}

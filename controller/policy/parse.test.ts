@@ -127,3 +127,26 @@ void test('comma lists in network and capability entries are expanded (validated
   const p = parsePolicies(host('nets', '  network:\n    matchProtocols: [{protocol: "TCP, udp", fromSource: [{path: C:\\a.exe}]}]'), 'p.yaml').documents[0]!.policy!;
   assert.deepEqual(p.unenforced.map((u) => u.value), ['tcp', 'udp']);
 });
+
+void test('a merge key (<<) works, and a merged __proto__ reaches no prototype (CVE-2025-64718)', () => {
+  const merged = parsePolicies(host('merge', '  file:\n    matchPaths:\n      - &base {path: C:\\a.txt, readOnly: true}\n      - <<: *base\n        path: C:\\b.txt'), 'p.yaml');
+  assert.deepEqual(merged.documents[0]!.policy!.rules.map((r) => [r.value, r.readOnly]), [['C:\\a.txt', true], ['C:\\b.txt', true]]);
+
+  const evil = host('evil', '  file:\n    matchPaths:\n      - <<: &evil {__proto__: {readOnly: true, polluted: yes}}\n        path: C:\\x.txt\n      - <<: *evil\n        path: C:\\y.txt');
+  const r = parsePolicies(evil, 'p.yaml');
+  assert.equal(({} as Record<string, unknown>).polluted, undefined, 'Object.prototype untouched');
+  assert.equal(r.documents[0]!.policy, undefined, 'the policy is refused, not enforced with inherited fields');
+  assert.deepEqual(errors(r).map((p) => `${p.line}:${p.column} ${p.path}`), ['8:9 spec.file.matchPaths[0].__proto__', '10:9 spec.file.matchPaths[1].__proto__']);
+  assert.match(errors(r)[0]!.message, /unknown field "__proto__"/);
+});
+
+void test('metadata.name and namespace are checked as Kubernetes does, at the field', () => {
+  for (const name of ['"a..b"', '"Block-Cmd"', `"${'x'.repeat(254)}"`, '"evil\\u202Eexe"']) {
+    const [problem] = errors(parsePolicies(host(name), 'p.yaml'));
+    assert.equal(problem?.path, 'metadata.name', name);
+    assert.equal(problem?.line, 3, name);
+  }
+  const ns = parsePolicies('apiVersion: security.kubearmor.com/v1\nkind: KubeArmorPolicy\nmetadata: {name: a, namespace: Web_1}\nspec: {file: {matchPaths: [{path: /x}]}}\n', 'p.yaml');
+  assert.equal(errors(ns)[0]?.path, 'metadata.namespace');
+  assert.deepEqual(errors(parsePolicies(host('a.b-c'), 'p.yaml')), []);
+});

@@ -1,13 +1,12 @@
 /**
  * Splits a YAML or JSON text (JSON is YAML) into documents, each constructed on its
- * own so that one bad document does not hide the others. Most texts take the fast
- * path (./fast-yaml.ts: js-yaml 4, no positions); the rest, and every text with an
- * error, js-yaml 5's event parser, whose documents keep their events so positions
- * can be computed when a problem needs them.
+ * own so that one bad document does not hide the others. One YAML parser: js-yaml's
+ * event parser, whose documents keep their events so positions can be computed when a
+ * problem needs them. JSON (what the API server and gRPC clients send) is read with
+ * JSON.parse first.
  */
 import { CORE_SCHEMA, EVENT_ID, YAMLException, constructFromEvents, mergeTag, parseEvents, type Event } from 'js-yaml';
 import { nodeOffset } from './positions.js';
-import { fastDocuments, type Segment } from './fast-yaml.js';
 import type { PolicyLimits } from './limits.js';
 import type { ProblemCode } from './types.js';
 
@@ -17,8 +16,6 @@ export interface RawDocument {
   events?: Event[];
   /** Offset of the document's first node. */
   start: number;
-  /** Set by the fast path: the part of the text to re-parse for positions. */
-  segment?: Segment;
   value?: unknown;
   error?: TextError;
 }
@@ -32,18 +29,13 @@ export interface TextError {
 
 export type SplitResult = { documents: RawDocument[] } | { error: TextError };
 
-/** `events`: js-yaml 5's event parser only (what the fast path is tested against). */
-export type YamlParser = 'auto' | 'events';
-
-export function splitDocuments(text: string, limits: PolicyLimits, parser: YamlParser = 'auto'): SplitResult {
+export function splitDocuments(text: string, limits: PolicyLimits): SplitResult {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > limits.maxSourceBytes) {
     return { error: { code: 'limit.size', offset: -1, message: `the text is ${bytes} bytes; the limit is ${limits.maxSourceBytes} bytes (maxSourceBytes)` } };
   }
   const json = parseJson(text, limits);
   if (json) return { documents: [json] };
-  const fast = parser === 'auto' ? fastDocuments(text, limits) : undefined;
-  if (fast) return { documents: fast };
   let events: Event[];
   try {
     events = parseEvents(text, { maxDepth: limits.maxDepth });
@@ -96,7 +88,12 @@ export function documentSlices(events: Event[]): Event[][] {
   return slices;
 }
 
-// Merge keys (`<<: *base`) work as with kubectl (go-yaml supports them).
+/**
+ * Merge keys (`<<: *base`) work as with kubectl (go-yaml supports them). A merged
+ * `__proto__` key stays an own data property of the mapping (js-yaml builds mappings
+ * with define semantics since the CVE-2025-64718 fix): it never reaches a prototype,
+ * and the schema then refuses it as an unknown field (parse.test.ts).
+ */
 const SCHEMA = CORE_SCHEMA.withTags(mergeTag);
 
 /** Undefined for an empty document (skipped, as kubectl does). */

@@ -120,7 +120,7 @@ void test('a unit just checked is stored without parsing it again', () => {
 
 void test('two units of one source defining one policy: a conflict both show; the version in force before stays', () => {
   const seen: string[] = [];
-  const store = new DesiredStore<string>(parse, ['files'], { conflict: (c) => seen.push(`${c.key}: ${c.units.join(' ')} kept ${c.kept}`) });
+  const store = new DesiredStore<string>(parse, ['files'], { observer: { conflict: (c) => seen.push(`${c.key}: ${c.units.join(' ')} kept ${c.kept}`) } });
   const changes: [string, string | undefined][] = [];
   store.setListener({ policyChanged: (key, entry) => changes.push([key, entry?.policy]), statusChanged: () => {} });
   store.upsert('files', doc('/p/b.yaml', 'a=from-b'));

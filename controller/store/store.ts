@@ -59,6 +59,13 @@ export interface StoreListener<P> {
   statusChanged(): void;
 }
 
+export interface DesiredStoreOptions {
+  /** Prepares a batch of texts before their upserts (worker threads, compile cache). */
+  preparer?: (texts: readonly { text: string; location: string }[]) => Promise<void>;
+  /** Told about rejections and conflicts (log, metrics). */
+  observer?: StoreObserver;
+}
+
 export class DesiredStore<P> implements SourceSink {
   /** key → (source\0origin → contribution) */
   private readonly contributions = new Map<string, Map<string, Contribution<P>>>();
@@ -74,8 +81,15 @@ export class DesiredStore<P> implements SourceSink {
   constructor(
     private readonly parse: PolicyParser<P>,
     private readonly precedence: readonly string[],
-    private readonly observer: StoreObserver = {},
-  ) {}
+    options: DesiredStoreOptions = {},
+  ) {
+    this.preparer = options.preparer;
+    this.observer = options.observer ?? {};
+  }
+
+  /** Prepares a batch of texts before their upserts (worker threads, compile cache). */
+  private readonly preparer: DesiredStoreOptions['preparer'];
+  private readonly observer: StoreObserver;
 
   setListener(listener: StoreListener<P>): void { this.listener = listener; }
 
@@ -153,6 +167,11 @@ export class DesiredStore<P> implements SourceSink {
     const last = this.lastCheck;
     this.lastCheck = undefined;
     return last && last.text === text && last.location === location ? last.unit : this.parse(text, location);
+  }
+
+  /** A batch of units about to be upserted: prepared at once, so the upserts that follow parse nothing. */
+  async prepare(_source: string, docs: readonly SourceDocument[]): Promise<void> {
+    await this.preparer?.(docs);
   }
 
   upsert(source: string, doc: SourceDocument): void {

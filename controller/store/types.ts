@@ -79,5 +79,10 @@ export interface SourceSink {
    * stays in force, and the error belongs in that unit's status.
    */
   rejected(source: string, origin: string, error: Error): void;
+  /**
+   * Optional: a batch of units about to be upserted. The store may prepare (parse,
+   * validate, compile) them all at once, off the main thread, before the upserts.
+   */
+  prepare?(source: string, docs: readonly SourceDocument[]): Promise<void>;
 }
 

@@ -188,6 +188,11 @@ export class FileSource extends EventEmitter<{ settled: [FileSourceSettled] }> i
     const result: FileSourceSettled = { inSync: false, revision: '', upserted: [], removed: [], rejected: [] };
     const toRead = [...seen.values()].filter((f) => !this.files.unchanged(f.origin, f.signature)).sort((a, b) => (a.origin < b.origin ? -1 : 1));
     const outcomes = await mapLimit(toRead, 32, (f) => readPolicyFile(f, this.settings.maxFileBytes));
+    const texts = toRead.flatMap((f, i) => {
+      const o = outcomes[i]!;
+      return o.kind === 'content' && this.files.reportedDigest(f.origin) !== o.digest ? [{ origin: f.origin, text: o.text, location: f.origin }] : [];
+    });
+    if (texts.length > 0) await this.sink?.prepare?.(this.name, texts);
     toRead.forEach((file, i) => this.applyOne(file, outcomes[i]!, seen, result));
     return result;
   }
