@@ -30,7 +30,6 @@ void test('last-known-good survives a restart: a file broken while the agent was
   while (!existsSync(file) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   await h.stopAgent();
   assert.equal(statSync(file).mode & 0o777, 0o600);
-  assert.equal(statSync(h.config.stateDir).mode & 0o777, 0o700);
 
   h.writePolicy('cmd.yaml', `${CMD}  oops: [\n`);
   await h.start();
