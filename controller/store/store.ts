@@ -49,6 +49,8 @@ export interface IdentityConflict {
 /** Told when a unit's errors or an identity conflict appear (for the log). */
 export interface StoreObserver {
   unitRejected?(unit: RejectedUnit): void;
+  /** One policy's new version was rejected (schema, paths…): its previous version, if any, stays. */
+  policyRejected?(rejection: { key: string; source: string; origin: string; problems: Problem[]; lastKnownGood: boolean }): void;
   conflict?(conflict: IdentityConflict): void;
 }
 
@@ -277,6 +279,7 @@ export class DesiredStore<P> implements SourceSink {
     const last = previous?.entry ? previous : this.restoredVersion(unitKey, key);
     const entry = last?.entry ? { ...last.entry, rejected: errors } : undefined;
     byUnit.set(unitKey, { entry, text: last?.text, identity: document.identity, errors });
+    this.observer.policyRejected?.({ key, source, origin, problems: errors, lastKnownGood: entry !== undefined });
   }
 
   /**
