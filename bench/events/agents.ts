@@ -201,6 +201,7 @@ export async function pipelineCore(count: number) {
   const make = (i: number): DriverEvent => ({
     type: EventType.FileOpen, decision: Decision.Audit, time: t0 + BigInt(i * 50), ruleId: LOAD_RULE_BASE + BigInt((i % 16) + 1),
     processId: 7000 + (i % 8) * 4, parentProcessId: 4, threadId: 7004 + (i % 8) * 4, status: 0, desiredAccess: 1,
+    sessionId: 0, newProcessId: 0, parentImagePath: '', currentDirectory: '',
     targetPath: two(`\\Device\\HarddiskVolume3\\kawin-load\\d${String(i % 32).padStart(2, '0')}\\file${String(i).padStart(6, '0')}.txt`),
     imagePath: two(image), commandLine: '', userSid: two('S-1-5-18'),
   });

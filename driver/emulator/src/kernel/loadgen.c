@@ -47,14 +47,21 @@ static EventRec *load_event(uint64_t i, const uint16_t *prefix, uint32_t plen)
     uint32_t il = plen + ascii16(tail, image + plen, 512 - plen);
     uint32_t pid = 7000 + (uint32_t)(i % 8) * 4;
     EventIn ev = {KAWIN_EVENT_FILE_OPEN, KAWIN_DECISION_AUDIT, LOAD_RULE_BASE + i % 16 + 1, pid, 4, pid + 4,
-                  KAWIN_STATUS_SUCCESS, KAWIN_ACCESS_READ_DATA, {target, tl}, {image, il}, {NULL, 0}};
+                  KAWIN_STATUS_SUCCESS, KAWIN_ACCESS_READ_DATA, 0, 0, {target, tl}, {image, il}, {NULL, 0},
+                  {NULL, 0}, {NULL, 0}, {NULL, 0}};
     return event_build(&ev);
 }
 
 static void run(const Load *l)
 {
-    const uint16_t *prefix = K.ndrives && K.flavor == KAWIN_FLAVOR_WINDOWS ? K.drives[0].nt : NULL;
-    uint32_t plen = prefix ? (K.drives[0].ntLen < 256 ? K.drives[0].ntLen : 256) : 0;
+    uint16_t prefix[256];
+    uint32_t plen = 0;
+    pthread_rwlock_rdlock(&K.lock); /* the drive map may grow meanwhile (drive_mount) */
+    if (K.ndrives && K.flavor == KAWIN_FLAVOR_WINDOWS) {
+        plen = K.drives[0].ntLen < 256 ? K.drives[0].ntLen : 256;
+        memcpy(prefix, K.drives[0].nt, plen * 2u);
+    }
+    pthread_rwlock_unlock(&K.lock);
     EventRec *chunk[CHUNK];
     uint64_t start = mono_ns(), done = 0;
     while (done < l->count) {
