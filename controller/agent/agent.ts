@@ -17,7 +17,7 @@ import {
 } from '../observability/index.js';
 import { CompileCache, NodeRuleSet, PolicyPreparer, type Policy } from '../policy/index.js';
 import { Reconciler } from '../reconcile/index.js';
-import { DesiredStore, loggingStoreObserver } from '../store/index.js';
+import { DesiredStore, LastAppliedFile, loggingStoreObserver } from '../store/index.js';
 import { AgentAdmin } from './admin.js';
 import { ReconcileController } from './controller.js';
 import { driverConfigOf } from './driver-config.js';
@@ -65,6 +65,8 @@ export class Agent {
   private readonly reconciler: Reconciler;
   private readonly link: DriverLink;
   private readonly controller: ReconcileController;
+  private readonly lastApplied: LastAppliedFile;
+  private saving: Promise<void> = Promise.resolve();
   private readonly flow: PolicyFlow;
   private readonly sources: AgentSources;
   private readonly stateEvents: AgentStateProvider;
@@ -108,6 +110,7 @@ export class Agent {
       logger: logger.child({ component: 'reconciler' }),
     });
     this.link = this.createLink(backend);
+    this.lastApplied = new LastAppliedFile(config.stateDir, logger.child({ component: 'store' }));
     this.controller = new ReconcileController({
       reconciler: this.reconciler, link: this.link, clock: this.clock, logger, config: () => this.currentConfig,
       queueObserver: workQueueMetricsObserver(this.metrics, 'reconcile'), startedAt: this.startedAt,
@@ -164,6 +167,8 @@ export class Agent {
   /** Add every part to the manager (in dependency order) and start them. */
   async start(): Promise<void> {
     await this.manager.add(this.preparer);
+    // Before any source reports: a unit broken at start-up keeps what was applied before.
+    this.store.restore(await this.lastApplied.load());
     await this.sources.ensure(this.currentConfig);
     await this.manager.add(new DriverRunnable(this.link));
     await this.manager.add(this.grpc);
@@ -175,6 +180,15 @@ export class Agent {
   async stop(): Promise<void> {
     this.stateEvents.close();
     await this.manager.stop();
+    await this.saving;
+  }
+
+  /** What the driver now enforces, per policy, for last-known-good after a restart. */
+  private persistApplied(): void {
+    const snapshot = this.store.snapshot();
+    this.saving = this.saving.then(() => this.lastApplied.save(snapshot)).catch((error: unknown) => {
+      this.logger.error('cannot persist the last-applied policies: a restart may lose last-known-good', { file: this.lastApplied.path, error: (error as Error).message });
+    });
   }
 
   readiness(): Readiness { return this.manager.readiness(); }
@@ -211,6 +225,7 @@ export class Agent {
 
   private reconciled(): void {
     this.stateEvents.reconciled();
+    if (this.reconciler.inSync) this.persistApplied();
     this.feedback.deliver(this.sources.list(), () => policyStatuses(this.view), this.currentConfig.sources.precedence);
   }
 

@@ -36,6 +36,7 @@ void test('every rejected file shows in status, the log and a metric; deleting o
   h.writePolicy('noversion.yaml', block('n', 'c.exe').replace(/^apiVersion.*\n/, ''));
   h.writePolicy('v2.yaml', block('v', 'd.exe').replace('security.kubearmor.com/v1', 'security.kubearmor.com/v2'));
   h.writePolicy('big.yaml', `${block('big', 'e.exe')}# ${'x'.repeat(3000)}\n`);
+  h.writePolicy('schema.yaml', block('schema', 'f.exe').replace('action: Block', 'action: Explode'));
   const files = h.rawConfig().sources as { files: Record<string, unknown> };
   await h.start({ sources: { ...files, files: { ...files.files, maxFileBytes: 2048 } } });
   await h.until((r) => r.length === 1, 'the one valid policy');
@@ -50,11 +51,13 @@ void test('every rejected file shows in status, the log and a metric; deleting o
   const logged = new Set(h.logger.records.filter((r) => r.msg.startsWith('policy unit rejected')).map((r) => String(r.origin).slice(h.policyDir.length + 1)));
   assert.deepEqual([...logged].sort(), Object.keys(rejected).sort());
   assert.equal(await metric(h, 'kawin_source_units_rejected{source="files"}'), 5);
+  const schema = h.logger.records.find((r) => r.msg === 'policy rejected: nothing of it is in force' && r.policy === 'KubeArmorHostPolicy/schema');
+  assert.match(String((schema?.problems as string[] | undefined)?.[0]), /spec\.action/, 'schema errors are logged too');
 
   h.deletePolicy('syntax.yaml');
   await settled(h, () => agentStatus(h.runtime!.view).rejected.length === 4, 'the deleted file to stop counting');
   assert.equal(await metric(h, 'kawin_source_units_rejected{source="files"}'), 4);
-  assert.equal(agentStatus(h.runtime!.view).sources[0]!.units, 5, 'cmd.yaml and four rejected files');
+  assert.equal(agentStatus(h.runtime!.view).sources[0]!.units, 6, 'cmd.yaml, schema.yaml and four rejected files');
 });
 
 void test('two files naming one policy: both show the conflict; the one in force stays; neither silently wins', async (t) => {

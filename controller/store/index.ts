@@ -4,5 +4,6 @@
  */
 export { DesiredStore } from './store.js';
 export { loggingStoreObserver } from './log.js';
+export { LastAppliedFile, type AppliedPolicy } from './last-applied.js';
 export type { IdentityConflict, RejectedUnit, StoreListener, StoreObserver } from './store.js';
 export type { CheckedDocument, ParsedUnit, PolicyEntry, PolicyIdentity, PolicyParser, Problem, SourceDocument, SourceSink, SourceStatus } from './types.js';

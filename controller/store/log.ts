@@ -1,6 +1,9 @@
 /** The store's rejections and conflicts, logged once each time they appear. */
 import type { Logger } from '../observability/log.js';
 import type { StoreObserver } from './store.js';
+import type { Problem } from './types.js';
+
+const describe = (p: Problem): string => `${p.line ? `${p.line}:${p.column ?? 0}: ` : ''}${p.path ? `${p.path}: ` : ''}${p.message}`;
 
 export function loggingStoreObserver(log: Logger): StoreObserver {
   return {
@@ -8,7 +11,12 @@ export function loggingStoreObserver(log: Logger): StoreObserver {
       const errors = problems.filter((p) => p.severity === 'error');
       log.error('policy unit rejected: what it held before stays in force', {
         source, origin, errors: errors.length,
-        problems: errors.slice(0, 5).map((p) => `${p.line ? `${p.line}:${p.column ?? 0}: ` : ''}${p.path ? `${p.path}: ` : ''}${p.message}`),
+        problems: errors.slice(0, 5).map(describe),
+      });
+    },
+    policyRejected: ({ key, source, origin, problems, lastKnownGood }) => {
+      log.error(lastKnownGood ? 'policy rejected: its previous version stays in force' : 'policy rejected: nothing of it is in force', {
+        policy: key, source, origin, errors: problems.length, problems: problems.slice(0, 5).map(describe),
       });
     },
     conflict: ({ key, units, kept }) => {

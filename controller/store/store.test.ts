@@ -167,8 +167,33 @@ void test('a conflict found by the first scan enforces neither, unless one of th
   assert.equal(store.get('a'), undefined, 'nothing was written yet: the first file read is not "in force"');
   assert.equal(store.invalid().length, 2);
 
-  const restarted = new DesiredStore<string>(parse, ['files'], { observer: { lastApplied: (key) => (key === 'a' ? { source: 'files', origin: '/p/b.yaml' } : undefined) } });
+  const restarted = new DesiredStore<string>(parse, ['files']);
+  restarted.restore([{ key: 'a', source: 'files', origin: '/p/b.yaml', location: '/p/b.yaml', text: 'a=2' }]);
   restarted.upsert('files', doc('/p/a.yaml', 'a=1'));
   restarted.upsert('files', doc('/p/b.yaml', 'a=2'));
   assert.equal(restarted.get('a')?.policy, '2', 'b.yaml was applied before the restart and stays');
+});
+
+void test('after a restart, a unit unreadable or invalid at its first report keeps the version last applied', () => {
+  const before = setup().store;
+  before.upsert('files', doc('/p/a.yaml', 'a=1\nb=1'));
+  before.upsert('files', doc('/p/c.yaml', 'c=1'));
+  const applied = before.snapshot();
+  assert.deepEqual(applied.map((p) => [p.key, p.origin, p.text]), [['a', '/p/a.yaml', 'a=1\nb=1'], ['b', '/p/a.yaml', 'a=1\nb=1'], ['c', '/p/c.yaml', 'c=1']]);
+
+  const { store } = setup();
+  store.restore(applied);
+  store.upsert('files', doc('/p/a.yaml', 'SYNTAX'));
+  store.upsert('files', doc('/p/c.yaml', 'c=!'));
+  store.synced('files', 'r1');
+  assert.deepEqual(store.policies().map((p) => [p.key, p.policy, p.rejected.length]).sort(), [['a', '1', 1], ['b', '1', 1], ['c', '1', 1]]);
+  assert.deepEqual(store.snapshot().map((p) => p.text), ['a=1\nb=1', 'a=1\nb=1', 'c=1'], 'still what was applied');
+  store.upsert('files', doc('/p/a.yaml', 'a=2'));
+  assert.equal(store.get('b'), undefined, 'a readable version that drops b removes it');
+
+  const late = setup().store;
+  late.restore(applied);
+  late.synced('files', 'r1');
+  late.upsert('files', doc('/p/c.yaml', 'c=!'));
+  assert.equal(late.get('c'), undefined, 'after the first sync the restored versions are gone');
 });

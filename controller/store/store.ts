@@ -9,12 +9,20 @@
  * the conflict stays in force (so a conflict never opens a gap); if none was, none is.
  * Both units show the conflict as an error until one of them drops the identity.
  */
+import type { AppliedPolicy } from './last-applied.js';
 import type { ParsedUnit, PolicyEntry, PolicyIdentity, PolicyParser, Problem, SourceDocument, SourceSink, SourceStatus } from './types.js';
 
 interface Contribution<P> {
   entry?: PolicyEntry<P>;
+  /** The unit's text when `entry` was accepted (what is persisted as last applied). */
+  text?: UnitText;
   identity?: PolicyIdentity;
   errors: Problem[];
+}
+
+interface UnitText {
+  text: string;
+  location: string;
 }
 
 interface UnitRecord {
@@ -38,12 +46,12 @@ export interface IdentityConflict {
   kept?: string;
 }
 
-/** Told when a unit's errors or an identity conflict appear (for the log); asked what was applied before a restart. */
+/** Told when a unit's errors or an identity conflict appear (for the log). */
 export interface StoreObserver {
   unitRejected?(unit: RejectedUnit): void;
+  /** One policy's new version was rejected (schema, paths…): its previous version, if any, stays. */
+  policyRejected?(rejection: { key: string; source: string; origin: string; problems: Problem[]; lastKnownGood: boolean }): void;
   conflict?(conflict: IdentityConflict): void;
-  /** Where the version of `key` last applied to the driver came from (persisted state). */
-  lastApplied?(key: string): { source: string; origin: string } | undefined;
 }
 
 export interface StoreListener<P> {
@@ -69,6 +77,8 @@ export class DesiredStore<P> implements SourceSink {
   private listener: StoreListener<P> | undefined;
   private lastCheck: { text: string; location: string; unit: ParsedUnit<P> } | undefined;
   private readonly conflicted = new Map<string, IdentityConflict>();
+  /** Last applied before a restart, by unit: used until the unit's source has synced. */
+  private restored = new Map<string, AppliedPolicy[]>();
 
   constructor(
     private readonly parse: PolicyParser<P>,
@@ -177,10 +187,11 @@ export class DesiredStore<P> implements SourceSink {
     for (const document of parsed.documents) {
       seen.add(document.key);
       touched.add(document.key);
-      this.contribute(document.key, unitKey, source, doc.origin, document);
+      this.contribute(document.key, { unitKey, source, origin: doc.origin, text: { text: doc.text, location: doc.location } }, document);
     }
     // A unit whose text could not be read whole keeps what it contributed (last-known-good).
     const wholeUnitFailed = parsed.problems.some((p) => p.severity === 'error');
+    if (wholeUnitFailed) for (const key of this.restoreUnit(unitKey, source, doc.origin, record, parsed.problems)) touched.add(key);
     if (!wholeUnitFailed) {
       for (const key of record.keys) {
         if (seen.has(key)) continue;
@@ -205,6 +216,7 @@ export class DesiredStore<P> implements SourceSink {
     this.register(source);
     const record = this.unit(source, `${source}\0${origin}`);
     record.problems = [{ severity: 'error', location: origin, message: error.message }];
+    this.refresh(this.restoreUnit(`${source}\0${origin}`, source, origin, record, record.problems));
     this.reportUnit(source, origin, record);
     this.listener?.statusChanged();
   }
@@ -233,6 +245,9 @@ export class DesiredStore<P> implements SourceSink {
     this.register(source);
     const status = this.sources.get(source)!;
     Object.assign(status, { inSync: true, revision, error: undefined });
+    // Once a source has reported everything, what it reported is the truth: a restored
+    // version of a unit it no longer holds must not come back later.
+    for (const unit of [...this.restored.keys()]) if (unit.startsWith(`${source}\0`)) this.restored.delete(unit);
     this.listener?.statusChanged();
   }
 
@@ -245,7 +260,8 @@ export class DesiredStore<P> implements SourceSink {
     this.listener?.statusChanged();
   }
 
-  private contribute(key: string, unitKey: string, source: string, origin: string, document: ParsedUnit<P>['documents'][number]): void {
+  private contribute(key: string, unit: { unitKey: string; source: string; origin: string; text: UnitText }, document: ParsedUnit<P>['documents'][number]): void {
+    const { unitKey, source, origin, text } = unit;
     const byUnit = this.contributions.get(key) ?? new Map<string, Contribution<P>>();
     this.contributions.set(key, byUnit);
     const previous = byUnit.get(unitKey);
@@ -255,12 +271,68 @@ export class DesiredStore<P> implements SourceSink {
       const entry: PolicyEntry<P> = {
         key, identity: document.identity, source, origin, policy: document.policy, digest: document.digest, warnings, rejected: [],
       };
-      byUnit.set(unitKey, { entry, errors: [] });
+      byUnit.set(unitKey, { entry, text, errors: [] });
       return;
     }
-    // Rejected: the previous good version (if any) stays in force, with the errors attached.
-    const entry = previous?.entry ? { ...previous.entry, rejected: errors } : undefined;
-    byUnit.set(unitKey, { entry, identity: document.identity, errors });
+    // Rejected: the previous good version stays in force, with the errors attached; after
+    // a restart, the version last applied before it.
+    const last = previous?.entry ? previous : this.restoredVersion(unitKey, key);
+    const entry = last?.entry ? { ...last.entry, rejected: errors } : undefined;
+    byUnit.set(unitKey, { entry, text: last?.text, identity: document.identity, errors });
+    this.observer.policyRejected?.({ key, source, origin, problems: errors, lastKnownGood: entry !== undefined });
+  }
+
+  /**
+   * Policies last applied before a restart: a unit that is unreadable or invalid when its
+   * source first reports it keeps the versions the driver enforced.
+   */
+  restore(policies: readonly AppliedPolicy[]): void {
+    this.restored = new Map();
+    for (const p of policies) {
+      const unit = `${p.source}\0${p.origin}`;
+      this.restored.set(unit, [...(this.restored.get(unit) ?? []), p]);
+    }
+  }
+
+  /** What is in force, with the text each version came from: the next `restore` after a restart. */
+  snapshot(): AppliedPolicy[] {
+    const out: AppliedPolicy[] = [];
+    for (const [key, entry] of this.effective) {
+      const text = this.contributions.get(key)?.get(`${entry.source}\0${entry.origin}`)?.text;
+      if (text) out.push({ key, source: entry.source, origin: entry.origin, ...text });
+    }
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  /** The restored version of `key` from `unitKey`, parsed again, if one was applied before the restart. */
+  private restoredVersion(unitKey: string, key: string): Contribution<P> | undefined {
+    const applied = this.restored.get(unitKey)?.find((p) => p.key === key);
+    if (!applied) return undefined;
+    const document = this.parse(applied.text, applied.location).documents.find((d) => d.key === key && d.policy !== undefined);
+    if (!document?.policy || document.problems.some((p) => p.severity === 'error')) return undefined;
+    const warnings = document.problems.filter((p) => p.severity === 'warning');
+    const [source, origin] = splitUnit(unitKey);
+    return {
+      entry: { key, identity: document.identity, source, origin, policy: document.policy, digest: document.digest, warnings, rejected: [] },
+      text: { text: applied.text, location: applied.location }, errors: [],
+    };
+  }
+
+  /** A unit rejected whole: its restored versions not yet contributed come back as last-known-good. */
+  private restoreUnit(unitKey: string, source: string, origin: string, record: UnitRecord, problems: Problem[]): string[] {
+    const keys: string[] = [];
+    for (const applied of this.restored.get(unitKey) ?? []) {
+      if (this.contributions.get(applied.key)?.get(unitKey)) continue;
+      const version = this.restoredVersion(unitKey, applied.key);
+      if (!version?.entry) continue;
+      const errors = problems.filter((p) => p.severity === 'error');
+      const byUnit = this.contributions.get(applied.key) ?? new Map<string, Contribution<P>>();
+      this.contributions.set(applied.key, byUnit);
+      byUnit.set(unitKey, { ...version, entry: { ...version.entry, source, origin, rejected: errors }, identity: version.entry.identity, errors });
+      record.keys.add(applied.key);
+      keys.push(applied.key);
+    }
+    return keys;
   }
 
   private withdraw(key: string, unitKey: string): void {
@@ -303,13 +375,13 @@ export class DesiredStore<P> implements SourceSink {
   /**
    * The unit whose version of `key` the driver may hold: the one in the store, once its
    * source has synced (before that nothing is written), or else the one last applied
-   * before a restart (`StoreObserver.lastApplied`).
+   * before a restart (`restore`).
    */
   private inForceUnit(key: string): string | undefined {
     const before = this.effective.get(key);
     if (before && this.sources.get(before.source)?.inSync) return `${before.source}\0${before.origin}`;
-    const last = this.observer.lastApplied?.(key);
-    return last && `${last.source}\0${last.origin}`;
+    for (const [unit, policies] of this.restored) if (policies.some((p) => p.key === key)) return unit;
+    return undefined;
   }
 
   /** Units of the best-ranked source defining `key` (with or without a valid version). */

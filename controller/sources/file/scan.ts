@@ -22,6 +22,8 @@ export interface TreeScan {
   files: ScannedFile[];
   /** Every directory visited: its path through the root and its identity (device:inode). */
   dirs: Array<{ dir: string; identity: string }>;
+  /** Entries below the scanned one that could not be read (a subdirectory without permission): skipped, not fatal. */
+  unreadable: Array<{ entry: string; error: Error }>;
 }
 
 /** Called before a directory is listed, so a watcher placed there misses nothing written after. */
@@ -33,7 +35,11 @@ function isGone(error: unknown): boolean {
   return GONE.has((error as NodeJS.ErrnoException).code ?? '');
 }
 
-/** Scan directory `dir` recursively. Errors on `dir` itself, and unreadable subdirectories, reject; entries vanishing mid-walk are skipped. */
+/**
+ * Scan directory `dir` recursively. Errors on `dir` itself reject; an unreadable entry
+ * below it is listed in `unreadable` (the rest of the tree is still scanned); entries
+ * vanishing mid-walk are skipped.
+ */
 export async function scanTree(dir: string, visit: DirectoryVisitor): Promise<TreeScan> {
   const top = await stat(dir, { bigint: true });
   if (!top.isDirectory()) throw Object.assign(new Error(`${dir} is not a directory`), { code: 'ENOTDIR' });
@@ -46,7 +52,7 @@ export async function scanTree(dir: string, visit: DirectoryVisitor): Promise<Tr
  * when `entry` does not exist.
  */
 export async function scanPath(entry: string, visit: DirectoryVisitor): Promise<TreeScan> {
-  const out: TreeScan = { files: [], dirs: [] };
+  const out: TreeScan = { files: [], dirs: [], unreadable: [] };
   const s = await stat(entry, { bigint: true });
   if (s.isDirectory()) await walk(entry, `${s.dev}:${s.ino}`, new Set(), visit, out);
   else if (isPolicyFileName(path.basename(entry))) out.files.push(scannedFile(entry, s));
@@ -85,7 +91,7 @@ async function visitEntry(entry: string, ancestors: Set<string>, visit: Director
     // read), never skipped: skipping would count as a deletion of the policy it replaced.
     if (isPolicyFileName(path.basename(entry))) out.files.push(scannedFile(entry, s));
   } catch (error) {
-    if (!isGone(error)) throw error;
+    if (!isGone(error)) out.unreadable.push({ entry, error: error as Error });
   }
 }
 

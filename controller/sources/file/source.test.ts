@@ -318,3 +318,33 @@ void test('a rejected file that is deleted is reported gone, so nothing keeps co
     1024,
   );
 });
+
+void test('an unreadable subdirectory fails alone, named; the rest of the tree keeps updating', async () => {
+  await withSource(
+    (base) => {
+      write(join(base, 'p', 'a.yaml'), policy('a'));
+      write(join(base, 'p', 'locked', 'b.yaml'), policy('b'));
+      write(join(base, 'p', 'c.yaml'), policy('c'));
+      return [join(base, 'p')];
+    },
+    async ({ root, sink, settle }) => {
+      sink.take();
+      // Unreadable whoever runs the test (root reads a mode-000 directory): a link that loops.
+      renameSync(join(root, 'locked'), join(root, '.locked'));
+      symlinkSync('locked', join(root, 'locked'));
+      write(join(root, 'a.yaml'), policy('a2'));
+      await settle(touches('a.yaml'));
+      const calls = sink.take();
+      assert.equal(calls[0], 'upsert p/a.yaml');
+      assert.match(calls[1]!, /^failed policy directory unavailable \(nothing is removed until it is back\): p\/locked: ELOOP/);
+      assert.equal(calls.length, 2, 'b.yaml is not removed');
+      unlinkSync(join(root, 'c.yaml'));
+      await settle(touches('c.yaml'));
+      assert.deepEqual(sink.take(), ['remove p/c.yaml'], 'a deletion elsewhere is applied');
+      unlinkSync(join(root, 'locked'));
+      renameSync(join(root, '.locked'), join(root, 'locked'));
+      await settle((s) => s.inSync);
+      assert.deepEqual(sink.take(), ['synced']);
+    },
+  );
+});

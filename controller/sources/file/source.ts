@@ -157,7 +157,7 @@ export class FileSource extends EventEmitter<{ settled: [FileSourceSettled] }> i
     const scanned: string[] = [];
     for (const scope of this.scopes(batch)) await this.scanScope(scope, seen, scanned);
     const result = await this.applyContent(seen);
-    if (this.failures.size === 0) result.removed = this.removeMissing(new Set(seen.keys()), batch === 'all' ? this.roots : scanned);
+    result.removed = this.removeMissing(new Set(seen.keys()), batch === 'all' ? this.roots : scanned);
     if (!this.stopped) this.report(result);
   }
 
@@ -170,16 +170,22 @@ export class FileSource extends EventEmitter<{ settled: [FileSourceSettled] }> i
       for (const f of tree.files) seen.set(f.origin, f);
       this.watchers.prune(scope, new Set(tree.dirs.map((d) => d.dir)));
       scanned.push(scope);
-      if (scope === root) this.failures.delete(root);
+      // Failures at or below the scope are replaced by what this scan found: an unreadable
+      // subdirectory is its own failure, named, and the rest of the tree moves on.
+      for (const failed of [...this.failures.keys()]) if (isWithin(failed, scope)) this.failures.delete(failed);
+      for (const { entry, error } of tree.unreadable) this.failures.set(entry, error);
     } catch (error) {
       // Gone below a root that is still there: a deletion. The root itself gone: an outage.
-      if (scope !== root && isGone(error) && (await isDirectory(root))) {
+      const rootThere = scope !== root && (await isDirectory(root));
+      if (rootThere && isGone(error)) {
         this.watchers.prune(scope, new Set());
         scanned.push(scope);
         return;
       }
-      this.failures.set(root, error as Error);
-      this.watchers.prune(root, new Set());
+      // An entry below the root that cannot be read fails alone, named; the root, everything.
+      const failed = rootThere ? scope : root;
+      this.failures.set(failed, error as Error);
+      this.watchers.prune(failed, new Set());
     }
   }
 
@@ -216,9 +222,12 @@ export class FileSource extends EventEmitter<{ settled: [FileSourceSettled] }> i
     this.sink?.upsert(this.name, { origin: file.origin, text: outcome.text, location: file.origin });
   }
 
+  /** Report files gone from `scopes`, except under a failed (unavailable or unreadable) directory. */
   private removeMissing(seen: ReadonlySet<string>, scopes: readonly string[]): string[] {
     const removed: string[] = [];
+    const failed = [...this.failures.keys()];
     for (const origin of this.files.missing(seen, scopes, this.roots)) {
+      if (failed.some((dir) => isWithin(origin, dir))) continue;
       if (!this.files.forget(origin)) continue;
       removed.push(origin);
       this.sink?.remove(this.name, origin);
@@ -257,6 +266,10 @@ export class FileSource extends EventEmitter<{ settled: [FileSourceSettled] }> i
       void this.schedule('all');
     }, this.options.failureRetryMs ?? 5000);
   }
+}
+
+function isWithin(entry: string, dir: string): boolean {
+  return entry === dir || entry.startsWith(dir + path.sep);
 }
 
 async function isDirectory(dir: string): Promise<boolean> {
