@@ -17,7 +17,7 @@ import {
 } from '../observability/index.js';
 import { CompileCache, NodeRuleSet, PolicyPreparer, type Policy } from '../policy/index.js';
 import { Reconciler } from '../reconcile/index.js';
-import { DesiredStore } from '../store/index.js';
+import { DesiredStore, loggingStoreObserver } from '../store/index.js';
 import { AgentAdmin } from './admin.js';
 import { ReconcileController } from './controller.js';
 import { driverConfigOf } from './driver-config.js';
@@ -27,7 +27,7 @@ import { PolicyFlow, PreparerRunnable, policyParser, policyValidator } from './p
 import { GrpcServerRunnable, PipelineRunnable } from './services.js';
 import { AgentSources } from './sources.js';
 import { AgentStateProvider, probeProvider } from './state-events.js';
-import { countByState, policyStatuses } from './status.js';
+import { countByState, policyStatuses, rejectedUnitsBySource } from './status.js';
 import { AGENT_VERSION } from './version.js';
 import type { AgentView } from './views.js';
 
@@ -89,7 +89,10 @@ export class Agent {
     this.store = new DesiredStore(
       policyParser(() => this.rules.compiler, (text, location) => preparer.parse(text, location)),
       config.sources.precedence,
-      async (texts) => { await preparer.prepareAll([...texts]); },
+      {
+        preparer: async (texts) => { await preparer.prepareAll([...texts]); },
+        observer: loggingStoreObserver(logger.child({ component: 'store' })),
+      },
     );
     this.reconciler = new Reconciler({
       desired: {
@@ -139,6 +142,7 @@ export class Agent {
     this.pipeline = new PipelineRunnable({ config, logger, metrics: this.metrics, broker, link: this.link, provenance: this.rules });
     // Policies by state are derived when Prometheus scrapes, never on the reconcile path.
     this.metrics.onCollectPolicies(() => countByState(policyStatuses(this.view)));
+    this.metrics.onCollectRejected(() => ({ units: rejectedUnitsBySource(this.view), conflicts: this.store.conflicts().length }));
   }
 
   get config(): AgentConfig { return this.currentConfig; }

@@ -13,7 +13,7 @@ import type { PolicySource, SourceSink } from '../types.js';
 import type { GrpcServiceBinding, PeerPolicy } from '../../grpc/index.js';
 import { policyServiceBinding } from './service.js';
 import { canonicalJson, objectIdentity, originOf, parsePolicyEvent, PolicyEventError, type PolicyEvent } from './event.js';
-import { PolicyFiles } from './files.js';
+import { PolicyFiles, type RestoredPolicy } from './files.js';
 import {
   PolicyOutcomeStatus as S, RPC_KIND,
   type GrpcPolicyRecord, type PolicyIdentity, type PolicyOutcome, type PolicyRpc, type PolicyValidator, type Problem,
@@ -67,14 +67,9 @@ export class GrpcPolicySource implements PolicySource {
       this.options.logger?.error('gRPC-applied policy file unreadable: moved aside, not restored', { file: c.file, error: c.error });
     }
     for (const stored of policies) {
-      const text = JSON.stringify(stored.policy, null, 2);
-      let identity: PolicyIdentity;
-      try {
-        identity = objectIdentity(stored.policy, stored.rpc);
-      } catch (error) {
-        this.options.logger?.error('gRPC-applied policy file has no identity: not restored', { origin: stored.origin, error: (error as Error).message });
-        continue;
-      }
+      const verified = this.verifyRestored(stored);
+      if (!verified) continue;
+      const { identity, text } = verified;
       const location = `gRPC ${stored.rpc} ${identity.name}`;
       // Validated (the store reuses this verdict) for the digest of its meaning.
       const { digest } = this.options.validate(text, location);
@@ -84,6 +79,27 @@ export class GrpcPolicySource implements PolicySource {
     this.sink = sink;
     this.reportSynced();
     this.options.logger?.info('gRPC policy source restored', { policies: this.records.size, dir: this.files.dir });
+  }
+
+  /**
+   * The identity of a persisted policy, or undefined (logged) when the file cannot be
+   * trusted: its content names another policy than its envelope, or it sits under another
+   * file name than its origin's. Either would let one file override another policy.
+   */
+  private verifyRestored(stored: RestoredPolicy): { identity: PolicyIdentity; text: string } | undefined {
+    const refuse = (error: string): undefined => {
+      this.options.logger?.error('gRPC-applied policy file refused: not restored', { file: stored.file, origin: stored.origin, error });
+      return undefined;
+    };
+    let identity: PolicyIdentity;
+    try {
+      identity = objectIdentity(stored.policy, stored.rpc);
+    } catch (error) {
+      return refuse(`the policy has no valid identity: ${(error as Error).message}`);
+    }
+    if (originOf(identity) !== stored.origin) return refuse(`its origin ${stored.origin} does not match the policy it holds (${originOf(identity)})`);
+    if (!stored.nameMatches) return refuse(`the file name does not match its origin ${stored.origin} (expected ${this.files.fileName(stored.origin)})`);
+    return { identity, text: JSON.stringify(stored.policy, null, 2) };
   }
 
   async stop(): Promise<void> {
