@@ -4,6 +4,7 @@
  * sources, generation, last reconcile). One derivation serves `kawin status`, the admin
  * gRPC service, the policies-by-state metric and the logs.
  */
+import type { RuleRefusal } from '../reconcile/index.js';
 import type { PolicyEntry, Problem, RejectedUnit, SourceStatus } from '../store/index.js';
 import { AGENT_VERSION } from './version.js';
 import type { AgentView } from './views.js';
@@ -81,7 +82,8 @@ export function entryStatus(agent: AgentView, entry: PolicyEntry<unknown>): Poli
     problems: conflict ? [conflict, ...entry.rejected] : entry.rejected, warnings: [...entry.warnings, ...(compiled?.problems ?? [])],
     conflicts: agent.desired.contenders(entry.key),
   };
-  return { ...base, ...stateOf(agent, { ...base, conflict }, compiled?.selection) };
+  const refused = compiled?.rules.flatMap((r) => agent.driver.refusal(r.id) ?? []) ?? [];
+  return { ...base, ...(refusedState(base.ruleCount, refused) ?? stateOf(agent, { ...base, conflict }, compiled?.selection)) };
 }
 
 function stateOf(
@@ -101,6 +103,16 @@ function stateOf(
 
 function lastKnownGoodReason(p: Pick<PolicyStatus, 'problems'> & { conflict?: unknown }): string {
   return p.conflict ? p.problems[0]!.message : 'the newest version was rejected; the previous version is in force';
+}
+
+/**
+ * Rules of the policy refused (a volume this node lacks, a driver limit, the driver's own
+ * rejection): the rest of the policy is enforced (partial), or none of it (invalid).
+ */
+function refusedState(ruleCount: number, refused: RuleRefusal[]): { state: PolicyState; reasons: string[] } | undefined {
+  if (refused.length === 0) return undefined;
+  const reasons = refused.map((r) => `rule ${r.path}: ${r.reason}`);
+  return { state: refused.length === ruleCount ? 'invalid' : 'partial', reasons };
 }
 
 export function countByState(statuses: PolicyStatus[]): Record<PolicyState, number> {

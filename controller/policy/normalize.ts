@@ -70,7 +70,8 @@ const META_KEYS = new Set(['action', 'severity', 'tags', 'message']);
 
 export function normalizeSpec(kind: PolicyKind, spec: Node): Normalized {
   const findings: Finding[] = [];
-  const defaults = inherit(spec, { action: 'Block', severity: 1, tags: [], message: '' });
+  // Severity 0 is "not set": alerts then carry none, as upstream omits it.
+  const defaults = inherit(spec, { action: 'Block', severity: 0, tags: [], message: '' });
   const rules: PolicyRule[] = [];
   for (const target of ['process', 'file'] as const) {
     const category = spec[target];

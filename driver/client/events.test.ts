@@ -44,33 +44,58 @@ void describe('event stream', () => {
     const client = await emu.client();
     const ruleId = await blockRule(client, 'C:\\secret.txt');
     const before = Date.now();
+    // What the driver's process tracking knows of the opener and its parent.
+    emu.machine.defineProcess({ pid: 900, image: 'C:\\Windows\\explorer.exe', sessionId: 1 });
+    emu.machine.defineProcess({
+      pid: 1234, parentPid: 900, sessionId: 1, image: 'C:\\Windows\\cmd.exe', userSid: 'S-1-5-21-7-1001', currentDirectory: 'C:\\Users\\me\\',
+    });
     emu.machine.simulateFileOpen('C:\\secret.txt', { process: 'C:\\Windows\\cmd.exe', pid: 1234, write: true });
     const it = client.events()[Symbol.asyncIterator]();
     const { events } = await collect(it, (n) => n >= 1);
     const e = events[0]!;
     assert.deepEqual({ ...e, time: 0n, threadId: 0 }, {
-      type: EventType.FileOpen, decision: Decision.Block, time: 0n, ruleId, processId: 1234, parentProcessId: e.parentProcessId,
-      threadId: 0, status: NTSTATUS.accessDenied, desiredAccess: ACCESS.writeData,
+      type: EventType.FileOpen, decision: Decision.Block, time: 0n, ruleId, processId: 1234, parentProcessId: 900,
+      threadId: 0, status: NTSTATUS.accessDenied, desiredAccess: ACCESS.writeData, sessionId: 1, newProcessId: 0,
       targetPath: '\\Device\\HarddiskVolume3\\secret.txt', imagePath: '\\Device\\HarddiskVolume3\\Windows\\cmd.exe',
-      commandLine: '', userSid: 'S-1-5-21-1',
+      parentImagePath: '\\Device\\HarddiskVolume3\\Windows\\explorer.exe',
+      commandLine: '', userSid: 'S-1-5-21-7-1001', currentDirectory: 'C:\\Users\\me\\',
     });
+    // An opener the driver does not track: only what the operation itself says.
+    emu.machine.simulateFileOpen('C:\\secret.txt', { process: 'C:\\Windows\\cmd.exe', pid: 5555, write: true });
+    const [unknown] = (await collect(it, (n) => n >= 1)).events;
+    assert.deepEqual([unknown!.parentProcessId, unknown!.parentImagePath, unknown!.sessionId, unknown!.userSid, unknown!.currentDirectory],
+      [0, '', 0, 'S-1-5-21-1', '']);
     assert.ok(Math.abs(filetimeToUnixMs(e.time) - before) < 60_000, 'FILETIME is now');
     assert.equal(client.paths.fromDriver(e.targetPath), 'C:\\secret.txt');
     await it.return!();
   });
 
-  void it('a process creation carries its command line', async (t) => {
+  void it('a process creation carries the creator, its parent, the new process and its command line', async (t) => {
     const emu = await startEmulator(t, { drives });
     const client = await emu.client();
+    emu.machine.defineProcess({ pid: 4, image: 'C:\\Windows\\System32\\userinit.exe' });
+    emu.machine.defineProcess({ pid: 500, parentPid: 4, sessionId: 2, image: 'C:\\Windows\\explorer.exe', currentDirectory: 'C:\\Windows\\' });
     await client.setConfig({ caseFold: true, eventMask: REPORT.unmatchedProcess, processPosture: Posture.Audit, filePosture: Posture.Audit, networkPosture: Posture.Audit, registryPosture: Posture.Audit });
     const d = emu.machine.simulateProcessCreate('C:\\tools\\x.exe', { parent: 'C:\\Windows\\explorer.exe', parentPid: 500, commandLine: 'x.exe --flag "a b"' });
     const it = client.events()[Symbol.asyncIterator]();
     const [e] = (await collect(it, (n) => n >= 1)).events;
     assert.equal(e!.type, EventType.ProcessCreate);
-    assert.equal(e!.processId, d.processId);
-    assert.equal(e!.parentProcessId, 500);
+    assert.equal(e!.processId, 500, 'the acting process is the creator');
+    assert.equal(e!.newProcessId, d.processId);
+    assert.ok(d.processId > 0);
+    assert.equal(e!.parentProcessId, 4);
+    assert.equal(e!.parentImagePath, '\\Device\\HarddiskVolume3\\Windows\\System32\\userinit.exe');
+    assert.equal(e!.sessionId, 2);
+    assert.equal(e!.currentDirectory, 'C:\\Windows\\');
     assert.equal(e!.commandLine, 'x.exe --flag "a b"');
     assert.equal(e!.imagePath, '\\Device\\HarddiskVolume3\\Windows\\explorer.exe');
+    // The new process is tracked: its own operations name the creator as parent.
+    emu.machine.simulateFileOpen('C:\\tools\\data.txt', { process: 'C:\\tools\\x.exe', pid: d.processId });
+    await client.setConfig({ caseFold: true, eventMask: REPORT.unmatchedFile, processPosture: Posture.Audit, filePosture: Posture.Audit, networkPosture: Posture.Audit, registryPosture: Posture.Audit });
+    emu.machine.simulateFileOpen('C:\\tools\\data.txt', { process: 'C:\\tools\\x.exe', pid: d.processId });
+    const [open] = (await collect(it, (n) => n >= 1)).events;
+    assert.deepEqual([open!.processId, open!.parentProcessId, open!.parentImagePath, open!.sessionId, open!.currentDirectory],
+      [d.processId, 500, '\\Device\\HarddiskVolume3\\Windows\\explorer.exe', 2, 'C:\\Windows\\']);
     await it.return!();
   });
 
@@ -87,6 +112,76 @@ void describe('event stream', () => {
       last = b.firstSequence + BigInt(b.events.length) - 1n;
     }
     assert.equal(BigInt(events.length) + dropped, 20_000n);
+    await it.return!();
+  });
+
+  void it('messages that arrive while the consumer is busy are handed over as one batch, in sequence', async (t) => {
+    const emu = await startEmulator(t, { drives });
+    const client = await emu.client();
+    await blockRule(client, 'C:\\a.txt');
+    const it = client.events()[Symbol.asyncIterator]();
+    // One event per port message: each open waits until the reader took the one before.
+    for (let i = 0; i < 40; i++) {
+      emu.machine.simulateFileOpen('C:\\a.txt', { process: 'C:\\p.exe', pid: 100 + i });
+      while ((await client.getState()).ringUsed > 0) await new Promise((r) => setTimeout(r, 1));
+    }
+    await new Promise((r) => setTimeout(r, 200)); // the consumer is busy elsewhere meanwhile
+    const { batches, events } = await collect(it, (n) => n >= 40);
+    assert.deepEqual(events.map((e) => e.processId), Array.from({ length: 40 }, (_, i) => 100 + i));
+    assert.ok(batches.length <= 3, `40 messages came as ${batches.length} batches (up to 16 messages make one)`);
+    assert.equal(batches[0]!.firstSequence, 1n);
+    await it.return!();
+  });
+
+  void it('the load generator names rules the table holds, each as the decision the driver reports for it', async (t) => {
+    const emu = await startEmulator(t, { drives, ringCapacity: 4096 });
+    const client = await emu.client();
+    const nt = (p: string) => client.paths.toDriver(p);
+    const state = await client.getState();
+    await client.apply({
+      expectedGeneration: state.generation, remove: [],
+      add: [
+        { id: 10n, kind: RuleKind.File, action: RuleAction.Audit, flags: 0, target: { path: nt('C:\\data\\'), match: MatchType.Recursive } },
+        { id: 20n, kind: RuleKind.Process, action: RuleAction.Block, flags: 0, target: { path: nt('C:\\Tools\\nc.exe'), match: MatchType.Exact } },
+        { id: 30n, kind: RuleKind.File, action: RuleAction.Allow, flags: 0, target: { path: nt('C:\\ok\\'), match: MatchType.Recursive } },
+        { id: 40n, kind: RuleKind.File, action: RuleAction.Block, flags: 0, target: { path: nt('C:\\logs\\*.log'), match: MatchType.Glob } },
+      ],
+    });
+    const it = client.events()[Symbol.asyncIterator]();
+    await emu.machine.generateLoad(30);
+    const { events } = await collect(it, (n) => n >= 30);
+    assert.deepEqual(events.slice(0, 6).map((e) => e.ruleId), [10n, 20n, 40n, 10n, 20n, 40n], 'the Audit and Block rules in turn, never the Allow one');
+    for (const e of events) {
+      if (e.ruleId === 10n) {
+        assert.equal(e.type, EventType.FileOpen);
+        assert.equal(e.decision, Decision.Audit);
+        assert.equal(e.status, NTSTATUS.success);
+        assert.match(e.targetPath, /^\\Device\\HarddiskVolume3\\data\\kawin-load-\d{6}\.dat$/);
+      } else if (e.ruleId === 20n) {
+        assert.equal(e.type, EventType.ProcessCreate);
+        assert.equal(e.decision, Decision.Block);
+        assert.equal(e.status, NTSTATUS.accessDenied);
+        assert.equal(e.targetPath, nt('C:\\Tools\\nc.exe'));
+      } else {
+        assert.equal(e.ruleId, 40n);
+        assert.equal(e.targetPath, nt('C:\\logs\\x.log'), 'the glob, each wildcard read as one character');
+        assert.equal(e.decision, Decision.Block);
+      }
+    }
+    await it.return!();
+  });
+
+  void it('the load generator with no reportable rule emits unmatched opens (rule 0, Allow)', async (t) => {
+    const emu = await startEmulator(t, { drives });
+    const client = await emu.client();
+    const it = client.events()[Symbol.asyncIterator]();
+    await emu.machine.generateLoad(10);
+    const { events } = await collect(it, (n) => n >= 10);
+    for (const e of events) {
+      assert.equal(e.ruleId, 0n);
+      assert.equal(e.decision, Decision.Allow);
+      assert.match(e.targetPath, /^\\Device\\HarddiskVolume3\\kawin-load\\d\d{2}\\file\d{6}\.txt$/);
+    }
     await it.return!();
   });
 
