@@ -33,60 +33,92 @@ const LITERAL = new Set(['matchLabels']);
 type Mode = 'spec' | 'literal' | 'quiet';
 
 export function prepareDocument(doc: Mapping): Prepared {
-  const findings: Finding[] = [];
+  const walk = new Walk();
   const value: Mapping = {};
-  for (const [key, v] of Object.entries(doc)) {
+  for (const key of Object.keys(doc)) {
+    const v = doc[key];
     if (v === null) {
-      if (!QUIET.has(key) && key !== 'spec') findings.push(dropped(key));
-      if (key === 'spec') findings.push(dropped('spec', 'the policy has no spec'));
+      if (key === 'spec') walk.findings.push(dropped('spec', 'the policy has no spec'));
+      else if (!QUIET.has(key)) walk.findings.push(dropped(key));
       continue;
     }
-    value[key] = prepare(v, key, findings, key === 'spec' ? 'spec' : QUIET.has(key) ? 'quiet' : 'literal');
+    walk.path.push(key);
+    value[key] = walk.value(v, key === 'spec' ? 'spec' : QUIET.has(key) ? 'quiet' : 'literal');
+    walk.path.pop();
   }
-  return { value, findings };
+  return { value, findings: walk.findings };
 }
 
-function prepare(v: unknown, field: string, findings: Finding[], mode: Mode): unknown {
-  if (Array.isArray(v)) return prepareList(v, field, findings, mode);
-  if (typeof v !== 'object' || v === null) return v;
-  const node = v as Mapping;
-  let out: Mapping | undefined;
-  for (const [key, child] of Object.entries(node)) {
-    const next = prepareEntry(key, child, fieldPath(field, key), findings, mode);
-    if (next === child) continue;
-    out ??= { ...node };
-    if (next === undefined) delete out[key];
-    else out[key] = next;
+/**
+ * One pass over the document. The field path is a stack of segments, joined only when
+ * a finding needs it: a large policy (100k entries) has almost none, and building a
+ * path string per node would cost more than the rest of the walk.
+ */
+class Walk {
+  readonly findings: Finding[] = [];
+  readonly path: (string | number)[] = [];
+
+  value(v: unknown, mode: Mode): unknown {
+    if (typeof v !== 'object' || v === null) return v;
+    return Array.isArray(v) ? this.list(v, mode) : this.mapping(v as Mapping, mode);
   }
-  return out ?? node;
-}
 
-function prepareList(v: unknown[], field: string, findings: Finding[], mode: Mode): unknown[] {
-  let out: unknown[] | undefined;
-  v.forEach((item, i) => {
-    const next = prepare(item, `${field}[${i}]`, findings, mode);
-    if (next !== item) (out ??= v.slice())[i] = next;
-  });
-  return out ?? v;
-}
-
-/** The value that stands for `child` (undefined: dropped). */
-function prepareEntry(key: string, child: unknown, here: string, findings: Finding[], mode: Mode): unknown {
-  if (child === null) {
-    if (mode !== 'quiet') findings.push(dropped(here));
-    return undefined;
+  private list(v: unknown[], mode: Mode): unknown[] {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < v.length; i++) {
+      const item = v[i];
+      if (typeof item !== 'object' || item === null) continue;
+      this.path.push(i);
+      const next = this.value(item, mode);
+      this.path.pop();
+      if (next !== item) (out ??= v.slice())[i] = next;
+    }
+    return out ?? v;
   }
-  if (mode !== 'spec') return prepare(child, here, findings, mode);
-  if (key === 'action' && child === '') return undefined;
-  if (key === 'dir' && typeof child === 'string') return directory(child, here, findings);
-  return prepare(child, here, findings, LITERAL.has(key) ? 'literal' : 'spec');
-}
 
-function directory(dir: string, here: string, findings: Finding[]): string {
-  if (dir === '' || /[\\/]$/.test(dir)) return dir;
-  const fixed = `${dir}${dir.includes('\\') && !dir.includes('/') ? '\\' : '/'}`;
-  findings.push({ severity: 'warning', code: 'document', field: here, anchor: 'value', message: `a directory is written with a trailing separator: read as "${fixed}"` });
-  return fixed;
+  private mapping(node: Mapping, mode: Mode): Mapping {
+    let out: Mapping | undefined;
+    for (const key in node) {
+      const child = node[key];
+      this.path.push(key);
+      const next = this.entry(key, child, mode);
+      this.path.pop();
+      if (next === child) continue;
+      out ??= { ...node };
+      if (next === undefined) delete out[key];
+      else out[key] = next;
+    }
+    return out ?? node;
+  }
+
+  /** The value that stands for `child` (undefined: dropped). */
+  private entry(key: string, child: unknown, mode: Mode): unknown {
+    if (child === null) {
+      if (mode !== 'quiet') this.findings.push(dropped(this.field()));
+      return undefined;
+    }
+    if (typeof child === 'string') {
+      if (mode !== 'spec') return child;
+      if (key === 'action' && child === '') return undefined;
+      return key === 'dir' ? this.directory(child) : child;
+    }
+    if (typeof child !== 'object') return child;
+    return this.value(child, mode !== 'spec' ? mode : LITERAL.has(key) ? 'literal' : 'spec');
+  }
+
+  private directory(dir: string): string {
+    const last = dir.charCodeAt(dir.length - 1);
+    if (dir === '' || last === 0x2f || last === 0x5c) return dir; // ends in / or \
+    const fixed = `${dir}${dir.includes('\\') && !dir.includes('/') ? '\\' : '/'}`;
+    this.findings.push({ severity: 'warning', code: 'document', field: this.field(), anchor: 'value', message: `a directory is written with a trailing separator: read as "${fixed}"` });
+    return fixed;
+  }
+
+  private field(): string {
+    let out = '';
+    for (const segment of this.path) out = fieldPath(out, segment);
+    return out;
+  }
 }
 
 function dropped(field: string, what = 'not set'): Finding {
