@@ -37,7 +37,7 @@ export interface DriverClientOptions {
 /** From this many rules, an APPLY or a read-back runs on the IOCTL thread (below, a round trip costs more than it saves). */
 export const OFF_THREAD_RULES = 2048;
 /** Rules encoded between two yields to the event loop (a few ms of work). */
-const ENCODE_STEP_RULES = 4096;
+const ENCODE_STEP_RULES = 1024;
 const STATE_BUFFER_BYTES = 256; // KAWIN_STATE is self-sized; room for a later, larger version
 
 export class DriverClient implements Driver {

@@ -100,7 +100,8 @@ export class DeviceChannel {
   private async timedOffThread(call: IoctlCall): Promise<IoctlOutcome> {
     const handle = this.open(call);
     this.thread ??= new IoctlThread(this.binding.spec);
-    const { outcome, seconds } = await this.thread.call(handle, IOCTL[call.op], call.input, call.output);
+    // A write is never repeated (see ioctl), so its input can move to the thread uncopied.
+    const { outcome, seconds } = await this.thread.call(handle, IOCTL[call.op], call.input, call.output, !call.readOnly);
     return this.settle(call, outcome, seconds);
   }
 

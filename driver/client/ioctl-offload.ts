@@ -20,14 +20,19 @@ export class IoctlThread {
 
   constructor(private readonly spec: BindingSpec) {}
 
-  /** DeviceIoControl on the IOCTL thread; resolves with its outcome and output bytes. */
-  call(handle: Handle, code: number, input: Uint8Array | null, output: Uint8Array | null): Promise<{ outcome: IoctlOutcome; seconds: number }> {
+  /**
+   * DeviceIoControl on the IOCTL thread; resolves with its outcome and output bytes.
+   * `transferInput`: the input's buffer moves to the thread instead of being copied (a
+   * 100k-rule APPLY is about 10 MB); the caller must not use it afterwards.
+   */
+  call(handle: Handle, code: number, input: Uint8Array | null, output: Uint8Array | null, transferInput = false): Promise<{ outcome: IoctlOutcome; seconds: number }> {
     const worker = this.started();
     const id = this.nextId++;
     return new Promise<IoctlReply>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       worker.ref();
-      worker.postMessage({ id, handle, code, input, outputBytes: output?.byteLength ?? 0 } satisfies IoctlRequest);
+      const transfer = transferInput && input && input.byteOffset === 0 && input.byteLength === input.buffer.byteLength ? [input.buffer as ArrayBuffer] : [];
+      worker.postMessage({ id, handle, code, input, outputBytes: output?.byteLength ?? 0 } satisfies IoctlRequest, transfer);
     }).then(async (reply) => {
       if (output && reply.output) output.set(new Uint8Array(reply.output));
       // Node delivers every queued worker message in one go: without this turn, a caller
