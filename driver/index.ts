@@ -9,7 +9,7 @@ export {
 } from './abi/codec.js';
 export * from './client/index.js';
 export { loadBinding, type BindingSpec, type Win32Binding } from './win32/index.js';
-export { DosPathTranslator, identityPaths, pathTranslatorFor, queryDriveMap, type DriveMap } from './paths/index.js';
+export { DosPathTranslator, identityPaths, pathTranslatorFor, queryDriveMap, type DriveMap } from './client/index.js';
 export {
   EmulatedMachine, startEmulatedKernel, stopEmulatedKernel, emulatorStatus, EmulatorNotBuiltError,
   type EmulatedKernel, type EmulatedKernelOptions, type EmulatedDecision,

@@ -10,7 +10,7 @@ import { KawinGrpcServer } from '../../controller/grpc/server.js';
 import type { RuleProvenance } from '../../controller/policy/provenance.js';
 import type { DriverClient } from '../../driver/client/index.js';
 import { Decision, EventType, type DriverEvent, type EventBatch } from '../../driver/abi/types.js';
-import { DosPathTranslator } from '../../driver/paths/index.js';
+import { DosPathTranslator } from '../../driver/client/index.js';
 import type { EmulatorFixture } from '../../test/emulator.js';
 import { clientRate, sleep, Subscribers } from './subscribers.js';
 

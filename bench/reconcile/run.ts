@@ -97,7 +97,7 @@ async function startAgent(s: Setup): Promise<{ ms: number; cpuMs: number; rules:
   const c0 = process.cpuUsage();
   const started = performance.now();
   s.runtime = await startAgentRuntime({ config, logger: new MemoryLogger(), watchConfig: false });
-  await until(() => s.runtime!.agent.firstApplyDone, 'first apply');
+  await until(() => s.runtime!.view.reconcile.firstApplyDone, 'first apply');
   const ms = performance.now() - started;
   const cpu = cpuMs(c0);
   return { ms, cpuMs: cpu, rules: (await s.probe.getState()).ruleCount };
@@ -111,7 +111,7 @@ async function warmRestart(s: Setup): Promise<{ ms: number; cpuMs: number; rules
   const started = await startAgent(s);
   await s.runtime!.agent.whenIdle();
   const writes = Number((await s.probe.getState()).generation - before);
-  return { ...started, writes, counts: { ...s.runtime!.agent.preparer.counts } };
+  return { ...started, writes, counts: { ...s.runtime!.agent.parseCounts } };
 }
 
 async function oneChange(s: Setup): Promise<number[]> {

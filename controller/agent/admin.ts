@@ -3,7 +3,6 @@
  * derivation, deletion of gRPC-applied policies, a dry-run diff of what documents would
  * change in the driver, and the agent status.
  */
-import { readFile } from 'node:fs/promises';
 import {
   ChangeType, DeleteOutcome, PolicyState,
   type AgentStatus as AgentStatusMessage, type DiffPoliciesResponse, type GetPolicyResponse, type ListPoliciesRequest,
@@ -11,10 +10,10 @@ import {
 } from '../../proto/gen/kawin_admin.js';
 import { RuleAction, RuleKind, type DriverRule } from '../../driver/abi/types.js';
 import { fromProtoKind, toDiagnostic, toProtoKind, type AdminBackend } from '../grpc/index.js';
-import { formatRule, policyKey, type Policy, type PolicyIdentity, type PolicyKind } from '../policy/index.js';
-import type { GrpcPolicySource } from '../sources/grpc/index.js';
-import type { Agent } from './agent.js';
+import { formatRule, policyKey, type Policy, type PolicyKind } from '../policy/index.js';
+import type { PolicySource } from '../sources/types.js';
 import { agentStatus, policyStatuses, type PolicyState as State, type PolicyStatus } from './status.js';
+import type { AgentView } from './views.js';
 
 const STATE: Record<State, PolicyState> = {
   applied: PolicyState.POLICY_STATE_APPLIED,
@@ -26,8 +25,8 @@ const STATE: Record<State, PolicyState> = {
   not_enforced: PolicyState.POLICY_STATE_NOT_ENFORCED,
 };
 
-function view(agent: Agent, p: PolicyStatus): PolicyView {
-  const policy = agent.store.get(p.key)?.policy;
+function view(agent: AgentView, p: PolicyStatus): PolicyView {
+  const policy = agent.desired.get(p.key)?.policy;
   return {
     ref: { kind: toProtoKind(p.kind), namespace: p.namespace ?? '', name: p.name },
     source: p.source, origin: p.origin, state: STATE[p.state], ruleCount: p.ruleCount,
@@ -53,10 +52,15 @@ function ruleChange(rule: DriverRule): RuleChange {
 
 export class AgentAdmin implements AdminBackend {
   constructor(
-    private readonly agent: Agent,
-    private readonly grpcSource: GrpcPolicySource | undefined,
+    private readonly agent: AgentView,
+    /** The running sources, asked for their capabilities (read a document, delete). */
+    private readonly sources: () => readonly PolicySource[],
     private readonly subscribers: () => number,
   ) {}
+
+  private sourceOf(name: string): PolicySource | undefined {
+    return this.sources().find((s) => s.name === name);
+  }
 
   listPolicies(filter: ListPoliciesRequest): PolicyView[] {
     const kind = filter.kind ? fromProtoKind(filter.kind) : undefined;
@@ -70,27 +74,26 @@ export class AgentAdmin implements AdminBackend {
     const key = keyOf(ref);
     const status = policyStatuses(this.agent).find((p) => p.key === key);
     if (!status) return undefined;
-    const text = status.source === 'grpc'
-      ? this.grpcSource?.get(identityOf(status))?.text ?? ''
-      : await readFile(status.origin, 'utf8').catch(() => '');
+    const text = await this.sourceOf(status.source)?.readDocument?.(status.origin) ?? '';
     return { policy: view(this.agent, status), text };
   }
 
   async deletePolicy(ref: PolicyRef) {
     const key = keyOf(ref);
-    const entry = key ? this.agent.store.get(key) : undefined;
+    const entry = key ? this.agent.desired.get(key) : undefined;
     if (!entry) return { outcome: DeleteOutcome.DELETE_OUTCOME_NOT_FOUND, message: `no policy ${key ?? ref.name}` };
-    if (entry.source !== 'grpc' || !this.grpcSource) {
+    const source = this.sourceOf(entry.source);
+    if (!source?.deletePolicy) {
       return { outcome: DeleteOutcome.DELETE_OUTCOME_NOT_DELETABLE, message: `${key} comes from ${entry.source} (${entry.origin}): delete it there` };
     }
-    const outcome = await this.grpcSource.delete(entry.identity);
-    return { outcome: DeleteOutcome.DELETE_OUTCOME_DELETED, message: outcome.message };
+    const outcome = await source.deletePolicy(entry.identity);
+    return { outcome: outcome.deleted ? DeleteOutcome.DELETE_OUTCOME_DELETED : DeleteOutcome.DELETE_OUTCOME_NOT_FOUND, message: outcome.message };
   }
 
   diff(documents: PolicyDocument[]): DiffPoliciesResponse {
     const response: DiffPoliciesResponse = { policies: [], problems: [], changed: false };
     for (const doc of documents) {
-      const unit = this.agent.store.check(doc.text, doc.location);
+      const unit = this.agent.desired.check(doc.text, doc.location);
       response.problems.push(...unit.problems.map(toDiagnostic));
       for (const parsed of unit.documents) {
         const diff = this.diffOne(parsed.key, parsed.identity, parsed.policy, doc.location);
@@ -124,13 +127,13 @@ export class AgentAdmin implements AdminBackend {
   private diffOne(key: string, identity: { kind: string; name: string; namespace?: string }, policy: Policy | undefined, location: string): PolicyDiff {
     const ref = { kind: toProtoKind(identity.kind), namespace: identity.namespace ?? '', name: identity.name };
     const diff: PolicyDiff = { ref, location, change: ChangeType.CHANGE_TYPE_INVALID, rulesAdded: [], rulesRemoved: [], rulesUnchanged: 0, problems: [], warnings: [] };
-    const candidate = policy && this.agent.rules.compiler.compile(policy);
+    const candidate = policy && this.agent.rules.compile(policy);
     if (!candidate?.valid) return diff;
     const held = this.agent.rules.status(key);
     const current = held?.valid ? held.rules : [];
     this.compareRules(diff, candidate.rules, current);
     const same = !diff.rulesAdded.length && !diff.rulesRemoved.length;
-    if (!this.agent.store.get(key)) diff.change = ChangeType.CHANGE_TYPE_CREATE;
+    if (!this.agent.desired.get(key)) diff.change = ChangeType.CHANGE_TYPE_CREATE;
     else diff.change = same ? ChangeType.CHANGE_TYPE_UNCHANGED : ChangeType.CHANGE_TYPE_UPDATE;
     return diff;
   }
@@ -149,8 +152,4 @@ export class AgentAdmin implements AdminBackend {
       if (!nextIds.has(rule.id) && holders <= 1) diff.rulesRemoved.push(ruleChange(rule));
     }
   }
-}
-
-function identityOf(p: PolicyStatus): PolicyIdentity {
-  return { kind: p.kind as PolicyKind, name: p.name, ...(p.namespace ? { namespace: p.namespace } : {}) };
 }

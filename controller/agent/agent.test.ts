@@ -32,7 +32,7 @@ async function metric(h: AgentHarness, name: string, labels = ''): Promise<numbe
 
 async function ready(h: AgentHarness): Promise<void> {
   const deadline = Date.now() + 10_000;
-  while (!h.runtime!.agent.firstApplyDone) {
+  while (!h.runtime!.view.reconcile.firstApplyDone) {
     if (Date.now() > deadline) throw new Error('agent never became ready');
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -52,7 +52,7 @@ void test('a policy file added, changed, made invalid and deleted: the driver ta
   await h.runtime!.agent.whenIdle();
   // The invalid version is rejected with its location; the previous version stays in force.
   assert.deepEqual(h.paths((await h.probe.listRules()).rules), ['\\Device\\HarddiskVolume3\\Windows\\System32\\certutil.exe']);
-  const problems = h.runtime!.agent.store.problems().flatMap((p) => p.problems);
+  const problems = h.runtime!.view.desired.problems().flatMap((p) => p.problems);
   assert.ok(problems.some((p) => p.path?.includes('spec.process.matchPaths[0].path') && p.line === 11), JSON.stringify(problems));
   h.deletePolicy('cmd.yaml');
   await h.until((r) => r.length === 0, 'an empty table');
@@ -126,10 +126,10 @@ void test('a failing source prunes nothing; its recovery reconciles', async (t) 
   await new Promise((r) => setTimeout(r, 300));
   await h.runtime!.agent.whenIdle();
   assert.equal((await h.probe.listRules()).rules.length, 1, 'the rules stay while the directory is missing');
-  assert.ok(h.runtime!.agent.store.sourceStatus()[0]?.error, 'the failure is reported');
+  assert.ok(h.runtime!.view.desired.sourceStatus()[0]?.error, 'the failure is reported');
   mkdirSync(h.policyDir);
   h.writePolicy('hosts.yaml', HOSTS);
-  await h.runtime!.agent.sourceSet.rescan();
+  await h.runtime!.agent.rescan();
   await h.until((r) => r.length === 1 && r[0]!.target.path.endsWith('hosts'), 'the recovered directory reconciled');
 });
 
@@ -141,7 +141,7 @@ void test('the driver unloaded under a running agent: not ready, then loaded aga
   await ready(h);
   h.emulator.machine.shutdown();
   const deadline = Date.now() + 10_000;
-  while (h.runtime!.agent.link.current) {
+  while (h.runtime!.view.driver.connected) {
     if (Date.now() > deadline) throw new Error('the agent never noticed the driver was gone');
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -193,7 +193,7 @@ void test('a second agent on the same driver writes nothing and stops with the p
   }));
   const second = await startAgentRuntime({ config, logger: new MemoryLogger(), watchConfig: false });
   t.after(() => second.stop());
-  await assert.rejects(second.services.fatal, (e: Error) => e.name === 'PortConnectionLimitError');
+  await assert.rejects(second.fatal, (e: Error) => e.name === 'PortConnectionLimitError');
   await second.agent.whenIdle();
   assert.equal((await h.probe.getState()).generation, generation, 'the second agent wrote nothing');
   assert.deepEqual(h.paths((await h.probe.listRules()).rules), ['\\Device\\HarddiskVolume3\\Windows\\System32\\cmd.exe']);

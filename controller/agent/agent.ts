@@ -1,268 +1,241 @@
 /**
- * The agent: wires desired state (sources → store → compiler) to actual state (the
- * driver) through one level-based reconcile loop, and the driver's events out to
- * subscribers. Every trigger — a policy change, a source sync, a driver reconnect, the
- * periodic resync — only marks the single key `driver` dirty; the work queue coalesces
- * them and retries failures with per-key exponential backoff.
+ * The agent: the composition root. It builds the parts — desired store, compiler, policy
+ * sources, driver link, reconcile controller, gRPC server, event pipeline — and adds each
+ * long-running one to a Manager, in dependency order (policy preparer, sources, driver,
+ * gRPC server, event pipeline, reconciler). Everything that reports on the agent reads through the narrow
+ * views of ./views.ts; nothing outside reaches into its parts.
  */
+import { createDriverBackend } from '../../driver/backends/index.js';
 import type { Driver } from '../../driver/client/types.js';
-import { realClock, type Clock, type TimerHandle } from '../clock/index.js';
+import { realClock, type Clock } from '../clock/index.js';
 import { changedFields, type AgentConfig } from '../config/index.js';
+import { LogBroker, registerLogMetrics } from '../grpc/index.js';
+import { Manager, type Runnable } from '../manager/index.js';
 import {
-  HealthChecks, createAgentMetrics, driverMetricsObserver, workQueueMetricsObserver,
-  type AgentMetrics, type Logger, type RootLogger,
+  createAgentMetrics, driverMetricsObserver, workQueueMetricsObserver,
+  type AgentMetrics, type HealthStatus, type Logger, type Readiness,
 } from '../observability/index.js';
 import { CompileCache, NodeRuleSet, PolicyPreparer, type Policy } from '../policy/index.js';
-import { WorkQueue, runWorkers } from '../queue/index.js';
-import { Reconciler, type ReconcileResult } from '../reconcile/index.js';
+import { Reconciler } from '../reconcile/index.js';
 import { DesiredStore } from '../store/index.js';
+import { AgentAdmin } from './admin.js';
+import { ReconcileController } from './controller.js';
+import { driverConfigOf } from './driver-config.js';
 import { DriverLink } from './driver-link.js';
-import { PolicyFlow, policyParser } from './policies.js';
 import { reconcileMetrics } from './metrics-binding.js';
+import { PolicyFlow, PreparerRunnable, policyParser, policyValidator } from './policies.js';
+import { GrpcServerRunnable, PipelineRunnable } from './services.js';
 import { AgentSources } from './sources.js';
-import { driverConfigOf, flavorOf, nodeEnvironment } from './driver-config.js';
+import { AgentStateProvider } from './state-events.js';
+import { countByState, policyStatuses } from './status.js';
+import { AGENT_VERSION } from './version.js';
+import type { AgentView } from './views.js';
 
-export const AGENT_VERSION = '0.1.0';
-const DRIVER_KEY = 'driver';
-/**
- * How often the agent asks the driver for its state (one cheap GET_STATE) between full
- * resyncs: a reloaded driver or a table changed behind the agent's back shows as a
- * generation or rule count it did not write, and triggers a read-back at once.
- */
-export const DRIVER_WATCH_INTERVAL_MS = 1000;
 /** Config fields bound to resources at start: a change is reported, applied at the next start. */
 const RESTART_FIELDS = ['driver', 'grpc', 'metrics', 'stateDir', 'outputs', 'events', 'hostName', 'clusterName'];
-const RESYNC_KEY = 'resync';
-
-/** The root logger; `reconfigure` (format, file) is optional so tests can pass a memory logger. */
-export type AgentLogger = Logger & Partial<Pick<RootLogger, 'reconfigure'>>;
+/** How long one part may take to stop before shutdown moves on. */
+export const STOP_DEADLINE_MS = 10_000;
 
 export interface AgentOptions {
   config: AgentConfig;
-  logger: AgentLogger;
+  logger: Logger;
   clock?: Clock;
   metrics?: AgentMetrics;
 }
 
-export interface ReconcileRecord {
-  time: Date;
-  result?: ReconcileResult;
-  error?: string;
+/** The driver link as a runnable: nothing to start (reconciles connect), closed last of the driver users. */
+class DriverRunnable implements Runnable {
+  readonly name = 'driver';
+  constructor(private readonly link: DriverLink) {}
+  start(): Promise<void> { return Promise.resolve(); }
+  stop(): Promise<void> { return this.link.close(); }
+  ready(): HealthStatus { return this.link.current ? { ok: true } : { ok: false, reason: 'driver not connected' }; }
 }
 
 export class Agent {
   readonly metrics: AgentMetrics;
-  readonly health = new HealthChecks();
-  readonly store: DesiredStore<Policy>;
-  readonly rules: NodeRuleSet;
-  /** Parses policy texts: compile cache in the state directory, worker threads for batches. */
-  readonly preparer: PolicyPreparer;
-  private readonly compileCache: CompileCache;
-  readonly reconciler: Reconciler;
-  readonly link: DriverLink;
-  readonly startedAt = new Date();
-  lastReconcile: ReconcileRecord | undefined;
-  firstApplyDone = false;
-  private readonly queue: WorkQueue<string>;
+  readonly view: AgentView;
+  readonly manager: Manager;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly store: DesiredStore<Policy>;
+  private readonly rules: NodeRuleSet;
+  private readonly preparer: PreparerRunnable;
+  private readonly reconciler: Reconciler;
+  private readonly link: DriverLink;
+  private readonly controller: ReconcileController;
   private readonly flow: PolicyFlow;
   private readonly sources: AgentSources;
-  private readonly clock: Clock;
-  private workers: Promise<void> | undefined;
-  private watchTimer: TimerHandle | undefined;
-  private stopped = false;
-  private portHeld = false;
+  private readonly stateEvents: AgentStateProvider;
+  private readonly grpc: GrpcServerRunnable;
+  private readonly pipeline: PipelineRunnable;
+  private readonly startedAt = new Date();
   private currentConfig: AgentConfig;
-  private readonly connectedHooks: ((driver: Driver) => void)[] = [];
-  private readonly reconciledHooks: (() => void)[] = [];
-  private readonly reconfiguredHooks: ((config: AgentConfig) => void)[] = [];
+  private portHeld = false;
+  private learntLabels: Record<string, string> = {};
 
-  constructor(private readonly options: AgentOptions) {
+  constructor(options: AgentOptions) {
     const { config, logger } = options;
     this.currentConfig = config;
+    this.logger = logger;
     this.clock = options.clock ?? realClock;
     this.metrics = options.metrics ?? createAgentMetrics({ version: AGENT_VERSION, node: config.hostName });
-    this.queue = new WorkQueue<string>({
-      clock: this.clock, backoff: config.reconcile.backoff, observer: workQueueMetricsObserver(this.metrics, 'reconcile'),
-    });
-    this.rules = new NodeRuleSet({ flavor: flavorOf(config), nodeLabels: config.nodeLabels, environment: nodeEnvironment(config) });
-    this.compileCache = new CompileCache(CompileCache.fileIn(config.stateDir), AGENT_VERSION);
-    this.preparer = new PolicyPreparer({ compiler: () => this.rules.compiler, cache: this.compileCache });
+    this.manager = new Manager({ logger, clock: this.clock, stopDeadlineMs: STOP_DEADLINE_MS });
+    const backend = createDriverBackend(config.driver);
+    this.rules = new NodeRuleSet({ flavor: backend.flavor, nodeLabels: config.nodeLabels, environment: backend.environment() });
+    const cache = new CompileCache(CompileCache.fileIn(config.stateDir), AGENT_VERSION);
+    const preparer = new PolicyPreparer({ compiler: () => this.rules.compiler, cache });
+    this.preparer = new PreparerRunnable(preparer, cache, logger);
     this.store = new DesiredStore(
-      policyParser(() => this.rules.compiler, (text, location) => this.preparer.parse(text, location)),
+      policyParser(() => this.rules.compiler, (text, location) => preparer.parse(text, location)),
       config.sources.precedence,
-      async (texts) => {
-        await this.preparer.prepareAll([...texts]);
-      },
+      async (texts) => { await preparer.prepareAll([...texts]); },
     );
     this.reconciler = new Reconciler({
       desired: {
         // The driver's single event-port connection marks the one agent in charge: no write before holding it.
         ready: () => this.store.ready() && this.portHeld,
         waitingFor: () => [...this.store.waitingFor(), ...(this.portHeld ? [] : ['the driver event port'])],
-        driverConfig: () => driverConfigOf(this.currentConfig),
+        driverConfig: () => driverConfigOf(this.currentConfig, backend.flavor),
         rules: () => this.rules.rules(),
       },
       metrics: reconcileMetrics(this.metrics),
       logger: logger.child({ component: 'reconciler' }),
     });
-    this.flow = new PolicyFlow({ rules: this.rules, reconciler: this.reconciler, trigger: () => this.queue.add(DRIVER_KEY) });
+    this.link = this.createLink(backend);
+    this.controller = new ReconcileController({
+      reconciler: this.reconciler, link: this.link, clock: this.clock, logger, config: () => this.currentConfig,
+      queueObserver: workQueueMetricsObserver(this.metrics, 'reconcile'), startedAt: this.startedAt,
+      reconciled: () => this.reconciled(),
+      firstApplied: (seconds) => {
+        this.metrics.initialSyncDuration.set(seconds);
+        // Written after the first apply, so the write never delays it.
+        void this.preparer.save();
+        logger.info('initial sync done: the driver enforces the desired policies', {
+          seconds, rules: this.reconciler.rulesApplied, generation: String(this.reconciler.appliedGeneration),
+        });
+      },
+    });
+    this.flow = new PolicyFlow({ rules: this.rules, reconciler: this.reconciler, trigger: () => this.controller.trigger() });
     this.store.setListener(this.flow);
-    this.link = this.createLink();
-    this.sources = new AgentSources({ store: this.store, logger, clock: this.clock, metrics: this.metrics });
-    this.sources.prepare(config);
-    this.registerHealth();
+    this.view = this.createView();
+    this.sources = new AgentSources({
+      store: this.store, manager: this.manager,
+      context: {
+        clock: this.clock, logger, metrics: this.metrics, validate: policyValidator(this.store),
+        setNodeLabels: (labels) => this.setNodeLabels(labels),
+      },
+    });
+    const broker = new LogBroker({ queueSize: config.grpc.subscriberQueueSize, notice: { hostName: config.hostName, clusterName: config.clusterName }, logger: logger.child({ component: 'grpc' }) });
+    registerLogMetrics(broker, this.metrics.registry);
+    this.stateEvents = new AgentStateProvider(this.view, this.clock);
+    const admin = new AgentAdmin(this.view, () => this.sources.list(), () => broker.subscriberCount());
+    this.grpc = new GrpcServerRunnable({
+      config, logger: logger.child({ component: 'grpc' }), broker, state: this.stateEvents, admin, sources: () => this.sources.list(),
+    });
+    this.pipeline = new PipelineRunnable({ config, logger, metrics: this.metrics, broker, link: this.link, provenance: this.rules });
+    // Policies by state are derived when Prometheus scrapes, never on the reconcile path.
+    this.metrics.onCollectPolicies(() => countByState(policyStatuses(this.view)));
   }
 
   get config(): AgentConfig { return this.currentConfig; }
-  get logger(): AgentLogger { return this.options.logger; }
+  /** The gRPC address actually bound (host:port). */
+  get grpcAddress(): string | undefined { return this.grpc.address; }
+  /** Rejects when the driver's event stream fails for good (the process must stop). */
+  get fatal(): Promise<never> { return this.pipeline.fatal; }
+  get eventPipeline(): PipelineRunnable['pipeline'] { return this.pipeline.pipeline; }
+  /** How policy texts were parsed: from the compile cache, in workers, inline. */
+  get parseCounts(): PolicyPreparer['counts'] { return this.preparer.counts; }
 
-  /** Called after every reconcile pass, successful or not (status, metrics, state events). */
-  onReconciled(hook: () => void): void { this.reconciledHooks.push(hook); }
-
-  /** Called with every valid config applied live (services follow what concerns them). */
-  onReconfigured(hook: (config: AgentConfig) => void): void { this.reconfiguredHooks.push(hook); }
-
-  /** The next driver connection (undefined if `signal` aborts first). */
-  nextDriver(signal: AbortSignal): Promise<Driver | undefined> {
-    return new Promise((resolve) => {
-      if (signal.aborted) return resolve(undefined);
-      const hook = (driver: Driver): void => {
-        this.connectedHooks.splice(this.connectedHooks.indexOf(hook), 1);
-        resolve(driver);
-      };
-      this.connectedHooks.push(hook);
-      signal.addEventListener('abort', () => {
-        const i = this.connectedHooks.indexOf(hook);
-        if (i >= 0) this.connectedHooks.splice(i, 1);
-        resolve(undefined);
-      }, { once: true });
-    });
-  }
-
+  /** Add every part to the manager (in dependency order) and start them. */
   async start(): Promise<void> {
-    const cache = await this.compileCache.load();
-    if ('rejected' in cache) this.logger.warn('compile cache not used: it is rebuilt', { file: this.compileCache.file, reason: cache.rejected });
-    // A first start (or a lost cache) parses every policy: the workers start while the sources are read.
-    if (cache.loaded === 0) this.preparer.warm();
-    this.workers = runWorkers(this.queue, (key) => this.reconcileKey(key), {
-      onError: (key, error, retryInMs) => this.logger.warn('reconcile will be retried', {
-        key, error: (error as Error).message, retryInMs,
-      }),
-    });
-    this.queue.add(DRIVER_KEY);
-    this.scheduleResync();
-    this.watchDriver();
-    await this.sources.start(this.currentConfig);
+    await this.manager.add(this.preparer);
+    await this.sources.ensure(this.currentConfig);
+    await this.manager.add(new DriverRunnable(this.link));
+    await this.manager.add(this.grpc);
+    await this.manager.add(this.pipeline);
+    await this.manager.add(this.controller);
+    await this.manager.start();
   }
 
-  private async saveCompileCache(): Promise<void> {
-    try {
-      await this.preparer.save();
-    } catch (error) {
-      this.logger.warn('cannot write the compile cache: the next start parses again', { file: this.compileCache.file, error: (error as Error).message });
-    }
+  async stop(): Promise<void> {
+    this.stateEvents.close();
+    await this.manager.stop();
   }
 
-  /** The agent's sources: services add theirs (gRPC) here before start. */
-  get sourceSet(): AgentSources { return this.sources; }
+  readiness(): Readiness { return this.manager.readiness(); }
 
   /** Apply a new, valid config live. Returns the fields that changed. */
   async reconfigure(next: AgentConfig): Promise<string[]> {
-    const previous = this.currentConfig;
-    const changed = changedFields(previous, next);
+    const changed = changedFields(this.currentConfig, next);
     const needRestart = changed.filter((f) => RESTART_FIELDS.some((r) => f === r || f.startsWith(`${r}.`)));
     if (needRestart.length) this.logger.warn('config fields changed that apply at the next start', { fields: needRestart });
     this.currentConfig = next;
-    if (this.logger.reconfigure) this.logger.reconfigure({ level: next.logging.level, format: next.logging.format, file: next.logging.file });
-    else this.logger.setLevel(next.logging.level);
-    this.queue.setBackoff(next.reconcile.backoff);
-    if (changed.some((f) => f.startsWith('nodeLabels') || f.startsWith('hostName'))) {
-      this.flow.reconfigure({ nodeLabels: next.nodeLabels });
-    }
+    if (changed.some((f) => f.startsWith('nodeLabels') || f.startsWith('hostName'))) this.reselect();
     if (changed.some((f) => f.startsWith('sources'))) await this.sources.reconfigure(next);
-    if (changed.some((f) => f.startsWith('reconcile.resync'))) this.scheduleResync();
-    for (const hook of this.reconfiguredHooks) hook(next);
-    this.queue.add(DRIVER_KEY);
+    this.pipeline.reconfigure(next);
+    this.controller.reconfigure(next, changed.some((f) => f.startsWith('reconcile.resync')));
     return changed;
   }
 
-  /** Let an in-flight apply finish, then stop reconciling and release the driver. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.watchTimer) this.clock.clearTimeout(this.watchTimer);
-    await this.sources.stop();
-    this.queue.shutDown();
-    await this.workers;
-    await this.link.close();
-    await this.preparer.close().catch((error: unknown) => this.logger.warn('cannot write the compile cache', { error: (error as Error).message }));
-  }
-
   /** Resolves once nothing is queued or running (tests, benchmarks). */
-  whenIdle(): Promise<void> { return this.queue.whenIdle(); }
-
+  whenIdle(): Promise<void> { return this.controller.whenIdle(); }
   /** Ask for a full read-back and reconcile now (drift check). */
-  resyncNow(): void {
-    this.reconciler.requestReadBack();
-    this.queue.add(DRIVER_KEY);
+  resyncNow(): void { this.controller.resyncNow(); }
+  /** Rescan the sources that can (SIGHUP, tests). */
+  rescan(): Promise<void> { return this.sources.rescan(); }
+
+  private setNodeLabels(labels: Record<string, string>): void {
+    this.learntLabels = { ...labels };
+    this.reselect();
   }
 
-  private async reconcileKey(key: string): Promise<{ requeueAfterMs?: number } | void> {
-    if (key === RESYNC_KEY) {
-      this.reconciler.requestReadBack();
-      this.queue.add(DRIVER_KEY);
-      return { requeueAfterMs: this.resyncDelay() };
+  /** Node labels changed: every policy is selected and compiled again. */
+  private reselect(): void {
+    this.flow.reconfigure({ nodeLabels: { ...this.learntLabels, ...this.currentConfig.nodeLabels } });
+  }
+
+  private reconciled(): void {
+    this.stateEvents.reconciled();
+    const statuses = this.sources.list().some((s) => s.observeOutcomes) ? policyStatuses(this.view) : [];
+    for (const source of this.sources.list()) {
+      if (!source.observeOutcomes) continue;
+      source.observeOutcomes(statuses.filter((p) => p.source === source.name).map((p) => ({
+        key: p.key, identity: { kind: p.kind, name: p.name, ...(p.namespace ? { namespace: p.namespace } : {}) },
+        origin: p.origin, state: p.state, reasons: p.reasons, problems: p.problems, ruleCount: p.ruleCount,
+      })), []);
     }
-    try {
-      await this.link.ensure();
-      const result = await this.reconciler.reconcile();
-      this.lastReconcile = { time: new Date(this.clock.now()), result };
-      if (result.outcome !== 'waiting' && !this.firstApplyDone) this.firstApplied();
-    } catch (error) {
-      this.lastReconcile = { time: new Date(this.clock.now()), error: (error as Error).message };
-      await this.link.failed(error);
-      throw error;
-    } finally {
-      for (const hook of this.reconciledHooks) hook();
-    }
   }
 
-  private watchDriver(): void {
-    this.watchTimer = this.clock.setTimeout(() => {
-      void this.checkDriver().finally(() => { if (!this.stopped) this.watchDriver(); });
-    }, DRIVER_WATCH_INTERVAL_MS);
+  private createView(): AgentView {
+    const { store, rules, reconciler, link, controller, clock } = this;
+    return {
+      config: () => this.currentConfig,
+      startedAt: this.startedAt,
+      now: () => clock.now(),
+      desired: store,
+      rules: {
+        status: (key) => rules.status(key),
+        rules: () => rules.rules(),
+        lookup: (id) => rules.lookup(id),
+        compile: (policy) => rules.compiler.compile(policy),
+      },
+      driver: {
+        kind: link.kind,
+        get connected() { return link.current !== undefined; },
+        get inSync() { return reconciler.inSync; },
+        get appliedGeneration() { return reconciler.appliedGeneration; },
+        get rulesApplied() { return reconciler.rulesApplied; },
+        get state() { return reconciler.driverState; },
+      },
+      reconcile: controller,
+    };
   }
 
-  private async checkDriver(): Promise<void> {
-    const driver = this.link.current;
-    const applied = this.reconciler.appliedGeneration;
-    if (!driver || applied === undefined) return;
-    try {
-      const state = await driver.getState();
-      if (state.generation === applied && state.ruleCount === this.reconciler.rulesApplied) return;
-      this.logger.warn('the driver table changed behind the agent: reading it back', {
-        generation: String(state.generation), expected: String(applied), rules: state.ruleCount,
-      });
-    } catch (error) {
-      await this.link.failed(error);
-    }
-    this.resyncNow();
-  }
-
-  private firstApplied(): void {
-    this.firstApplyDone = true;
-    // Written after the first apply, so the write never delays it.
-    void this.saveCompileCache();
-    const seconds = (this.clock.now() - this.startedAt.getTime()) / 1000;
-    this.metrics.initialSyncDuration.set(seconds);
-    this.logger.info('initial sync done: the driver enforces the desired policies', {
-      seconds, rules: this.reconciler.rulesApplied, generation: String(this.reconciler.appliedGeneration),
-    });
-  }
-
-  private createLink(): DriverLink {
+  private createLink(backend: ReturnType<typeof createDriverBackend>): DriverLink {
     const observer = driverMetricsObserver(this.metrics);
     return new DriverLink({
-      config: () => this.currentConfig,
+      backend,
       logger: this.logger.child({ component: 'driver' }),
       observer: {
         ...observer,
@@ -270,39 +243,18 @@ export class Agent {
           observer.portConnected?.(connected);
           this.portHeld = connected;
           // A port that comes back may mean a reloaded driver: read the table back.
-          if (connected) this.resyncNow();
+          if (connected) this.controller.resyncNow();
         },
       },
-      connected: (driver) => {
+      connected: (driver: Driver) => {
         this.portHeld = false;
         this.metrics.driverUp.set(1);
         this.reconciler.attach(driver);
-        for (const hook of [...this.connectedHooks]) hook(driver);
       },
       disconnected: () => {
         this.metrics.driverUp.set(0);
         this.reconciler.attach(undefined);
       },
     });
-  }
-
-  private registerHealth(): void {
-    this.health.setCheck('driver', () => (this.link.current ? { ok: true } : { ok: false, reason: 'driver not connected' }));
-    this.health.setCheck('sources', () => {
-      const waiting = this.store.waitingFor();
-      return waiting.length ? { ok: false, reason: `not in sync: ${waiting.join(', ')}` } : { ok: true };
-    });
-    this.health.setCheck('first-apply', () => (this.firstApplyDone ? { ok: true } : { ok: false, reason: 'first apply not done' }));
-  }
-
-  private resyncDelay(): number {
-    const { resyncIntervalSeconds, resyncJitter } = this.currentConfig.reconcile;
-    const jitter = 1 + (Math.random() * 2 - 1) * resyncJitter;
-    return Math.max(1, resyncIntervalSeconds * 1000 * jitter);
-  }
-
-  /** Of several pending resyncs the earliest wins, so a shorter new interval applies at once. */
-  private scheduleResync(): void {
-    this.queue.addAfter(RESYNC_KEY, this.resyncDelay());
   }
 }

@@ -22,12 +22,12 @@ void test('a valid config change is applied live; an invalid one is reported and
     postures: { file: 'block' }, hostTelemetry: { file: true }, logging: { format: 'json', level: 'debug' },
   })));
   await driverConfigUntil(h, (c) => c.filePosture === Posture.Block && (c.eventMask & REPORT.unmatchedFile) !== 0);
-  assert.equal(h.runtime!.agent.config.logging.level, 'debug');
+  assert.equal(h.runtime!.view.config().logging.level, 'debug');
   // Host telemetry now on: an unmatched file open becomes a HostLog in the pipeline.
   h.emulator.machine.simulateFileOpen('C:\\Users\\a\\notes.txt', { process: 'C:\\Windows\\notepad.exe' });
   const until = Date.now() + 10_000;
-  while (h.runtime!.services.pipeline.stats().logs < 1) {
-    if (Date.now() > until) throw new Error(`no host log: ${JSON.stringify(h.runtime!.services.pipeline.stats())}`);
+  while (h.runtime!.agent.eventPipeline.stats().logs < 1) {
+    if (Date.now() > until) throw new Error(`no host log: ${JSON.stringify(h.runtime!.agent.eventPipeline.stats())}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 
@@ -39,6 +39,6 @@ void test('a valid config change is applied live; an invalid one is reported and
   }
   const rejection = h.logger.records.find((r) => r.msg.startsWith('config change rejected'))!;
   assert.match(String(rejection.error), /postures\.file/);
-  assert.equal(h.runtime!.agent.config.postures.file, 'block', 'the running config stays');
+  assert.equal(h.runtime!.view.config().postures.file, 'block', 'the running config stays');
   assert.equal((await h.probe.getState()).config.filePosture, Posture.Block);
 });

@@ -1,17 +1,12 @@
 /**
- * The agent's connection to the driver. Connecting is part of every reconcile (level-
- * based): no driver means "not ready, retry with backoff". With the emulator, the agent
- * loads the driver when it is not loaded, as it would FilterLoad the minifilter on
- * Windows; the emulated kernel then outlives the agent.
+ * The agent's connection to the driver, through the configured backend (driver/backends).
+ * Connecting is part of every reconcile (level-based): no driver means "not ready, retry
+ * with backoff". Where the backend can load the driver (the emulator), it is loaded
+ * first, as the agent would FilterLoad the minifilter; the driver then outlives the agent.
  */
-import { mkdir } from 'node:fs/promises';
-import {
-  DriverClient, DriverNotLoadedError, StaleHandleError, emulatorStatus, loadBinding, startEmulatedKernel,
-  type Win32Binding,
-} from '../../driver/index.js';
+import { DriverNotLoadedError, Flavor, StaleHandleError } from '../../driver/index.js';
+import type { DriverBackend } from '../../driver/backends/index.js';
 import type { Driver, DriverObserver } from '../../driver/client/types.js';
-import { EMULATOR_LIBRARY } from '../../driver/emulator/kernel.js';
-import type { AgentConfig } from '../config/index.js';
 import type { Logger } from '../observability/index.js';
 
 /**
@@ -21,7 +16,7 @@ import type { Logger } from '../observability/index.js';
 export const LIST_BUFFER_BYTES = 8 * 1024 * 1024;
 
 export interface DriverLinkOptions {
-  config: () => AgentConfig;
+  backend: DriverBackend;
   logger: Logger;
   observer: DriverObserver;
   /** A new connection (after start or after loss): its table must be read back. */
@@ -30,19 +25,35 @@ export interface DriverLinkOptions {
 }
 
 export class DriverLink {
-  private client: DriverClient | undefined;
-  private binding: Win32Binding | undefined;
+  private client: Driver | undefined;
   private connecting: Promise<Driver> | undefined;
+  private readonly waiters = new Set<(driver: Driver | undefined) => void>();
 
   constructor(private readonly options: DriverLinkOptions) {}
 
   get current(): Driver | undefined { return this.client; }
+  get kind(): string { return this.options.backend.kind; }
 
-  /** The connected driver, connecting (and loading the emulator) first if needed. */
+  /** The connected driver, connecting (and loading it where the backend can) first if needed. */
   async ensure(): Promise<Driver> {
     if (this.client) return this.client;
     this.connecting ??= this.connect().finally(() => { this.connecting = undefined; });
     return this.connecting;
+  }
+
+  /** The next driver connection (undefined if `signal` aborts or the link closes first). */
+  next(signal: AbortSignal): Promise<Driver | undefined> {
+    return new Promise((resolve) => {
+      if (signal.aborted) return resolve(undefined);
+      const done = (driver: Driver | undefined): void => {
+        this.waiters.delete(done);
+        signal.removeEventListener('abort', onAbort);
+        resolve(driver);
+      };
+      const onAbort = (): void => done(undefined);
+      this.waiters.add(done);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   /** A failed call: if it means the driver is gone, drop the connection so the next pass reconnects. */
@@ -53,6 +64,7 @@ export class DriverLink {
 
   async close(): Promise<void> {
     await this.drop();
+    for (const waiter of [...this.waiters]) waiter(undefined);
   }
 
   private async drop(): Promise<void> {
@@ -64,27 +76,14 @@ export class DriverLink {
   }
 
   private async connect(): Promise<Driver> {
-    const config = this.options.config();
-    const { driver } = config;
-    if (driver.kind === 'emulator') await this.loadEmulator(config);
-    this.binding ??= loadBinding(driver.kind === 'emulator' ? { library: driver.emulator.library ?? EMULATOR_LIBRARY } : {});
-    const client = await DriverClient.open({
-      binding: this.binding, device: driver.device, port: driver.port, observer: this.options.observer,
-      listing: { initialBufferBytes: LIST_BUFFER_BYTES },
-    });
+    const { backend, logger, observer } = this.options;
+    const loaded = await backend.load();
+    if (loaded.loaded) logger.info('driver loaded', { backend: backend.kind, ...loaded.detail });
+    const client = await backend.open({ observer, listing: { initialBufferBytes: LIST_BUFFER_BYTES } });
     this.client = client;
-    this.options.logger.info('driver connected', { device: driver.device, flavor: client.flavor === 1 ? 'windows' : 'posix' });
+    logger.info('driver connected', { backend: backend.kind, flavor: Flavor[client.flavor]?.toLowerCase() });
     this.options.connected(client);
+    for (const waiter of [...this.waiters]) waiter(client);
     return client;
-  }
-
-  private async loadEmulator(config: AgentConfig): Promise<void> {
-    const emu = config.driver.emulator;
-    if (emulatorStatus(emu.dir).running) return;
-    this.options.logger.info('loading the emulated driver', { dir: emu.dir, flavor: emu.flavor });
-    await mkdir(emu.dir, { recursive: true });
-    await startEmulatedKernel({
-      dir: emu.dir, flavor: emu.flavor, drives: emu.drives, ringCapacity: emu.ringCapacity, daemonize: true,
-    });
   }
 }

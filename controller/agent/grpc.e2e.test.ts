@@ -55,7 +55,7 @@ function subscribe(address: string): { next(pred: (a: Alert) => boolean): Promis
 async function start(h: AgentHarness): Promise<{ address: string; policies: PolicyServiceClient }> {
   GRPC.sources.files.paths = [h.policyDir];
   const runtime = await h.start(GRPC);
-  const address = runtime.services.address!;
+  const address = runtime.grpcAddress!;
   return { address, policies: new PolicyServiceClient(address, credentials.createInsecure()) };
 }
 
@@ -130,7 +130,7 @@ void test('update, delete and restart behave as upstream: Modified, Deleted, Not
   ({ policies } = await start(h));
   t.after(() => policies.close());
   await h.runtime!.agent.whenIdle();
-  while (!h.runtime!.agent.firstApplyDone) await new Promise((r) => setTimeout(r, 10));
+  while (!h.runtime!.view.reconcile.firstApplyDone) await new Promise((r) => setTimeout(r, 10));
   assert.equal((await h.probe.getState()).generation, generation, 'restored from the state dir: nothing rewritten');
 
   assert.equal(await send(policies, 'DELETED', changed), PolicyStatus.Deleted);
@@ -158,7 +158,7 @@ spec:
 `);
   const runtime = await h.start({ ...GRPC, metrics: { enabled: true, address: '127.0.0.1:0' } });
   await h.until((r) => r.length === 1, 'the rule applied');
-  const alerts = subscribe(runtime.services.address!);
+  const alerts = subscribe(runtime.grpcAddress!);
   t.after(() => alerts.close());
   h.emulator.machine.simulateProcessCreate('C:\\Windows\\System32\\cmd.exe', { parent: 'C:\\Windows\\explorer.exe' });
   await alerts.next((a) => a.PolicyName === 'block-cmd');
@@ -187,7 +187,7 @@ void test('with mutual TLS configured, the CLI connects with client certificates
   const tls = { certFile: join(certs, 'server.crt'), keyFile: join(certs, 'server.key'), clientCaFile: join(certs, 'ca.crt') };
   GRPC.sources.files.paths = [h.policyDir];
   const runtime = await h.start({ ...GRPC, grpc: { address: '127.0.0.1:0', tls } });
-  const address = runtime.services.address!;
+  const address = runtime.grpcAddress!;
   const out: string[] = [];
   const io = { stdout: (s: string) => out.push(s), stderr: (s: string) => out.push(s), isTTY: false };
   const clientTls = ['--address', address, '--tls-ca', join(certs, 'ca.crt'), '--tls-cert', join(certs, 'client.crt'), '--tls-key', join(certs, 'client.key')];

@@ -4,9 +4,12 @@
  * are handed to the reconciler. One changed policy costs O(its rules); the compiled
  * state itself (last-known-good, re-selection) lives in the policy module's NodeRuleSet.
  */
-import { type CompilerOptions, type NodeRuleSet, type ParseResult, type Policy, type PolicyCompiler, type RuleSetChange } from '../policy/index.js';
+import type { CompileCache, CompilerOptions, NodeRuleSet, ParseResult, Policy, PolicyCompiler, PolicyPreparer, RuleSetChange } from '../policy/index.js';
+import type { Runnable } from '../manager/index.js';
+import type { Logger } from '../observability/index.js';
 import type { Reconciler } from '../reconcile/index.js';
-import type { ParsedUnit, PolicyEntry, Problem, StoreListener } from '../store/index.js';
+import type { PolicyValidator } from '../sources/types.js';
+import type { DesiredStore, ParsedUnit, PolicyEntry, Problem, StoreListener } from '../store/index.js';
 
 /**
  * Parse, validate and check that the policy compiles on this node: one verdict for every
@@ -32,6 +35,17 @@ export function policyParser(
     // Documents without an identity cannot be tied to a policy: their problems are the unit's.
     const orphan = parsed.documents.filter((d) => !d.identity).flatMap((d) => d.problems);
     return { documents, problems: [...parsed.problems, ...orphan] };
+  };
+}
+
+/** The one validation every source gets: a dry run of the store's parser, one policy per request. */
+export function policyValidator(store: Pick<DesiredStore<Policy>, 'check'>): PolicyValidator {
+  return (text, location) => {
+    const unit = store.check(text, location);
+    const [doc] = unit.documents;
+    const problems = [...unit.problems, ...(doc?.problems ?? [])];
+    if (unit.documents.length > 1) problems.push({ severity: 'error', location, message: 'one policy per request' });
+    return { identity: doc?.identity, errors: problems };
   };
 }
 
@@ -63,5 +77,37 @@ export class PolicyFlow implements StoreListener<Policy> {
     this.options.reconciler.desiredChanged(change.added);
     this.options.reconciler.desiredChanged(change.removed);
     this.options.trigger();
+  }
+}
+
+/**
+ * The policy preparer as a runnable: at start it loads the compile cache (an unchanged
+ * restart parses nothing) and, when there is none, warms the parse workers while the
+ * sources are read; at stop it writes the cache.
+ */
+export class PreparerRunnable implements Runnable {
+  readonly name = 'policy-preparer';
+  constructor(private readonly preparer: PolicyPreparer, private readonly cache: CompileCache, private readonly logger: Logger) {}
+
+  async start(): Promise<void> {
+    const loaded = await this.cache.load();
+    if ('rejected' in loaded) this.logger.warn('compile cache not used: it is rebuilt', { file: this.cache.file, reason: loaded.rejected });
+    // A first start (or a lost cache) parses every policy: the workers start while the sources are read.
+    if (loaded.loaded === 0) this.preparer.warm();
+  }
+
+  async stop(): Promise<void> {
+    await this.preparer.close().catch((error: unknown) => this.logger.warn('cannot write the compile cache', { error: (error as Error).message }));
+  }
+
+  get counts(): PolicyPreparer['counts'] { return this.preparer.counts; }
+
+  /** Write the cache now (after the first apply). */
+  async save(): Promise<void> {
+    try {
+      await this.preparer.save();
+    } catch (error) {
+      this.logger.warn('cannot write the compile cache: the next start parses again', { file: this.cache.file, error: (error as Error).message });
+    }
   }
 }

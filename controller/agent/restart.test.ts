@@ -71,13 +71,13 @@ void test('a restart with nothing changed neither parses nor writes: the compile
   await h.until((rules) => rules.length === 20, '20 rules');
   await first.agent.whenIdle();
   const generation = (await h.probe.getState()).generation;
-  assert.deepEqual(first.agent.preparer.counts, { cached: 0, prepared: 20, inline: 0, workerFailures: 0 }, 'a cold start prepares in worker threads');
+  assert.deepEqual(first.agent.parseCounts, { cached: 0, prepared: 20, inline: 0, workerFailures: 0 }, 'a cold start prepares in worker threads');
   await h.stopAgent();
 
   const second = await h.start();
-  await h.until(() => second.agent.firstApplyDone, 'first apply');
+  await h.until(() => second.view.reconcile.firstApplyDone, 'first apply');
   await second.agent.whenIdle();
-  assert.deepEqual(second.agent.preparer.counts, { cached: 20, prepared: 0, inline: 0, workerFailures: 0 });
+  assert.deepEqual(second.agent.parseCounts, { cached: 20, prepared: 0, inline: 0, workerFailures: 0 });
   assert.equal((await h.probe.getState()).generation, generation, 'nothing written to the driver');
   assert.equal((await h.probe.listRules()).rules.length, 20);
 });

@@ -1,74 +1,112 @@
 /**
- * The running agent process: the Agent (reconcile loop) plus its listeners — the
- * metrics/health HTTP server, the gRPC server with the event pipeline — and the config
- * watcher that applies valid changes live. `stop()` shuts all of it down in order.
+ * The running agent process: the Agent (every part a runnable of its manager) plus the
+ * process-level runnables — the metrics/health HTTP server and the config watcher that
+ * applies valid changes live. `stop()` stops all of it, in reverse order of start.
  */
 import type { Clock } from '../clock/index.js';
 import { ConfigWatcher, type AgentConfig, type ConfigOverrides } from '../config/index.js';
-import { startObservabilityServer, type ObservabilityServer } from '../observability/index.js';
-import { Agent, type AgentLogger } from './agent.js';
-import { startServices, type AgentServices } from './services.js';
-import { countByState, policyStatuses } from './status.js';
+import type { Runnable } from '../manager/index.js';
+import { startObservabilityServer, type Logger, type ObservabilityServer } from '../observability/index.js';
+import { Agent } from './agent.js';
+import type { AgentView } from './views.js';
 
 export interface AgentRuntime {
-  agent: Agent;
-  http?: ObservabilityServer;
-  services: AgentServices;
+  /** Read-only views of the agent (status, tests). */
+  view: AgentView;
+  /** The gRPC address actually bound (host:port). */
+  grpcAddress: string | undefined;
+  http: ObservabilityServer | undefined;
+  /** Rejects when the driver's event stream fails for good (the process must stop). */
+  fatal: Promise<never>;
+  /** The agent itself, for what a process owner does: whenIdle, resyncNow, rescan, reconfigure. */
+  agent: Pick<Agent, 'whenIdle' | 'resyncNow' | 'rescan' | 'reconfigure' | 'readiness' | 'metrics' | 'eventPipeline' | 'parseCounts'>;
   stop(): Promise<void>;
 }
 
 export interface RuntimeOptions {
   config: AgentConfig;
-  logger: AgentLogger;
+  logger: Logger & { reconfigure?(options: { level: AgentConfig['logging']['level']; format: AgentConfig['logging']['format']; file?: string }): void };
   overrides?: ConfigOverrides;
   /** Watch the config file and apply valid changes live (default true when there is a file). */
   watchConfig?: boolean;
   /** Time for timers (resync, backoff, debounce); tests pass a FakeClock. */
   clock?: Clock;
+  /** Told about every valid config applied live (the process follows what concerns it). */
+  onReconfigured?(config: AgentConfig): void;
+}
+
+class HttpRunnable implements Runnable {
+  readonly name = 'http';
+  server: ObservabilityServer | undefined;
+  constructor(private readonly agent: Agent, private readonly logger: Logger) {}
+  async start(): Promise<void> {
+    const { config } = this.agent;
+    this.server = await startObservabilityServer({ address: config.metrics.address, registry: this.agent.metrics.registry, health: this.agent, logger: this.logger });
+    this.logger.info('metrics and health listening', { url: this.server.url });
+  }
+  async stop(): Promise<void> { await this.server?.close(); }
+}
+
+class ConfigWatchRunnable implements Runnable {
+  readonly name = 'config-watch';
+  private readonly watcher: ConfigWatcher;
+  constructor(file: string, private readonly agent: Agent, private readonly options: RuntimeOptions) {
+    this.watcher = new ConfigWatcher(file, agent.config, { overrides: options.overrides ?? {}, clock: options.clock });
+    this.watcher.on('change', (next) => this.apply(next));
+    this.watcher.on('invalid', (error) => {
+      agent.metrics.configReloads.inc({ result: 'invalid' });
+      options.logger.error('config change rejected: the running config stays', { error: error.message });
+    });
+  }
+  start(): Promise<void> { return this.watcher.start(); }
+  stop(): Promise<void> { return this.watcher.close(); }
+
+  private apply(next: AgentConfig): void {
+    const { logger } = this.options;
+    this.agent.metrics.configReloads.inc({ result: 'applied' });
+    if (logger.reconfigure) logger.reconfigure({ level: next.logging.level, format: next.logging.format, file: next.logging.file });
+    else logger.setLevel(next.logging.level);
+    this.options.onReconfigured?.(next);
+    void this.agent.reconfigure(next).then(
+      (changed) => logger.info('config change applied', { changed }),
+      (error: Error) => logger.error('config change failed', { error: error.message }),
+    );
+  }
+}
+
+/**
+ * The runtime, built but not started: a process owner registers its fatal-error handling
+ * (which needs `stop`) before anything runs, then calls `start`.
+ */
+export function createAgentRuntime(options: RuntimeOptions): AgentRuntime & { start(): Promise<void> } {
+  const { config, logger } = options;
+  const agent = new Agent({ config, logger, clock: options.clock });
+  const http = config.metrics.enabled ? new HttpRunnable(agent, logger) : undefined;
+  const runtime = {
+    view: agent.view, grpcAddress: undefined as string | undefined, http: undefined as ObservabilityServer | undefined,
+    fatal: agent.fatal, agent,
+    stop: () => agent.stop(),
+    async start(): Promise<void> {
+      // Health first and config last: /healthz answers while the rest starts, and a config
+      // change can only arrive once everything it would touch is running.
+      if (http) await agent.manager.add(http);
+      try {
+        await agent.start();
+        if (options.watchConfig !== false && config.configPath) await agent.manager.add(new ConfigWatchRunnable(config.configPath, agent, options));
+      } catch (error) {
+        // A failed start-up leaves nothing running: no listener, no reader of the driver's port.
+        await agent.stop();
+        throw error;
+      }
+      runtime.grpcAddress = agent.grpcAddress;
+      runtime.http = http?.server;
+    },
+  };
+  return runtime;
 }
 
 export async function startAgentRuntime(options: RuntimeOptions): Promise<AgentRuntime> {
-  const { config, logger } = options;
-  const agent = new Agent({ config, logger, clock: options.clock });
-  // Policies by state are derived when Prometheus scrapes, never on the reconcile path.
-  Object.assign(agent.metrics.policies, { collect: () => agent.metrics.setPolicyStates(countByState(policyStatuses(agent))) });
-  const services = await startServices(agent);
-  const http = config.metrics.enabled
-    ? await startObservabilityServer({ address: config.metrics.address, registry: agent.metrics.registry, health: agent.health, logger })
-    : undefined;
-  if (http) logger.info('metrics and health listening', { url: http.url });
-  const watcher = options.watchConfig !== false && config.configPath
-    ? watchConfig(config.configPath, agent, options.overrides ?? {})
-    : undefined;
-  await watcher?.start();
-  await agent.start();
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      // Listeners and event readers first, then the reconcile loop (an in-flight apply
-      // finishes), then the driver connection and the health endpoint.
-      await watcher?.close();
-      await services.stop();
-      await agent.stop();
-      await http?.close();
-    })();
-    return stopping;
-  };
-  return { agent, http, services, stop };
-}
-
-function watchConfig(file: string, agent: Agent, overrides: ConfigOverrides): ConfigWatcher {
-  const watcher = new ConfigWatcher(file, agent.config, { overrides });
-  watcher.on('change', (next) => {
-    agent.metrics.configReloads.inc({ result: 'applied' });
-    void agent.reconfigure(next).then(
-      (changed) => agent.logger.info('config change applied', { changed }),
-      (error: Error) => agent.logger.error('config change failed', { error: error.message }),
-    );
-  });
-  watcher.on('invalid', (error) => {
-    agent.metrics.configReloads.inc({ result: 'invalid' });
-    agent.logger.error('config change rejected: the running config stays', { error: error.message });
-  });
-  return watcher;
+  const runtime = createAgentRuntime(options);
+  await runtime.start();
+  return runtime;
 }

@@ -1,119 +1,144 @@
 /**
- * The agent's outward services: the gRPC server (LogService, PolicyService, StateAgent,
- * admin) with the gRPC policy source, and the event pipeline that turns the driver's
- * events into alerts and logs for the LogBroker and the JSON-lines outputs. The pipeline
- * follows the driver across reconnections: one pipeline, fed by whichever driver
- * connection is current.
+ * The agent's outward services as runnables: the gRPC server (LogService, StateAgent,
+ * admin, and whatever services the sources bring — the gRPC source's PolicyService), and
+ * the event pipeline that turns the driver's events into alerts and logs for the
+ * LogBroker and the JSON-lines outputs. The pipeline follows the driver across
+ * reconnections: one pipeline, fed by whichever driver connection is current.
  */
 import type { EventBatch } from '../../driver/abi/types.js';
 import type { Driver, PathTranslator } from '../../driver/client/types.js';
+import type { AgentConfig } from '../config/index.js';
 import { EventPipeline, publisherSink } from '../events/index.js';
 import {
-  KawinGrpcServer, LogBroker, adminServiceBinding, logServiceBinding, peerPolicyFor, policyServiceBinding,
-  registerLogMetrics, stateAgentBinding,
+  KawinGrpcServer, adminServiceBinding, logServiceBinding, peerPolicyFor, stateAgentBinding,
+  type AdminBackend, type GrpcServiceBinding, type LogBroker, type StateProvider,
 } from '../grpc/index.js';
+import type { Runnable } from '../manager/index.js';
+import type { AgentMetrics, Logger } from '../observability/index.js';
 import { createOutputs, type Outputs } from '../outputs/index.js';
-import { GrpcPolicySource, type PolicyValidator } from '../sources/grpc/index.js';
-import { AgentAdmin } from './admin.js';
-import { AGENT_VERSION, type Agent } from './agent.js';
-import { AgentStateProvider } from './state-events.js';
+import type { ProvenanceLookup } from '../policy/index.js';
+import type { PolicySource } from '../sources/types.js';
+import type { DriverLink } from './driver-link.js';
+import { AGENT_VERSION } from './version.js';
 
-export interface AgentServices {
-  /** The gRPC address actually bound (host:port). */
-  address: string | undefined;
+export interface GrpcServerOptions {
+  config: AgentConfig;
+  logger: Logger;
+  broker: LogBroker;
+  state: StateProvider;
+  admin: AdminBackend;
+  /** Sources running when the server starts; each may serve its own gRPC services. */
+  sources: () => readonly PolicySource[];
+}
+
+/** The one gRPC server (started after the sources, so theirs are included). */
+export class GrpcServerRunnable implements Runnable {
+  readonly name = 'grpc-server';
+  private server: KawinGrpcServer | undefined;
+  private bound: string | undefined;
+
+  constructor(private readonly options: GrpcServerOptions) {}
+
+  /** The address actually bound (host:port, or the unix: address). */
+  get address(): string | undefined { return this.bound; }
+
+  async start(): Promise<void> {
+    const { config, logger, broker, state, admin, sources } = this.options;
+    const peers = peerPolicyFor({ address: config.grpc.address, tls: config.grpc.tls });
+    const bindings: GrpcServiceBinding[] = [
+      logServiceBinding(broker),
+      ...sources().flatMap((s) => s.grpcServices?.(peers) ?? []),
+      stateAgentBinding(state, { queueSize: config.grpc.subscriberQueueSize, logger }),
+      adminServiceBinding(admin, peers, logger),
+    ];
+    this.server = new KawinGrpcServer({ address: config.grpc.address, tls: config.grpc.tls, maxMessageBytes: config.grpc.maxMessageBytes, logger }, bindings);
+    const port = await this.server.start();
+    const address = config.grpc.address;
+    this.bound = address.startsWith('unix:') ? address : `${address.replace(/:\d+$/, '')}:${port}`;
+    logger.info('gRPC listening', { address: this.bound });
+  }
+
+  async stop(): Promise<void> {
+    await this.server?.stop();
+    this.options.broker.close();
+  }
+}
+
+export interface PipelineOptions {
+  config: AgentConfig;
+  logger: Logger;
+  metrics: AgentMetrics;
+  broker: LogBroker;
+  link: DriverLink;
+  provenance: ProvenanceLookup;
+}
+
+/** DOS↔NT conversion of whichever driver is connected (identity before the first connection). */
+function currentPaths(link: DriverLink): PathTranslator {
+  return {
+    toDriver: (p) => link.current?.paths.toDriver(p) ?? p,
+    fromDriver: (p) => link.current?.paths.fromDriver(p) ?? p,
+  };
+}
+
+/** Batches from the current driver connection, then from the next one, until aborted. */
+async function* followDriver(link: DriverLink, signal: AbortSignal): AsyncGenerator<EventBatch> {
+  while (!signal.aborted) {
+    const driver: Driver | undefined = link.current ?? (await link.next(signal));
+    if (!driver) return;
+    yield* driver.events({ signal });
+    // The stream ended: the connection was dropped (driver gone); wait for the next one.
+    if (link.current === driver) await link.next(signal);
+  }
+}
+
+/** The event pipeline and its outputs. `fatal` rejects when the event stream fails for good. */
+export class PipelineRunnable implements Runnable {
+  readonly name = 'event-pipeline';
+  readonly pipeline: EventPipeline;
   /**
    * Rejects when the event stream fails for good: another agent holds the driver's port,
    * no privilege, or the driver speaks another ABI. The agent must stop (loudly); the
    * driver keeps enforcing meanwhile.
    */
-  fatal: Promise<never>;
-  broker: LogBroker;
-  pipeline: EventPipeline;
-  stop(): Promise<void>;
-}
+  readonly fatal: Promise<never>;
+  private readonly outputs: Outputs;
+  private readonly abort = new AbortController();
+  private running: Promise<void> | undefined;
+  private failWith: (error: Error) => void = () => {};
 
-/** The one validation every source gets, phrased for the gRPC source. */
-function validator(agent: Agent): PolicyValidator {
-  return (text, location) => {
-    const unit = agent.store.check(text, location);
-    const [doc] = unit.documents;
-    const problems = [...unit.problems, ...(doc?.problems ?? [])];
-    if (unit.documents.length > 1) problems.push({ severity: 'error', location, message: 'one policy per request' });
-    return { identity: doc?.identity, errors: problems };
-  };
-}
-
-/** DOS↔NT conversion of whichever driver is connected (identity before the first connection). */
-function currentPaths(agent: Agent): PathTranslator {
-  return {
-    toDriver: (p) => agent.link.current?.paths.toDriver(p) ?? p,
-    fromDriver: (p) => agent.link.current?.paths.fromDriver(p) ?? p,
-  };
-}
-
-/** Batches from the current driver connection, then from the next one, until aborted. */
-async function* followDriver(agent: Agent, signal: AbortSignal): AsyncGenerator<EventBatch> {
-  while (!signal.aborted) {
-    const driver: Driver | undefined = agent.link.current ?? (await agent.nextDriver(signal));
-    if (!driver) return;
-    yield* driver.events({ signal });
-    // The stream ended: the connection was dropped (driver gone); wait for the next one.
-    if (agent.link.current === driver) await agent.nextDriver(signal);
+  constructor(private readonly options: PipelineOptions) {
+    const { config, logger, metrics, broker, link, provenance } = options;
+    this.outputs = createOutputs(config.outputs, {
+      registry: metrics.registry,
+      onError: (output, error) => logger.error('event output failed', { output, error: error.message }),
+    });
+    this.pipeline = new EventPipeline({
+      hostName: config.hostName, clusterName: config.clusterName, provenance, paths: currentPaths(link),
+      hostTelemetry: config.hostTelemetry, allowAlerts: false, agentVersion: AGENT_VERSION,
+      sinks: [publisherSink(broker), ...this.outputs.sinks], registry: metrics.registry, queueSize: config.events.queueSize,
+      logger: logger.child({ component: 'events' }),
+    });
+    this.fatal = new Promise<never>((_, reject) => { this.failWith = reject; });
+    this.fatal.catch(() => {}); // observed by the runtime; never an unhandled rejection
   }
-}
 
-function createPipeline(agent: Agent, broker: LogBroker, outputs: Outputs): EventPipeline {
-  const { config } = agent;
-  return new EventPipeline({
-    hostName: config.hostName, clusterName: config.clusterName, provenance: agent.rules, paths: currentPaths(agent),
-    hostTelemetry: config.hostTelemetry, allowAlerts: false, agentVersion: AGENT_VERSION,
-    sinks: [publisherSink(broker), ...outputs.sinks], registry: agent.metrics.registry, queueSize: config.events.queueSize,
-    logger: agent.logger.child({ component: 'events' }),
-  });
-}
+  start(): Promise<void> {
+    this.running = this.pipeline.run(followDriver(this.options.link, this.abort.signal), this.abort.signal).catch((error: Error) => {
+      this.options.logger.error('the driver event stream failed', { error: error.message, name: error.name });
+      this.failWith(error);
+    });
+    return Promise.resolve();
+  }
 
-export async function startServices(agent: Agent): Promise<AgentServices> {
-  const { config, logger } = agent;
-  const grpcLogger = logger.child({ component: 'grpc' });
-  const broker = new LogBroker({ queueSize: config.grpc.subscriberQueueSize, notice: { hostName: config.hostName, clusterName: config.clusterName }, logger: grpcLogger });
-  registerLogMetrics(broker, agent.metrics.registry);
-  const grpcSource = config.sources.grpc.enabled
-    ? new GrpcPolicySource({ stateDir: config.stateDir, validate: validator(agent), kinds: config.sources.grpc.kinds, logger: grpcLogger })
-    : undefined;
-  if (grpcSource) agent.sourceSet.add(grpcSource);
-  const peers = peerPolicyFor({ address: config.grpc.address, tls: config.grpc.tls });
-  const server = new KawinGrpcServer({ address: config.grpc.address, tls: config.grpc.tls, maxMessageBytes: config.grpc.maxMessageBytes, logger: grpcLogger }, [
-    logServiceBinding(broker),
-    ...(grpcSource ? [policyServiceBinding(grpcSource, peers, grpcLogger)] : []),
-    stateAgentBinding(new AgentStateProvider(agent), { queueSize: config.grpc.subscriberQueueSize, logger: grpcLogger }),
-    adminServiceBinding(new AgentAdmin(agent, grpcSource, () => broker.subscriberCount()), peers, grpcLogger),
-  ]);
-  const port = await server.start();
-  const outputs = createOutputs(config.outputs, {
-    registry: agent.metrics.registry,
-    onError: (output, error) => logger.error('event output failed', { output, error: error.message }),
-  });
-  const pipeline = createPipeline(agent, broker, outputs);
-  agent.onReconfigured((next) => pipeline.builder.setHostTelemetry(next.hostTelemetry));
-  const abort = new AbortController();
-  const running = pipeline.run(followDriver(agent, abort.signal), abort.signal);
-  const fatal = running.then(
-    () => new Promise<never>(() => {}), // ended by stop(): nothing fatal
-    (error: Error) => {
-      logger.error('the driver event stream failed', { error: error.message, name: error.name });
-      throw error;
-    },
-  );
-  fatal.catch(() => {}); // observed by the runtime; never an unhandled rejection
-  const host = config.grpc.address.startsWith('unix:') ? config.grpc.address : `${config.grpc.address.replace(/:\d+$/, '')}:${port}`;
-  return {
-    address: host, broker, pipeline, fatal,
-    stop: async () => {
-      abort.abort();
-      await running.catch(() => {});
-      await server.stop();
-      broker.close();
-      await outputs.close();
-    },
-  };
+  /** Live config: what the pipeline follows without a restart. */
+  reconfigure(config: AgentConfig): void {
+    this.pipeline.builder.setHostTelemetry(config.hostTelemetry);
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.running;
+    await this.outputs.close();
+  }
 }

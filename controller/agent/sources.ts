@@ -1,31 +1,46 @@
 /**
- * The agent's desired-state sources: the file source from config plus any source the
- * agent adds (gRPC). Each is registered with the store before it starts, so nothing is
- * written to the driver until every enabled source has reported its first sync.
+ * The agent's policy sources: one per registered kind the config enables
+ * (controller/sources/registry.ts), each a runnable of the manager — added before start or
+ * after it (a kind enabled by a live config change starts at once). The sink binds a
+ * source's reports to the desired store, its metrics and the log.
  */
-import type { Clock } from '../clock/index.js';
 import type { AgentConfig } from '../config/index.js';
-import { fileSourceMetricsObserver, type AgentMetrics, type Logger } from '../observability/index.js';
-import { FileSource } from '../sources/file/index.js';
-import type { PolicySource, SourceDocument, SourceSink } from '../sources/types.js';
-import type { DesiredStore } from '../store/index.js';
+import type { Manager, Runnable } from '../manager/index.js';
+import type { HealthStatus } from '../observability/index.js';
 import type { Policy } from '../policy/index.js';
+import { SOURCE_KINDS } from '../sources/registry.js';
+import type { PolicySource, SourceContext, SourceDocument, SourceSink } from '../sources/types.js';
+import type { DesiredStore } from '../store/index.js';
 
 export interface AgentSourcesOptions {
   store: DesiredStore<Policy>;
-  logger: Logger;
-  clock: Clock;
-  metrics: AgentMetrics;
+  manager: Manager;
+  /** Everything a factory is given except the config, which is read at creation. */
+  context: Omit<SourceContext, 'config'>;
+}
+
+/** One source as a runnable: readiness is "in sync" and whatever the source adds. */
+class SourceRunnable implements Runnable {
+  readonly name: string;
+  constructor(readonly source: PolicySource, private readonly sink: SourceSink, private readonly store: DesiredStore<Policy>) {
+    this.name = `source:${source.name}`;
+  }
+  start(): Promise<void> { return this.source.start(this.sink); }
+  stop(): Promise<void> { return this.source.stop(); }
+  ready(): HealthStatus {
+    const status = this.store.sourceStatus().find((s) => s.name === this.source.name);
+    if (!status?.inSync) return { ok: false, reason: status?.error ? `not in sync: ${status.error}` : 'not in sync' };
+    const unhealthy = this.source.unhealthy?.();
+    return unhealthy ? { ok: false, reason: unhealthy } : { ok: true };
+  }
 }
 
 export class AgentSources {
-  private files: FileSource | undefined;
-  private readonly extra: PolicySource[] = [];
+  private readonly running = new Map<string, SourceRunnable>();
   private readonly sink: SourceSink;
-  private started = false;
 
   constructor(private readonly options: AgentSourcesOptions) {
-    const { store, metrics, logger } = options;
+    const { store, context: { metrics, logger } } = options;
     this.sink = {
       prepare: (source: string, docs: readonly SourceDocument[]) => store.prepare(source, docs),
       upsert: (source: string, doc: SourceDocument) => store.upsert(source, doc),
@@ -41,67 +56,49 @@ export class AgentSources {
         logger.error('policy source failed: what it contributed stays in force', { source, error: error.message });
       },
       rejected: (source: string, origin: string, error: Error) => {
-        store.rejectUnit(source, origin, error);
-        logger.warn('policy file rejected: its previous version stays in force', { source, origin, error: error.message });
+        store.rejected(source, origin, error);
+        logger.warn('policy unit rejected: its previous version stays in force', { source, origin, error: error.message });
       },
     };
   }
 
-  /** Register the sources the config enables, before anything may reconcile. */
-  prepare(config: AgentConfig): void {
-    if (config.sources.files.enabled) this.register('files');
-  }
+  /** The running sources (for capabilities: services, documents, deletion, feedback). */
+  list(): PolicySource[] { return [...this.running.values()].map((r) => r.source); }
 
-  /** A source beyond the config's file source (e.g. gRPC); registered at once. */
-  add(source: PolicySource): void {
-    this.extra.push(source);
-    this.register(source.name);
-  }
-
-  async start(config: AgentConfig): Promise<void> {
-    this.started = true;
-    if (config.sources.files.enabled) this.files = this.createFileSource(config);
-    const all = [...(this.files ? [this.files] : []), ...this.extra];
-    await Promise.all(all.map((s) => s.start(this.sink)));
-  }
-
-  async reconfigure(config: AgentConfig): Promise<void> {
-    if (!this.started) return;
-    const files = config.sources.files;
-    if (files.enabled && this.files) {
-      await this.files.reconfigure({ paths: files.paths, debounceMs: files.debounceMs, maxFileBytes: files.maxFileBytes });
-    } else if (files.enabled) {
-      this.files = this.createFileSource(config);
-      await this.files.start(this.sink);
-    } else if (this.files) {
-      // Disabling a source is an explicit choice: its policies go with it.
-      await this.files.stop();
-      this.files = undefined;
-      this.options.logger.warn('file source disabled by config: its policies are withdrawn');
-      this.options.store.dropSource('files');
+  /** Create (and add to the manager) every kind the config enables and that is not running yet. */
+  async ensure(config: AgentConfig): Promise<void> {
+    for (const kind of SOURCE_KINDS) {
+      if (!kind.enabled(config) || this.running.has(kind.kind)) continue;
+      const source = kind.create({ ...this.options.context, config });
+      // Registered with the store first: nothing is written before its first sync.
+      this.options.store.register(source.name);
+      this.options.context.metrics.sourceInSync.set({ source: source.name }, 0);
+      const runnable = new SourceRunnable(source, this.sink, this.options.store);
+      this.running.set(kind.kind, runnable);
+      await this.options.manager.add(runnable);
     }
   }
 
-  /** Rescan the file source now (SIGHUP, tests). */
+  /** A new valid config: sources follow it; newly enabled kinds start; disabled kinds are withdrawn. */
+  async reconfigure(config: AgentConfig): Promise<void> {
+    for (const kind of SOURCE_KINDS) {
+      const runnable = this.running.get(kind.kind);
+      if (runnable && !kind.enabled(config)) await this.withdraw(kind.kind, runnable);
+      else if (runnable) await runnable.source.configure?.(config);
+    }
+    await this.ensure(config);
+  }
+
+  /** Rescan every source that can (SIGHUP, tests). */
   async rescan(): Promise<void> {
-    await this.files?.rescan();
+    await Promise.all(this.list().map((s) => s.rescan?.()));
   }
 
-  async stop(): Promise<void> {
-    await Promise.all([...(this.files ? [this.files] : []), ...this.extra].map((s) => s.stop()));
-  }
-
-  private createFileSource(config: AgentConfig): FileSource {
-    const files = config.sources.files;
-    this.register('files');
-    return new FileSource({
-      name: 'files', paths: files.paths, debounceMs: files.debounceMs, maxFileBytes: files.maxFileBytes,
-      clock: this.options.clock, logger: this.options.logger, observer: fileSourceMetricsObserver(this.options.metrics),
-    });
-  }
-
-  private register(name: string): void {
-    this.options.store.register(name);
-    this.options.metrics.sourceInSync.set({ source: name }, 0);
+  /** Disabling a source is an explicit choice: its policies go with it. */
+  private async withdraw(kind: string, runnable: SourceRunnable): Promise<void> {
+    await this.options.manager.remove(runnable);
+    this.running.delete(kind);
+    this.options.context.logger.warn('policy source disabled by config: its policies are withdrawn', { source: runnable.source.name });
+    this.options.store.dropSource(runnable.source.name);
   }
 }

@@ -4,8 +4,9 @@
  * differences go out as added / updated / deleted events.
  */
 import { STATE_KIND, STATE_TYPE, type AgentStateEvent, type StateProvider } from '../grpc/index.js';
-import type { Agent } from './agent.js';
+import type { Clock, TimerHandle } from '../clock/index.js';
 import { policyStatuses, type PolicyStatus } from './status.js';
+import type { AgentView } from './views.js';
 
 function policyEvent(type: string, p: PolicyStatus): AgentStateEvent {
   return {
@@ -25,17 +26,22 @@ const fingerprintOf = (p: PolicyStatus): string => `${p.state}|${p.digest ?? ''}
 export class AgentStateProvider implements StateProvider {
   private readonly listeners = new Set<(event: AgentStateEvent) => void>();
   private published = new Map<string, string>();
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
 
-  constructor(private readonly agent: Agent) {
-    agent.onReconciled(() => {
-      if (this.listeners.size === 0 || this.timer) return;
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.publishChanges();
-      }, STATE_PUBLISH_DELAY_MS);
-      this.timer.unref();
-    });
+  constructor(private readonly agent: AgentView, private readonly clock: Clock) {}
+
+  /** The agent reconciled: publish what changed, coalescing a burst into one comparison. */
+  reconciled(): void {
+    if (this.listeners.size === 0 || this.timer) return;
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.publishChanges();
+    }, STATE_PUBLISH_DELAY_MS);
+  }
+
+  close(): void {
+    if (this.timer) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
   snapshot(): AgentStateEvent[] {
@@ -50,10 +56,10 @@ export class AgentStateProvider implements StateProvider {
   }
 
   private nodeEvent(type: string): AgentStateEvent {
-    const config = this.agent.config;
+    const config = this.agent.config();
     return {
       kind: STATE_KIND.node, type, name: config.hostName,
-      object: { name: config.hostName, cluster: config.clusterName, labels: config.nodeLabels, enforcer: 'kawin', driver: config.driver.kind },
+      object: { name: config.hostName, cluster: config.clusterName, labels: config.nodeLabels, enforcer: 'kawin', driver: this.agent.driver.kind },
     };
   }
 

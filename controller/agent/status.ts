@@ -5,8 +5,8 @@
  * gRPC service, the policies-by-state metric and the logs.
  */
 import type { Problem, SourceStatus } from '../store/index.js';
-import type { Agent } from './agent.js';
-import { AGENT_VERSION } from './agent.js';
+import { AGENT_VERSION } from './version.js';
+import type { AgentView } from './views.js';
 
 export type PolicyState = 'applied' | 'partial' | 'pending' | 'invalid' | 'last_known_good' | 'not_selected' | 'not_enforced';
 
@@ -54,19 +54,19 @@ export interface AgentStatus {
 
 const STATES: PolicyState[] = ['applied', 'partial', 'pending', 'invalid', 'last_known_good', 'not_selected', 'not_enforced'];
 
-export function policyStatuses(agent: Agent): PolicyStatus[] {
+export function policyStatuses(agent: AgentView): PolicyStatus[] {
   const out: PolicyStatus[] = [];
-  for (const entry of agent.store.policies()) {
+  for (const entry of agent.desired.policies()) {
     const compiled = agent.rules.status(entry.key);
     const base = {
       key: entry.key, kind: entry.identity.kind, namespace: entry.identity.namespace, name: entry.identity.name,
       source: entry.source, origin: entry.origin, digest: entry.digest, ruleCount: compiled?.rules.length ?? 0,
       problems: entry.rejected, warnings: [...entry.warnings, ...(compiled?.problems ?? [])],
-      conflicts: agent.store.conflicts(entry.key),
+      conflicts: agent.desired.conflicts(entry.key),
     };
     out.push({ ...base, ...stateOf(agent, base, compiled?.selection) });
   }
-  for (const bad of agent.store.invalid()) {
+  for (const bad of agent.desired.invalid()) {
     out.push({
       key: bad.key, kind: bad.identity.kind, namespace: bad.identity.namespace, name: bad.identity.name,
       source: bad.source, origin: bad.origin, state: 'invalid', reasons: [`${bad.errors.length} error(s)`],
@@ -77,7 +77,7 @@ export function policyStatuses(agent: Agent): PolicyStatus[] {
 }
 
 function stateOf(
-  agent: Agent,
+  agent: AgentView,
   p: Pick<PolicyStatus, 'problems' | 'warnings' | 'kind'>,
   selection: { selected: boolean; enforced: boolean; reason?: string } | undefined,
 ): { state: PolicyState; reasons: string[] } {
@@ -86,7 +86,7 @@ function stateOf(
   }
   if (selection && !selection.selected) return { state: 'not_selected', reasons: [selection.reason ?? 'node labels do not match'] };
   if (p.problems.length) return { state: 'last_known_good', reasons: ['the newest version was rejected; the previous version is in force'] };
-  if (!agent.reconciler.inSync) return { state: 'pending', reasons: ['not yet reconciled into the driver'] };
+  if (!agent.driver.inSync) return { state: 'pending', reasons: ['not yet reconciled into the driver'] };
   if (p.warnings.length) return { state: 'partial', reasons: p.warnings.map((w) => `${w.path ? `${w.path}: ` : ''}${w.message}`) };
   return { state: 'applied', reasons: [] };
 }
@@ -97,29 +97,30 @@ export function countByState(statuses: PolicyStatus[]): Record<PolicyState, numb
   return counts;
 }
 
-export function agentStatus(agent: Agent): AgentStatus {
-  const state = agent.reconciler.driverState;
-  const config = agent.config;
-  const last = agent.lastReconcile;
+export function agentStatus(agent: AgentView): AgentStatus {
+  const { driver, reconcile } = agent;
+  const config = agent.config();
+  const last = reconcile.lastReconcile;
+  const state = driver.state;
   return {
     version: AGENT_VERSION,
     node: config.hostName,
     cluster: config.clusterName,
-    ready: Boolean(agent.link.current) && agent.store.ready() && agent.firstApplyDone,
+    ready: driver.connected && agent.desired.ready() && reconcile.firstApplyDone,
     startedAt: agent.startedAt.toISOString(),
-    uptimeSeconds: Math.round((Date.now() - agent.startedAt.getTime()) / 1000),
+    uptimeSeconds: Math.round((agent.now() - agent.startedAt.getTime()) / 1000),
     driver: {
-      connected: Boolean(agent.link.current),
-      kind: config.driver.kind,
-      generation: agent.reconciler.appliedGeneration?.toString(),
-      rules: agent.reconciler.rulesApplied,
+      connected: driver.connected,
+      kind: driver.kind,
+      generation: driver.appliedGeneration?.toString(),
+      rules: driver.rulesApplied,
       rulesDesired: agent.rules.rules().size,
-      inSync: agent.reconciler.inSync,
+      inSync: driver.inSync,
       portConnected: state?.portConnected,
       eventsEmitted: state?.eventsEmitted.toString(),
       eventsDropped: state?.eventsDropped.toString(),
     },
-    sources: agent.store.sourceStatus(),
+    sources: agent.desired.sourceStatus(),
     policies: countByState(policyStatuses(agent)),
     lastReconcile: last && {
       time: last.time.toISOString(), outcome: last.result?.outcome, error: last.error,

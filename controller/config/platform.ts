@@ -1,11 +1,11 @@
 /** What differs between a Windows node and a Linux machine running the emulator. */
 import path from 'node:path';
-import type { DriverKind } from './types.js';
+
 
 export interface PlatformDefaults {
   stateDir: string;
   configPath: string;
-  driverKind: DriverKind;
+  driverKind: string;
   /** Path arithmetic of that platform (win32 rules for `C:\…`). */
   paths: path.PlatformPath;
 }

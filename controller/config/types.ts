@@ -1,31 +1,13 @@
 /** The agent's resolved configuration: every default filled in, every path absolute. */
-export type DriverKind = 'windows' | 'emulator';
 export type Posture = 'audit' | 'block';
 export type PolicyKind = 'KubeArmorHostPolicy' | 'KubeArmorPolicy' | 'KubeArmorClusterPolicy';
 export type SourceKind = 'crd' | 'files' | 'grpc';
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 export type LogFormat = 'auto' | 'json' | 'text';
 
-export interface EmulatorConfig {
-  /** The shim library (libkawin_emu.so); absent: the driver module's built-in location. */
-  library?: string;
-  /** The emulated kernel executable; absent: the driver module's built-in location. */
-  daemon?: string;
-  /** Where the emulated kernel keeps its sockets (default `<stateDir>/emulator`). */
-  dir: string;
-  flavor: 'windows' | 'posix';
-  /** DOS drive → NT device (`"C:": "\\Device\\HarddiskVolume3"`). */
-  drives: Record<string, string>;
-  ringCapacity: number;
-}
-
-export interface DriverSettings {
-  kind: DriverKind;
-  /** `\\.\Karmor` on Windows; the device socket path with the emulator. */
-  device: string;
-  port: string;
-  emulator: EmulatorConfig;
-}
+/** The driver section: a registered backend kind and its settings (driver/backends). */
+export type { DriverSettings, EmulatorSettings as EmulatorConfig } from '../../driver/backends/index.js';
+import type { DriverSettings } from '../../driver/backends/index.js';
 
 export interface TlsConfig {
   certFile: string;
@@ -65,6 +47,8 @@ export interface AgentConfig {
   outputs: { stdout: OutputToggles; file: OutputToggles & { path: string; maxBytes: number; maxFiles: number } };
   metrics: { enabled: boolean; address: string };
   stateDir: string;
+  /** Longest a shutdown (signal or fatal error) may take before the process exits anyway. */
+  shutdownTimeoutSeconds: number;
   logging: { level: LogLevel; file?: string; format: LogFormat };
 }
 

@@ -4,7 +4,7 @@ import { Decision, EventType, NTSTATUS, type DriverEvent } from '../../driver/ab
 import type { RuleProvenance } from '../policy/provenance.js';
 import { RecordBuilder, resultText, type RecordBuilderOptions } from './build.js';
 import { commandLineArguments, DosPathCache } from './paths.js';
-import { DosPathTranslator } from '../../driver/paths/index.js';
+import { DosPathTranslator } from '../../driver/client/index.js';
 import { identityFromSid } from './identity.js';
 import { accessText } from './access.js';
 import { DriveMap, driverEvent, lookup, nt } from './test-fixtures.js';

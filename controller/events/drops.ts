@@ -10,8 +10,6 @@ import { unixMillisToEventTime } from './filetime.js';
 import { Alert } from '../../proto/gen/feeder.js';
 import type { AlertRecord, DropStage, EventSink, MessageRecord } from './types.js';
 
-/** The two logger methods the pipeline uses (the agent's Logger satisfies it). */
-export type PipelineLogger = Pick<Logger, 'warn' | 'error'>;
 
 export interface DropReporterOptions {
   hostName: string;
@@ -21,7 +19,7 @@ export interface DropReporterOptions {
   intervalMs: number;
   clock: Clock;
   sinks: readonly EventSink[];
-  logger?: PipelineLogger;
+  logger?: Logger;
 }
 
 const WHERE: Record<DropStage, string> = {

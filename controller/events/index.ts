@@ -9,6 +9,6 @@ export { EventPipeline, PIPELINE_DEFAULTS, type EventPipelineOptions, type Pipel
 export { BUILDER_DEFAULTS, RESULT_DENIED, RESULT_PASSED, resultText, type HostTelemetry, type RecordBuilderOptions } from './build.js';
 export { DEFAULT_POSTURE_POLICY } from './enrich.js';
 export { filetimeToEventTime, unixMillisToEventTime, type EventTime } from './filetime.js';
-export { describeLoss, type PipelineLogger } from './drops.js';
+export { describeLoss } from './drops.js';
 export type { AlertRecord, LogRecord, MessageRecord, EventSink, DropStage } from './types.js';
 export { publisherSink, type LogPublisher } from './sinks.js';

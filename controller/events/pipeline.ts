@@ -7,7 +7,8 @@
 import type { Registry } from 'prom-client';
 import type { DriverEvent, EventBatch } from '../../driver/abi/types.js';
 import { RecordBuilder, type RecordBuilderOptions } from './build.js';
-import { DropReporter, type PipelineLogger } from './drops.js';
+import { DropReporter } from './drops.js';
+import type { Logger } from '../observability/index.js';
 import { PipelineMetrics } from './metrics.js';
 import { EventQueue } from './queue.js';
 import { realClock, type Clock } from '../clock/index.js';
@@ -24,7 +25,7 @@ export interface EventPipelineOptions extends RecordBuilderOptions {
   dropReportIntervalMs?: number;
   hostIP?: string;
   clock?: Clock;
-  logger?: PipelineLogger;
+  logger?: Logger;
 }
 
 export const PIPELINE_DEFAULTS = { queueSize: 65_536, chunkSize: 2048, dropReportIntervalMs: 5000 } as const;
@@ -57,7 +58,7 @@ export class EventPipeline {
   private readonly metrics: PipelineMetrics;
   private readonly sinks: readonly EventSink[];
   private readonly chunkSize: number;
-  private readonly logger: PipelineLogger | undefined;
+  private readonly logger: Logger | undefined;
   private scheduled = false;
   private readonly totals = { received: 0, alerts: 0, logs: 0, ignored: 0, unsupported: 0 };
   /** Counts not yet added to the prom-client counters (flushed once per turn). */

@@ -3,6 +3,7 @@
  * delete and dry-run diff of policies, and agent status. DeletePolicy changes
  * enforcement, so it follows PolicyService's rule (loopback or mutual TLS only).
  */
+import type { Logger } from '../observability/index.js';
 import { status, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import {
   AdminServiceService, PolicyKind,
@@ -12,7 +13,6 @@ import {
 } from '../../proto/gen/kawin_admin.js';
 import { checkPolicyPeer, type PeerPolicy } from './peer.js';
 import type { GrpcServiceBinding } from './binding.js';
-import type { GrpcLogger } from './logger.js';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -58,7 +58,7 @@ class Refusal {
   constructor(readonly code: status, readonly details: string) {}
 }
 
-function unary<Req, Res>(name: string, logger: GrpcLogger | undefined, run: (call: ServerUnaryCall<Req, Res>) => MaybePromise<Res | Refusal>) {
+function unary<Req, Res>(name: string, logger: Logger | undefined, run: (call: ServerUnaryCall<Req, Res>) => MaybePromise<Res | Refusal>) {
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
     Promise.resolve()
       .then(() => run(call))
@@ -72,7 +72,7 @@ function unary<Req, Res>(name: string, logger: GrpcLogger | undefined, run: (cal
   };
 }
 
-export function adminServiceBinding(backend: AdminBackend, peers: PeerPolicy, logger?: GrpcLogger): GrpcServiceBinding {
+export function adminServiceBinding(backend: AdminBackend, peers: PeerPolicy, logger?: Logger): GrpcServiceBinding {
   const implementation: UntypedServiceImplementation = {
     listPolicies: unary<ListPoliciesRequest, { policies: PolicyView[] }>('ListPolicies', logger, async (call) => ({ policies: await backend.listPolicies(call.request) })),
     getPolicy: unary<GetPolicyRequest, GetPolicyResponse>('GetPolicy', logger, async (call) => {

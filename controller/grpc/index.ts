@@ -9,12 +9,11 @@ export type { GrpcServerOptions } from './server.js';
 export type { GrpcTlsOptions } from './tls.js';
 export { GrpcTlsConfigError } from './tls.js';
 export type { GrpcServiceBinding } from './binding.js';
-export type { GrpcLogger } from './logger.js';
-export { isLoopbackPeer, refusalReason } from './peer.js';
+export { checkPolicyPeer, isLoopbackPeer, refusalReason } from './peer.js';
 export type { PeerPolicy } from './peer.js';
 export { LogBroker, logServiceBinding, registerLogMetrics, rfc3339Micro, LOG_STREAMS } from './logs/index.js';
 export type { LogBrokerOptions, LogStream, NoticeContext } from './logs/index.js';
-export { policyServiceBinding, outcomeTrailer, TRAILER_MESSAGE, TRAILER_PROBLEMS } from './policy.js';
+
 export { stateAgentBinding, toStateEvent, STATE_KIND, STATE_TYPE } from './state.js';
 export type { AgentStateEvent, StateProvider, StateAgentOptions } from './state.js';
 export { adminServiceBinding, toDiagnostic, toProtoKind, fromProtoKind } from './admin.js';

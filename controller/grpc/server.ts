@@ -5,6 +5,7 @@
  * TLS and mutual TLS come from config. Stop = end the streams, tryShutdown within a
  * deadline, then forceShutdown.
  */
+import type { Logger } from '../observability/index.js';
 import { Server } from '@grpc/grpc-js';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
 import { ReflectionService } from '@grpc/reflection';
@@ -12,10 +13,11 @@ import { loadSync } from '@grpc/proto-loader';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type { GrpcServiceBinding } from './binding.js';
-import type { GrpcLogger } from './logger.js';
 import { serverCredentials, type GrpcTlsOptions } from './tls.js';
 import type { PeerPolicy } from './peer.js';
 import { tolerateMalformed } from './malformed.js';
+import { isUnixAddress, unixSocketPath } from '../config/address.js';
+import { bindOwnerOnly, prepareUnixSocket } from './unix-socket.js';
 
 export const DEFAULT_GRPC_ADDRESS = '127.0.0.1:32767';
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
@@ -29,7 +31,7 @@ export interface GrpcServerOptions {
   maxMessageBytes?: number;
   /** How long stop() waits for calls to finish before cancelling them. */
   shutdownGraceMs?: number;
-  logger?: GrpcLogger;
+  logger?: Logger;
 }
 
 const protoDir = fileURLToPath(new URL('../../proto/', import.meta.url));
@@ -39,7 +41,7 @@ const PROTO_FILES = ['feeder.proto', 'policy.proto', 'state_agent.proto', 'kawin
 export function peerPolicyFor(options: Pick<GrpcServerOptions, 'address' | 'tls'>): PeerPolicy {
   return {
     mutualTls: Boolean(options.tls?.clientCaFile),
-    unixSocketOnly: (options.address ?? DEFAULT_GRPC_ADDRESS).startsWith('unix:'),
+    unixSocketOnly: isUnixAddress(options.address ?? DEFAULT_GRPC_ADDRESS),
   };
 }
 
@@ -75,9 +77,16 @@ export class KawinGrpcServer {
 
   async start(): Promise<number> {
     const creds = serverCredentials(this.options.tls);
-    this.boundPort = await new Promise<number>((resolve, reject) => {
+    const bind = (): Promise<number> => new Promise<number>((resolve, reject) => {
       this.server.bindAsync(this.address, creds, (error, port) => (error ? reject(new Error(`cannot listen on ${this.address}: ${error.message}`, { cause: error })) : resolve(port)));
     });
+    if (isUnixAddress(this.address)) {
+      const path = unixSocketPath(this.address);
+      await prepareUnixSocket(path).catch((cause: Error) => { throw new Error(`cannot listen on ${this.address}: ${cause.message}`, { cause }); });
+      this.boundPort = await bindOwnerOnly(path, bind);
+    } else {
+      this.boundPort = await bind();
+    }
     this.setServing('SERVING');
     this.options.logger?.info('gRPC server listening', { address: this.address, port: this.boundPort, tls: Boolean(this.options.tls), mutualTls: Boolean(this.options.tls?.clientCaFile) });
     return this.boundPort;

@@ -6,11 +6,11 @@
  * falls more than `queueSize` events behind has lost state it cannot rebuild from the
  * stream, so its stream ends with RESOURCE_EXHAUSTED telling it to GetState again.
  */
+import type { Logger } from '../observability/index.js';
 import { status, type ServerWritableStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { StateAgentService, StateEvent, type StateEvents } from '../../proto/gen/state_agent.js';
 import { Outbox } from './stream/outbox.js';
 import type { GrpcServiceBinding } from './binding.js';
-import type { GrpcLogger } from './logger.js';
 
 export const STATE_KIND = { node: 'node', policy: 'policy', namespace: 'namespace', container: 'container', pod: 'pod' } as const;
 export const STATE_TYPE = { added: 'added', updated: 'updated', deleted: 'deleted' } as const;
@@ -33,7 +33,7 @@ export interface StateProvider {
 export interface StateAgentOptions {
   /** Events a watcher may fall behind before its stream is ended (config grpc.subscriberQueueSize). */
   queueSize: number;
-  logger?: GrpcLogger;
+  logger?: Logger;
 }
 
 export function toStateEvent(e: AgentStateEvent): StateEvent {

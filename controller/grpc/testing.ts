@@ -51,12 +51,14 @@ export function recordingSink() {
     removes: [] as { source: string; origin: string }[],
     syncs: [] as { source: string; revision: string }[],
     failures: [] as { source: string; error: Error }[],
+    rejections: [] as { source: string; origin: string; error: Error }[],
   };
   const sink = {
     upsert: (source: string, doc: { origin: string; text: string; location: string }) => { log.upserts.push({ source, ...doc }); },
     remove: (source: string, origin: string) => { log.removes.push({ source, origin }); },
     synced: (source: string, revision: string) => { log.syncs.push({ source, revision }); },
     failed: (source: string, error: Error) => { log.failures.push({ source, error }); },
+    rejected: (source: string, origin: string, error: Error) => { log.rejections.push({ source, origin, error }); },
   };
   return { sink, log };
 }

@@ -7,11 +7,14 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { Counter } from 'prom-client';
 import { requireTool, startPrometheus, waitForSeries } from '../../test/prometheus.js';
-import { createAgentMetrics, driverMetricsObserver, fileSourceMetricsObserver, HealthChecks, startObservabilityServer, workQueueMetricsObserver } from './index.js';
+import { fileSourceMetricsObserver } from '../sources/file/kind.js';
+import { createAgentMetrics, driverMetricsObserver, MemoryLogger, startObservabilityServer, workQueueMetricsObserver, type HealthStatus } from './index.js';
+import { realClock } from '../clock/index.js';
+import { Manager } from '../manager/index.js';
 
 function setup() {
   const metrics = createAgentMetrics({ version: '0.1.0-test', node: 'win-node-1' });
-  const health = new HealthChecks();
+  const health = new Manager({ logger: new MemoryLogger(), clock: realClock, stopDeadlineMs: 1000 });
   return { metrics, health };
 }
 
@@ -25,17 +28,18 @@ void test('healthz, readyz with per-check lines, 404 and a clean close', async (
     assert.equal(await healthz.text(), 'ok\n');
 
     let inSync = false;
-    health.setCheck('driver', () => ({ ok: true }));
-    health.setCheck('sources', () => (inSync ? { ok: true } : { ok: false, reason: 'not in sync: files' }));
-    health.setCheck('first-apply', async () => {
-      throw new Error('driver unreachable');
-    });
+    let applied: () => HealthStatus = () => { throw new Error('driver unreachable'); };
+    const part = (name: string, ready: () => HealthStatus) => ({ name, ready, start: async () => {}, stop: async () => {} });
+    await health.add(part('driver', () => ({ ok: true })));
+    await health.add(part('sources', () => (inSync ? { ok: true } : { ok: false, reason: 'not in sync: files' })));
+    await health.add(part('first-apply', () => applied()));
+    await health.start();
     const notReady = await fetch(`${server.url}/readyz`);
     assert.equal(notReady.status, 503);
     assert.equal(await notReady.text(), '[+]driver ok\n[-]sources not in sync: files\n[-]first-apply check failed: driver unreachable\nreadyz check failed\n');
 
     inSync = true;
-    health.setCheck('first-apply', () => ({ ok: true }));
+    applied = () => ({ ok: true });
     const ready = await fetch(`${server.url}/readyz`);
     assert.equal(ready.status, 200);
     assert.equal(await ready.text(), 'ok\n');

@@ -7,8 +7,8 @@ export type { Logger, RootLogger, LoggingOptions, LogFormat, LogLevel, LogFields
 export { MemoryLogger, silentLogger } from './log-memory.js';
 export { createAgentMetrics, METRIC_PREFIX, RECONCILE_RESULTS, POLICY_STATES } from './metrics.js';
 export type { AgentMetrics, MetricsOptions } from './metrics.js';
-export { driverMetricsObserver, fileSourceMetricsObserver, workQueueMetricsObserver } from './observers.js';
-export { HealthChecks, formatReadiness } from './health.js';
-export type { HealthCheck, HealthStatus, CheckResult, Readiness } from './health.js';
+export { driverMetricsObserver, workQueueMetricsObserver } from './observers.js';
+export { formatReadiness } from './health.js';
+export type { HealthStatus, CheckResult, Readiness } from './health.js';
 export { startObservabilityServer } from './http.js';
 export type { ObservabilityServer, ObservabilityServerOptions } from './http.js';

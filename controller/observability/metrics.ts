@@ -26,7 +26,7 @@ export interface MetricsOptions {
   defaultMetrics?: boolean;
 }
 
-function defineMetrics(registers: Registry[]) {
+function defineMetrics(registers: Registry[], collectPolicies: () => void) {
   const name = (n: string) => METRIC_PREFIX + n;
   return {
     reconciles: new Counter({ name: name('reconciles_total'), help: 'Reconcile passes by result (success, error, conflict, requeue).', labelNames: ['result'] as const, registers }),
@@ -41,7 +41,7 @@ function defineMetrics(registers: Registry[]) {
     ioctlCalls: new Counter({ name: name('ioctl_calls_total'), help: 'IOCTL calls to the driver by operation.', labelNames: ['operation'] as const, registers }),
     ioctlErrors: new Counter({ name: name('ioctl_errors_total'), help: 'Failed IOCTL calls to the driver by operation.', labelNames: ['operation'] as const, registers }),
     ioctlDuration: new Histogram({ name: name('ioctl_duration_seconds'), help: 'IOCTL call latency by operation.', labelNames: ['operation'] as const, buckets: IOCTL_BUCKETS, registers }),
-    policies: new Gauge({ name: name('policies'), help: 'Policies by state (applied, partial, invalid, not_selected, pending).', labelNames: ['state'] as const, registers }),
+    policies: new Gauge({ name: name('policies'), help: 'Policies by state (applied, partial, invalid, not_selected, pending).', labelNames: ['state'] as const, registers, collect: collectPolicies }),
     sourceInSync: new Gauge({ name: name('source_in_sync'), help: '1 when a desired-state source has reported its full set, else 0.', labelNames: ['source'] as const, registers }),
     sourceRevision: new Gauge({ name: name('source_revision_info'), help: 'Content revision of each source (value always 1).', labelNames: ['source', 'revision'] as const, registers }),
     sourceFilesRejected: new Counter({ name: name('source_files_rejected_total'), help: 'Policy files a source could not use (reason: too_large, unreadable); their previous version stays.', labelNames: ['source', 'reason'] as const, registers }),
@@ -58,6 +58,8 @@ export type AgentMetrics = ReturnType<typeof defineMetrics> & {
   setSourceRevision(source: string, revision: string): void;
   /** Set the count of every policy state at once; states not given become 0. */
   setPolicyStates(counts: Readonly<Record<string, number>>): void;
+  /** Where the policies-by-state gauge reads its counts at each scrape (one provider). */
+  onCollectPolicies(provider: () => Readonly<Record<string, number>>): void;
 };
 
 export function createAgentMetrics(options: MetricsOptions): AgentMetrics {
@@ -66,7 +68,9 @@ export function createAgentMetrics(options: MetricsOptions): AgentMetrics {
     collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
     for (const n of MISNAMED_DEFAULTS) registry.removeSingleMetric(METRIC_PREFIX + n);
   }
-  const metrics = defineMetrics([registry]);
+  let policyCounts: (() => Readonly<Record<string, number>>) | undefined;
+  // Derived when Prometheus scrapes, never on the reconcile path.
+  const metrics = defineMetrics([registry], () => { if (policyCounts) setPolicyStates(policyCounts()); });
   metrics.buildInfo.set({ version: options.version, node: options.node, nodejs_version: process.version }, 1);
   metrics.driverUp.set(0);
   metrics.driverPortConnected.set(0);
@@ -82,6 +86,7 @@ export function createAgentMetrics(options: MetricsOptions): AgentMetrics {
   return {
     ...metrics,
     registry,
+    onCollectPolicies(provider) { policyCounts = provider; },
     setSourceRevision(source, revision) {
       const previous = revisions.get(source);
       if (previous !== undefined && previous !== revision) metrics.sourceRevision.remove({ source, revision: previous });

@@ -1,7 +1,6 @@
 /** Adapters that turn other modules' observer hooks into metric updates. */
 import type { DriverObserver } from '../../driver/client/types.js';
 import type { WorkQueueObserver } from '../queue/index.js';
-import type { FileSourceObserver } from '../sources/file/index.js';
 import type { AgentMetrics } from './metrics.js';
 
 /** IOCTL calls, errors and latency by operation; event-port connection state. */
@@ -27,15 +26,5 @@ export function workQueueMetricsObserver(metrics: AgentMetrics, name: string): W
   return {
     depth: (depth) => metrics.workQueueDepth.set({ name }, depth),
     retry: () => metrics.workQueueRetries.inc({ name }),
-  };
-}
-
-/** Rejected files and watch failures of the file source called `source`. */
-export function fileSourceMetricsObserver(metrics: AgentMetrics, source = 'files'): FileSourceObserver {
-  for (const reason of ['too_large', 'unreadable']) metrics.sourceFilesRejected.inc({ source, reason }, 0);
-  metrics.sourceWatchFailures.inc({ source }, 0);
-  return {
-    rejected: (reason) => metrics.sourceFilesRejected.inc({ source, reason }),
-    watchFailed: () => metrics.sourceWatchFailures.inc({ source }),
   };
 }

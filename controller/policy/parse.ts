@@ -7,6 +7,7 @@ import { hash } from 'node:crypto';
 import { LineIndex } from './positions.js';
 import { TextLocator } from './locate.js';
 import { POLICY_LIMITS, type PolicyLimits } from './limits.js';
+import { identityProblem } from './names.js';
 import { splitDocuments, type RawDocument, type TextError } from './yaml.js';
 import { quickValidatorFor, validatorFor } from './schema.js';
 import { describe, translateSchemaError } from './schema-errors.js';
@@ -99,12 +100,19 @@ function readHeader(value: Mapping): Header {
   if (!POLICY_KINDS.includes(kind as PolicyKind)) {
     return { skip: 'kind', findings: [skipped(`kind "${kind}" is not handled by kawin (it handles ${POLICY_KINDS.join(', ')}): skipped`)] };
   }
+  const header = readIdentity(kind as PolicyKind, metadata);
+  if (header.identity && !isMapping(spec)) header.findings.push(documentError('spec', `missing spec; got ${describe(spec)}`));
+  return header;
+}
+
+/** Name and namespace, valid as Kubernetes requires (see names.ts). */
+function readIdentity(kind: PolicyKind, metadata: unknown): Header {
   const name = isMapping(metadata) ? metadata.name : undefined;
   if (typeof name !== 'string' || name === '') return { findings: [documentError('metadata', 'missing metadata.name: every policy needs a name')] };
-  const findings: Finding[] = [];
-  if (!isMapping(spec)) findings.push(documentError('spec', `missing spec; got ${describe(spec)}`));
   const namespace = kind === 'KubeArmorPolicy' ? namespaceOf(metadata as Mapping) : undefined;
-  return { identity: { kind: kind as PolicyKind, ...(namespace !== undefined ? { namespace } : {}), name }, findings };
+  const badIdentity = identityProblem(name, namespace);
+  if (badIdentity) return { findings: [documentError(badIdentity.field, badIdentity.message)] };
+  return { identity: { kind, ...(namespace !== undefined ? { namespace } : {}), name }, findings: [] };
 }
 
 // A namespaced policy without a namespace lands in "default", as with kubectl.

@@ -6,4 +6,4 @@ export { Reconciler, DriverUnavailableError } from './reconciler.js';
 export type { DesiredState, ReconcileResult, ReconcileOutcome, ReconcilerOptions } from './reconciler.js';
 export { RuleDelta, sameRule } from './delta.js';
 export type { RulePlan } from './delta.js';
-export type { ReconcileMetrics, ReconcileLogger } from './observe.js';
+export type { ReconcileMetrics, Logger } from './observe.js';

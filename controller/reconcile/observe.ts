@@ -8,10 +8,10 @@ export interface ReconcileMetrics {
   driftCorrected(count: number): void;
 }
 
-export interface ReconcileLogger {
+export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
   info(msg: string, fields?: Record<string, unknown>): void;
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
-  child(fields: Record<string, unknown>): ReconcileLogger;
+  child(fields: Record<string, unknown>): Logger;
 }

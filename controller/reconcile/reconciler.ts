@@ -4,12 +4,13 @@
  * The actual side is a cache validated by the driver's generation: a write against a
  * stale cache fails with a generation conflict, which forces a full read-back.
  */
+import type { Logger } from '../observability/index.js';
 import { randomUUID } from 'node:crypto';
 import type { DriverConfig, DriverRule, DriverState } from '../../driver/abi/types.js';
 import type { Driver } from '../../driver/client/types.js';
 import { GenerationConflictError } from '../../driver/client/errors.js';
 import { RuleDelta, type RulePlan } from './delta.js';
-import type { ReconcileLogger, ReconcileMetrics } from './observe.js';
+import type { ReconcileMetrics } from './observe.js';
 
 const MAX_CONFLICT_RETRIES = 3;
 
@@ -38,7 +39,7 @@ export interface DesiredState {
 export interface ReconcilerOptions {
   desired: DesiredState;
   metrics: ReconcileMetrics;
-  logger: ReconcileLogger;
+  logger: Logger;
 }
 
 /** Thrown when no driver is connected: the caller retries with backoff. */
@@ -103,7 +104,7 @@ export class Reconciler {
     }
   }
 
-  private async pass(reconcileID: string, log: ReconcileLogger): Promise<ReconcileResult> {
+  private async pass(reconcileID: string, log: Logger): Promise<ReconcileResult> {
     const driver = this.driver;
     if (!driver) throw new DriverUnavailableError('driver not connected');
     const { desired } = this.options;
@@ -134,7 +135,7 @@ export class Reconciler {
     }
   }
 
-  private async readBack(driver: Driver, log: ReconcileLogger): Promise<number> {
+  private async readBack(driver: Driver, log: Logger): Promise<number> {
     const table = await driver.listRules();
     // Drift only means something against a state the agent believed in.
     const counted = this.delta.replaceActual(table.rules, this.believedInSync);
@@ -148,7 +149,7 @@ export class Reconciler {
     return counted;
   }
 
-  private async applyConfig(driver: Driver, log: ReconcileLogger): Promise<void> {
+  private async applyConfig(driver: Driver, log: Logger): Promise<void> {
     const state = await driver.getState();
     this.lastState = state;
     const want = this.options.desired.driverConfig();
@@ -157,7 +158,7 @@ export class Reconciler {
     log.info('driver config applied', { config: want });
   }
 
-  private async write(driver: Driver, plan: RulePlan, log: ReconcileLogger): Promise<void> {
+  private async write(driver: Driver, plan: RulePlan, log: Logger): Promise<void> {
     if (this.generation === undefined) throw new Error('apply before read-back');
     const result = await driver.apply({ expectedGeneration: this.generation, remove: plan.remove, add: plan.add });
     this.generation = result.generation;

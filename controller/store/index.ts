@@ -4,4 +4,4 @@
  */
 export { DesiredStore } from './store.js';
 export type { StoreListener } from './store.js';
-export type { ParsedDocument, ParsedUnit, PolicyEntry, PolicyIdentity, PolicyParser, Problem, SourceStatus } from './types.js';
+export type { ParsedDocument, ParsedUnit, PolicyEntry, PolicyIdentity, PolicyParser, Problem, SourceDocument, SourceSink, SourceStatus } from './types.js';

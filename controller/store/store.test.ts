@@ -99,7 +99,7 @@ void test('each source counts the units it holds', () => {
   store.upsert('files', doc('/p/a.yaml', 'a=1'));
   store.upsert('files', doc('/p/b.yaml', 'b=1'));
   store.upsert('files', doc('/p/b.yaml', 'b=2'));
-  store.rejectUnit('files', '/p/c.yaml', new Error('too large'));
+  store.rejected('files', '/p/c.yaml', new Error('too large'));
   store.remove('files', '/p/a.yaml');
   assert.equal(store.sourceStatus().find((s) => s.name === 'files')?.units, 2);
 });

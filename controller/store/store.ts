@@ -4,8 +4,7 @@
  * conflicts between sources by precedence, and tells its listener which policies
  * changed. A failed source keeps everything it contributed.
  */
-import type { SourceDocument, SourceSink } from '../sources/types.js';
-import type { ParsedUnit, PolicyEntry, PolicyIdentity, PolicyParser, Problem, SourceStatus } from './types.js';
+import type { ParsedUnit, PolicyEntry, PolicyIdentity, PolicyParser, Problem, SourceDocument, SourceSink, SourceStatus } from './types.js';
 
 interface Contribution<P> {
   entry?: PolicyEntry<P>;
@@ -129,7 +128,7 @@ export class DesiredStore<P> implements SourceSink {
   }
 
   /** The unit could not be read (too large, unreadable): what it held stays, with the error. */
-  rejectUnit(source: string, origin: string, error: Error): void {
+  rejected(source: string, origin: string, error: Error): void {
     this.register(source);
     const record = this.unit(source, `${source}\0${origin}`);
     record.problems = [{ severity: 'error', location: origin, message: error.message }];

@@ -53,3 +53,36 @@ export interface SourceStatus {
   error?: string;
   units: number;
 }
+
+/** What sources write into: the store's input port. */
+/** One unit a source contributes: a file, a gRPC-applied policy, a CRD object. */
+export interface SourceDocument {
+  /** Stable identity of the unit within its source: file path, `grpc:<kind>/<name>`, `crd:<kind>/<name>`… */
+  origin: string;
+  /** YAML or JSON text (multi-document allowed). */
+  text: string;
+  /** Where errors should point: a file path, `gRPC hostPolicy`, a CRD object's name. */
+  location: string;
+}
+
+export interface SourceSink {
+  /** The unit's whole content is now `doc.text` (level-based: replaces what it held). */
+  upsert(source: string, doc: SourceDocument): void;
+  /** The unit is gone: its policies are removed (only ever called by a source in sync). */
+  remove(source: string, origin: string): void;
+  /** The source's full set has been reported; `revision` is a digest of its content. */
+  synced(source: string, revision: string): void;
+  /** The source cannot currently see its desired state (nothing is pruned meanwhile). */
+  failed(source: string, error: Error): void;
+  /**
+   * One unit could not be read (too large, unreadable): its previous version, if any,
+   * stays in force, and the error belongs in that unit's status.
+   */
+  rejected(source: string, origin: string, error: Error): void;
+  /**
+   * Optional: a batch of units about to be upserted. The store may prepare (parse,
+   * validate, compile) them all at once, off the main thread, before the upserts.
+   */
+  prepare?(source: string, docs: readonly SourceDocument[]): Promise<void>;
+}
+

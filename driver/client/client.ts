@@ -14,7 +14,7 @@ import {
   Flavor, LIMITS, WINDOWS_DEVICE_NAME, WINDOWS_PORT_NAME,
   type ApplyResult, type DriverConfig, type DriverRule, type DriverState, type EventBatch, type IoctlName,
 } from '../abi/types.js';
-import { pathTranslatorFor, queryDriveMap } from '../paths/index.js';
+import { pathTranslatorFor, queryDriveMap } from './paths.js';
 import type { Win32Binding } from '../win32/binding.js';
 import { decodeOrThrow } from './decode.js';
 import { DeviceChannel } from './device.js';

@@ -8,3 +8,4 @@ export * from './errors.js';
 export type { ListingOptions, ListingStats } from './listing.js';
 export type { EventStreamSettings } from './event-stream.js';
 export type * from './types.js';
+export { DosPathTranslator, identityPaths, pathTranslatorFor, queryDriveMap, type DriveMap } from './paths.js';

@@ -38,6 +38,8 @@ export interface EmulatedKernelOptions {
   daemonize?: boolean;
   /** Log file of the daemon (default: stderr when not daemonized, none when daemonized). */
   log?: string;
+  /** The kawin-driverd executable (default: the one built in driver/emulator/build). */
+  daemon?: string;
 }
 
 export interface EmulatedKernel {
@@ -84,11 +86,11 @@ async function waitFor(condition: () => boolean, timeoutMs: number, what: string
 
 /** Starts kawin-driverd on `dir` and resolves once its sockets accept. */
 export async function startEmulatedKernel(options: EmulatedKernelOptions): Promise<EmulatedKernel> {
-  assertEmulatorBuilt();
+  if (!options.daemon) assertEmulatorBuilt();
   const paths = emulatorPaths(options.dir);
   // A daemonizing parent exits once the child's sockets accept: its stderr says why not.
   // A plain child keeps running: inherit stderr, so no pipe keeps this process alive.
-  const child = spawn(EMULATOR_DAEMON, daemonArgs(options), { stdio: ['ignore', 'inherit', options.daemonize ? 'pipe' : 'inherit'] });
+  const child = spawn(options.daemon ?? EMULATOR_DAEMON, daemonArgs(options), { stdio: ['ignore', 'inherit', options.daemonize ? 'pipe' : 'inherit'] });
   const exit = childExit(child);
   if (options.daemonize) {
     const { code, stderr } = await exit;

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { command } from './policy.js';
 import { GrpcPolicySource } from '../../sources/grpc/index.js';
-import { adminServiceBinding, policyServiceBinding, toProtoKind, type AdminBackend } from '../../grpc/index.js';
+import { adminServiceBinding, toProtoKind, type AdminBackend } from '../../grpc/index.js';
+import { policyServiceBinding } from '../../sources/grpc/index.js';
 import { fakeValidator, recordingSink, startTestServer } from '../../grpc/testing.js';
 import { ChangeType, DeleteOutcome, PolicyState } from '../../../proto/gen/kawin_admin.js';
 

@@ -18,7 +18,7 @@ import {
   resolveConnection, splitDocuments, type Connection, type PolicyDocumentEntry,
 } from '../../grpc/client/index.js';
 import { toProtoKind } from '../../grpc/admin.js';
-import { TRAILER_MESSAGE, TRAILER_PROBLEMS } from '../../grpc/policy.js';
+import { TRAILER_MESSAGE, TRAILER_PROBLEMS } from '../../sources/grpc/index.js';
 
 const usage = `usage: kawin policy <apply|delete|list|diff> [options]
 

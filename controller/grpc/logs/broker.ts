@@ -6,21 +6,20 @@
  * the others. Drops are per subscriber, exact, logged, counted in metrics and reported
  * to the subscriber in-band (an Alert/Log of Type SystemEvent, or a Message).
  */
+import type { Logger } from '../../observability/index.js';
 import type { Alert, Log, Message } from '../../../proto/gen/feeder.js';
 import { encodeAlert, encodeLog, encodeMessage } from './encode.js';
 import { Outbox, type StreamCounters, type WritableCall } from '../stream/outbox.js';
-import { dropNotice, type NoticeContext } from './notice.js';
-import type { GrpcLogger } from '../logger.js';
+import { dropNotice, LOG_STREAMS, type LogStream, type NoticeContext } from './notice.js';
 
-export type LogStream = 'alerts' | 'logs' | 'messages';
-export const LOG_STREAMS: readonly LogStream[] = ['alerts', 'logs', 'messages'];
+export { LOG_STREAMS, type LogStream } from './notice.js';
 
 export interface LogBrokerOptions {
   /** Per-subscriber queue bound (config grpc.subscriberQueueSize). */
   queueSize: number;
   /** HostName / ClusterName and clock for the drop notices. */
   notice: NoticeContext;
-  logger?: GrpcLogger;
+  logger?: Logger;
 }
 
 /** A live subscription; `close()` is idempotent. */

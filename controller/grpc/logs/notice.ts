@@ -5,7 +5,10 @@
  * like any other event, so the loss is visible to the person watching.
  */
 import { Alert, Log, Message } from '../../../proto/gen/feeder.js';
-import type { LogStream } from './broker.js';
+
+/** The three LogService streams a subscriber can watch. */
+export type LogStream = 'alerts' | 'logs' | 'messages';
+export const LOG_STREAMS: readonly LogStream[] = ['alerts', 'logs', 'messages'];
 
 export interface NoticeContext {
   hostName: string;

@@ -12,7 +12,8 @@
  * root's parent watched and each directory's identity tracked, which is done here anyway.
  */
 import { EventEmitter } from 'node:events';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import type { AgentConfig } from '../../config/index.js';
 import path from 'node:path';
 import { realClock, type Clock, type TimerHandle } from '../../clock/index.js';
 import type { Logger } from '../../observability/log.js';
@@ -31,6 +32,12 @@ type Batch = 'all' | string[];
 
 /** Longest stretch of upserts between two yields to the event loop. */
 const YIELD_AFTER_MS = 8;
+
+/** The file source's part of the agent config. */
+export function fileSettingsOf(config: AgentConfig): FileSourceSettings {
+  const { paths, debounceMs, maxFileBytes } = config.sources.files;
+  return { paths, debounceMs, maxFileBytes };
+}
 
 export class FileSource extends EventEmitter<{ settled: [FileSourceSettled] }> implements PolicySource {
   readonly name: string;
@@ -82,6 +89,17 @@ export class FileSource extends EventEmitter<{ settled: [FileSourceSettled] }> i
     await this.running;
     // After the last batch: a batch in flight may still place watchers.
     this.watchers.close();
+  }
+
+  /** Follow a new agent config (the registry's `configure` capability). */
+  configure(config: AgentConfig): Promise<void> {
+    return this.reconfigure(fileSettingsOf(config));
+  }
+
+  /** The current text of a policy file this source reports (admin `policy get`). */
+  async readDocument(origin: string): Promise<string | undefined> {
+    if (this.files.reportedDigest(origin) === undefined) return undefined;
+    return readFile(origin, 'utf8').catch(() => undefined);
   }
 
   /** Live config change: new directories, debounce or size limit; rescans everything. */

@@ -16,8 +16,15 @@ export interface StoredPolicy {
   policy: Record<string, unknown>;
 }
 
+/** A policy read back, with the file it came from. */
+export interface RestoredPolicy extends StoredPolicy {
+  file: string;
+  /** True when the file is the one `origin` is stored under (else it was put there by hand). */
+  nameMatches: boolean;
+}
+
 export interface RestoreResult {
-  policies: StoredPolicy[];
+  policies: RestoredPolicy[];
   /** Files that could not be read back, moved aside as `<name>.corrupt`. */
   corrupt: { file: string; error: string }[];
 }
@@ -76,7 +83,8 @@ export class PolicyFiles {
       if (name.startsWith(TMP_PREFIX)) await unlink(path).catch(() => undefined); // an interrupted write
       if (!name.endsWith('.json')) continue;
       try {
-        result.policies.push(parseStored(await readFile(path, 'utf8')));
+        const stored = parseStored(await readFile(path, 'utf8'));
+        result.policies.push({ ...stored, file: path, nameMatches: this.fileName(stored.origin) === name });
       } catch (error) {
         result.corrupt.push({ file: path, error: (error as Error).message });
         await rename(path, `${path}.corrupt`).catch(() => undefined);

@@ -7,3 +7,4 @@ export type { GrpcPolicySourceOptions } from './source.js';
 export { PolicyOutcomeStatus, RPC_KIND } from './types.js';
 export type { GrpcPolicyRecord, PolicyIdentity, PolicyOutcome, PolicyRpc, PolicyValidator, Problem } from './types.js';
 export { originOf, canonicalJson } from './event.js';
+export { policyServiceBinding, outcomeTrailer, TRAILER_MESSAGE, TRAILER_PROBLEMS } from './service.js';

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { MemoryLogger } from '../../observability/index.js';
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -133,5 +134,60 @@ void test('a policy that cannot be persisted is not applied (Failure)', async ()
   assert.equal(r.status, S.Failure);
   assert.match(r.message, /cannot persist/);
   assert.equal(log.upserts.length, 0);
+  await cleanup();
+});
+
+void test('a wrong apiVersion or a name Kubernetes would refuse is Invalid, with the reason; nothing persisted', async () => {
+  const { source, log, stateDir, cleanup } = await fresh();
+  const cases: [string, unknown][] = [
+    ['other group', { ...hostPolicy('v'), apiVersion: 'example.com/v1' }],
+    ['other version', { ...hostPolicy('v'), apiVersion: 'security.kubearmor.com/v2' }],
+    ['not a string', { ...hostPolicy('v'), apiVersion: 7 }],
+    ['dot-dot', hostPolicy('a..b')],
+    ['only dots', hostPolicy('..')],
+    ['bidi control', hostPolicy('evil\u202Eexe.cod')],
+    ['upper case', hostPolicy('Block-Cmd')],
+    ['slash', hostPolicy('a/b')],
+    ['too long', hostPolicy('x'.repeat(254))],
+    ['huge', hostPolicy('x'.repeat(100_000))],
+  ];
+  for (const [what, object] of cases) {
+    const r = await source.apply('hostPolicy', event('ADDED', object));
+    assert.equal(r.status, S.Invalid, what);
+    assert.ok(r.message.length < 1000, `${what}: the reason is bounded (${r.message.length} characters)`);
+  }
+  const ns = await source.apply('containerPolicy', event('ADDED', { kind: 'KubeArmorPolicy', metadata: { name: 'c', namespace: 'Bad_NS' }, spec: { action: 'Audit' } }));
+  assert.equal(ns.status, S.Invalid, 'namespace: a DNS label');
+  assert.match((await source.apply('hostPolicy', event('ADDED', { ...hostPolicy('v'), apiVersion: 'example.com/v1' }))).message, /apiVersion/);
+  assert.match((await source.apply('hostPolicy', event('ADDED', hostPolicy('a..b')))).message, /metadata\.name/);
+  assert.equal(log.upserts.length, 0);
+  await assert.rejects(readdir(join(stateDir, 'grpc-policies')), /ENOENT/, 'nothing persisted');
+  assert.equal((await source.apply('hostPolicy', event('ADDED', hostPolicy('a.b-c.d')))).status, S.Applied, 'a DNS subdomain is fine');
+  await cleanup();
+});
+
+void test('a persisted policy whose file does not match its content is refused at restore, with a logged error', async () => {
+  const { stateDir, source, cleanup } = await fresh();
+  await source.apply('hostPolicy', event('ADDED', hostPolicy('victim', 'Block')));
+  await source.apply('hostPolicy', event('ADDED', hostPolicy('other', 'Block')));
+  await source.stop();
+  const dir = join(stateDir, 'grpc-policies');
+  // Planted: an envelope naming "victim" around a policy that is really "other" (Allow).
+  await writeFile(join(dir, 'KubeArmorHostPolicy%2Fvictim.json'), JSON.stringify({ origin: 'grpc:KubeArmorHostPolicy/victim', rpc: 'hostPolicy', policy: hostPolicy('other', 'Allow') }));
+  // Planted: a file whose name is not the one its origin is stored under.
+  await writeFile(join(dir, 'KubeArmorHostPolicy%2Fzzz.json'), JSON.stringify({ origin: 'grpc:KubeArmorHostPolicy/other', rpc: 'hostPolicy', policy: hostPolicy('other', 'Allow') }));
+  const logger = new MemoryLogger();
+  const errorsOf = () => logger.records.filter((r) => r.level === 'error').map(({ msg, ...fields }) => ({ msg, fields }));
+  const again = new GrpcPolicySource({ stateDir, validate: fakeValidator, logger });
+  const { sink, log } = recordingSink();
+  await again.start(sink);
+  assert.deepEqual(log.upserts.map((u) => u.origin), ['grpc:KubeArmorHostPolicy/other']);
+  assert.equal(JSON.parse(log.upserts[0]!.text).spec.action, 'Block', 'the planted Allow did not override "other"');
+  const errors = errorsOf();
+  assert.equal(errors.length, 2, JSON.stringify(errors));
+  for (const e of errors) {
+    assert.match(e.msg, /refused: not restored/);
+    assert.match(String(e.fields?.error), /does not match/);
+  }
   await cleanup();
 });

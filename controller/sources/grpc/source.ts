@@ -7,11 +7,13 @@
  * (origin `grpc:<kind>/[<namespace>/]<name>`, the policy JSON as text). An invalid
  * request changes nothing: not the files, not the store.
  */
+import type { Logger } from '../../observability/index.js';
 import { createHash } from 'node:crypto';
 import type { PolicySource, SourceSink } from '../types.js';
-import type { GrpcLogger } from '../../grpc/logger.js';
+import type { GrpcServiceBinding, PeerPolicy } from '../../grpc/index.js';
+import { policyServiceBinding } from './service.js';
 import { canonicalJson, objectIdentity, originOf, parsePolicyEvent, PolicyEventError, type PolicyEvent } from './event.js';
-import { PolicyFiles } from './files.js';
+import { PolicyFiles, type RestoredPolicy } from './files.js';
 import {
   PolicyOutcomeStatus as S, RPC_KIND,
   type GrpcPolicyRecord, type PolicyIdentity, type PolicyOutcome, type PolicyRpc, type PolicyValidator, type Problem,
@@ -24,7 +26,7 @@ export interface GrpcPolicySourceOptions {
   enabled?: Partial<Record<PolicyRpc, boolean>>;
   /** Alternatively, the accepted kinds (config sources.grpc.kinds); an RPC is enabled when its kind is listed. */
   kinds?: readonly string[];
-  logger?: GrpcLogger;
+  logger?: Logger;
   /** Source name reported to the store (default `grpc`). */
   name?: string;
 }
@@ -62,20 +64,36 @@ export class GrpcPolicySource implements PolicySource {
       this.options.logger?.error('gRPC-applied policy file unreadable: moved aside, not restored', { file: c.file, error: c.error });
     }
     for (const stored of policies) {
-      const text = JSON.stringify(stored.policy, null, 2);
-      let identity: PolicyIdentity;
-      try {
-        identity = objectIdentity(stored.policy, stored.rpc);
-      } catch (error) {
-        this.options.logger?.error('gRPC-applied policy file has no identity: not restored', { origin: stored.origin, error: (error as Error).message });
-        continue;
-      }
+      const verified = this.verifyRestored(stored);
+      if (!verified) continue;
+      const { identity, text } = verified;
       this.records.set(stored.origin, { origin: stored.origin, identity, rpc: stored.rpc, text, canonical: canonicalJson(stored.policy) });
       sink.upsert(this.name, { origin: stored.origin, text, location: `gRPC ${stored.rpc} ${identity.name}` });
     }
     this.sink = sink;
     this.reportSynced();
     this.options.logger?.info('gRPC policy source restored', { policies: this.records.size, dir: this.files.dir });
+  }
+
+  /**
+   * The identity of a persisted policy, or undefined (logged) when the file cannot be
+   * trusted: its content names another policy than its envelope, or it sits under another
+   * file name than its origin's. Either would let one file override another policy.
+   */
+  private verifyRestored(stored: RestoredPolicy): { identity: PolicyIdentity; text: string } | undefined {
+    const refuse = (error: string): undefined => {
+      this.options.logger?.error('gRPC-applied policy file refused: not restored', { file: stored.file, origin: stored.origin, error });
+      return undefined;
+    };
+    let identity: PolicyIdentity;
+    try {
+      identity = objectIdentity(stored.policy, stored.rpc);
+    } catch (error) {
+      return refuse(`the policy has no valid identity: ${(error as Error).message}`);
+    }
+    if (originOf(identity) !== stored.origin) return refuse(`its origin ${stored.origin} does not match the policy it holds (${originOf(identity)})`);
+    if (!stored.nameMatches) return refuse(`the file name does not match its origin ${stored.origin} (expected ${this.files.fileName(stored.origin)})`);
+    return { identity, text: JSON.stringify(stored.policy, null, 2) };
   }
 
   async stop(): Promise<void> {
@@ -96,6 +114,22 @@ export class GrpcPolicySource implements PolicySource {
   /** Deletes a gRPC-applied policy (admin DeletePolicy, `kawin policy delete`). */
   delete(identity: PolicyIdentity): Promise<PolicyOutcome> {
     return this.serialized(() => this.deleteNow(identity));
+  }
+
+  /** Capability for the admin service: delete by identity. */
+  async deletePolicy(identity: PolicyIdentity): Promise<{ deleted: boolean; message: string }> {
+    const result = await this.delete(identity);
+    return { deleted: result.status === S.Deleted, message: result.message };
+  }
+
+  /** Capability: the policy JSON held for `origin`. */
+  readDocument(origin: string): Promise<string | undefined> {
+    return Promise.resolve(this.records.get(origin)?.text);
+  }
+
+  /** Capability: policy.PolicyService, served by the agent's gRPC server. */
+  grpcServices(peers: PeerPolicy): GrpcServiceBinding[] {
+    return [policyServiceBinding(this, peers, this.options.logger)];
   }
 
   list(): GrpcPolicyRecord[] {

@@ -46,3 +46,8 @@ export interface GrpcPolicyRecord {
   /** Canonical form (sorted keys) used to tell identical from modified. */
   canonical: string;
 }
+
+/** What PolicyService needs of the source: one request in, one outcome out. */
+export interface PolicyIntake {
+  apply(rpc: PolicyRpc, bytes: Uint8Array): Promise<PolicyOutcome>;
+}

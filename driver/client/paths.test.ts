@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Flavor } from '../abi/types.js';
-import { DosPathTranslator, pathTranslatorFor } from './translator.js';
+import { DosPathTranslator, pathTranslatorFor } from './paths.js';
 
 const map = new Map([['C:', '\\Device\\HarddiskVolume3'], ['d:', '\\Device\\HarddiskVolume30'], ['Z:', '\\Device\\Mup\\server\\share']]);
 

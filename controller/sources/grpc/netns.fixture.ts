@@ -1,15 +1,15 @@
 /**
- * Helper process for policy.test.ts's network-namespace case (run with
+ * Helper process for service.test.ts's network-namespace case (run with
  * `ip netns exec <ns> node --import tsx netns.fixture.ts ...`):
  *   server <host:port> <stateDir>  serves PolicyService, prints "PORT <n>", exits when stdin closes
  *   client <target>                sends one hostPolicy ADDED, prints {"code","status"}
  */
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { PolicyServiceClient } from '../../proto/gen/policy.js';
-import { GrpcPolicySource } from '../sources/grpc/index.js';
-import { policyServiceBinding } from './policy.js';
-import { KawinGrpcServer } from './server.js';
-import { fakeValidator, recordingSink } from './testing.js';
+import { PolicyServiceClient } from '../../../proto/gen/policy.js';
+import { GrpcPolicySource } from './source.js';
+import { policyServiceBinding } from './service.js';
+import { KawinGrpcServer } from '../../grpc/server.js';
+import { fakeValidator, recordingSink } from '../../grpc/testing.js';
 
 async function serve(address: string, stateDir: string): Promise<void> {
   const source = new GrpcPolicySource({ stateDir, validate: fakeValidator });

@@ -5,8 +5,8 @@
  * drive map). On a posix-flavour driver both directions are the identity.
  */
 import { Flavor, WIN32 } from '../abi/types.js';
-import { errorFromWin32 } from '../client/errors.js';
-import type { PathTranslator } from '../client/types.js';
+import { errorFromWin32 } from './errors.js';
+import type { PathTranslator } from './types.js';
 import type { Win32Binding } from '../win32/binding.js';
 
 /** Drive letter (`C:`) -> NT device (`\Device\HarddiskVolume3`). */

@@ -1,0 +1,53 @@
+/**
+ * Narrow, read-only views of the agent's parts, for everything that reports on it
+ * (status, the admin service, StateAgent events, metrics). Nothing here can change the
+ * agent; nobody outside reaches through the agent into its parts.
+ */
+import type { DriverRule, DriverState } from '../../driver/abi/types.js';
+import type { AgentConfig } from '../config/index.js';
+import type { CompiledPolicy, Policy, RuleProvenance } from '../policy/index.js';
+import type { ParsedUnit, PolicyEntry, PolicyIdentity, Problem, SourceStatus } from '../store/index.js';
+import type { ReconcileView } from './controller.js';
+
+/** The desired store, read-only. */
+export interface DesiredView {
+  policies(): PolicyEntry<Policy>[];
+  get(key: string): PolicyEntry<Policy> | undefined;
+  invalid(): { key: string; identity: PolicyIdentity; source: string; origin: string; errors: Problem[] }[];
+  conflicts(key: string): string[];
+  sourceStatus(): SourceStatus[];
+  problems(): { unit: string; problems: Problem[] }[];
+  ready(): boolean;
+  /** Parse and validate without storing (dry runs). */
+  check(text: string, location: string): ParsedUnit<Policy>;
+}
+
+/** The compiled rule set of this node, read-only. */
+export interface RulesView {
+  status(key: string): CompiledPolicy | undefined;
+  rules(): ReadonlyMap<bigint, DriverRule>;
+  lookup(ruleId: bigint): RuleProvenance | undefined;
+  /** Compile a candidate policy for this node without keeping it. */
+  compile(policy: Policy): CompiledPolicy;
+}
+
+/** The driver as the agent last saw it. */
+export interface DriverView {
+  readonly kind: string;
+  readonly connected: boolean;
+  readonly inSync: boolean;
+  readonly appliedGeneration: bigint | undefined;
+  readonly rulesApplied: number;
+  readonly state: DriverState | undefined;
+}
+
+/** Everything status is derived from. */
+export interface AgentView {
+  config(): AgentConfig;
+  readonly startedAt: Date;
+  now(): number;
+  readonly desired: DesiredView;
+  readonly rules: RulesView;
+  readonly driver: DriverView;
+  readonly reconcile: ReconcileView;
+}

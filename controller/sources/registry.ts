@@ -1,0 +1,13 @@
+/**
+ * Source kinds by name. A new source is a folder under controller/sources exporting a
+ * SourceKindDefinition, plus one line in SOURCE_KINDS; the agent creates every enabled
+ * kind and asks each for its optional capabilities (see ./types.ts).
+ */
+import { fileSourceKind } from './file/kind.js';
+import { grpcSourceKind } from './grpc/kind.js';
+import type { SourceKindDefinition } from './types.js';
+
+export const SOURCE_KINDS: readonly SourceKindDefinition[] = [
+  fileSourceKind,
+  grpcSourceKind,
+];

@@ -1,5 +1,0 @@
-/**
- * Path translation between what policies say (DOS paths) and what the driver matches
- * (NT device paths on Windows, posix paths on a posix-flavour emulator).
- */
-export { DosPathTranslator, identityPaths, pathTranslatorFor, queryDriveMap, type DriveMap } from './translator.js';
