@@ -72,6 +72,8 @@ async function watched<T>(run: () => Promise<T>): Promise<T & { stalls: Stalls }
   h.enable();
   try {
     const result = await run();
+    // A stall at the very end shows only as the delay of the next sample.
+    await sleep(20);
     h.disable();
     return { ...result, stalls: { maxMs: r1(h.max / 1e6), p99Ms: r1(h.percentile(99) / 1e6) } };
   } finally {

@@ -8,7 +8,7 @@ export { layout, structs, constants, type StructLayout } from './layout.js';
 export { decodeRuleAt, encodeRuleAt, ruleSize } from './rules-codec.js';
 export {
   applyRequestSize, decodeAddRules, decodeApplyRequest, decodeApplyResult, decodeListRequest, decodeListResponse,
-  decodeRemoveRules, encodeAddRules, encodeApplyRequest, encodeApplyResult, encodeListRequest, encodeListResponse,
+  decodeRemoveRules, encodeAddRules, encodeApplyRequest, encodeApplyRequestInSteps, encodeApplyResult, encodeListRequest, encodeListResponse,
   encodeRemoveRules, type ListPage,
 } from './control-codec.js';
 export { decodeSetConfig, decodeState, encodeGetState, encodeSetConfig, encodeState } from './state-codec.js';

@@ -67,15 +67,37 @@ export function applyRequestSize(removeCount: number, add: readonly DriverRule[]
 }
 
 export function encodeApplyRequest(expectedGeneration: bigint, remove: readonly bigint[], add: readonly DriverRule[]): Uint8Array {
+  const steps = encodeApplyRequestInSteps(expectedGeneration, remove, add, Infinity);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * The same encoding in steps of `rulesPerStep` rules (sizing, then writing): a caller that
+ * must not hold its thread for long (the agent's event loop during a 100k-rule APPLY)
+ * yields between steps. The request is still one buffer, sent as one atomic IOCTL.
+ */
+export function* encodeApplyRequestInSteps(
+  expectedGeneration: bigint, remove: readonly bigint[], add: readonly DriverRule[], rulesPerStep: number,
+): Generator<void, Uint8Array, void> {
   checkU64('expected generation', expectedGeneration, true);
-  const total = applyRequestSize(remove.length, add);
+  let total = APPLY_REQUEST.size + remove.length * 8;
+  for (let i = 0; i < add.length; i++) {
+    total += ruleSize(add[i]!);
+    if ((i + 1) % rulesPerStep === 0) yield;
+  }
   const { bytes, view } = alloc(total);
   writeHeader(view, 0, remove.length + add.length, total);
   view.setBigUint64(APPLY_REQUEST.fields.ExpectedGeneration, expectedGeneration, true);
   view.setUint32(APPLY_REQUEST.fields.RemoveCount, remove.length, true);
   view.setUint32(APPLY_REQUEST.fields.AddCount, add.length, true);
   let at = writeIds(view, APPLY_REQUEST.size, remove);
-  for (const r of add) at += encodeRuleAt(view, at, r);
+  for (let i = 0; i < add.length; i++) {
+    at += encodeRuleAt(view, at, add[i]!);
+    if ((i + 1) % rulesPerStep === 0) yield;
+  }
   return bytes;
 }
 

@@ -1,11 +1,12 @@
 /**
- * DriverClient: the typed Driver over the koffi binding. IOCTLs are synchronous calls on
- * the calling thread (they complete in the driver without waiting for anything, and the
- * Win32 last-error must be read on the thread that made the call); the event port is read
- * by a worker thread (event-stream.ts).
+ * DriverClient: the typed Driver over the koffi binding. Short IOCTLs are synchronous
+ * calls on the calling thread (they complete in the driver without waiting for anything);
+ * a large APPLY and the pages of a large read-back run on the IOCTL thread
+ * (ioctl-thread.ts). Either way the Win32 last-error is read on the thread that made the
+ * call. The event port is read by a worker thread (event-stream.ts).
  */
 import {
-  applyRequestSize, decodeApplyResult, decodeState, encodeAddRules, encodeApplyRequest, encodeGetState,
+  applyRequestSize, decodeApplyResult, decodeState, encodeAddRules, encodeApplyRequest, encodeApplyRequestInSteps, encodeGetState,
   encodeRemoveRules, encodeSetConfig, ruleSize,
 } from '../abi/codec.js';
 import { APPLY_RESULT, HEADER } from '../abi/layout.js';
@@ -33,6 +34,10 @@ export interface DriverClientOptions {
   events?: Partial<EventStreamSettings>;
 }
 
+/** From this many rules, an APPLY or a read-back runs on the IOCTL thread (below, a round trip costs more than it saves). */
+export const OFF_THREAD_RULES = 2048;
+/** Rules encoded between two yields to the event loop (a few ms of work). */
+const ENCODE_STEP_RULES = 1024;
 const STATE_BUFFER_BYTES = 256; // KAWIN_STATE is self-sized; room for a later, larger version
 
 export class DriverClient implements Driver {
@@ -76,17 +81,37 @@ export class DriverClient implements Driver {
   }
 
   async getState(): Promise<DriverState> {
-    return readState(this.device);
+    const output = new Uint8Array(STATE_BUFFER_BYTES);
+    const { bytesReturned } = await this.device.call({ op: 'GET_STATE', input: encodeGetState(), output, readOnly: true });
+    return decodeOrThrow('GET_STATE', () => decodeState(output, bytesReturned));
   }
 
   async listRules(): Promise<RuleTable> {
     Object.assign(this.lastListing, { pages: 0, restarts: 0, bufferGrowths: 0 });
-    return listAllRules(this.device, { ...DEFAULT_LISTING, ...this.options.listing }, this.lastListing);
+    return listAllRules(this.device, { ...DEFAULT_LISTING, ...this.options.listing }, this.lastListing, OFF_THREAD_RULES);
   }
 
+  /**
+   * One atomic APPLY. A large one is encoded in steps (yielding to the event loop between
+   * them) and sent from the IOCTL thread, which also reads its error: the main thread is
+   * never held for long, and the driver still sees one request.
+   */
   async apply(tx: ApplyTransaction): Promise<ApplyResult> {
-    checkSize('APPLY', applyRequestSize(tx.remove.length, tx.add));
-    return this.write('APPLY', encodeApplyRequest(tx.expectedGeneration, tx.remove, tx.add));
+    if (tx.add.length < OFF_THREAD_RULES) {
+      checkSize('APPLY', applyRequestSize(tx.remove.length, tx.add));
+      return this.write('APPLY', encodeApplyRequest(tx.expectedGeneration, tx.remove, tx.add));
+    }
+    const steps = encodeApplyRequestInSteps(tx.expectedGeneration, tx.remove, tx.add, ENCODE_STEP_RULES);
+    let step = steps.next();
+    while (!step.done) {
+      await new Promise((resolve) => setImmediate(resolve));
+      step = steps.next();
+    }
+    const input = step.value;
+    checkSize('APPLY', input.byteLength);
+    const output = new Uint8Array(APPLY_RESULT.size);
+    const { bytesReturned } = await this.device.ioctlOffThread({ op: 'APPLY', input, output, readOnly: false });
+    return decodeOrThrow('APPLY', () => decodeApplyResult(output, bytesReturned));
   }
 
   async addRules(rules: readonly DriverRule[]): Promise<ApplyResult> {
@@ -100,7 +125,7 @@ export class DriverClient implements Driver {
   }
 
   async setConfig(config: DriverConfig): Promise<void> {
-    this.device.ioctl({ op: 'SET_CONFIG', input: encodeSetConfig(config), output: null, readOnly: false });
+    await this.device.call({ op: 'SET_CONFIG', input: encodeSetConfig(config), output: null, readOnly: false });
   }
 
   events(options: EventStreamOptions = {}): AsyncIterable<EventBatch> {
@@ -134,9 +159,9 @@ export class DriverClient implements Driver {
     this.device.close();
   }
 
-  private write(op: IoctlName, input: Uint8Array): ApplyResult {
+  private async write(op: IoctlName, input: Uint8Array): Promise<ApplyResult> {
     const output = new Uint8Array(APPLY_RESULT.size);
-    const { bytesReturned } = this.device.ioctl({ op, input, output, readOnly: false });
+    const { bytesReturned } = await this.device.call({ op, input, output, readOnly: false });
     return decodeOrThrow(op, () => decodeApplyResult(output, bytesReturned));
   }
 }

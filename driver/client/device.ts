@@ -2,11 +2,14 @@
  * The control device handle and the IOCTL round trip: time every call for the observer,
  * map failures to typed errors, and survive a driver reload (a stale handle is reopened
  * once; read-only calls are retried, writes surface the error so the reconciler re-reads).
+ * Short IOCTLs run on the calling thread (`ioctl`); long ones (`ioctlOffThread`: a large
+ * APPLY, read-back pages) on the IOCTL thread, with the same semantics.
  */
 import { IOCTL, WIN32, type IoctlName } from '../abi/types.js';
 import type { Handle, IoctlOutcome, Win32Binding } from '../win32/binding.js';
 import { DriverError, errorFromWin32, StaleHandleError } from './errors.js';
 import type { DriverObserver } from './types.js';
+import { IoctlThread } from './ioctl-offload.js';
 
 export interface IoctlCall {
   op: IoctlName;
@@ -20,6 +23,9 @@ export interface IoctlCall {
 
 export class DeviceChannel {
   private handle: Handle | null;
+  private thread: IoctlThread | undefined;
+  /** IOCTLs queued on the IOCTL thread: while any is, calls go there too, behind it. */
+  private offThread = 0;
 
   private constructor(
     private readonly binding: Win32Binding,
@@ -47,17 +53,64 @@ export class DeviceChannel {
     }));
   }
 
+  /**
+   * `ioctl` on the calling thread, unless a call is in flight on the IOCTL thread: then
+   * this one queues behind it there (the device serializes calls on a handle, so a call
+   * made here would hold the event loop until the long one ends).
+   */
+  async call(call: IoctlCall): Promise<IoctlOutcome> {
+    return this.offThread > 0 ? this.ioctlOffThread(call) : this.ioctl(call);
+  }
+
+  /** The same as `ioctl`, with the call (and its GetLastError) made on the IOCTL thread. */
+  async ioctlOffThread(call: IoctlCall): Promise<IoctlOutcome> {
+    this.offThread++;
+    try {
+      return await this.offThreadOnce(call);
+    } finally {
+      this.offThread--;
+    }
+  }
+
+  private async offThreadOnce(call: IoctlCall): Promise<IoctlOutcome> {
+    const outcome = await this.timedOffThread(call);
+    if (outcome.error !== WIN32.invalidHandle) return outcome;
+    this.reopen(call.op);
+    const retried = call.readOnly ? await this.timedOffThread(call) : outcome;
+    if (retried.error !== WIN32.invalidHandle) return retried;
+    throw this.report(call.op, 0, new StaleHandleError('the driver was reloaded; re-read the table and retry', {
+      operation: call.op, win32Error: WIN32.invalidHandle,
+    }));
+  }
+
   close(): void {
     if (this.handle !== null) this.binding.closeHandle(this.handle);
     this.handle = null;
+    void this.thread?.close();
+    this.thread = undefined;
   }
 
   private timed(call: IoctlCall): IoctlOutcome {
-    const handle = this.handle;
-    if (handle === null) throw new DriverError('the client is closed', { operation: call.op });
+    const handle = this.open(call);
     const start = performance.now();
     const outcome = this.binding.deviceIoControl(handle, IOCTL[call.op], call.input, call.output);
-    const seconds = (performance.now() - start) / 1000;
+    return this.settle(call, outcome, (performance.now() - start) / 1000);
+  }
+
+  private async timedOffThread(call: IoctlCall): Promise<IoctlOutcome> {
+    const handle = this.open(call);
+    this.thread ??= new IoctlThread(this.binding.spec);
+    // A write is never repeated (see ioctl), so its input can move to the thread uncopied.
+    const { outcome, seconds } = await this.thread.call(handle, IOCTL[call.op], call.input, call.output, !call.readOnly);
+    return this.settle(call, outcome, seconds);
+  }
+
+  private open(call: IoctlCall): Handle {
+    if (this.handle === null) throw new DriverError('the client is closed', { operation: call.op });
+    return this.handle;
+  }
+
+  private settle(call: IoctlCall, outcome: IoctlOutcome, seconds: number): IoctlOutcome {
     if (outcome.ok || call.expected?.includes(outcome.error)) {
       this.observer.ioctl?.(call.op, seconds);
       return outcome;

@@ -2,8 +2,12 @@
  * LIST_RULES paging into one consistent snapshot: start with a modest buffer, grow it on
  * ERROR_MORE_DATA / ERROR_INSUFFICIENT_BUFFER, and start over when the generation changes
  * between pages (a bounded number of times: `maxRestarts`, then a conflict error).
+ * A large table (the first page says how large) is read on the IOCTL thread: the main
+ * thread only decodes one page at a time between awaits, so a full read-back never holds
+ * the event loop for long.
  */
-import { decodeListResponse, encodeListRequest } from '../abi/codec.js';
+import { decodeListResponse, encodeListRequest, type ListPage } from '../abi/codec.js';
+import type { IoctlOutcome } from '../win32/binding.js';
 import { LIST_RESPONSE } from '../abi/layout.js';
 import { LIMITS, WIN32, type DriverRule } from '../abi/types.js';
 import type { DeviceChannel } from './device.js';
@@ -27,10 +31,10 @@ export interface ListingStats {
 }
 
 /** Reads the whole table; `stats` (if given) counts pages, restarts and buffer growths. */
-export function listAllRules(device: DeviceChannel, options: ListingOptions, stats?: ListingStats): RuleTable {
+export async function listAllRules(device: DeviceChannel, options: ListingOptions, stats?: ListingStats, offThreadFrom = Infinity): Promise<RuleTable> {
   let size = Math.max(options.initialBufferBytes, LIST_RESPONSE.size);
   for (let attempt = 0; attempt <= options.maxRestarts; attempt++) {
-    const result = listOnce(device, size, stats);
+    const result = await listOnce(device, size, stats, offThreadFrom);
     size = result.bufferBytes;
     if (result.table) return result.table;
     if (stats) stats.restarts++;
@@ -38,26 +42,30 @@ export function listAllRules(device: DeviceChannel, options: ListingOptions, sta
   throw new GenerationConflictError(`the table kept changing during ${options.maxRestarts + 1} listings`, { operation: 'LIST_RULES' });
 }
 
-function listOnce(device: DeviceChannel, size: number, stats?: ListingStats): { table?: RuleTable; bufferBytes: number } {
+/** The pages after the first go to the IOCTL thread when the table holds at least `offThreadFrom` rules. */
+async function listOnce(device: DeviceChannel, size: number, stats: ListingStats | undefined, offThreadFrom: number): Promise<{ table?: RuleTable; bufferBytes: number }> {
+  let offThread = false;
   const rules: DriverRule[] = [];
   let cursor = 0n;
   let generation: bigint | undefined;
   let output = new Uint8Array(size);
   for (;;) {
-    const outcome = device.ioctl({
+    const call = {
       op: 'LIST_RULES', input: encodeListRequest(cursor), output, readOnly: true,
       expected: [WIN32.moreData, WIN32.insufficientBuffer],
-    });
+    } as const;
+    const outcome: IoctlOutcome = offThread ? await device.ioctlOffThread(call) : await device.call(call);
     if (!outcome.ok) {
       size = grownSize(size, outcome.error === WIN32.moreData ? requiredSize(output, outcome.bytesReturned) : 0);
       output = new Uint8Array(size);
       if (stats) stats.bufferGrowths++;
       continue;
     }
-    const page = decodeOrThrow('LIST_RULES', () => decodeListResponse(output, outcome.bytesReturned));
+    const page: ListPage = decodeOrThrow('LIST_RULES', () => decodeListResponse(output, outcome.bytesReturned));
     if (stats) stats.pages++;
     if (generation !== undefined && page.generation !== generation) return { bufferBytes: size };
     generation = page.generation;
+    offThread = page.totalRules >= offThreadFrom;
     for (const r of page.rules) rules.push(r);
     if (!page.more) return { table: checkedTable(page.generation, page.totalRules, rules), bufferBytes: size };
     if (page.rules.length === 0) throw new DriverProtocolError('a page with the MORE flag had no records', { operation: 'LIST_RULES' });

@@ -30,6 +30,9 @@ import { DirectoryWatchers } from './watchers.js';
 
 type Batch = 'all' | string[];
 
+/** Longest stretch of upserts between two yields to the event loop. */
+const YIELD_AFTER_MS = 8;
+
 /** The file source's part of the agent config. */
 export function fileSettingsOf(config: AgentConfig): FileSourceSettings {
   const { paths, debounceMs, maxFileBytes, rescanIntervalSeconds } = config.sources.files;
@@ -198,7 +201,16 @@ export class FileSource extends EventEmitter<{ settled: [FileSourceSettled] }> i
       return o.kind === 'content' && this.files.reportedDigest(f.origin) !== o.digest ? [{ origin: f.origin, text: o.text, location: f.origin }] : [];
     });
     if (texts.length > 0) await this.sink?.prepare?.(this.name, texts);
-    toRead.forEach((file, i) => this.applyOne(file, outcomes[i]!, seen, result));
+    // Each upsert parses (or hydrates) and compiles one file: a thousand of them in one
+    // synchronous loop would hold the event loop for a long time, so yield every few ms.
+    let since = performance.now();
+    for (let i = 0; i < toRead.length; i++) {
+      this.applyOne(toRead[i]!, outcomes[i]!, seen, result);
+      if (performance.now() - since > YIELD_AFTER_MS) {
+        await new Promise((r) => setImmediate(r));
+        since = performance.now();
+      }
+    }
     return result;
   }
 

@@ -1,0 +1,76 @@
+/**
+ * The main thread's side of the IOCTL thread: one call at a time in flight per client
+ * (IOCTLs of one client are sequential anyway), started on first use, unref'd so an idle
+ * agent can exit.
+ */
+import { Worker } from 'node:worker_threads';
+import type { BindingSpec, Handle, IoctlOutcome } from '../win32/binding.js';
+import { DriverError } from './errors.js';
+import type { IoctlReply, IoctlRequest, IoctlThreadData } from './ioctl-protocol.js';
+
+interface Pending {
+  resolve(reply: IoctlReply): void;
+  reject(error: Error): void;
+}
+
+export class IoctlThread {
+  private worker: Worker | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+
+  constructor(private readonly spec: BindingSpec) {}
+
+  /**
+   * DeviceIoControl on the IOCTL thread; resolves with its outcome and output bytes.
+   * `transferInput`: the input's buffer moves to the thread instead of being copied (a
+   * 100k-rule APPLY is about 10 MB); the caller must not use it afterwards.
+   */
+  call(handle: Handle, code: number, input: Uint8Array | null, output: Uint8Array | null, transferInput = false): Promise<{ outcome: IoctlOutcome; seconds: number }> {
+    const worker = this.started();
+    const id = this.nextId++;
+    return new Promise<IoctlReply>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.ref();
+      const transfer = transferInput && input && input.byteOffset === 0 && input.byteLength === input.buffer.byteLength ? [input.buffer as ArrayBuffer] : [];
+      worker.postMessage({ id, handle, code, input, outputBytes: output?.byteLength ?? 0 } satisfies IoctlRequest, transfer);
+    }).then(async (reply) => {
+      if (output && reply.output) output.set(new Uint8Array(reply.output));
+      // Node delivers every queued worker message in one go: without this turn, a caller
+      // chaining calls (the pages of a read-back) would keep timers and I/O waiting.
+      await new Promise((resolve) => setImmediate(resolve));
+      return { outcome: reply.outcome, seconds: reply.seconds };
+    });
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    await worker?.terminate();
+    this.failAll(new DriverError('the client is closed', { operation: 'DeviceIoControl' }));
+  }
+
+  private started(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: { spec: this.spec, entry: 'ioctl-thread' } satisfies IoctlThreadData & { entry: string } });
+    worker.unref();
+    worker.on('message', (reply: IoctlReply) => {
+      const p = this.pending.get(reply.id);
+      this.pending.delete(reply.id);
+      if (this.pending.size === 0) worker.unref();
+      p?.resolve(reply);
+    });
+    const lost = (cause: unknown): void => {
+      if (this.worker === worker) this.worker = undefined;
+      this.failAll(new DriverError('the IOCTL thread failed', { operation: 'DeviceIoControl', cause }));
+    };
+    worker.on('error', lost);
+    worker.on('exit', (code) => lost(new Error(`exit code ${code}`)));
+    this.worker = worker;
+    return worker;
+  }
+
+  private failAll(error: Error): void {
+    for (const p of this.pending.values()) p.reject(error);
+    this.pending.clear();
+  }
+}

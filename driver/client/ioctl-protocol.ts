@@ -1,0 +1,24 @@
+/** Messages between the device channel and its IOCTL thread (./ioctl-thread.ts). */
+import type { BindingSpec, Handle, IoctlOutcome } from '../win32/binding.js';
+
+export interface IoctlThreadData {
+  spec: BindingSpec;
+}
+
+export interface IoctlRequest {
+  id: number;
+  handle: Handle;
+  code: number;
+  input: Uint8Array | null;
+  /** Size of the output buffer the thread allocates (0: none). */
+  outputBytes: number;
+}
+
+export interface IoctlReply {
+  id: number;
+  /** Read on the IOCTL thread right after DeviceIoControl: the last error belongs to that thread. */
+  outcome: IoctlOutcome;
+  /** The output buffer (transferred), when one was asked for. */
+  output: ArrayBuffer | null;
+  seconds: number;
+}

@@ -1,0 +1,26 @@
+/**
+ * Worker thread that makes the long IOCTLs (a 100k-rule APPLY, the pages of a full
+ * read-back), so the main thread's event loop never waits on the driver. The main thread
+ * owns the device handle (opens, reopens and closes it); this thread only calls
+ * DeviceIoControl with it and reads GetLastError right after, on this same thread, as
+ * Win32 requires (the binding's deviceIoControl does both).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadBinding } from '../win32/binding.js';
+import type { IoctlReply, IoctlRequest, IoctlThreadData } from './ioctl-protocol.js';
+
+function main(): void {
+  const port = parentPort;
+  if (!port) throw new Error('ioctl-thread must run in a worker thread');
+  const binding = loadBinding((workerData as IoctlThreadData).spec);
+  port.on('message', (request: IoctlRequest) => {
+    const output = request.outputBytes > 0 ? new Uint8Array(request.outputBytes) : null;
+    const start = performance.now();
+    const outcome = binding.deviceIoControl(request.handle, request.code, request.input, output);
+    const seconds = (performance.now() - start) / 1000;
+    const buffer = output ? (output.buffer as ArrayBuffer) : null;
+    port.postMessage({ id: request.id, outcome, output: buffer, seconds } satisfies IoctlReply, buffer ? [buffer] : []);
+  });
+}
+
+main();
