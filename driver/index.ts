@@ -12,5 +12,5 @@ export { loadBinding, type BindingSpec, type Win32Binding } from './win32/index.
 export { DosPathTranslator, identityPaths, pathTranslatorFor, queryDriveMap, type DriveMap } from './client/index.js';
 export {
   EmulatedMachine, startEmulatedKernel, stopEmulatedKernel, emulatorStatus, EmulatorNotBuiltError,
-  type EmulatedKernel, type EmulatedKernelOptions, type EmulatedDecision,
+  type EmulatedKernel, type EmulatedKernelOptions, type EmulatedDecision, type EmulatedProcess,
 } from './emulator/index.js';

@@ -99,9 +99,10 @@ async function decisions(emu: EmulatorFixture, client: DriverClient) {
 function decodeRate() {
   const events: DriverEvent[] = Array.from({ length: 200 }, (_, i) => ({
     type: EventType.FileOpen, decision: Decision.Audit, time: 133_000_000_000_000_000n + BigInt(i), ruleId: 5n,
-    processId: 1, parentProcessId: 2, threadId: 3, status: 0, desiredAccess: 1,
+    processId: 1, parentProcessId: 2, threadId: 3, status: 0, desiredAccess: 1, sessionId: 1, newProcessId: 0,
     targetPath: `\\Device\\HarddiskVolume3\\Users\\someone\\AppData\\Local\\file${i}.txt`,
     imagePath: '\\Device\\HarddiskVolume3\\Windows\\System32\\notepad.exe', commandLine: '', userSid: 'S-1-5-18',
+    parentImagePath: '\\Device\\HarddiskVolume3\\Windows\\explorer.exe', currentDirectory: 'C:\\Users\\someone\\',
   }));
   const message = encodeEventMessage({ dropped: 0n, firstSequence: 1n, events });
   return { eventsPerSecond: Math.round(rate(() => void decodeEventMessage(message)) * events.length), eventsPerMessage: events.length, bytesPerEvent: Math.round(message.byteLength / events.length) };

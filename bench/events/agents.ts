@@ -201,6 +201,7 @@ export async function pipelineCore(count: number) {
   const make = (i: number): DriverEvent => ({
     type: EventType.FileOpen, decision: Decision.Audit, time: t0 + BigInt(i * 50), ruleId: ids[i % ids.length]!.id,
     processId: 7000 + (i % 8) * 4, parentProcessId: 4, threadId: 7004 + (i % 8) * 4, status: 0, desiredAccess: 1,
+    sessionId: 0, newProcessId: 0, parentImagePath: '', currentDirectory: '',
     targetPath: two(`${ids[i % ids.length]!.dir}kawin-load-${String(i % 1_000_000).padStart(6, '0')}.dat`),
     imagePath: two(image), commandLine: '', userSid: two('S-1-5-18'),
   });

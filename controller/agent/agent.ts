@@ -26,7 +26,7 @@ import { reconcileMetrics } from './metrics-binding.js';
 import { PolicyFlow, PreparerRunnable, policyParser, policyValidator } from './policies.js';
 import { GrpcServerRunnable, PipelineRunnable } from './services.js';
 import { AgentSources } from './sources.js';
-import { AgentStateProvider } from './state-events.js';
+import { AgentStateProvider, probeProvider } from './state-events.js';
 import { countByState, policyStatuses, rejectedUnitsBySource } from './status.js';
 import { AGENT_VERSION } from './version.js';
 import type { AgentView } from './views.js';
@@ -119,7 +119,10 @@ export class Agent {
         });
       },
     });
-    this.flow = new PolicyFlow({ rules: this.rules, reconciler: this.reconciler, trigger: () => this.controller.trigger() });
+    this.flow = new PolicyFlow({
+      rules: this.rules, reconciler: this.reconciler, trigger: () => this.controller.trigger(),
+      changed: (key, entry) => this.stateEvents.policyChanged(key, entry),
+    });
     this.store.setListener(this.flow);
     this.view = this.createView();
     this.sources = new AgentSources({
@@ -139,7 +142,8 @@ export class Agent {
     this.stateEvents = new AgentStateProvider(this.view, this.clock);
     const admin = new AgentAdmin(this.view, () => this.sources.list(), () => broker.subscriberCount());
     this.grpc = new GrpcServerRunnable({
-      config, logger: logger.child({ component: 'grpc' }), broker, state: this.stateEvents, admin, diffs, sources: () => this.sources.list(),
+      config, logger: logger.child({ component: 'grpc' }), broker, state: this.stateEvents, probe: probeProvider(this.view), admin, diffs,
+      sources: () => this.sources.list(),
     });
     this.pipeline = new PipelineRunnable({ config, logger, metrics: this.metrics, broker, link: this.link, provenance: this.rules });
     // Policies by state are derived when Prometheus scrapes, never on the reconcile path.
@@ -236,6 +240,7 @@ export class Agent {
         get appliedGeneration() { return reconciler.appliedGeneration; },
         get rulesApplied() { return reconciler.rulesApplied; },
         get state() { return reconciler.driverState; },
+        refusal: (ruleId) => reconciler.refusal(ruleId),
       },
       reconcile: controller,
     };

@@ -14,5 +14,8 @@ export function reconcileMetrics(metrics: AgentMetrics): ReconcileMetrics {
     rulesDesired: (count) => metrics.rulesDesired.set(count),
     rulesApplied: (count) => metrics.rulesApplied.set(count),
     driftCorrected: (count) => metrics.driftCorrections.inc(count),
+    rulesRefused: (counts) => {
+      for (const [check, count] of Object.entries(counts)) metrics.rulesRefused.set({ check }, count);
+    },
   };
 }

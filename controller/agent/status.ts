@@ -4,7 +4,8 @@
  * sources, generation, last reconcile). One derivation serves `kawin status`, the admin
  * gRPC service, the policies-by-state metric and the logs.
  */
-import type { Problem, RejectedUnit, SourceStatus } from '../store/index.js';
+import type { RuleRefusal } from '../reconcile/index.js';
+import type { PolicyEntry, Problem, RejectedUnit, SourceStatus } from '../store/index.js';
 import { AGENT_VERSION } from './version.js';
 import type { AgentView } from './views.js';
 
@@ -60,17 +61,7 @@ const STATES: PolicyState[] = ['applied', 'partial', 'pending', 'invalid', 'last
 
 export function policyStatuses(agent: AgentView): PolicyStatus[] {
   const out: PolicyStatus[] = [];
-  for (const entry of agent.desired.policies()) {
-    const compiled = agent.rules.status(entry.key);
-    const conflict = agent.desired.conflictOf(entry.key);
-    const base = {
-      key: entry.key, kind: entry.identity.kind, namespace: entry.identity.namespace, name: entry.identity.name,
-      source: entry.source, origin: entry.origin, digest: entry.digest, ruleCount: compiled?.rules.length ?? 0,
-      problems: conflict ? [conflict, ...entry.rejected] : entry.rejected, warnings: [...entry.warnings, ...(compiled?.problems ?? [])],
-      conflicts: agent.desired.contenders(entry.key),
-    };
-    out.push({ ...base, ...stateOf(agent, { ...base, conflict }, compiled?.selection) });
-  }
+  for (const entry of agent.desired.policies()) out.push(entryStatus(agent, entry));
   for (const bad of agent.desired.invalid()) {
     out.push({
       key: bad.key, kind: bad.identity.kind, namespace: bad.identity.namespace, name: bad.identity.name,
@@ -79,6 +70,20 @@ export function policyStatuses(agent: AgentView): PolicyStatus[] {
     });
   }
   return out.sort((a, b) => a.key.localeCompare(b.key));
+}
+
+/** The status of one policy in force (the store's effective entry for its key). */
+export function entryStatus(agent: AgentView, entry: PolicyEntry<unknown>): PolicyStatus {
+  const compiled = agent.rules.status(entry.key);
+  const conflict = agent.desired.conflictOf(entry.key);
+  const base = {
+    key: entry.key, kind: entry.identity.kind, namespace: entry.identity.namespace, name: entry.identity.name,
+    source: entry.source, origin: entry.origin, digest: entry.digest, ruleCount: compiled?.rules.length ?? 0,
+    problems: conflict ? [conflict, ...entry.rejected] : entry.rejected, warnings: [...entry.warnings, ...(compiled?.problems ?? [])],
+    conflicts: agent.desired.contenders(entry.key),
+  };
+  const refused = compiled?.rules.flatMap((r) => agent.driver.refusal(r.id) ?? []) ?? [];
+  return { ...base, ...(refusedState(base.ruleCount, refused) ?? stateOf(agent, { ...base, conflict }, compiled?.selection)) };
 }
 
 function stateOf(
@@ -98,6 +103,16 @@ function stateOf(
 
 function lastKnownGoodReason(p: Pick<PolicyStatus, 'problems'> & { conflict?: unknown }): string {
   return p.conflict ? p.problems[0]!.message : 'the newest version was rejected; the previous version is in force';
+}
+
+/**
+ * Rules of the policy refused (a volume this node lacks, a driver limit, the driver's own
+ * rejection): the rest of the policy is enforced (partial), or none of it (invalid).
+ */
+function refusedState(ruleCount: number, refused: RuleRefusal[]): { state: PolicyState; reasons: string[] } | undefined {
+  if (refused.length === 0) return undefined;
+  const reasons = refused.map((r) => `rule ${r.path}: ${r.reason}`);
+  return { state: refused.length === ruleCount ? 'invalid' : 'partial', reasons };
 }
 
 export function countByState(statuses: PolicyStatus[]): Record<PolicyState, number> {

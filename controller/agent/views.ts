@@ -5,6 +5,7 @@
  */
 import type { DriverRule, DriverState } from '../../driver/abi/types.js';
 import type { AgentConfig } from '../config/index.js';
+import type { RuleRefusal } from '../reconcile/index.js';
 import type { CompiledPolicy, Policy, RuleProvenance } from '../policy/index.js';
 import type { IdentityConflict, ParsedUnit, PolicyEntry, PolicyIdentity, Problem, RejectedUnit, SourceStatus } from '../store/index.js';
 import type { ReconcileView } from './controller.js';
@@ -43,6 +44,8 @@ export interface DriverView {
   readonly appliedGeneration: bigint | undefined;
   readonly rulesApplied: number;
   readonly state: DriverState | undefined;
+  /** Why a desired rule is not in the driver (a missing volume, a limit, the driver's rejection). */
+  refusal(ruleId: bigint): RuleRefusal | undefined;
 }
 
 /** Everything status is derived from. */

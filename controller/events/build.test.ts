@@ -45,9 +45,13 @@ const COMMON = {
   ClusterName: 'prod', HostName: 'win-node-1', Timestamp: Date.parse('2026-11-21T10:00:00Z') / 1000,
   UpdatedTime: '2026-11-21T10:00:00.123456Z', NamespaceName: '', PodName: '', ContainerID: '',
   HostPID: 4321, PID: 4321, PPID: 1000, HostPPID: 1000, UID: 0, UserName: 'NT AUTHORITY\\SYSTEM',
+  Cwd: 'C:\\Users\\alice\\', NodeID: 'win-node-1',
 };
 const NOTEPAD = 'C:\\Windows\\System32\\notepad.exe';
-const FILE = { Operation: 'File', Source: NOTEPAD, ProcessName: NOTEPAD, Resource: 'C:\\secret\\key.txt', Data: 'access=READ_DATA' };
+const FILE = {
+  Operation: 'File', Source: NOTEPAD, ProcessName: NOTEPAD, ParentProcessName: 'C:\\Windows\\explorer.exe',
+  Resource: 'C:\\secret\\key.txt', Data: 'access=READ_DATA',
+};
 
 interface Case {
   name: string;
@@ -64,7 +68,7 @@ const CASES: Case[] = [
     expect: {
       ...COMMON, ...FILE, Type: 'MatchedHostPolicy', Action: 'Block', Result: 'Permission denied',
       PolicyName: 'block-secrets', Severity: '5', Tags: 'MITRE,T1005', ATags: ['MITRE', 'T1005'],
-      Message: 'no secrets', Enforcer: 'kawin',
+      Message: 'no secrets', Enforcer: 'KawinMinifilter', EventData: { Access: 'READ_DATA' },
     },
   },
   {
@@ -116,26 +120,31 @@ const CASES: Case[] = [
     expect: { PolicyName: '', Action: 'Audit', Result: 'Passed', Severity: '' },
   },
   {
-    name: 'blocked process create → ProcessName new image, Source/Parent the creator, args in Resource',
+    name: 'blocked process create → PID the creator that tried, its parent as PPID, Source the creator, args in Resource',
     event: {
-      type: EventType.ProcessCreate, processId: 0, parentProcessId: 1000, targetPath: nt('C:\\Tools\\evil.exe'),
-      imagePath: nt('C:\\Windows\\explorer.exe'), commandLine: '"C:\\Tools\\evil.exe" --steal  now', desiredAccess: 0,
+      type: EventType.ProcessCreate, processId: 1000, parentProcessId: 700, newProcessId: 0, targetPath: nt('C:\\Tools\\evil.exe'),
+      imagePath: nt('C:\\Windows\\explorer.exe'), parentImagePath: nt('C:\\Windows\\System32\\userinit.exe'),
+      commandLine: '"C:\\Tools\\evil.exe" --steal  now', desiredAccess: 0,
     },
     route: 'alert',
     expect: {
-      Operation: 'Process', ProcessName: 'C:\\Tools\\evil.exe', ParentProcessName: 'C:\\Windows\\explorer.exe',
+      Operation: 'Process', ProcessName: 'C:\\Tools\\evil.exe', ParentProcessName: 'C:\\Windows\\System32\\userinit.exe',
       Source: 'C:\\Windows\\explorer.exe', Resource: 'C:\\Tools\\evil.exe --steal  now', Data: 'event=ProcessCreate',
-      HostPID: 0, PID: 0, PPID: 1000, HostPPID: 1000, Action: 'Block', Result: 'Permission denied',
+      HostPID: 1000, PID: 1000, PPID: 700, HostPPID: 700, Action: 'Block', Result: 'Permission denied',
+      Cwd: 'C:\\Users\\alice\\', EventData: { Event: 'ProcessCreate' },
     },
   },
   {
     name: 'process create without command line → Resource is the image',
     event: {
-      type: EventType.ProcessCreate, decision: Decision.Audit, ruleId: 0x55n, status: NTSTATUS.success, processId: 5000,
-      targetPath: nt('C:\\Tools\\a.exe'), imagePath: nt('C:\\Windows\\cmd.exe'), commandLine: '',
+      type: EventType.ProcessCreate, decision: Decision.Audit, ruleId: 0x55n, status: NTSTATUS.success, processId: 900,
+      newProcessId: 5000, targetPath: nt('C:\\Tools\\a.exe'), imagePath: nt('C:\\Windows\\cmd.exe'), commandLine: '',
     },
     route: 'alert',
-    expect: { Resource: 'C:\\Tools\\a.exe', ProcessName: 'C:\\Tools\\a.exe', HostPID: 5000, Result: 'Passed' },
+    expect: {
+      Resource: 'C:\\Tools\\a.exe', ProcessName: 'C:\\Tools\\a.exe', HostPID: 5000, PID: 5000, PPID: 900, HostPPID: 900,
+      ParentProcessName: 'C:\\Windows\\cmd.exe', Source: 'C:\\Windows\\cmd.exe', Result: 'Passed',
+    },
   },
   {
     name: 'account SID → UID from the RID, UserName the SID',
@@ -176,12 +185,13 @@ for (const c of CASES) {
 void test('ParentProcessName comes from the pid table fed by process creates', () => {
   const b = builder();
   const create = driverEvent({
-    type: EventType.ProcessCreate, decision: Decision.Allow, ruleId: 0n, status: 0, processId: 4000, parentProcessId: 4,
+    type: EventType.ProcessCreate, decision: Decision.Allow, ruleId: 0n, status: 0, processId: 4, newProcessId: 4000,
     targetPath: nt('C:\\Windows\\System32\\cmd.exe'), imagePath: nt('C:\\Windows\\explorer.exe'), commandLine: 'cmd.exe /c type key.txt',
   });
   assert.equal(b.route(create), 'log');
   assert.equal(b.log(create).Resource, 'C:\\Windows\\System32\\cmd.exe /c type key.txt');
-  const open = driverEvent({ processId: 5000, parentProcessId: 4000 });
+  // The driver did not name the parent's image: the table fills it in.
+  const open = driverEvent({ processId: 5000, parentProcessId: 4000, parentImagePath: '' });
   b.route(open);
   assert.equal(b.alert(open).ParentProcessName, 'C:\\Windows\\System32\\cmd.exe');
   // An event without an image falls back to the table for the acting process too.
@@ -199,7 +209,7 @@ void test('ParentProcessName comes from the pid table fed by process creates', (
 void test('the pid table is bounded and counts evictions', () => {
   const b = builder({ processTableSize: 2 });
   for (const pid of [10, 20, 30]) {
-    b.route(driverEvent({ type: EventType.ProcessCreate, processId: pid, targetPath: nt(`C:\\p${pid}.exe`) }));
+    b.route(driverEvent({ type: EventType.ProcessCreate, newProcessId: pid, targetPath: nt(`C:\\p${pid}.exe`) }));
   }
   assert.equal(b.processes.images.size, 2);
   assert.equal(b.processes.images.evictions, 1);
@@ -215,10 +225,10 @@ void test('NT→DOS: images are cached (bounded), file paths rewritten by the le
     b.route(ev);
     assert.equal(b.alert(ev).Resource, `C:\\data\\f${i}.txt`);
   }
-  assert.equal(paths.conversions, 1, 'the translator was asked once, for the image; files reuse its device prefix');
-  assert.equal(b.paths.cache.size, 1, 'only the image is cached');
+  assert.equal(paths.conversions, 1, 'the translator was asked once, for the first image; the rest reuse its device prefix');
+  assert.equal(b.paths.cache.size, 2, 'only the images (process and parent) are cached');
   for (let i = 0; i < 10; i++) {
-    const ev = driverEvent({ type: EventType.ProcessCreate, processId: 100 + i, targetPath: nt(`C:\\bin\\p${i}.exe`) });
+    const ev = driverEvent({ type: EventType.ProcessCreate, newProcessId: 100 + i, targetPath: nt(`C:\\bin\\p${i}.exe`) });
     b.route(ev);
     assert.equal(b.alert(ev).ProcessName, `C:\\bin\\p${i}.exe`);
   }
@@ -276,4 +286,20 @@ void test('access mask names', () => {
   assert.equal(accessText(0), 'access=0x0');
   assert.equal(accessText(0x10000 | 0x2), 'access=WRITE_DATA|DELETE');
   assert.equal(accessText(0x1 | 0x800), 'access=READ_DATA|0x800');
+});
+
+void test('NodeID: the machine id when given, else the node name; Severity omitted when the policy sets none', () => {
+  const withId = builder({ nodeId: '4c4c4544-0042-3510-8052-b4c04f4d4e31' }).alert(driverEvent({ ruleId: 0x55n, decision: Decision.Audit }));
+  assert.equal(withId.NodeID, '4c4c4544-0042-3510-8052-b4c04f4d4e31');
+  assert.equal(withId.Severity, '');
+  assert.equal(builder().log(driverEvent()).NodeID, 'win-node-1');
+});
+
+void test('EventData: what Data says as a map, the key capitalised as upstream does; shared and frozen', () => {
+  const b = builder();
+  const one = b.alert(driverEvent({ desiredAccess: 3 }));
+  assert.deepEqual(one.EventData, { Access: 'READ_DATA|WRITE_DATA' });
+  assert.equal(b.alert(driverEvent({ desiredAccess: 3 })).EventData, one.EventData, 'one map per Data text');
+  assert.ok(Object.isFrozen(one.EventData));
+  assert.deepEqual(b.alert(driverEvent()).EventData, { Access: 'READ_DATA' });
 });

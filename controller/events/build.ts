@@ -8,6 +8,7 @@ import { Decision, EventType, NTSTATUS, type DriverEvent } from '../../driver/ab
 import type { PathTranslator } from '../../driver/client/types.js';
 import type { ProvenanceLookup } from '../policy/provenance.js';
 import { AccessTextCache } from './access.js';
+import { EventDataCache } from './event-data.js';
 import { Enricher } from './enrich.js';
 import { TimeFormatter } from './filetime.js';
 import { ProcessTable, SidTable } from './identity.js';
@@ -23,7 +24,10 @@ export interface RecordBuilderOptions {
   hostTelemetry: boolean | HostTelemetry;
   /** Allow-rule matches become alerts (otherwise logs when telemetry is on). */
   allowAlerts: boolean;
+  /** Enforcer field of alerts: the mechanism that enforced (see docs/events.md). */
   enforcer?: string;
+  /** NodeID field: the machine id (Windows MachineGuid, Linux /etc/machine-id), else the node name. */
+  nodeId?: string;
   /** KubeArmorVersion field of alerts. */
   agentVersion?: string;
   pathCacheSize?: number;
@@ -32,7 +36,7 @@ export interface RecordBuilderOptions {
 }
 
 export const BUILDER_DEFAULTS = {
-  enforcer: 'kawin',
+  enforcer: 'KawinMinifilter',
   pathCacheSize: 8192,
   processTableSize: 32768,
   sidCacheSize: 1024,
@@ -58,6 +62,8 @@ export function resultText(status: number): string {
 }
 
 interface Facts {
+  pid: number;
+  ppid: number;
   seconds: number;
   updatedTime: string;
   operation: string;
@@ -69,9 +75,8 @@ interface Facts {
   parentProcessName: string;
   uid: number;
   userName: string;
+  cwd: string;
 }
-
-const NO_EVENT_DATA: { [key: string]: string } = Object.freeze({}) as { [key: string]: string };
 
 export class RecordBuilder {
   readonly paths: DosPathCache;
@@ -80,11 +85,13 @@ export class RecordBuilder {
   readonly enricher: Enricher;
   private readonly time = new TimeFormatter();
   private readonly access = new AccessTextCache();
+  private readonly eventData = new EventDataCache();
   private readonly enforcer: string;
+  private readonly nodeId: string;
   private readonly version: string;
   private telemetry: HostTelemetry;
   private readonly f: Facts = {
-    seconds: 0, updatedTime: '', operation: '', source: '', resource: '', data: '', result: '',
+    pid: 0, ppid: 0, cwd: '', seconds: 0, updatedTime: '', operation: '', source: '', resource: '', data: '', result: '',
     processName: '', parentProcessName: '', uid: 0, userName: '',
   };
 
@@ -94,6 +101,7 @@ export class RecordBuilder {
     this.sids = new SidTable(o.sidCacheSize ?? BUILDER_DEFAULTS.sidCacheSize);
     this.enricher = new Enricher(o.provenance);
     this.enforcer = o.enforcer ?? BUILDER_DEFAULTS.enforcer;
+    this.nodeId = o.nodeId ?? o.hostName;
     this.version = o.agentVersion ?? '';
     const t = o.hostTelemetry;
     this.telemetry = typeof t === 'boolean' ? { process: t, file: t } : { ...t };
@@ -108,7 +116,7 @@ export class RecordBuilder {
   route(ev: DriverEvent): Route {
     let telemetry = this.telemetry.file;
     if (ev.type === EventType.ProcessCreate) {
-      this.processes.started(ev.processId, this.paths.toDos(ev.targetPath));
+      this.processes.started(ev.newProcessId, this.paths.toDos(ev.targetPath));
       telemetry = this.telemetry.process;
     } else if (ev.type === EventType.ProcessExit) {
       return this.telemetry.process ? 'log' : 'ignore';
@@ -131,15 +139,15 @@ export class RecordBuilder {
     return {
       Timestamp: f.seconds, UpdatedTime: f.updatedTime, ClusterName: this.o.clusterName,
       HostName: this.o.hostName, NamespaceName: '', PodName: '', ContainerID: '', ContainerName: '',
-      HostPID: ev.processId | 0, PPID: ev.parentProcessId | 0, PID: ev.processId | 0, UID: f.uid,
+      HostPID: f.pid, PPID: f.ppid, PID: f.pid, UID: f.uid,
       PolicyName: e.policyName, Severity: e.severity, Tags: e.tags, Message: e.message,
       Type: 'MatchedHostPolicy', Source: f.source, Operation: f.operation, Resource: f.resource,
       Data: f.data, Action: e.action, Result: f.result, ContainerImage: '',
       ParentProcessName: f.parentProcessName, ProcessName: f.processName,
-      HostPPID: ev.parentProcessId | 0, Enforcer: this.enforcer, Labels: '', ATags: e.atags,
-      Owner: undefined, Cwd: '', TTY: '', MaxAlertsPerSec: 0, DroppingAlertsInterval: 0,
-      ExecEvent: undefined, KubeArmorVersion: this.version, NodeID: '', ProcessHash: '',
-      ParentHash: '', ResourceHash: '', HashAlgo: '', EventData: NO_EVENT_DATA, UserName: f.userName,
+      HostPPID: f.ppid, Enforcer: this.enforcer, Labels: '', ATags: e.atags,
+      Owner: undefined, Cwd: f.cwd, TTY: '', MaxAlertsPerSec: 0, DroppingAlertsInterval: 0,
+      ExecEvent: undefined, KubeArmorVersion: this.version, NodeID: this.nodeId, ProcessHash: '',
+      ParentHash: '', ResourceHash: '', HashAlgo: '', EventData: this.eventData.of(f.data), UserName: f.userName,
     };
   }
 
@@ -148,12 +156,12 @@ export class RecordBuilder {
     return {
       Timestamp: f.seconds, UpdatedTime: f.updatedTime, ClusterName: this.o.clusterName,
       HostName: this.o.hostName, NamespaceName: '', PodName: '', ContainerID: '', ContainerName: '',
-      HostPID: ev.processId | 0, PPID: ev.parentProcessId | 0, PID: ev.processId | 0, UID: f.uid,
+      HostPID: f.pid, PPID: f.ppid, PID: f.pid, UID: f.uid,
       Type: 'HostLog', Source: f.source, Operation: f.operation, Resource: f.resource,
       Data: f.data, Result: f.result, ContainerImage: '', ParentProcessName: f.parentProcessName,
-      ProcessName: f.processName, HostPPID: ev.parentProcessId | 0, Labels: '', Owner: undefined,
-      Cwd: '', TTY: '', ExecEvent: undefined, NodeID: '', ProcessHash: '', ParentHash: '',
-      ResourceHash: '', HashAlgo: '', EventData: NO_EVENT_DATA, UserName: f.userName,
+      ProcessName: f.processName, HostPPID: f.ppid, Labels: '', Owner: undefined,
+      Cwd: f.cwd, TTY: '', ExecEvent: undefined, NodeID: this.nodeId, ProcessHash: '', ParentHash: '',
+      ResourceHash: '', HashAlgo: '', EventData: this.eventData.of(f.data), UserName: f.userName,
     };
   }
 
@@ -166,44 +174,58 @@ export class RecordBuilder {
     f.uid = who.uid;
     f.userName = who.userName;
     f.result = resultText(ev.status);
+    f.cwd = ev.currentDirectory;
+    f.pid = ev.processId | 0;
+    f.ppid = ev.parentProcessId | 0;
     if (ev.type === EventType.FileOpen) this.fileFacts(ev, f);
     else if (ev.type === EventType.ProcessCreate) this.createFacts(ev, f);
     else this.exitFacts(ev, f);
     return f;
   }
 
-  /** Image of the acting process: from the event, else from the pid table. */
-  private actor(ntImage: string, pid: number): string {
+  /** Image of a process: from the event, else from the pid table. */
+  private imageOf(ntImage: string, pid: number): string {
     return this.paths.toDos(ntImage) || this.processes.image(pid);
   }
 
   private fileFacts(ev: DriverEvent, f: Facts): void {
-    const image = this.actor(ev.imagePath, ev.processId);
+    const image = this.imageOf(ev.imagePath, ev.processId);
     f.operation = 'File';
     f.processName = image;
     f.source = image;
-    f.parentProcessName = this.processes.image(ev.parentProcessId);
+    f.parentProcessName = this.imageOf(ev.parentImagePath, ev.parentProcessId);
     f.resource = this.paths.convert(ev.targetPath);
     f.data = this.access.text(ev.desiredAccess);
   }
 
+  /**
+   * As upstream reports an exec: a started process is PID (the new process) with the
+   * creator as parent; a blocked start is reported by the process that tried it (the
+   * creator, with its own parent), as upstream's PID is the task whose exec was denied.
+   */
   private createFacts(ev: DriverEvent, f: Facts): void {
     const image = this.paths.toDos(ev.targetPath);
-    const creator = this.actor(ev.imagePath, ev.parentProcessId);
+    const creator = this.imageOf(ev.imagePath, ev.processId);
     const args = ev.commandLine === '' ? '' : commandLineArguments(ev.commandLine);
     f.operation = 'Process';
     f.processName = image;
-    f.parentProcessName = creator;
     f.source = creator;
     f.resource = args === '' ? image : `${image} ${args}`;
     f.data = 'event=ProcessCreate';
+    if (ev.newProcessId !== 0) {
+      f.pid = ev.newProcessId | 0;
+      f.ppid = ev.processId | 0;
+      f.parentProcessName = creator;
+    } else {
+      f.parentProcessName = this.imageOf(ev.parentImagePath, ev.parentProcessId);
+    }
   }
 
   private exitFacts(ev: DriverEvent, f: Facts): void {
-    const image = this.actor(ev.imagePath || ev.targetPath, ev.processId);
+    const image = this.imageOf(ev.imagePath || ev.targetPath, ev.processId);
     f.operation = 'Process';
     f.processName = image;
-    f.parentProcessName = this.processes.image(ev.parentProcessId);
+    f.parentProcessName = this.imageOf(ev.parentImagePath, ev.parentProcessId);
     f.source = image;
     f.resource = image;
     f.data = 'event=ProcessExit';

@@ -32,12 +32,20 @@ void test('a blocked file open and a blocked process start reach the sink as Kub
   ];
   const sink = new CollectingSink();
   const pipeline = new EventPipeline({
-    hostName: 'win-node-1', clusterName: 'prod', provenance: lookup(provenance), paths: driver.paths,
+    hostName: 'win-node-1', clusterName: 'prod', provenance: lookup(provenance), paths: driver.paths, nodeId: 'machine-1',
     hostTelemetry: false, allowAlerts: false, sinks: [sink], registry: new Registry(),
   });
   const ac = new AbortController();
   const running = pipeline.run(driver.events({ signal: ac.signal }), ac.signal);
 
+  // The machine's processes, as the driver tracks them: every process field of an alert comes from here.
+  emu.machine.defineProcess({ pid: 700, image: 'C:\\Windows\\System32\\userinit.exe', sessionId: 1 });
+  emu.machine.defineProcess({
+    pid: 1000, parentPid: 700, sessionId: 1, image: 'C:\\Windows\\explorer.exe', userSid: 'S-1-5-21-1-2-3-1001', currentDirectory: 'C:\\Users\\alice\\',
+  });
+  emu.machine.defineProcess({
+    pid: 4321, parentPid: 1000, sessionId: 1, image: NOTEPAD, userSid: 'S-1-5-21-1-2-3-1001', currentDirectory: 'C:\\Users\\alice\\Documents\\',
+  });
   const blocked = emu.machine.simulateFileOpen('C:\\secret\\key.txt', { process: NOTEPAD, pid: 4321 });
   assert.equal(blocked.decision, Decision.Block);
   emu.machine.simulateFileOpen('C:\\logs\\app.log', { process: NOTEPAD, pid: 4321, write: true });
@@ -50,21 +58,28 @@ void test('a blocked file open and a blocked process start reach the sink as Kub
   assert.deepEqual({
     Type: file!.Type, PolicyName: file!.PolicyName, Severity: file!.Severity, Tags: file!.Tags, Message: file!.Message,
     Action: file!.Action, Result: file!.Result, Operation: file!.Operation, Source: file!.Source, ProcessName: file!.ProcessName,
-    Resource: file!.Resource, PID: file!.PID, HostName: file!.HostName, Data: file!.Data,
+    Resource: file!.Resource, PID: file!.PID, HostPID: file!.HostPID, PPID: file!.PPID, HostPPID: file!.HostPPID,
+    ParentProcessName: file!.ParentProcessName, Cwd: file!.Cwd, UID: file!.UID, UserName: file!.UserName,
+    HostName: file!.HostName, NodeID: file!.NodeID, Data: file!.Data, EventData: file!.EventData, Enforcer: file!.Enforcer,
   }, {
     Type: 'MatchedHostPolicy', PolicyName: 'block-secrets', Severity: '5', Tags: 'MITRE,T1005', Message: 'secret read',
     Action: 'Block', Result: 'Permission denied', Operation: 'File', Source: NOTEPAD, ProcessName: NOTEPAD,
-    Resource: 'C:\\secret\\key.txt', PID: 4321, HostName: 'win-node-1', Data: 'access=READ_DATA',
+    Resource: 'C:\\secret\\key.txt', PID: 4321, HostPID: 4321, PPID: 1000, HostPPID: 1000,
+    ParentProcessName: 'C:\\Windows\\explorer.exe', Cwd: 'C:\\Users\\alice\\Documents\\', UID: 1001, UserName: 'S-1-5-21-1-2-3-1001',
+    HostName: 'win-node-1', NodeID: 'machine-1', Data: 'access=READ_DATA', EventData: { Access: 'READ_DATA' }, Enforcer: 'KawinMinifilter',
   });
   assert.match(file!.UpdatedTime, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
   assert.ok(Math.abs(file!.Timestamp - Date.now() / 1000) < 60, 'Timestamp is Unix seconds of the event');
   assert.deepEqual([audit!.PolicyName, audit!.Action, audit!.Result, audit!.Data], ['audit-logs', 'Audit', 'Passed', 'access=WRITE_DATA']);
   assert.deepEqual({
     Operation: proc!.Operation, ProcessName: proc!.ProcessName, ParentProcessName: proc!.ParentProcessName, Source: proc!.Source,
-    Resource: proc!.Resource, PolicyName: proc!.PolicyName, Action: proc!.Action, Result: proc!.Result, PPID: proc!.PPID,
+    Resource: proc!.Resource, PolicyName: proc!.PolicyName, Action: proc!.Action, Result: proc!.Result,
+    PID: proc!.PID, HostPID: proc!.HostPID, PPID: proc!.PPID, HostPPID: proc!.HostPPID, Cwd: proc!.Cwd, UID: proc!.UID,
   }, {
-    Operation: 'Process', ProcessName: 'C:\\Tools\\evil.exe', ParentProcessName: 'C:\\Windows\\explorer.exe', Source: 'C:\\Windows\\explorer.exe',
-    Resource: 'C:\\Tools\\evil.exe --steal', PolicyName: 'no-evil', Action: 'Block', Result: 'Permission denied', PPID: 1000,
+    // Blocked: no new process exists; the process that tried (explorer) is PID, its parent PPID.
+    Operation: 'Process', ProcessName: 'C:\\Tools\\evil.exe', ParentProcessName: 'C:\\Windows\\System32\\userinit.exe',
+    Source: 'C:\\Windows\\explorer.exe', Resource: 'C:\\Tools\\evil.exe --steal', PolicyName: 'no-evil', Action: 'Block',
+    Result: 'Permission denied', PID: 1000, HostPID: 1000, PPID: 700, HostPPID: 700, Cwd: 'C:\\Users\\alice\\', UID: 1001,
   });
 
   ac.abort();

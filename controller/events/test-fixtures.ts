@@ -17,6 +17,9 @@ export class DriveMap implements PathTranslator {
     this.conversions++;
     return path.toLowerCase().startsWith(VOLUME.toLowerCase() + '\\') ? 'C:' + path.slice(VOLUME.length) : path;
   }
+  missingVolume(path: string): string | undefined {
+    return /^[a-bd-z]:/i.test(path) ? path.slice(0, 2).toUpperCase() : undefined;
+  }
 }
 
 export const nt = (dos: string): string => VOLUME + dos.slice(2);
@@ -34,10 +37,14 @@ export function driverEvent(over: Partial<DriverEvent> = {}): DriverEvent {
     threadId: 7,
     status: NTSTATUS.accessDenied,
     desiredAccess: 1,
+    sessionId: 1,
+    newProcessId: 0,
     targetPath: nt('C:\\secret\\key.txt'),
     imagePath: nt('C:\\Windows\\System32\\notepad.exe'),
+    parentImagePath: nt('C:\\Windows\\explorer.exe'),
     commandLine: '',
     userSid: 'S-1-5-18',
+    currentDirectory: 'C:\\Users\\alice\\',
     ...over,
   };
 }

@@ -35,6 +35,7 @@ function defineMetrics(registers: Registry[], collectPolicies: () => void, colle
     workQueueRetries: new Counter({ name: name('workqueue_retries_total'), help: 'Keys re-queued with backoff after a failed run.', labelNames: ['name'] as const, registers }),
     rulesDesired: new Gauge({ name: name('rules_desired'), help: 'Driver rules compiled from the desired policies.', registers }),
     rulesApplied: new Gauge({ name: name('rules_applied'), help: "Rules in the driver's table after the last apply or read-back.", registers }),
+    rulesRefused: new Gauge({ name: name('rules_refused'), help: 'Desired rules not in the driver because they were refused, by check (volume: not on this node; limit: over a driver limit; driver: rejected by the driver); their policies show partial or invalid.', labelNames: ['check'] as const, registers }),
     driftCorrections: new Counter({ name: name('drift_corrections_total'), help: "Rules re-added or removed because the driver's table drifted from the applied state.", registers }),
     driverUp: new Gauge({ name: name('driver_up'), help: '1 when the driver is loaded and answering, else 0.', registers }),
     driverPortConnected: new Gauge({ name: name('driver_port_connected'), help: "1 while the agent is connected to the driver's event port, else 0.", registers }),
@@ -93,6 +94,7 @@ export function createAgentMetrics(options: MetricsOptions): AgentMetrics {
   metrics.driverPortConnected.set(0);
   for (const result of RECONCILE_RESULTS) metrics.reconciles.inc({ result }, 0);
   for (const result of ['applied', 'invalid']) metrics.configReloads.inc({ result }, 0);
+  for (const check of ['volume', 'limit', 'driver']) metrics.rulesRefused.set({ check }, 0);
   const revisions = new Map<string, string>();
   const states = new Set<string>(POLICY_STATES);
   const setPolicyStates = (counts: Readonly<Record<string, number>>): void => {

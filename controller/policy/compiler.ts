@@ -46,7 +46,6 @@ export interface Translation {
   problems: readonly PolicyProblem[];
 }
 
-const ACTIONS = { Allow: RuleAction.Allow, Audit: RuleAction.Audit, Block: RuleAction.Block } as const;
 const KINDS = { process: RuleKind.Process, file: RuleKind.File } as const;
 
 /** What a translation depends on besides the policy: a prepared translation is reused only for the same one. */
@@ -147,7 +146,7 @@ class Translator {
   }
 
   private push(rule: PolicyRule, target: PathMatch, source: PathMatch | undefined, origin: RuleOrigin): void {
-    const content = { kind: KINDS[rule.target], action: ACTIONS[rule.action], flags: rule.readOnly ? RULE_FLAG_READ_ONLY : 0, target, source };
+    const content = { kind: KINDS[rule.target], action: RuleAction[rule.action], flags: rule.readOnly ? RULE_FLAG_READ_ONLY : 0, target, source };
     const shape = ruleShape(content, this.context.flavor);
     const earlier = this.seen.get(shape);
     if (earlier) {

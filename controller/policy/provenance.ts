@@ -2,8 +2,16 @@
  * Where a driver rule came from: the policies that contributed it, for alert enrichment
  * (PolicyName, Severity, Tags, Message, Action) and for status.
  */
+import { RuleAction } from '../../driver/abi/types.js';
+
 export type PolicyKind = 'KubeArmorHostPolicy' | 'KubeArmorPolicy' | 'KubeArmorClusterPolicy';
-export type ActionName = 'Allow' | 'Audit' | 'Block';
+/** A rule action by name: the names of the driver's RuleAction enum (one list of actions). */
+export type ActionName = keyof typeof RuleAction;
+
+/** RuleAction.Block → 'Block' (the enum's own reverse mapping). */
+export function actionName(action: RuleAction): ActionName {
+  return RuleAction[action] as ActionName;
+}
 
 export interface RuleOrigin {
   kind: PolicyKind;

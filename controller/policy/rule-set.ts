@@ -5,7 +5,7 @@
  * policies are one driver rule whose provenance names them all.
  */
 import type { DriverRule, PathMatch } from '../../driver/abi/types.js';
-import type { ActionName, ProvenanceLookup, RuleOrigin, RuleProvenance } from './provenance.js';
+import { actionName, type ProvenanceLookup, type RuleOrigin, type RuleProvenance } from './provenance.js';
 import type { CompiledPolicy, CompiledRule } from './compiler.js';
 import { RuleIdCollisionError } from './errors.js';
 
@@ -21,7 +21,6 @@ interface Entry {
   provenance?: RuleProvenance;
 }
 
-const ACTION_NAMES: Record<number, ActionName> = { 1: 'Allow', 2: 'Audit', 3: 'Block' };
 
 export class RuleSetBuilder implements ProvenanceLookup {
   private readonly policies = new Map<string, readonly CompiledRule[]>();
@@ -135,5 +134,5 @@ function representative(rules: CompiledRule[]): DriverRule {
 function provenanceOf(ruleId: bigint, rules: CompiledRule[]): RuleProvenance {
   const origins: RuleOrigin[] = rules.map((r) => r.origin);
   origins.sort((a, b) => b.severity - a.severity || a.policy.localeCompare(b.policy) || (a.namespace ?? '').localeCompare(b.namespace ?? ''));
-  return { ruleId, action: ACTION_NAMES[rules[0]!.action]!, origins };
+  return { ruleId, action: actionName(rules[0]!.action), origins };
 }

@@ -7,3 +7,5 @@ export type { DesiredState, ReconcileResult, ReconcileOutcome, ReconcilerOptions
 export { RuleDelta, sameRule } from './delta.js';
 export type { RulePlan } from './delta.js';
 export type { ReconcileMetrics, Logger } from './observe.js';
+export { admit, REFUSAL_CHECKS } from './admission.js';
+export type { RuleRefusal, RefusalCheck } from './admission.js';

@@ -1,4 +1,6 @@
 /** What the reconciler reports, as narrow interfaces the agent binds to its metrics and logger. */
+import type { RefusalCheck } from './admission.js';
+
 export interface ReconcileMetrics {
   reconciled(result: 'applied' | 'unchanged' | 'waiting' | 'error', seconds: number): void;
   /** A write met a generation conflict (the pass retries after a read-back). */
@@ -6,6 +8,8 @@ export interface ReconcileMetrics {
   rulesDesired(count: number): void;
   rulesApplied(count: number): void;
   driftCorrected(count: number): void;
+  /** Desired rules not in the driver, by who refused them (a node check or the driver). */
+  rulesRefused(counts: Readonly<Record<RefusalCheck, number>>): void;
 }
 
 export interface Logger {

@@ -1,14 +1,21 @@
 /**
  * The level-based reconcile of the driver's rule table and config: whatever triggered
- * it, one pass makes the driver equal the desired state with at most one atomic APPLY.
+ * it, one pass makes the driver equal the desired state with one atomic APPLY.
  * The actual side is a cache validated by the driver's generation: a write against a
  * stale cache fails with a generation conflict, which forces a full read-back.
+ *
+ * One bad rule never stops the others: rules the node cannot take (a missing volume, a
+ * path over the driver's limit) are refused before APPLY; when the driver still rejects
+ * an APPLY as malformed, bisection finds the rules it refuses and applies the rest.
+ * Refusals are reported per rule (status, log, metric) and checked again at each resync.
  */
 import type { Logger } from '../observability/index.js';
 import { randomUUID } from 'node:crypto';
 import type { DriverConfig, DriverRule, DriverState } from '../../driver/abi/types.js';
 import type { Driver } from '../../driver/client/types.js';
-import { GenerationConflictError } from '../../driver/client/errors.js';
+import { GenerationConflictError, MalformedRequestError } from '../../driver/client/errors.js';
+import { REFUSAL_CHECKS, admit, driverRefusal, type RefusalCheck, type RuleRefusal } from './admission.js';
+import { bisectRejected } from './bisect.js';
 import { RuleDelta, type RulePlan } from './delta.js';
 import type { ReconcileMetrics } from './observe.js';
 
@@ -22,6 +29,8 @@ export interface ReconcileResult {
   added: number;
   removed: number;
   drift: number;
+  /** Rules the driver rejected in this pass (found by bisection). */
+  refused: number;
   generation?: bigint;
   reason?: string;
 }
@@ -52,6 +61,7 @@ export class Reconciler {
   private needsReadBack = true;
   private believedInSync = false;
   private lastState: DriverState | undefined;
+  private readonly refused = new Map<bigint, RuleRefusal>();
 
   constructor(private readonly options: ReconcilerOptions) {}
 
@@ -65,7 +75,9 @@ export class Reconciler {
     this.needsReadBack = true;
     this.believedInSync = false;
     this.delta.clearActual();
-    if (driver) for (const rule of this.options.desired.rules().values()) this.delta.setDesired(this.toDriverForm(driver, rule));
+    this.refused.clear();
+    if (driver) this.admitAll(driver);
+    else this.reportRefusals();
   }
 
   /** Desired rules (policy form, DOS paths) changed for these ids. */
@@ -75,10 +87,14 @@ export class Reconciler {
     for (const id of ids) {
       if (!driver) break;
       const rule = rules.get(id);
-      if (rule) this.delta.setDesired(this.toDriverForm(driver, rule));
-      else this.delta.deleteDesired(id);
+      if (rule) this.admitOne(driver, rule);
+      else {
+        this.delta.deleteDesired(id);
+        this.refused.delete(id);
+      }
     }
     this.options.metrics.rulesDesired(rules.size);
+    this.reportRefusals();
   }
 
   /** The next pass reads the whole table back (periodic resync, suspected drift). */
@@ -88,6 +104,9 @@ export class Reconciler {
   get driverState(): DriverState | undefined { return this.lastState; }
   get inSync(): boolean { return this.generation !== undefined && this.delta.inSync; }
   get rulesApplied(): number { return this.delta.actualCount; }
+  /** Why a desired rule is not in the driver, when it was refused. */
+  refusal(ruleId: bigint): RuleRefusal | undefined { return this.refused.get(ruleId); }
+  get refusals(): ReadonlyMap<bigint, RuleRefusal> { return this.refused; }
 
   async reconcile(): Promise<ReconcileResult> {
     const reconcileID = randomUUID();
@@ -111,7 +130,7 @@ export class Reconciler {
     if (!desired.ready()) {
       const reason = `waiting for ${desired.waitingFor().join(', ')}`;
       log.debug('not writing yet', { waitingFor: desired.waitingFor() });
-      return { outcome: 'waiting', reconcileID, added: 0, removed: 0, drift: 0, reason };
+      return { outcome: 'waiting', reconcileID, added: 0, removed: 0, drift: 0, refused: 0, reason };
     }
     let drift = 0;
     for (let attempt = 0; ; attempt++) {
@@ -121,11 +140,14 @@ export class Reconciler {
       if (plan.add.length === 0 && plan.remove.length === 0) {
         this.believedInSync = true;
         this.options.metrics.rulesApplied(this.delta.actualCount);
-        return { outcome: 'unchanged', reconcileID, added: 0, removed: 0, drift, generation: this.generation };
+        return { outcome: 'unchanged', reconcileID, added: 0, removed: 0, drift, refused: 0, generation: this.generation };
       }
       try {
-        await this.write(driver, plan, log);
-        return { outcome: 'applied', reconcileID, added: plan.add.length, removed: plan.remove.length, drift, generation: this.generation };
+        const refused = await this.write(driver, plan, log);
+        return {
+          outcome: 'applied', reconcileID, added: plan.add.length - refused, removed: plan.remove.length, drift, refused,
+          generation: this.generation,
+        };
       } catch (error) {
         if (!(error instanceof GenerationConflictError) || attempt >= MAX_CONFLICT_RETRIES) throw error;
         this.options.metrics.conflicted();
@@ -136,6 +158,7 @@ export class Reconciler {
   }
 
   private async readBack(driver: Driver, log: Logger): Promise<number> {
+    this.recheck(driver, log);
     const table = await driver.listRules();
     // Drift only means something against a state the agent believed in.
     const counted = this.delta.replaceActual(table.rules, this.believedInSync);
@@ -158,27 +181,103 @@ export class Reconciler {
     log.info('driver config applied', { config: want });
   }
 
-  private async write(driver: Driver, plan: RulePlan, log: Logger): Promise<void> {
+  /** Writes the plan; returns how many of its rules the driver rejected (then refused, the rest applied). */
+  private async write(driver: Driver, plan: RulePlan, log: Logger): Promise<number> {
+    let refused = 0;
+    try {
+      await this.applyBatch(driver, plan);
+    } catch (error) {
+      if (!(error instanceof MalformedRequestError) || plan.add.length === 0) throw error;
+      refused = await this.isolateRejected(driver, { rules: plan.add, error }, log);
+      // Removals, and what a refusal left to undo (an older form of a refused rule).
+      const rest = this.delta.plan();
+      if (rest.add.length || rest.remove.length) await this.applyBatch(driver, rest);
+    }
+    this.believedInSync = this.delta.inSync;
+    this.options.metrics.rulesApplied(this.delta.actualCount);
+    log.info('rules applied', {
+      added: plan.add.length - refused, removed: plan.remove.length, refused, generation: String(this.generation),
+      rules: this.delta.actualCount,
+    });
+    return refused;
+  }
+
+  /** One atomic APPLY of `plan` against the generation read; the actual side follows. */
+  private async applyBatch(driver: Driver, plan: RulePlan): Promise<void> {
     if (this.generation === undefined) throw new Error('apply before read-back');
     const result = await driver.apply({ expectedGeneration: this.generation, remove: plan.remove, add: plan.add });
     this.generation = result.generation;
     this.delta.committed(plan);
-    this.believedInSync = this.delta.inSync;
-    this.options.metrics.rulesApplied(this.delta.actualCount);
-    log.info('rules applied', {
-      added: plan.add.length, removed: plan.remove.length, generation: String(result.generation),
-      rules: this.delta.actualCount,
+  }
+
+  /** Bisects a rejected set of additions: the good ones land, the rejected ones are refused. */
+  private async isolateRejected(driver: Driver, failed: { rules: DriverRule[]; error: Error }, log: Logger): Promise<number> {
+    log.warn('the driver rejected the APPLY as malformed: bisecting to find the rules it refuses', {
+      rules: failed.rules.length, error: failed.error.message,
+    });
+    const rejected = await bisectRejected(failed, (add) => this.applyBatch(driver, { add: [...add], remove: [] }),
+      (e) => e instanceof MalformedRequestError);
+    const desired = this.options.desired.rules();
+    for (const { rule, error } of rejected) {
+      this.delta.deleteDesired(rule.id);
+      this.refuse(driverRefusal(rule.id, desired.get(rule.id)?.target.path ?? rule.target.path, error));
+    }
+    this.reportRefusals();
+    return rejected.length;
+  }
+
+  /**
+   * Before a read-back: the node's volumes are read again. A changed drive map translates
+   * every rule again; otherwise only the rules refused by a node check are tried again
+   * (a rule the driver rejected is tried again when it changes or the driver reconnects).
+   */
+  private recheck(driver: Driver, log: Logger): void {
+    if (driver.refreshPaths()) {
+      log.info("the node's volumes changed: every rule is translated again");
+      this.refused.clear();
+      this.admitAll(driver);
+      return;
+    }
+    const rules = this.options.desired.rules();
+    for (const [id, refusal] of [...this.refused]) {
+      if (refusal.check === 'driver') continue;
+      const rule = rules.get(id);
+      if (rule) this.admitOne(driver, rule);
+      else this.refused.delete(id);
+    }
+    this.reportRefusals();
+  }
+
+  private admitAll(driver: Driver): void {
+    for (const rule of this.options.desired.rules().values()) this.admitOne(driver, rule);
+    this.reportRefusals();
+  }
+
+  /** Into the desired side in the driver's form, or refused (and out of the desired side). */
+  private admitOne(driver: Driver, rule: DriverRule): void {
+    const admission = admit(rule, driver.paths);
+    if (admission.rule) {
+      if (this.refused.delete(rule.id)) this.options.logger.info('a refused rule is admitted now', { ruleId: String(rule.id), path: rule.target.path });
+      this.delta.setDesired(admission.rule);
+      return;
+    }
+    this.delta.deleteDesired(rule.id);
+    this.refuse(admission.refusal);
+  }
+
+  private refuse(refusal: RuleRefusal): void {
+    const previous = this.refused.get(refusal.ruleId);
+    this.refused.set(refusal.ruleId, refusal);
+    if (previous?.reason === refusal.reason) return;
+    this.options.logger.warn('rule refused: the other rules are enforced without it', {
+      ruleId: String(refusal.ruleId), path: refusal.path, check: refusal.check, reason: refusal.reason,
     });
   }
 
-  private toDriverForm(driver: Driver, rule: DriverRule): DriverRule {
-    const { paths } = driver;
-    const out: DriverRule = {
-      id: rule.id, kind: rule.kind, action: rule.action, flags: rule.flags,
-      target: { path: paths.toDriver(rule.target.path), match: rule.target.match },
-    };
-    if (rule.source) out.source = { path: paths.toDriver(rule.source.path), match: rule.source.match };
-    return out;
+  private reportRefusals(): void {
+    const counts = Object.fromEntries(REFUSAL_CHECKS.map((c) => [c, 0])) as Record<RefusalCheck, number>;
+    for (const refusal of this.refused.values()) counts[refusal.check]++;
+    this.options.metrics.rulesRefused(counts);
   }
 }
 

@@ -34,7 +34,8 @@ const eventArb: fc.Arbitrary<DriverEvent> = fc.record({
   type: fc.constantFrom(EventType.FileOpen, EventType.ProcessCreate), decision: fc.constantFrom(Decision.Allow, Decision.Block),
   time: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), ruleId: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
   processId: fc.nat(), parentProcessId: fc.nat(), threadId: fc.nat(), status: fc.nat(), desiredAccess: fc.nat(),
-  targetPath: str, imagePath: str, commandLine: str, userSid: str,
+  sessionId: fc.nat(), newProcessId: fc.nat(), targetPath: str, imagePath: str, parentImagePath: str, commandLine: str,
+  userSid: str, currentDirectory: str,
 });
 /** Valid encodings, to be truncated and mutated. */
 const validMessages = fc.oneof(

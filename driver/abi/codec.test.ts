@@ -29,9 +29,10 @@ const config: DriverConfig = {
 };
 const event = (i: number): DriverEvent => ({
   type: EventType.FileOpen, decision: Decision.Block, time: 133_000_000_000_000_000n + BigInt(i), ruleId: BigInt(i + 1),
-  processId: 100 + i, parentProcessId: 4, threadId: 9, status: 0xc0000022, desiredAccess: 0x2,
+  processId: 100 + i, parentProcessId: 4, threadId: 9, status: 0xc0000022, desiredAccess: 0x2, sessionId: i, newProcessId: i * 4,
   targetPath: `\\Device\\HarddiskVolume3\\f${i}.txt`, imagePath: '\\Device\\HarddiskVolume3\\cmd.exe',
-  commandLine: i % 2 ? 'cmd /c echo ✓' : '', userSid: 'S-1-5-18',
+  parentImagePath: i % 3 ? '\\Device\\HarddiskVolume3\\Windows\\explorer.exe' : '',
+  commandLine: i % 2 ? 'cmd /c echo ✓' : '', userSid: 'S-1-5-18', currentDirectory: i % 2 ? 'C:\\Users\\ü\\' : '',
 });
 
 void describe('codec round trips', () => {
@@ -54,7 +55,7 @@ void describe('codec round trips', () => {
   void it('config and state', () => {
     assert.deepEqual(decodeSetConfig(encodeSetConfig(config)), config);
     const state: DriverState = {
-      abiVersion: 1, flavor: Flavor.Posix, generation: 12n, ruleCount: 3, portConnected: true, eventsEmitted: 100n,
+      abiVersion: 2, flavor: Flavor.Posix, generation: 12n, ruleCount: 3, portConnected: true, eventsEmitted: 100n,
       eventsDropped: 7n, ringCapacity: 8192, ringUsed: 5, config,
     };
     assert.deepEqual(decodeState(encodeState(state)), state);
@@ -100,8 +101,8 @@ void describe('decoders reject what is not the ABI', () => {
   });
   void it('a wrong ABI version', () => {
     const bytes = encodeListResponse({ generation: 1n, nextCursor: 0n, totalRules: 0, requiredSize: 0, more: false, rules: [] });
-    bytes[0] = 2;
-    expectDecodeError(() => decodeListResponse(bytes), /Version 2, expected 1/);
+    bytes[0] = 1;
+    expectDecodeError(() => decodeListResponse(bytes), /Version 1, expected 2/);
   });
   void it('a posture that does not exist', () => {
     const bytes = encodeSetConfig(config);

@@ -25,6 +25,12 @@ function fail(offset: number, problem: string): never {
   throw new AbiDecodeError(NAME, offset, problem);
 }
 
+/** The string fields in wire order (after the fixed part). */
+const STRINGS = [
+  ['targetPath', E.TargetPathBytes], ['imagePath', E.ImagePathBytes], ['parentImagePath', E.ParentImagePathBytes],
+  ['commandLine', E.CommandLineBytes], ['userSid', E.UserSidBytes], ['currentDirectory', E.CurrentDirectoryBytes],
+] as const;
+
 function decodeEvent(view: DataView, text: Buffer, at: number, end: number): DriverEvent {
   if (at + E_SIZE > end) fail(at, `needs ${E_SIZE} bytes, only ${end - at} left`);
   const size = view.getUint32(at, true);
@@ -35,17 +41,23 @@ function decodeEvent(view: DataView, text: Buffer, at: number, end: number): Dri
   if (decision < Decision.Allow || decision > Decision.PostureBlock) fail(at, `Decision ${decision} is not a known value`);
   const target = view.getUint16(at + E.TargetPathBytes, true);
   const image = view.getUint16(at + E.ImagePathBytes, true);
+  const parent = view.getUint16(at + E.ParentImagePathBytes, true);
   const cmd = view.getUint16(at + E.CommandLineBytes, true);
   const sid = view.getUint16(at + E.UserSidBytes, true);
-  if (((target | image | cmd | sid) & 1) !== 0) fail(at, 'a string byte length is odd');
-  if (E_SIZE + target + image + cmd + sid > size) fail(at, `strings overflow Size ${size}`);
+  const cwd = view.getUint16(at + E.CurrentDirectoryBytes, true);
+  if (((target | image | parent | cmd | sid | cwd) & 1) !== 0) fail(at, 'a string byte length is odd');
+  if (E_SIZE + target + image + parent + cmd + sid + cwd > size) fail(at, `strings overflow Size ${size}`);
   let s = at + E_SIZE;
   const targetPath = readUtf16(text, s, target);
   s += target;
   const imagePath = readUtf16(text, s, image);
   s += image;
+  const parentImagePath = readUtf16(text, s, parent);
+  s += parent;
   const commandLine = readUtf16(text, s, cmd);
   s += cmd;
+  const userSid = readUtf16(text, s, sid);
+  s += sid;
   return {
     type,
     decision,
@@ -56,10 +68,14 @@ function decodeEvent(view: DataView, text: Buffer, at: number, end: number): Dri
     threadId: view.getUint32(at + E.ThreadId, true),
     status: view.getUint32(at + E.Status, true),
     desiredAccess: view.getUint32(at + E.DesiredAccess, true),
+    sessionId: view.getUint32(at + E.SessionId, true),
+    newProcessId: view.getUint32(at + E.NewProcessId, true),
     targetPath,
     imagePath,
+    parentImagePath,
     commandLine,
-    userSid: readUtf16(text, s, sid),
+    userSid,
+    currentDirectory: readUtf16(text, s, cwd),
   };
 }
 
@@ -100,8 +116,7 @@ export function decodeEventMessage(bytes: Uint8Array, length = bytes.byteLength)
 }
 
 function eventSize(e: DriverEvent): number {
-  const strings = [e.targetPath, e.imagePath, e.commandLine, e.userSid];
-  return align8(E_SIZE + strings.reduce((n, s) => n + checkStringBytes('event string', s, LIMITS.maxPathBytes), 0));
+  return align8(STRINGS.reduce((n, [name]) => n + checkStringBytes('event string', e[name], LIMITS.maxPathBytes), E_SIZE));
 }
 
 function encodeEventAt(view: DataView, at: number, e: DriverEvent): number {
@@ -116,13 +131,11 @@ function encodeEventAt(view: DataView, at: number, e: DriverEvent): number {
   view.setUint32(at + E.ThreadId, e.threadId, true);
   view.setUint32(at + E.Status, e.status >>> 0, true);
   view.setUint32(at + E.DesiredAccess, e.desiredAccess >>> 0, true);
+  view.setUint32(at + E.SessionId, e.sessionId, true);
+  view.setUint32(at + E.NewProcessId, e.newProcessId, true);
   let s = at + E_SIZE;
-  const lengths: Array<[number, string]> = [
-    [E.TargetPathBytes, e.targetPath], [E.ImagePathBytes, e.imagePath],
-    [E.CommandLineBytes, e.commandLine], [E.UserSidBytes, e.userSid],
-  ];
-  for (const [field, str] of lengths) {
-    const n = writeUtf16(view, s, str);
+  for (const [name, field] of STRINGS) {
+    const n = writeUtf16(view, s, e[name]);
     view.setUint16(at + field, n, true);
     s += n;
   }

@@ -1,5 +1,5 @@
 /*
- * kawin driver ABI, version 1: the one contract between the kernel minifilter (or the
+ * kawin driver ABI, version 2: the one contract between the kernel minifilter (or the
  * Linux emulator) and the user-mode agent. The TypeScript codec (driver/abi/codec.ts)
  * mirrors this file byte for byte; driver/abi/layout.test.ts proves it against the
  * layout table the emulator exports.
@@ -15,7 +15,8 @@
 
 #include <stdint.h>
 
-#define KAWIN_ABI_VERSION 1u
+#define KAWIN_ABI_VERSION 2u /* 2: KAWIN_EVENT carries the acting process's parent, session and
+                                current directory, and the new process of a creation */
 
 /* ---- names ---- */
 #define KAWIN_DEVICE_NAME_W L"\\\\.\\Karmor"
@@ -252,7 +253,11 @@ typedef struct KAWIN_EVENT_BATCH {
     uint64_t FirstSequence; /* driver-wide sequence number of the first record (from 1) */
 } KAWIN_EVENT_BATCH; /* 32 bytes */
 
-/* One event; followed by TargetPath, ImagePath, CommandLine, UserSid (UTF-16LE). */
+/* One event; followed by TargetPath, ImagePath, ParentImagePath, CommandLine, UserSid,
+ * CurrentDirectory (UTF-16LE, in that order). The "acting process" is the one that did the
+ * operation: the opener of a file, the creator of a new process, the process that exits.
+ * Everything about it comes from the driver's own process tracking (create-process
+ * notifications, and the process parameters read in the acting thread's context). */
 typedef struct KAWIN_EVENT {
     uint32_t Size;       /* whole record, multiple of 8 */
     uint16_t Type;       /* KAWIN_EVENT_TYPE */
@@ -260,17 +265,21 @@ typedef struct KAWIN_EVENT {
     uint8_t Reserved0;
     uint64_t Time;       /* FILETIME: 100 ns ticks since 1601-01-01 UTC */
     uint64_t RuleId;     /* 0 when no rule matched (default posture or telemetry) */
-    uint32_t ProcessId;  /* file open: the accessing process; process create: the new process */
-    uint32_t ParentProcessId; /* its parent (for process create: the creator) */
-    uint32_t ThreadId;
+    uint32_t ProcessId;  /* the acting process */
+    uint32_t ParentProcessId; /* the acting process's parent (0 when unknown) */
+    uint32_t ThreadId;   /* the acting thread */
     uint32_t Status;     /* NTSTATUS returned to the caller */
     uint32_t DesiredAccess;
-    uint16_t TargetPathBytes;  /* NT path of the file / new image */
-    uint16_t ImagePathBytes;   /* NT path of the acting process's image (creator for process create) */
-    uint16_t CommandLineBytes;
-    uint16_t UserSidBytes;     /* string SID, e.g. S-1-5-18 */
-    uint32_t Reserved1;
-} KAWIN_EVENT; /* 56 bytes + strings */
+    uint32_t SessionId;  /* the acting process's session (0: services) */
+    uint32_t NewProcessId; /* process create: the new process, 0 when the creation was blocked; else 0 */
+    uint16_t TargetPathBytes;       /* NT path of the file / new image */
+    uint16_t ImagePathBytes;        /* NT path of the acting process's image */
+    uint16_t ParentImagePathBytes;  /* NT path of its parent's image (empty when unknown or exited) */
+    uint16_t CommandLineBytes;      /* process create: the new process's command line; else empty */
+    uint16_t UserSidBytes;          /* the acting process's user, string SID, e.g. S-1-5-18 */
+    uint16_t CurrentDirectoryBytes; /* the acting process's current directory (DOS form, as its
+                                       process parameters hold it; empty when unknown) */
+} KAWIN_EVENT; /* 64 bytes + strings */
 
 #pragma pack(pop)
 

@@ -42,10 +42,10 @@ export const FILTER_REPLY_HEADER = struct(16, { Status: 0, Padding: 4, MessageId
 export const EVENT_BATCH = struct(32, {
   Version: 0, Size: 2, RecordCount: 4, TotalSize: 8, Flags: 12, Dropped: 16, FirstSequence: 24,
 });
-export const EVENT = struct(56, {
+export const EVENT = struct(64, {
   Size: 0, Type: 4, Decision: 6, Reserved0: 7, Time: 8, RuleId: 16, ProcessId: 24, ParentProcessId: 28,
-  ThreadId: 32, Status: 36, DesiredAccess: 40, TargetPathBytes: 44, ImagePathBytes: 46,
-  CommandLineBytes: 48, UserSidBytes: 50, Reserved1: 52,
+  ThreadId: 32, Status: 36, DesiredAccess: 40, SessionId: 44, NewProcessId: 48, TargetPathBytes: 52,
+  ImagePathBytes: 54, ParentImagePathBytes: 56, CommandLineBytes: 58, UserSidBytes: 60, CurrentDirectoryBytes: 62,
 });
 export const EMU_DECISION = struct(24, { Decision: 0, Status: 4, RuleId: 8, ProcessId: 16, Reserved: 20 });
 

@@ -4,7 +4,7 @@
  * compiler, reconciler, event pipeline) speaks these types, never raw bytes.
  */
 
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
 export const DEVICE_TYPE = 0x8022;
 export const WINDOWS_DEVICE_NAME = '\\\\.\\Karmor';
 export const WINDOWS_PORT_NAME = '\\KarmorPort';
@@ -141,21 +141,38 @@ export interface ApplyResult {
   missing: number;
 }
 
+/**
+ * One event as the driver reports it. The acting process is the one that did the
+ * operation: the opener of a file, the creator of a process, the process that exits.
+ */
 export interface DriverEvent {
   type: EventType;
   decision: Decision;
   /** FILETIME, 100 ns ticks since 1601-01-01 UTC. */
   time: bigint;
   ruleId: bigint;
+  /** The acting process. */
   processId: number;
+  /** The acting process's parent (0 when unknown). */
   parentProcessId: number;
   threadId: number;
   status: number;
   desiredAccess: number;
+  /** The acting process's session. */
+  sessionId: number;
+  /** Process create: the new process (0 when the creation was blocked); else 0. */
+  newProcessId: number;
+  /** NT path of the file, or of the new image. */
   targetPath: string;
+  /** NT path of the acting process's image. */
   imagePath: string;
+  /** NT path of its parent's image ('' when unknown or exited). */
+  parentImagePath: string;
+  /** Process create: the new process's command line; else ''. */
   commandLine: string;
   userSid: string;
+  /** The acting process's current directory (DOS form; '' when unknown). */
+  currentDirectory: string;
 }
 
 export interface EventBatch {

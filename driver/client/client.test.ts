@@ -12,7 +12,7 @@ void describe('DriverClient against the emulator', () => {
   void it('reads the state of a freshly loaded driver', async (t) => {
     const emu = await startEmulator(t, { ringCapacity: 512 });
     const state = await (await emu.client()).getState();
-    assert.equal(state.abiVersion, 1);
+    assert.equal(state.abiVersion, 2);
     assert.equal(state.flavor, Flavor.Windows);
     assert.equal(state.generation, 0n);
     assert.equal(state.ruleCount, 0);

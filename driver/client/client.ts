@@ -13,7 +13,7 @@ import {
   Flavor, LIMITS, WINDOWS_DEVICE_NAME, WINDOWS_PORT_NAME,
   type ApplyResult, type DriverConfig, type DriverRule, type DriverState, type EventBatch, type IoctlName,
 } from '../abi/types.js';
-import { pathTranslatorFor, queryDriveMap } from './paths.js';
+import { pathTranslatorFor, queryDriveMap, sameDriveMap, type DriveMap } from './paths.js';
 import type { Win32Binding } from '../win32/binding.js';
 import { decodeOrThrow } from './decode.js';
 import { DeviceChannel } from './device.js';
@@ -40,13 +40,19 @@ export class DriverClient implements Driver {
   readonly lastListing: ListingStats = { pages: 0, restarts: 0, bufferGrowths: 0 };
   private readonly streams = new Set<PortEventStream>();
   private closed = false;
+  /** Follows the drive map: replaced when refreshPaths() finds a volume mounted or removed. */
+  private translator: PathTranslator;
 
   private constructor(
     private readonly options: DriverClientOptions,
     private readonly device: DeviceChannel,
     readonly flavor: Flavor,
-    readonly paths: PathTranslator,
-  ) {}
+    private drives: DriveMap,
+  ) {
+    this.translator = pathTranslatorFor(flavor, drives);
+  }
+
+  get paths(): PathTranslator { return this.translator; }
 
   /** Opens the device (DriverNotLoadedError when absent), reads its flavour and drive map. */
   static async open(options: DriverClientOptions): Promise<DriverClient> {
@@ -54,12 +60,19 @@ export class DriverClient implements Driver {
     const device = DeviceChannel.open(options.binding, options.device ?? WINDOWS_DEVICE_NAME, observer);
     try {
       const state = readState(device);
-      const drives = state.flavor === Flavor.Windows ? queryDriveMap(options.binding) : new Map<string, string>();
-      return new DriverClient({ ...options, observer }, device, state.flavor, pathTranslatorFor(state.flavor, drives));
+      return new DriverClient({ ...options, observer }, device, state.flavor, driveMapOf(options.binding, state.flavor));
     } catch (error) {
       device.close();
       throw error;
     }
+  }
+
+  refreshPaths(): boolean {
+    const drives = driveMapOf(this.options.binding, this.flavor);
+    if (sameDriveMap(drives, this.drives)) return false;
+    this.drives = drives;
+    this.translator = pathTranslatorFor(this.flavor, drives);
+    return true;
   }
 
   async getState(): Promise<DriverState> {
@@ -126,6 +139,10 @@ export class DriverClient implements Driver {
     const { bytesReturned } = this.device.ioctl({ op, input, output, readOnly: false });
     return decodeOrThrow(op, () => decodeApplyResult(output, bytesReturned));
   }
+}
+
+function driveMapOf(binding: Win32Binding, flavor: Flavor): DriveMap {
+  return flavor === Flavor.Windows ? queryDriveMap(binding) : new Map<string, string>();
 }
 
 function readState(device: DeviceChannel): DriverState {

@@ -44,33 +44,58 @@ void describe('event stream', () => {
     const client = await emu.client();
     const ruleId = await blockRule(client, 'C:\\secret.txt');
     const before = Date.now();
+    // What the driver's process tracking knows of the opener and its parent.
+    emu.machine.defineProcess({ pid: 900, image: 'C:\\Windows\\explorer.exe', sessionId: 1 });
+    emu.machine.defineProcess({
+      pid: 1234, parentPid: 900, sessionId: 1, image: 'C:\\Windows\\cmd.exe', userSid: 'S-1-5-21-7-1001', currentDirectory: 'C:\\Users\\me\\',
+    });
     emu.machine.simulateFileOpen('C:\\secret.txt', { process: 'C:\\Windows\\cmd.exe', pid: 1234, write: true });
     const it = client.events()[Symbol.asyncIterator]();
     const { events } = await collect(it, (n) => n >= 1);
     const e = events[0]!;
     assert.deepEqual({ ...e, time: 0n, threadId: 0 }, {
-      type: EventType.FileOpen, decision: Decision.Block, time: 0n, ruleId, processId: 1234, parentProcessId: e.parentProcessId,
-      threadId: 0, status: NTSTATUS.accessDenied, desiredAccess: ACCESS.writeData,
+      type: EventType.FileOpen, decision: Decision.Block, time: 0n, ruleId, processId: 1234, parentProcessId: 900,
+      threadId: 0, status: NTSTATUS.accessDenied, desiredAccess: ACCESS.writeData, sessionId: 1, newProcessId: 0,
       targetPath: '\\Device\\HarddiskVolume3\\secret.txt', imagePath: '\\Device\\HarddiskVolume3\\Windows\\cmd.exe',
-      commandLine: '', userSid: 'S-1-5-21-1',
+      parentImagePath: '\\Device\\HarddiskVolume3\\Windows\\explorer.exe',
+      commandLine: '', userSid: 'S-1-5-21-7-1001', currentDirectory: 'C:\\Users\\me\\',
     });
+    // An opener the driver does not track: only what the operation itself says.
+    emu.machine.simulateFileOpen('C:\\secret.txt', { process: 'C:\\Windows\\cmd.exe', pid: 5555, write: true });
+    const [unknown] = (await collect(it, (n) => n >= 1)).events;
+    assert.deepEqual([unknown!.parentProcessId, unknown!.parentImagePath, unknown!.sessionId, unknown!.userSid, unknown!.currentDirectory],
+      [0, '', 0, 'S-1-5-21-1', '']);
     assert.ok(Math.abs(filetimeToUnixMs(e.time) - before) < 60_000, 'FILETIME is now');
     assert.equal(client.paths.fromDriver(e.targetPath), 'C:\\secret.txt');
     await it.return!();
   });
 
-  void it('a process creation carries its command line', async (t) => {
+  void it('a process creation carries the creator, its parent, the new process and its command line', async (t) => {
     const emu = await startEmulator(t, { drives });
     const client = await emu.client();
+    emu.machine.defineProcess({ pid: 4, image: 'C:\\Windows\\System32\\userinit.exe' });
+    emu.machine.defineProcess({ pid: 500, parentPid: 4, sessionId: 2, image: 'C:\\Windows\\explorer.exe', currentDirectory: 'C:\\Windows\\' });
     await client.setConfig({ caseFold: true, eventMask: REPORT.unmatchedProcess, processPosture: Posture.Audit, filePosture: Posture.Audit, networkPosture: Posture.Audit, registryPosture: Posture.Audit });
     const d = emu.machine.simulateProcessCreate('C:\\tools\\x.exe', { parent: 'C:\\Windows\\explorer.exe', parentPid: 500, commandLine: 'x.exe --flag "a b"' });
     const it = client.events()[Symbol.asyncIterator]();
     const [e] = (await collect(it, (n) => n >= 1)).events;
     assert.equal(e!.type, EventType.ProcessCreate);
-    assert.equal(e!.processId, d.processId);
-    assert.equal(e!.parentProcessId, 500);
+    assert.equal(e!.processId, 500, 'the acting process is the creator');
+    assert.equal(e!.newProcessId, d.processId);
+    assert.ok(d.processId > 0);
+    assert.equal(e!.parentProcessId, 4);
+    assert.equal(e!.parentImagePath, '\\Device\\HarddiskVolume3\\Windows\\System32\\userinit.exe');
+    assert.equal(e!.sessionId, 2);
+    assert.equal(e!.currentDirectory, 'C:\\Windows\\');
     assert.equal(e!.commandLine, 'x.exe --flag "a b"');
     assert.equal(e!.imagePath, '\\Device\\HarddiskVolume3\\Windows\\explorer.exe');
+    // The new process is tracked: its own operations name the creator as parent.
+    emu.machine.simulateFileOpen('C:\\tools\\data.txt', { process: 'C:\\tools\\x.exe', pid: d.processId });
+    await client.setConfig({ caseFold: true, eventMask: REPORT.unmatchedFile, processPosture: Posture.Audit, filePosture: Posture.Audit, networkPosture: Posture.Audit, registryPosture: Posture.Audit });
+    emu.machine.simulateFileOpen('C:\\tools\\data.txt', { process: 'C:\\tools\\x.exe', pid: d.processId });
+    const [open] = (await collect(it, (n) => n >= 1)).events;
+    assert.deepEqual([open!.processId, open!.parentProcessId, open!.parentImagePath, open!.sessionId, open!.currentDirectory],
+      [d.processId, 500, '\\Device\\HarddiskVolume3\\Windows\\explorer.exe', 2, 'C:\\Windows\\']);
     await it.return!();
   });
 

@@ -38,6 +38,13 @@ export class DosPathTranslator implements PathTranslator {
     return device === undefined ? path : device + bare.slice(2);
   }
 
+  missingVolume(path: string): string | undefined {
+    const m = DRIVE.exec(path.replace(VERBATIM, ''));
+    if (!m) return undefined;
+    const drive = m[1]!.toUpperCase() + ':';
+    return this.drives.has(drive) ? undefined : drive;
+  }
+
   fromDriver(path: string): string {
     const folded = path.toUpperCase();
     for (const d of this.devices) {
@@ -49,7 +56,7 @@ export class DosPathTranslator implements PathTranslator {
   }
 }
 
-export const identityPaths: PathTranslator = { toDriver: (p) => p, fromDriver: (p) => p };
+export const identityPaths: PathTranslator = { toDriver: (p) => p, fromDriver: (p) => p, missingVolume: () => undefined };
 
 /** The drive map of this machine (or the emulator's), from QueryDosDeviceW on A: to Z:. */
 export function queryDriveMap(binding: Win32Binding): Map<string, string> {
@@ -62,6 +69,13 @@ export function queryDriveMap(binding: Win32Binding): Map<string, string> {
     if (targets[0] !== undefined) map.set(drive, targets[0]);
   }
   return map;
+}
+
+/** Same letters, same devices (letters upper case, as queryDriveMap returns them). */
+export function sameDriveMap(a: DriveMap, b: DriveMap): boolean {
+  if (a.size !== b.size) return false;
+  for (const [drive, device] of a) if (b.get(drive) !== device) return false;
+  return true;
 }
 
 export function pathTranslatorFor(flavor: Flavor, drives: DriveMap): PathTranslator {

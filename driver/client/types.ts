@@ -45,6 +45,11 @@ export interface Driver {
   events(options?: EventStreamOptions): AsyncIterable<EventBatch>;
   /** Path conversion between policy (DOS) paths and the driver's (NT) paths. */
   readonly paths: PathTranslator;
+  /**
+   * Reads the node's volumes again (a volume mounted or removed since): `paths` follows.
+   * True when the drive map changed.
+   */
+  refreshPaths(): boolean;
   close(): Promise<void>;
 }
 
@@ -56,4 +61,6 @@ export interface Driver {
 export interface PathTranslator {
   toDriver(path: string): string;
   fromDriver(path: string): string;
+  /** The drive (`Q:`) of a DOS path when the node has no such volume; undefined when translatable. */
+  missingVolume(path: string): string | undefined;
 }

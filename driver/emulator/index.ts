@@ -10,5 +10,5 @@ export {
 } from './kernel.js';
 export {
   EmulatedMachine, readEmulatorLayout,
-  type EmulatedDecision, type EmulatorLayout, type FileOpenOptions, type ProcessCreateOptions,
+  type EmulatedDecision, type EmulatedProcess, type EmulatorLayout, type FileOpenOptions, type ProcessCreateOptions,
 } from './machine.js';

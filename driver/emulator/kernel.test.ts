@@ -15,7 +15,7 @@ void describe('emulated kernel lifecycle', () => {
     const kernel = await startEmulatedKernel({ dir, daemonize: true, flavor: 'posix' });
     assert.deepEqual(emulatorStatus(dir), { running: true, pid: kernel.pid, device: kernel.device, port: kernel.port });
     await assert.rejects(startEmulatedKernel({ dir, daemonize: true }), /another kawin-driverd \(pid \d+\) is running/);
-    assert.equal(kernel.machine.layout().abiVersion, 1);
+    assert.equal(kernel.machine.layout().abiVersion, 2);
     await stopEmulatedKernel(dir);
     assert.equal(emulatorStatus(dir).running, false);
   });

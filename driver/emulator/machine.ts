@@ -29,6 +29,20 @@ export interface FileOpenOptions {
   access?: number;
 }
 
+/** A process of the emulated machine, as the driver tracks it (KawinEmu_DefineProcess). */
+export interface EmulatedProcess {
+  pid: number;
+  /** 0 when unknown. */
+  parentPid?: number;
+  sessionId?: number;
+  /** DOS or posix path of its image. */
+  image?: string;
+  /** String SID of its user (default: the kernel's --user-sid). */
+  userSid?: string;
+  /** Its current directory (DOS or posix). */
+  currentDirectory?: string;
+}
+
 export interface ProcessCreateOptions {
   parent: string;
   parentPid?: number;
@@ -44,6 +58,11 @@ export interface EmulatorLayout {
 
 const LAYOUT_BUFFER_BYTES = 256 * 1024;
 
+const EMU_PROCESS = koffi.struct('KAWIN_EMU_PROCESS', {
+  ProcessId: 'uint32_t', ParentProcessId: 'uint32_t', SessionId: 'uint32_t', Reserved: 'uint32_t',
+  Image: 'const char *', UserSid: 'const char *', CurrentDirectory: 'const char *',
+});
+
 function declare(library: string) {
   const lib = koffi.load(library);
   return {
@@ -53,6 +72,8 @@ function declare(library: string) {
     GenerateLoad: lib.func('uint32_t KawinEmu_GenerateLoad(const char *device, uint64_t count, uint64_t rate, uint32_t wait)'),
     InjectFault: lib.func('uint32_t KawinEmu_InjectFault(const char *device, uint32_t ioctl, uint32_t count, uint32_t error)'),
     DropPort: lib.func('uint32_t KawinEmu_DropPort(const char *device)'),
+    DefineProcess: lib.func('KawinEmu_DefineProcess', 'uint32_t', ['const char *', koffi.pointer(EMU_PROCESS)]),
+    MountVolume: lib.func('uint32_t KawinEmu_MountVolume(const char *device, const char *drive, const char *ntDevice)'),
     Reload: lib.func('uint32_t KawinEmu_Reload(const char *device)'),
     Reset: lib.func('uint32_t KawinEmu_Reset(const char *device)'),
     BenchDecide: lib.func('uint32_t KawinEmu_BenchDecide(const char *device, const char *path, const char *image, uint32_t access, uint64_t iterations, void *nsPerDecision)'),
@@ -130,6 +151,23 @@ export class EmulatedMachine {
   /** The next `count` calls of `ioctl` (undefined: any IOCTL) fail with `win32Error` (0: ERROR_GEN_FAILURE). */
   injectFault(ioctl: IoctlName | undefined, count: number, win32Error = 0): void {
     check('InjectFault', this.f.InjectFault(this.device, ioctl ? IOCTL[ioctl] : 0, count, win32Error) as number);
+  }
+
+  /**
+   * A running process, as the driver tracks it: later events of `pid` carry its parent,
+   * the parent's image (when the parent is tracked too), session, user and directory.
+   */
+  defineProcess(p: EmulatedProcess): void {
+    const process = {
+      ProcessId: p.pid, ParentProcessId: p.parentPid ?? 0, SessionId: p.sessionId ?? 0, Reserved: 0,
+      Image: p.image ?? null, UserSid: p.userSid ?? null, CurrentDirectory: p.currentDirectory ?? null,
+    };
+    check('DefineProcess', this.f.DefineProcess(this.device, process) as number);
+  }
+
+  /** A volume appears on the machine: `drive` (`Q:`) maps to `ntDevice` from now on. */
+  mountVolume(drive: string, ntDevice: string): void {
+    check('MountVolume', this.f.MountVolume(this.device, drive, ntDevice) as number);
   }
 
   dropPort(): void {

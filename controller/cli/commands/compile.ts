@@ -63,7 +63,7 @@ function labelsOption(text: string): Record<string, string> {
 function printHuman(io: CliIO, policies: { key: string; enforced: boolean; reason: string; rules: number }[], rules: DriverRule[], provenance: ProvenanceLookup): void {
   for (const p of policies) io.stdout(`# ${p.key}: ${p.enforced ? `${p.rules} rule(s)` : 'not compiled'} (${p.reason})`);
   for (const rule of rules) {
-    const origins = provenance.lookup(rule.id)?.origins.map((o) => `${o.policy} severity ${o.severity}`).join(', ') ?? '';
+    const origins = provenance.lookup(rule.id)?.origins.map((o) => (o.severity === 0 ? o.policy : `${o.policy} severity ${o.severity}`)).join(', ') ?? '';
     io.stdout(`${formatRule(rule)}  <- ${origins}`);
   }
   io.stdout(`${rules.length} rule(s) from ${policies.filter((p) => p.enforced).length} policies`);

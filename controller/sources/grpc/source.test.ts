@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GrpcPolicySource, PolicyOutcomeStatus as S, type PolicyRpc } from './index.js';
 import { fakeValidator, recordingSink } from '../../grpc/testing.js';
+import { parsePolicies } from '../../policy/index.js';
 
 const enc = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v));
 const hostPolicy = (name: string, action = 'Block', extra: Record<string, unknown> = {}) => ({
@@ -190,4 +191,39 @@ void test('a persisted policy whose file does not match its content is refused a
     assert.match(String(e.fields?.error), /does not match/);
   }
   await cleanup();
+});
+
+/** The policy module's own verdict, as the agent wires it (controller/agent/services.ts). */
+function realValidator(text: string, location: string) {
+  const [doc] = parsePolicies(text, location).documents;
+  return { identity: doc?.identity, errors: doc?.problems ?? [], digest: doc?.policy?.digest };
+}
+
+void test('same meaning, same answer: karmor\'s re-encoding, without apiVersion and kind, answers Applied; a real change Modified', async () => {
+  const stateDir = await mkdtemp(join(tmpdir(), 'kawin-grpc-src-'));
+  const source = new GrpcPolicySource({ stateDir, validate: realValidator });
+  const { sink, log } = recordingSink();
+  await source.start(sink);
+  const yamlLike = hostPolicy('same');
+  const first = await source.apply('hostPolicy', event('ADDED', yamlLike));
+  assert.equal(first.status, S.Applied, first.message);
+  assert.deepEqual(first.problems, []);
+  // What karmor's Go types encode for the same file: empty sections, zero values, status, null timestamp.
+  const karmor = {
+    metadata: { name: 'same', creationTimestamp: null },
+    spec: { ...yamlLike.spec, process: {}, network: {}, capabilities: {}, syscalls: {}, device: {}, file: { matchPaths: [{ path: 'C:\\secret.txt', readOnly: false }] } },
+    status: {},
+  };
+  const again = await source.apply('hostPolicy', event('ADDED', karmor));
+  assert.equal(again.status, S.Applied, again.message);
+  assert.deepEqual(again.problems, [], 'no warnings for empty sections');
+  assert.equal(log.upserts.length, 1, 'nothing re-sent to the store');
+  const changed = await source.apply('hostPolicy', event('MODIFIED', { ...karmor, spec: { ...karmor.spec, action: 'Audit' } }));
+  assert.equal(changed.status, S.Modified);
+  // A restart keeps telling identical from modified by meaning.
+  await source.stop();
+  const restarted = new GrpcPolicySource({ stateDir, validate: realValidator });
+  await restarted.start(recordingSink().sink);
+  assert.equal((await restarted.apply('hostPolicy', event('ADDED', { ...hostPolicy('same', 'audit') }))).status, S.Applied);
+  await rm(stateDir, { recursive: true, force: true });
 });

@@ -1,6 +1,6 @@
 /**
  * GrpcPolicySource: policies applied through policy.PolicyService. Answers exactly as
- * upstream (identical → Applied, changed → Modified, new → Applied, delete → Deleted,
+ * upstream (identical in meaning → Applied, changed → Modified, new → Applied, delete → Deleted,
  * unknown → NotExist, bad JSON / empty name / failed validation → Invalid, kind
  * disabled → NotEnabled), persists what it holds in `<stateDir>/grpc-policies/`,
  * restores it on start, and reports each policy to the store as one SourceDocument
@@ -46,6 +46,9 @@ function label(identity: PolicyIdentity): string {
   return `${identity.kind}/${identity.namespace ? `${identity.namespace}/` : ''}${identity.name}`;
 }
 
+/** Meaning, not bytes: karmor's re-encoding of a file (empty sections, zero values) is the same policy. */
+const meaningOf = (digest: string | undefined, object: unknown): string => digest ?? canonicalJson(object);
+
 export class GrpcPolicySource implements PolicySource {
   readonly name: string;
   private sink: SourceSink | undefined;
@@ -67,8 +70,11 @@ export class GrpcPolicySource implements PolicySource {
       const verified = this.verifyRestored(stored);
       if (!verified) continue;
       const { identity, text } = verified;
-      this.records.set(stored.origin, { origin: stored.origin, identity, rpc: stored.rpc, text, canonical: canonicalJson(stored.policy) });
-      sink.upsert(this.name, { origin: stored.origin, text, location: `gRPC ${stored.rpc} ${identity.name}` });
+      const location = `gRPC ${stored.rpc} ${identity.name}`;
+      // Validated (the store reuses this verdict) for the digest of its meaning.
+      const { digest } = this.options.validate(text, location);
+      this.records.set(stored.origin, { origin: stored.origin, identity, rpc: stored.rpc, text, meaning: meaningOf(digest, stored.policy) });
+      sink.upsert(this.name, { origin: stored.origin, text, location });
     }
     this.sink = sink;
     this.reportSynced();
@@ -169,9 +175,9 @@ export class GrpcPolicySource implements PolicySource {
     const identity = verdict.identity ?? event.identity;
     if (errors.length > 0) return invalid(identity, errors, verdict.errors);
     const origin = originOf(identity);
-    const canonical = canonicalJson(event.object);
+    const meaning = meaningOf(verdict.digest, event.object);
     const existing = this.records.get(origin);
-    if (existing?.canonical === canonical) return outcome(S.Applied, `${label(identity)} unchanged`, warnings, identity);
+    if (existing?.meaning === meaning) return outcome(S.Applied, `${label(identity)} unchanged`, warnings, identity);
     if (!existing && event.type === 'MODIFIED') return outcome(S.NotExist, `${label(identity)} does not exist`, [], identity);
     try {
       await this.files.write({ origin, rpc, policy: event.object });
@@ -179,7 +185,7 @@ export class GrpcPolicySource implements PolicySource {
       this.options.logger?.error('cannot persist gRPC-applied policy: not applied', { origin, error: (error as Error).message });
       return outcome(S.Failure, `cannot persist ${label(identity)}: ${(error as Error).message}`, [], identity);
     }
-    this.records.set(origin, { origin, identity, rpc, text, canonical });
+    this.records.set(origin, { origin, identity, rpc, text, meaning });
     sink.upsert(this.name, { origin, text, location });
     this.reportSynced();
     const status = existing ? S.Modified : S.Applied;
@@ -213,7 +219,7 @@ export class GrpcPolicySource implements PolicySource {
 
   private reportSynced(): void {
     const hash = createHash('sha256');
-    for (const origin of [...this.records.keys()].sort()) hash.update(`${origin}\0${this.records.get(origin)!.canonical}\0`);
+    for (const origin of [...this.records.keys()].sort()) hash.update(`${origin}\0${this.records.get(origin)!.meaning}\0`);
     this.sink?.synced(this.name, hash.digest('hex').slice(0, 16));
   }
 }

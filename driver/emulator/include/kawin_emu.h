@@ -22,6 +22,17 @@ typedef struct KAWIN_EMU_DECISION {
     uint32_t Reserved;
 } KAWIN_EMU_DECISION; /* 24 bytes */
 
+/* A process of the emulated machine, as the driver tracks it (KawinEmu_DefineProcess). */
+typedef struct KAWIN_EMU_PROCESS {
+    uint32_t ProcessId;        /* nonzero */
+    uint32_t ParentProcessId;  /* 0 when unknown */
+    uint32_t SessionId;
+    uint32_t Reserved;
+    const char *Image;            /* DOS or posix path (NULL: unknown) */
+    const char *UserSid;          /* string SID (NULL: the kernel's --user-sid) */
+    const char *CurrentDirectory; /* DOS or posix directory (NULL: unknown) */
+} KAWIN_EMU_PROCESS;
+
 /* Layout table of every ABI struct as JSON text:
  * {"abiVersion":1,"structs":{"KAWIN_RULE":{"size":24,"fields":{"Size":0,...}},...},
  *  "constants":{"IOCTL_KAWIN_APPLY":2149752852,...}}
@@ -30,11 +41,16 @@ uint32_t KawinEmu_GetLayout(char *buffer, uint32_t size);
 
 /* A file open by processImage (pid) with desiredAccess (KAWIN_ACCESS_*). path and
  * processImage are DOS (C:\...) or posix paths; the kernel converts them to NT paths with
- * its drive map, decides, emits the event to the port and returns the decision. */
+ * its drive map, decides, emits the event to the port and returns the decision. What the
+ * event says about the process beyond pid and image (parent, session, user, current
+ * directory) comes from the kernel's process tracking (KawinEmu_DefineProcess, or a
+ * simulated creation of that pid); an unknown pid has none of it. */
 uint32_t KawinEmu_SimulateFileOpen(const char *device, const char *path, const char *processImage,
                                    uint32_t processId, uint32_t desiredAccess, KAWIN_EMU_DECISION *out);
 
-/* A process creation of image by parentImage (parentPid); commandLine may be NULL. */
+/* A process creation of image by parentImage (parentPid, the creator); commandLine may be
+ * NULL. An allowed creation gets a new pid, tracked as the creator's child (same session,
+ * user and current directory). */
 uint32_t KawinEmu_SimulateProcessCreate(const char *device, const char *image, const char *parentImage,
                                         uint32_t parentProcessId, const char *commandLine,
                                         KAWIN_EMU_DECISION *out);
@@ -45,6 +61,18 @@ uint32_t KawinEmu_GenerateLoad(const char *device, uint64_t count, uint64_t rate
 
 /* The next count calls of ioctlCode (0 = any IOCTL) fail with win32Error (0 = ERROR_GEN_FAILURE). */
 uint32_t KawinEmu_InjectFault(const char *device, uint32_t ioctlCode, uint32_t count, uint32_t win32Error);
+
+/* Declare a running process to the kernel's process tracking (as a driver learns of the
+ * processes that ran before it loaded): later events of that pid carry its parent, the
+ * parent's image (when the parent is known), session, user and current directory.
+ * Replaces an earlier definition of the pid; at most KAWIN_EMU_MAX_PROCESSES (1024) are
+ * tracked, the oldest replaced beyond. */
+uint32_t KawinEmu_DefineProcess(const char *device, const KAWIN_EMU_PROCESS *process);
+
+/* Mount a volume while running: drive ("Q:") now maps to ntDevice ("\\Device\\HarddiskVolume9")
+ * for QueryDosDeviceW and simulated operations, as when a disk appears on Windows.
+ * ERROR_INVALID_PARAMETER when malformed or the letter is taken. */
+uint32_t KawinEmu_MountVolume(const char *device, const char *drive, const char *ntDevice);
 
 /* Drop the port connection (the blocked reader gets ERROR_INVALID_HANDLE). */
 uint32_t KawinEmu_DropPort(const char *device);

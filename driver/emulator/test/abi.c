@@ -165,9 +165,25 @@ const KAWIN_EVENT *batch_record(const Batch *b, uint32_t i, char *target, char *
     if (target) utf8_of(p, ev.TargetPathBytes, target);
     p += ev.TargetPathBytes;
     if (image) utf8_of(p, ev.ImagePathBytes, image);
-    p += ev.ImagePathBytes;
+    p += ev.ImagePathBytes + ev.ParentImagePathBytes;
     if (cmd) utf8_of(p, ev.CommandLineBytes, cmd);
     p += ev.CommandLineBytes;
     if (sid) utf8_of(p, ev.UserSidBytes, sid);
     return &ev;
+}
+
+void batch_process(const Batch *b, uint32_t i, char *parentImage, char *cwd)
+{
+    const KAWIN_EVENT *e = batch_record(b, i, NULL, NULL, NULL, NULL);
+    if (!e) return;
+    uint32_t off = sizeof(KAWIN_FILTER_MESSAGE_HEADER) + sizeof(KAWIN_EVENT_BATCH);
+    for (uint32_t k = 0; k < i; k++) {
+        uint32_t size;
+        memcpy(&size, b->msg + off, 4);
+        off += size;
+    }
+    const uint8_t *p = b->msg + off + sizeof *e + e->TargetPathBytes + e->ImagePathBytes;
+    utf8_of(p, e->ParentImagePathBytes, parentImage);
+    p += e->ParentImagePathBytes + e->CommandLineBytes + e->UserSidBytes;
+    utf8_of(p, e->CurrentDirectoryBytes, cwd);
 }

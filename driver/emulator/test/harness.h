@@ -92,6 +92,8 @@ typedef struct Batch {
 HRESULT read_batch(HANDLE port, Batch *out, uint32_t size);
 /* i-th record of a batch (NULL past the end); strings decoded to UTF-8 into the given buffers. */
 const KAWIN_EVENT *batch_record(const Batch *b, uint32_t i, char *target, char *image, char *cmd, char *sid);
+/* The parent image and current directory of record i (UTF-8). */
+void batch_process(const Batch *b, uint32_t i, char *parentImage, char *cwd);
 
 /* Starts a named test case (ending the previous one); the summary counts cases. */
 void T(const char *name);

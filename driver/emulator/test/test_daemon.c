@@ -105,7 +105,7 @@ static void dying_clients(const Daemon *d, HANDLE h)
     CHECK_EQ(s.RuleCount, 1);
 }
 
-static void dos_devices(void)
+static void dos_devices(const Daemon *d)
 {
     T("QueryDosDeviceW answers from the drive map of the device opened last");
     uint16_t name[8], out[256], expect[64];
@@ -124,6 +124,17 @@ static void dos_devices(void)
     CHECK(QueryDosDeviceW(name, out, 256) == 0 && GetLastError() == KAWIN_ERROR_FILE_NOT_FOUND, "unknown drive");
     to16("C:", name, 8);
     CHECK(QueryDosDeviceW(name, out, 10) == 0 && GetLastError() == KAWIN_ERROR_INSUFFICIENT_BUFFER, "small buffer");
+
+    T("a volume mounted while the kernel runs is in the drive map from then on; a taken letter is 87");
+    CHECK_EQ(KawinEmu_MountVolume(d->dev, "q:", "\\Device\\HarddiskVolume9"), 0);
+    to16("Q:", name, 8);
+    n = QueryDosDeviceW(name, out, 256);
+    to16("\\Device\\HarddiskVolume9", expect, 64);
+    CHECK(n == 23 + 2 && memcmp(out, expect, 23 * 2) == 0, "the mounted volume");
+    CHECK_EQ(KawinEmu_MountVolume(d->dev, "Q:", "\\Device\\HarddiskVolume10"), KAWIN_ERROR_INVALID_PARAMETER);
+    CHECK_EQ(KawinEmu_MountVolume(d->dev, "Q", "\\Device\\HarddiskVolume10"), KAWIN_ERROR_INVALID_PARAMETER);
+    KAWIN_EMU_DECISION dec;
+    CHECK_EQ(KawinEmu_SimulateFileOpen(d->dev, "Q:\\x.txt", "C:\\a.exe", 8, KAWIN_ACCESS_READ_DATA, &dec), 0);
 }
 
 typedef struct Blocked {
@@ -148,7 +159,7 @@ static void lifecycle(void)
         return;
     }
     HANDLE h = open_device(&d);
-    dos_devices();
+    dos_devices(&d);
 
     T("a second daemon on the same directory refuses to start (exit 1)");
     const char *argv2[] = {g_daemon_bin, "--dir", d.dir, NULL};

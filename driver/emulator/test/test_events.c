@@ -45,8 +45,14 @@ static void content(const Daemon *d, HANDLE h, HANDLE port)
     uint64_t nowFt = (uint64_t)time(NULL) * 10000000ull + 116444736000000000ull;
     CHECK(e->Time > nowFt - 600000000ull && e->Time < nowFt + 600000000ull, "FILETIME %llu", (unsigned long long)e->Time);
 
-    T("process create: new pid from the counter, creator as image, command line");
+    T("process create: the creator acts, the new pid from the counter, command line, the creator's tracked facts");
     CHECK_EQ(set_config(h, 0, KAWIN_REPORT_UNMATCHED_PROCESS, KAWIN_POSTURE_AUDIT, KAWIN_POSTURE_AUDIT), 0);
+    KAWIN_EMU_PROCESS init = {800, 0, 1, 0, "C:\\Windows\\System32\\userinit.exe", NULL, NULL};
+    KAWIN_EMU_PROCESS explorer = {900, 800, 1, 0, "C:\\Windows\\explorer.exe", "S-1-5-21-1-2-3-1001", "C:\\Users\\me\\"};
+    CHECK_EQ(KawinEmu_DefineProcess(d->dev, &init), 0);
+    CHECK_EQ(KawinEmu_DefineProcess(d->dev, &explorer), 0);
+    KAWIN_EMU_PROCESS none = {0, 0, 0, 0, NULL, NULL, NULL};
+    CHECK_EQ(KawinEmu_DefineProcess(d->dev, &none), KAWIN_ERROR_INVALID_PARAMETER);
     KAWIN_EMU_DECISION p1, p2;
     CHECK_EQ(KawinEmu_SimulateProcessCreate(d->dev, "C:\\Windows\\System32\\cmd.exe", "C:\\Windows\\explorer.exe", 900,
                                             "cmd.exe /c echo h\xc3\xa9", &p1), 0);
@@ -59,11 +65,19 @@ static void content(const Daemon *d, HANDLE h, HANDLE port)
     CHECK_EQ(e->Type, KAWIN_EVENT_PROCESS_CREATE);
     CHECK_EQ(e->Decision, KAWIN_DECISION_ALLOW);
     CHECK_EQ(e->RuleId, 0);
-    CHECK_EQ(e->ProcessId, p1.ProcessId);
-    CHECK_EQ(e->ParentProcessId, 900);
+    CHECK_EQ(e->ProcessId, 900);
+    CHECK_EQ(e->NewProcessId, p1.ProcessId);
+    CHECK_EQ(e->ParentProcessId, 800);
+    CHECK_EQ(e->SessionId, 1);
     CHECK(!strcmp(tgt, NT "\\Windows\\System32\\cmd.exe"), "target %s", tgt);
     CHECK(!strcmp(img, NT "\\Windows\\explorer.exe"), "image %s", img);
     CHECK(!strcmp(cmd, "cmd.exe /c echo h\xc3\xa9"), "cmd %s", cmd);
+    CHECK(!strcmp(sid, "S-1-5-21-1-2-3-1001"), "sid %s", sid);
+    char parentImg[600], cwd[600];
+    batch_process(&b, 0, parentImg, cwd);
+    CHECK(!strcmp(parentImg, NT "\\Windows\\System32\\userinit.exe"), "parent image %s", parentImg);
+    CHECK(!strcmp(cwd, "C:\\Users\\me\\"), "cwd %s", cwd);
+    CHECK_EQ(e->Size % 8, 0);
 
     T("event mask: unmatched and allowed operations only when asked");
     RuleSpec allow = {78, KAWIN_KIND_FILE, KAWIN_MATCH_EXACT, KAWIN_ACTION_ALLOW, KAWIN_MATCH_EXACT, 0, NT "\\ok.txt", NT "\\ok.exe"};

@@ -27,7 +27,7 @@ static void state_defaults(HANDLE h)
     uint32_t bytes;
     CHECK_EQ(ioctl_call(h, IOCTL_KAWIN_GET_STATE, &hd, sizeof hd, &s, sizeof s, &bytes), 0);
     CHECK_EQ(bytes, sizeof s);
-    hd.Version = 2;
+    hd.Version = KAWIN_ABI_VERSION + 1;
     CHECK_EQ(ioctl_call(h, IOCTL_KAWIN_GET_STATE, &hd, sizeof hd, &s, sizeof s, NULL), EINVAL_);
     CHECK_EQ(ioctl_call(h, IOCTL_KAWIN_GET_STATE, NULL, 0, &s, sizeof s - 1, &bytes), KAWIN_ERROR_INSUFFICIENT_BUFFER);
     CHECK_EQ(bytes, 0);
@@ -184,7 +184,7 @@ static void paging(HANDLE h)
 
 typedef void (*mutator)(uint8_t *in, uint32_t *len);
 #define RULE_AT 16
-static void m_version(uint8_t *in, uint32_t *len) { (void)len; in[0] = 2; }
+static void m_version(uint8_t *in, uint32_t *len) { (void)len; in[0] = KAWIN_ABI_VERSION + 1; }
 static void m_hsize(uint8_t *in, uint32_t *len) { (void)len; in[2] = 24; }
 static void m_hflags(uint8_t *in, uint32_t *len) { (void)len; in[4] = 1; }
 static void m_total(uint8_t *in, uint32_t *len) { (void)len; in[12] += 8; }
@@ -438,7 +438,7 @@ static void layout(void)
     static char buf[16384];
     CHECK_EQ(KawinEmu_GetLayout(buf, sizeof buf), 0);
     CHECK(strstr(buf, "\"KAWIN_RULE\":{\"size\":24,\"fields\":{\"Size\":0,\"Kind\":4,") != NULL, "KAWIN_RULE entry");
-    CHECK(strstr(buf, "\"KAWIN_EVENT\":{\"size\":56,") != NULL, "KAWIN_EVENT entry");
+    CHECK(strstr(buf, "\"KAWIN_EVENT\":{\"size\":64,") != NULL, "KAWIN_EVENT entry");
     CHECK(strstr(buf, "\"KAWIN_STATE\":{\"size\":64,") != NULL, "KAWIN_STATE entry");
     CHECK(strstr(buf, "\"IOCTL_KAWIN_APPLY\":2149752852") != NULL, "APPLY code");
     CHECK(buf[0] == '{' && buf[strlen(buf) - 1] == '}', "JSON object");

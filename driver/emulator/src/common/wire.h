@@ -37,6 +37,8 @@ enum KW_TYPE {
     KW_REQ_BENCH = 9,     /* u32 access, u64 iterations, str path, str image */
     KW_REQ_SHUTDOWN = 10,
     KW_REQ_DRIVES = 11,   /* answer: u32 n, n x (str name, str target) */
+    KW_REQ_MOUNT = 12,
+    KW_REQ_PROCESS = 13,  /* u32 pid, u32 ppid, u32 session, str image, str sid, str cwd */    /* str "Q:=\\Device\\HarddiskVolume9" */
     KW_RESP = 0x80,       /* u32 win32 error, u32 reserved, answer bytes */
     /* port socket */
     KW_PORT_HELLO = 0x20,  /* kernel -> shim on connect: u32 HRESULT (0 = connected) */

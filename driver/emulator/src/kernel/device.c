@@ -22,7 +22,10 @@ static uint32_t read_nt(KW_READER *r, uint16_t **p, uint32_t *len)
     uint32_t n;
     const char *s = kw_rd_str(r, &n);
     if (!r->ok) return KAWIN_ERROR_INVALID_PARAMETER;
-    return to_nt_path(s, n, p, len);
+    pthread_rwlock_rdlock(&K.lock); /* the drive map may grow meanwhile (drive_mount) */
+    uint32_t err = to_nt_path(s, n, p, len);
+    pthread_rwlock_unlock(&K.lock);
+    return err;
 }
 
 static uint32_t read_text(KW_READER *r, uint16_t **p, uint32_t *len)
@@ -50,6 +53,8 @@ static void answer_decision(Answer *a, const DecideOut *d, uint32_t pid)
     kw_wr_bytes(&a->w, &out, sizeof out);
 }
 
+static PathRef ref(const uint16_t *s, uint32_t len) { return (PathRef){s, len}; }
+
 static void sim_file(KW_READER *r, Answer *a)
 {
     uint32_t pid = kw_rd_u32(r), access = kw_rd_u32(r);
@@ -63,18 +68,29 @@ static void sim_file(KW_READER *r, Answer *a)
         pthread_rwlock_rdlock(&K.lock);
         decide(KAWIN_KIND_FILE, (PathRef){path, pl}, (PathRef){img, il}, access, &d);
         pthread_rwlock_unlock(&K.lock);
-        EventIn ev = {KAWIN_EVENT_FILE_OPEN, d.decision, d.ruleId, pid, 0, pid + 4, d.status, access,
-                      {path, pl}, {img, il}, {NULL, 0}};
+        ProcFacts f;
+        proc_facts(pid, &f);
+        EventIn ev = {KAWIN_EVENT_FILE_OPEN, d.decision, d.ruleId, pid, f.ppid, pid + 4, d.status, access, f.session, 0,
+                      ref(path, pl), il ? ref(img, il) : ref(f.image, f.imageLen), ref(f.parentImage, f.parentImageLen),
+                      ref(NULL, 0), ref(f.sid, f.sidLen), ref(f.cwd, f.cwdLen)};
         if (d.report) emit(&ev);
+        proc_facts_free(&f);
         answer_decision(a, &d, pid);
     }
     free(path);
     free(img);
 }
 
+/* A started process is tracked: child of its creator, in its session, as its user, in its directory. */
+static void track_new(uint32_t pid, uint32_t creator, const ProcFacts *f, PathRef image)
+{
+    ProcIn p = {pid, creator, f->session, image, ref(f->sid, f->sidLen), ref(f->cwd, f->cwdLen)};
+    proc_define(&p);
+}
+
 static void sim_process(KW_READER *r, Answer *a)
 {
-    uint32_t ppid = kw_rd_u32(r);
+    uint32_t creator = kw_rd_u32(r);
     uint16_t *img = NULL, *parent = NULL, *cmd = NULL;
     uint32_t il, pl, cl;
     a->err = read_nt(r, &img, &il);
@@ -87,14 +103,36 @@ static void sim_process(KW_READER *r, Answer *a)
         decide(KAWIN_KIND_PROCESS, (PathRef){img, il}, (PathRef){parent, pl}, KAWIN_ACCESS_EXECUTE, &d);
         pthread_rwlock_unlock(&K.lock);
         uint32_t pid = d.status == KAWIN_STATUS_SUCCESS ? atomic_fetch_add(&K.nextPid, 4) : 0;
-        EventIn ev = {KAWIN_EVENT_PROCESS_CREATE, d.decision, d.ruleId, pid, ppid, ppid + 4, d.status,
-                      KAWIN_ACCESS_EXECUTE, {img, il}, {parent, pl}, {cmd, cl}};
+        ProcFacts f;
+        proc_facts(creator, &f);
+        if (pid) track_new(pid, creator, &f, ref(img, il));
+        EventIn ev = {KAWIN_EVENT_PROCESS_CREATE, d.decision, d.ruleId, creator, f.ppid, creator + 4, d.status,
+                      KAWIN_ACCESS_EXECUTE, f.session, pid, ref(img, il), pl ? ref(parent, pl) : ref(f.image, f.imageLen),
+                      ref(f.parentImage, f.parentImageLen), ref(cmd, cl), ref(f.sid, f.sidLen), ref(f.cwd, f.cwdLen)};
         if (d.report) emit(&ev);
+        proc_facts_free(&f);
         answer_decision(a, &d, pid);
     }
     free(img);
     free(parent);
     free(cmd);
+}
+
+static void define_process(KW_READER *r, Answer *a)
+{
+    uint32_t pid = kw_rd_u32(r), ppid = kw_rd_u32(r), session = kw_rd_u32(r);
+    uint16_t *img = NULL, *sid = NULL, *cwd = NULL;
+    uint32_t il = 0, sl = 0, wl = 0;
+    a->err = pid ? read_nt(r, &img, &il) : KAWIN_ERROR_INVALID_PARAMETER;
+    if (!a->err) a->err = read_text(r, &sid, &sl);
+    if (!a->err) a->err = read_text(r, &cwd, &wl);
+    if (!a->err) {
+        ProcIn p = {pid, ppid, session, ref(img, il), ref(sid, sl), ref(cwd, wl)};
+        proc_define(&p);
+    }
+    free(img);
+    free(sid);
+    free(cwd);
 }
 
 static double now_ns(void)
@@ -144,8 +182,23 @@ static void inject(KW_READER *r, Answer *a)
     if (!count) a->err = 0;
 }
 
+static void mount(KW_READER *r, Answer *a)
+{
+    uint32_t n;
+    const char *s = kw_rd_str(r, &n);
+    char spec[1100];
+    if (!r->ok || n >= sizeof spec) {
+        a->err = KAWIN_ERROR_INVALID_PARAMETER;
+        return;
+    }
+    memcpy(spec, s, n);
+    spec[n] = 0;
+    a->err = drive_mount(spec);
+}
+
 static void drives(Answer *a)
 {
+    pthread_rwlock_rdlock(&K.lock);
     kw_wr_u32(&a->w, (uint32_t)K.ndrives);
     for (int i = 0; i < K.ndrives; i++) {
         char name[3] = {K.drives[i].letter, ':', 0}, target[3 * 32767 + 1];
@@ -154,6 +207,7 @@ static void drives(Answer *a)
         kw_wr_str(&a->w, name);
         kw_wr_str(&a->w, target);
     }
+    pthread_rwlock_unlock(&K.lock);
 }
 
 static void ioctl_req(KW_READER *r, unsigned epoch, Answer *a)
@@ -184,6 +238,8 @@ static int handle(uint16_t type, KW_READER *r, unsigned epoch, Answer *a)
     case KW_REQ_BENCH: bench(r, a); break;
     case KW_REQ_FAULT: inject(r, a); break;
     case KW_REQ_DRIVES: drives(a); break;
+    case KW_REQ_MOUNT: mount(r, a); break;
+    case KW_REQ_PROCESS: define_process(r, a); break;
     case KW_REQ_DROP_PORT: port_drop(); break;
     case KW_REQ_RELOAD: kernel_reload(0); break;
     case KW_REQ_RESET: kernel_reload(1); break;

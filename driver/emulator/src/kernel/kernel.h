@@ -85,8 +85,8 @@ typedef struct EventIn {
     uint16_t type;
     uint8_t decision;
     uint64_t ruleId;
-    uint32_t pid, ppid, tid, status, access;
-    PathRef target, image, cmdline;
+    uint32_t pid, ppid, tid, status, access, session, newPid;
+    PathRef target, image, parentImage, cmdline, sid, cwd; /* sid empty: the kernel's --user-sid */
 } EventIn;
 EventRec *event_build(const EventIn *in);
 
@@ -112,6 +112,27 @@ void port_drop(void);
 
 /* device.c */
 void device_serve(int fd);
+
+/* drives.c: "Q:=\\Device\\HarddiskVolume9" into the drive map. 0 or KAWIN_ERROR_INVALID_PARAMETER
+ * (malformed, or the letter is taken). drive_add: at start; drive_mount: while running. */
+uint32_t drive_add(const char *spec);
+uint32_t drive_mount(const char *spec);
+
+/* proc.c: the machine's processes as the driver tracks them (pid -> parent, image,
+ * session, user, current directory), so events carry what a minifilter knows. */
+typedef struct ProcIn {
+    uint32_t pid, ppid, session;
+    PathRef image, sid, cwd; /* copied */
+} ProcIn;
+typedef struct ProcFacts {
+    uint32_t ppid, session;
+    uint16_t *image, *parentImage, *sid, *cwd; /* malloc'ed copies (NULL when empty) */
+    uint32_t imageLen, parentImageLen, sidLen, cwdLen;
+} ProcFacts;
+#define KAWIN_EMU_MAX_PROCESSES 1024u /* tracked processes; the oldest entry is replaced beyond */
+void proc_define(const ProcIn *p);
+void proc_facts(uint32_t pid, ProcFacts *out); /* zeroes when pid is unknown */
+void proc_facts_free(ProcFacts *f);
 
 /* loadgen.c */
 uint32_t loadgen_start(uint64_t count, uint64_t rate, int wait);

@@ -109,13 +109,12 @@ static EventRec *rule_event(const Rule *r, uint64_t i, const uint16_t *image, ui
     uint32_t pid = 7000 + (uint32_t)(i % 8) * 4;
     uint8_t decision = r->action == KAWIN_ACTION_BLOCK ? KAWIN_DECISION_BLOCK : KAWIN_DECISION_AUDIT;
     uint32_t status = r->action == KAWIN_ACTION_BLOCK ? KAWIN_STATUS_ACCESS_DENIED : KAWIN_STATUS_SUCCESS;
-    EventIn ev = {KAWIN_EVENT_FILE_OPEN, decision, r->id, pid, 4, pid + 4, status, KAWIN_ACCESS_READ_DATA,
-                  {target, tl}, {image, il}, {NULL, 0}};
+    EventIn ev = {.type = KAWIN_EVENT_FILE_OPEN, .decision = decision, .ruleId = r->id, .pid = pid, .ppid = 4, .tid = pid + 4,
+                  .status = status, .access = KAWIN_ACCESS_READ_DATA, .target = {target, tl}, .image = {image, il}};
     if (r->kind == KAWIN_KIND_PROCESS) {
         ev.type = KAWIN_EVENT_PROCESS_CREATE;
         ev.access = KAWIN_ACCESS_EXECUTE;
-        ev.pid = r->action == KAWIN_ACTION_BLOCK ? 0 : pid; /* a blocked creation has no process */
-        ev.ppid = pid;
+        ev.newPid = r->action == KAWIN_ACTION_BLOCK ? 0 : pid + 2; /* the creator is pid; a blocked creation has no process */
     }
     return event_build(&ev);
 }
@@ -130,15 +129,21 @@ static EventRec *unmatched_event(uint64_t i, const uint16_t *prefix, uint32_t pl
     snprintf(tail, sizeof tail, "%ckawin-load%cd%02u%cfile%06llu.txt", s, s, (unsigned)(i % 32), s, (unsigned long long)i);
     uint32_t tl = plen + ascii16(tail, target + plen, 512 - plen);
     uint32_t pid = 7000 + (uint32_t)(i % 8) * 4;
-    EventIn ev = {KAWIN_EVENT_FILE_OPEN, KAWIN_DECISION_ALLOW, 0, pid, 4, pid + 4,
-                  KAWIN_STATUS_SUCCESS, KAWIN_ACCESS_READ_DATA, {target, tl}, {image, il}, {NULL, 0}};
+    EventIn ev = {.type = KAWIN_EVENT_FILE_OPEN, .decision = KAWIN_DECISION_ALLOW, .ruleId = 0, .pid = pid, .ppid = 4, .tid = pid + 4,
+                  .status = KAWIN_STATUS_SUCCESS, .access = KAWIN_ACCESS_READ_DATA, .target = {target, tl}, .image = {image, il}};
     return event_build(&ev);
 }
 
 static void run(const Load *l)
 {
-    const uint16_t *prefix = K.ndrives && K.flavor == KAWIN_FLAVOR_WINDOWS ? K.drives[0].nt : NULL;
-    uint32_t plen = prefix ? (K.drives[0].ntLen < 256 ? K.drives[0].ntLen : 256) : 0;
+    uint16_t prefix[256];
+    uint32_t plen = 0;
+    pthread_rwlock_rdlock(&K.lock); /* the drive map may grow meanwhile (drive_mount) */
+    if (K.ndrives && K.flavor == KAWIN_FLAVOR_WINDOWS) {
+        plen = K.drives[0].ntLen < 256 ? K.drives[0].ntLen : 256;
+        memcpy(prefix, K.drives[0].nt, plen * 2u);
+    }
+    pthread_rwlock_unlock(&K.lock);
     uint16_t image[512];
     if (plen) memcpy(image, prefix, plen * 2u);
     uint32_t il = plen + ascii16(K.flavor == KAWIN_FLAVOR_WINDOWS ? "\\Windows\\System32\\kawin-load.exe" : "/usr/bin/kawin-load",

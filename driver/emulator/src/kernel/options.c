@@ -63,19 +63,5 @@ void parse_args(int argc, char **argv, Options *o)
 
 void add_drive(const char *spec)
 {
-    char c = spec[0];
-    if (c >= 'a' && c <= 'z') c = (char)(c - 32);
-    if (c < 'A' || c > 'Z' || spec[1] != ':' || spec[2] != '=' || spec[3] != '\\')
-        fail("--drive: expected LETTER:=\\Device\\Name, got '%s'", spec);
-    for (int i = 0; i < K.ndrives; i++)
-        if (K.drives[i].letter == c) fail("--drive: %c: given twice", c);
-    size_t n = strlen(spec + 3);
-    Drive *d = &K.drives[K.ndrives++];
-    d->letter = c;
-    d->nt = malloc(n * 2 + 2);
-    long k = d->nt ? kw_utf8_to_utf16(spec + 3, n, d->nt, n) : -1;
-    if (k <= 0 || k > 1024) fail("--drive: bad device path in '%s'", spec);
-    while (k > 1 && d->nt[k - 1] == '\\') k--;
-    d->ntLen = (uint32_t)k;
+    if (drive_add(spec)) fail("--drive: expected LETTER:=\\Device\\Name with a letter not given before, got '%s'", spec);
 }
-

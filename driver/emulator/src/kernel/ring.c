@@ -65,15 +65,17 @@ uint64_t filetime_now(void)
     return (uint64_t)ts.tv_sec * 10000000ull + (uint64_t)ts.tv_nsec / 100 + 116444736000000000ull;
 }
 
-/* A record must fit one message: strings are cut (command line first, then image, then
- * target) to KAWIN_EMU_MAX_RECORD, and every cut is counted in Ring.truncated. */
-static void fit_strings(uint32_t *len[3])
+/* A record must fit one message: strings are cut (command line first, then current
+ * directory, parent image, image, target; never the SID) to KAWIN_EMU_MAX_RECORD, and
+ * every cut is counted in Ring.truncated. len[] is in that cutting order. */
+#define CUTTABLE 5
+static void fit_strings(uint32_t *len[CUTTABLE], uint32_t sidLen)
 {
-    uint32_t fixed = (uint32_t)sizeof(KAWIN_EVENT) + K.sidLen * 2 + 8;
-    uint32_t total = fixed + (*len[0] + *len[1] + *len[2]) * 2;
+    uint32_t total = (uint32_t)sizeof(KAWIN_EVENT) + sidLen * 2 + 8;
+    for (int i = 0; i < CUTTABLE; i++) total += *len[i] * 2;
     if (total <= KAWIN_EMU_MAX_RECORD) return;
     __atomic_fetch_add(&K.ring.truncated, 1, __ATOMIC_RELAXED);
-    for (int i = 2; i >= 0 && total > KAWIN_EMU_MAX_RECORD; i--) {
+    for (int i = 0; i < CUTTABLE && total > KAWIN_EMU_MAX_RECORD; i++) {
         uint32_t over = (total - (uint32_t)KAWIN_EMU_MAX_RECORD + 1) / 2;
         uint32_t cut = over < *len[i] ? over : *len[i];
         *len[i] -= cut;
@@ -81,32 +83,39 @@ static void fit_strings(uint32_t *len[3])
     }
 }
 
+static uint8_t *put(uint8_t *p, const uint16_t *s, uint32_t len)
+{
+    if (len) memcpy(p, s, len * 2u);
+    return p + len * 2;
+}
+
 EventRec *event_build(const EventIn *in)
 {
-    uint32_t tl = in->target.len, il = in->image.len, cl = in->cmdline.len;
-    uint32_t *lens[3] = {&tl, &il, &cl};
-    fit_strings(lens);
-    uint32_t size = (uint32_t)((sizeof(KAWIN_EVENT) + (tl + il + cl + K.sidLen) * 2 + 7) & ~7u);
+    PathRef sid = in->sid.len ? in->sid : (PathRef){K.sid, K.sidLen};
+    uint32_t tl = in->target.len, il = in->image.len, pl = in->parentImage.len, cl = in->cmdline.len, wl = in->cwd.len;
+    uint32_t *lens[CUTTABLE] = {&cl, &wl, &pl, &il, &tl};
+    fit_strings(lens, sid.len);
+    uint32_t size = (uint32_t)((sizeof(KAWIN_EVENT) + (tl + il + pl + cl + sid.len + wl) * 2 + 7) & ~7u);
     EventRec *r = malloc(sizeof *r + size);
     if (!r) return NULL;
     r->size = size;
     KAWIN_EVENT ev = {
         .Size = size, .Type = in->type, .Decision = in->decision, .Time = filetime_now(), .RuleId = in->ruleId,
         .ProcessId = in->pid, .ParentProcessId = in->ppid, .ThreadId = in->tid, .Status = in->status,
-        .DesiredAccess = in->access, .TargetPathBytes = (uint16_t)(tl * 2), .ImagePathBytes = (uint16_t)(il * 2),
-        .CommandLineBytes = (uint16_t)(cl * 2), .UserSidBytes = (uint16_t)(K.sidLen * 2),
+        .DesiredAccess = in->access, .SessionId = in->session, .NewProcessId = in->newPid,
+        .TargetPathBytes = (uint16_t)(tl * 2), .ImagePathBytes = (uint16_t)(il * 2),
+        .ParentImagePathBytes = (uint16_t)(pl * 2), .CommandLineBytes = (uint16_t)(cl * 2),
+        .UserSidBytes = (uint16_t)(sid.len * 2), .CurrentDirectoryBytes = (uint16_t)(wl * 2),
     };
     uint8_t *p = r->data;
     memcpy(p, &ev, sizeof ev);
     p += sizeof ev;
-    if (tl) memcpy(p, in->target.s, tl * 2u);
-    p += tl * 2;
-    if (il) memcpy(p, in->image.s, il * 2u);
-    p += il * 2;
-    if (cl) memcpy(p, in->cmdline.s, cl * 2u);
-    p += cl * 2;
-    memcpy(p, K.sid, K.sidLen * 2u);
-    p += K.sidLen * 2;
+    p = put(p, in->target.s, tl);
+    p = put(p, in->image.s, il);
+    p = put(p, in->parentImage.s, pl);
+    p = put(p, in->cmdline.s, cl);
+    p = put(p, sid.s, sid.len);
+    p = put(p, in->cwd.s, wl);
     memset(p, 0, (size_t)(r->data + size - p));
     return r;
 }

@@ -86,6 +86,34 @@ KW_EXPORT uint32_t KawinEmu_InjectFault(const char *device, uint32_t ioctlCode, 
     return request(device, KW_REQ_FAULT, &w, NULL, 0);
 }
 
+KW_EXPORT uint32_t KawinEmu_MountVolume(const char *device, const char *drive, const char *ntDevice)
+{
+    if (!drive || !ntDevice || strlen(drive) != 2 || drive[1] != ':') return KAWIN_ERROR_INVALID_PARAMETER;
+    size_t n = strlen(ntDevice);
+    char *spec = malloc(n + 4);
+    if (!spec) return KAWIN_ERROR_NOT_ENOUGH_QUOTA;
+    memcpy(spec, drive, 2);
+    spec[2] = '=';
+    memcpy(spec + 3, ntDevice, n + 1);
+    KW_WRITER w = WRITER;
+    kw_wr_str(&w, spec);
+    free(spec);
+    return request(device, KW_REQ_MOUNT, &w, NULL, 0);
+}
+
+KW_EXPORT uint32_t KawinEmu_DefineProcess(const char *device, const KAWIN_EMU_PROCESS *process)
+{
+    if (!process || !process->ProcessId) return KAWIN_ERROR_INVALID_PARAMETER;
+    KW_WRITER w = WRITER;
+    kw_wr_u32(&w, process->ProcessId);
+    kw_wr_u32(&w, process->ParentProcessId);
+    kw_wr_u32(&w, process->SessionId);
+    kw_wr_str(&w, process->Image);
+    kw_wr_str(&w, process->UserSid);
+    kw_wr_str(&w, process->CurrentDirectory);
+    return request(device, KW_REQ_PROCESS, &w, NULL, 0);
+}
+
 static uint32_t simple(const char *device, uint16_t type)
 {
     KW_WRITER w = WRITER;

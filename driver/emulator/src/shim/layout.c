@@ -56,9 +56,11 @@ static const Field batch[] = {F(KAWIN_EVENT_BATCH, Version), F(KAWIN_EVENT_BATCH
 static const Field event[] = {F(KAWIN_EVENT, Size), F(KAWIN_EVENT, Type), F(KAWIN_EVENT, Decision),
                               F(KAWIN_EVENT, Reserved0), F(KAWIN_EVENT, Time), F(KAWIN_EVENT, RuleId),
                               F(KAWIN_EVENT, ProcessId), F(KAWIN_EVENT, ParentProcessId), F(KAWIN_EVENT, ThreadId),
-                              F(KAWIN_EVENT, Status), F(KAWIN_EVENT, DesiredAccess), F(KAWIN_EVENT, TargetPathBytes),
-                              F(KAWIN_EVENT, ImagePathBytes), F(KAWIN_EVENT, CommandLineBytes),
-                              F(KAWIN_EVENT, UserSidBytes), F(KAWIN_EVENT, Reserved1)};
+                              F(KAWIN_EVENT, Status), F(KAWIN_EVENT, DesiredAccess), F(KAWIN_EVENT, SessionId),
+                              F(KAWIN_EVENT, NewProcessId), F(KAWIN_EVENT, TargetPathBytes),
+                              F(KAWIN_EVENT, ImagePathBytes), F(KAWIN_EVENT, ParentImagePathBytes),
+                              F(KAWIN_EVENT, CommandLineBytes), F(KAWIN_EVENT, UserSidBytes),
+                              F(KAWIN_EVENT, CurrentDirectoryBytes)};
 static const Field decision[] = {F(KAWIN_EMU_DECISION, Decision), F(KAWIN_EMU_DECISION, Status),
                                  F(KAWIN_EMU_DECISION, RuleId), F(KAWIN_EMU_DECISION, ProcessId),
                                  F(KAWIN_EMU_DECISION, Reserved)};
