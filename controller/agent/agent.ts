@@ -28,6 +28,7 @@ import { GrpcServerRunnable, PipelineRunnable } from './services.js';
 import { AgentSources } from './sources.js';
 import { AgentStateProvider, probeProvider } from './state-events.js';
 import { countByState, policyStatuses, rejectedUnitsBySource } from './status.js';
+import { SourceFeedback } from './feedback.js';
 import { AGENT_VERSION } from './version.js';
 import type { AgentView } from './views.js';
 
@@ -67,6 +68,7 @@ export class Agent {
   private readonly flow: PolicyFlow;
   private readonly sources: AgentSources;
   private readonly stateEvents: AgentStateProvider;
+  private readonly feedback = new SourceFeedback();
   private readonly grpc: GrpcServerRunnable;
   private readonly pipeline: PipelineRunnable;
   private readonly startedAt = new Date();
@@ -142,8 +144,7 @@ export class Agent {
     this.stateEvents = new AgentStateProvider(this.view, this.clock);
     const admin = new AgentAdmin(this.view, () => this.sources.list(), () => broker.subscriberCount());
     this.grpc = new GrpcServerRunnable({
-      config, logger: logger.child({ component: 'grpc' }), broker, state: this.stateEvents, probe: probeProvider(this.view), admin, diffs,
-      sources: () => this.sources.list(),
+      config, logger: logger.child({ component: 'grpc' }), broker, state: this.stateEvents, probe: probeProvider(this.view), admin, diffs, sources: () => this.sources.list(),
     });
     this.pipeline = new PipelineRunnable({ config, logger, metrics: this.metrics, broker, link: this.link, provenance: this.rules });
     // Policies by state are derived when Prometheus scrapes, never on the reconcile path.
@@ -210,14 +211,7 @@ export class Agent {
 
   private reconciled(): void {
     this.stateEvents.reconciled();
-    const statuses = this.sources.list().some((s) => s.observeOutcomes) ? policyStatuses(this.view) : [];
-    for (const source of this.sources.list()) {
-      if (!source.observeOutcomes) continue;
-      source.observeOutcomes(statuses.filter((p) => p.source === source.name).map((p) => ({
-        key: p.key, identity: { kind: p.kind, name: p.name, ...(p.namespace ? { namespace: p.namespace } : {}) },
-        origin: p.origin, state: p.state, reasons: p.reasons, problems: p.problems, ruleCount: p.ruleCount,
-      })), []);
-    }
+    this.feedback.deliver(this.sources.list(), () => policyStatuses(this.view), this.currentConfig.sources.precedence);
   }
 
   private createView(): AgentView {

@@ -3,7 +3,7 @@ import { canonicalListenAddress, isLoopbackHost, isUnixAddress, parseListenAddre
 import type { PointedProblem } from './ajv-problems.js';
 
 interface Shape {
-  sources?: { files?: { enabled?: boolean; paths?: unknown[] } };
+  sources?: { files?: { enabled?: boolean; paths?: unknown[] }; crd?: { backoff?: { initialMs?: number; maxMs?: number } } };
   reconcile?: { backoff?: { initialMs?: number; maxMs?: number } };
   grpc?: { address?: unknown; tls?: { clientCaFile?: string } };
   metrics?: { address?: unknown };
@@ -39,9 +39,10 @@ function grpcExposure(grpc: Shape['grpc']): PointedProblem | undefined {
   };
 }
 
-function backoffOrder(backoff: { initialMs?: number; maxMs?: number } | undefined): PointedProblem | undefined {
+function backoffOrder(pointer: string, backoff: { initialMs?: number; maxMs?: number } | undefined): PointedProblem | undefined {
   if (typeof backoff?.initialMs !== 'number' || typeof backoff.maxMs !== 'number' || backoff.maxMs >= backoff.initialMs) return undefined;
-  return { pointer: '/reconcile/backoff/maxMs', message: `must be >= reconcile.backoff.initialMs (${backoff.initialMs}) (got ${backoff.maxMs})` };
+  const field = pointer.slice(1).replaceAll('/', '.');
+  return { pointer: `${pointer}/maxMs`, message: `must be >= ${field}.initialMs (${backoff.initialMs}) (got ${backoff.maxMs})` };
 }
 
 function filesNeedPaths(files: { enabled?: boolean; paths?: unknown[] } | undefined): PointedProblem | undefined {
@@ -55,7 +56,8 @@ export function semanticProblems(config: unknown): PointedProblem[] {
     addressProblem('/grpc/address', c.grpc?.address, true),
     addressProblem('/metrics/address', c.metrics?.address),
     grpcExposure(c.grpc),
-    backoffOrder(c.reconcile?.backoff),
+    backoffOrder('/reconcile/backoff', c.reconcile?.backoff),
+    backoffOrder('/sources/crd/backoff', c.sources?.crd?.backoff),
     filesNeedPaths(c.sources?.files),
   ];
   return problems.filter((p): p is PointedProblem => p !== undefined);

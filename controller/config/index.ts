@@ -4,7 +4,7 @@
  * and a watcher that applies valid changes live and reports invalid ones with their
  * location while the running config stays.
  */
-export type { AgentConfig, ConfigOverrides, DriverSettings, EmulatorConfig, LogFormat, LogLevel, OutputToggles, PolicyKind, Posture, SourceKind, SourcesConfig, TlsConfig } from './types.js';
+export type { AgentConfig, ConfigOverrides, CrdSourceConfig, DriverSettings, EmulatorConfig, LogFormat, LogLevel, OutputToggles, PolicyKind, Posture, SourceKind, SourcesConfig, TlsConfig } from './types.js';
 export { ConfigValidationError, formatProblem } from './errors.js';
 export type { ConfigProblem } from './errors.js';
 export { loadConfig, parseConfig, fieldPath } from './load.js';

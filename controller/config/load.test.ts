@@ -31,9 +31,14 @@ void test('an empty config gets every default (Linux)', () => {
   assert.deepEqual(c.postures, { process: 'audit', file: 'audit', network: 'audit', registry: 'audit' });
   assert.deepEqual(c.hostTelemetry, { process: false, file: false });
   assert.deepEqual(c.sources, {
-    files: { enabled: false, paths: [], debounceMs: 200, maxFileBytes: 4 * 1024 * 1024 },
+    files: { enabled: false, paths: [], debounceMs: 200, maxFileBytes: 4 * 1024 * 1024, rescanIntervalSeconds: 60 },
     grpc: { enabled: true, kinds: ['KubeArmorHostPolicy', 'KubeArmorPolicy'] },
-    crd: { enabled: false },
+    crd: {
+      enabled: false, kinds: ['KubeArmorHostPolicy', 'KubeArmorPolicy', 'KubeArmorClusterPolicy'], node: { enabled: true },
+      requestTimeoutSeconds: 30, listPageSize: 500, watchTimeoutSeconds: 600, watchSilenceSeconds: 180, relistIntervalSeconds: 1800,
+      backoff: { initialMs: 500, maxMs: 60000 },
+      events: { enabled: true, burst: 25, refillSeconds: 300, seriesWindowSeconds: 360, seriesIntervalSeconds: 30 },
+    },
     precedence: ['crd', 'files', 'grpc'],
   });
   assert.deepEqual(c.reconcile, { resyncIntervalSeconds: 300, resyncJitter: 0.1, backoff: { initialMs: 100, maxMs: 30000 } });
@@ -45,18 +50,21 @@ void test('an empty config gets every default (Linux)', () => {
   assert.deepEqual(c.outputs.stdout, { enabled: true, alerts: true, logs: false });
   assert.equal(c.outputs.file.path, '/var/lib/kawin/events.jsonl');
   assert.deepEqual(c.metrics, { enabled: true, address: '127.0.0.1:9727' });
-  assert.deepEqual(c.logging, { level: 'info', format: 'auto' });
+  assert.deepEqual(c.logging, { level: 'info', format: 'auto', maxFileBytes: 10485760, maxFiles: 5 });
   assert.deepEqual(c.nodeLabels, { 'kubearmor.io/hostname': 'node-a', 'kubernetes.io/os': 'windows' });
   assert.ok(Object.isFrozen(c.driver.emulator), 'the running config cannot be mutated by accident');
 });
 
 void test('Windows defaults: ProgramData, the windows driver and its device', () => {
   const c = parseConfig('{"logging": {"file": "logs\\\\agent.log"}}', { file: 'C:\\ProgramData\\kawin\\config.json', platform: 'win32', hostName: 'WIN-1' });
-  assert.equal(c.stateDir, 'C:\\ProgramData\\kawin');
+  assert.equal(c.stateDir, 'C:\\ProgramData\\kawin\\state');
   assert.equal(c.driver.kind, 'windows');
   assert.equal(c.driver.device, '\\\\.\\Karmor');
   assert.equal(c.logging.file, 'C:\\ProgramData\\kawin\\logs\\agent.log');
   assert.equal(c.nodeLabels['kubernetes.io/os'], 'windows');
+  const defaults = parseConfig('{}', { file: 'C:\\ProgramData\\kawin\\config.json', platform: 'win32', hostName: 'WIN-1' });
+  assert.equal(defaults.logging.file, 'C:\\ProgramData\\kawin\\logs\\agent.log', 'a service has no console: Windows logs to a file by default');
+  assert.deepEqual([defaults.logging.maxFileBytes, defaults.logging.maxFiles], [10485760, 5]);
 });
 
 void test('relative paths resolve against the config file directory; labels set in the file win', () => {
@@ -185,7 +193,7 @@ void test('command-line flags override the file and are validated like it', () =
   });
   assert.equal(c.logging.level, 'debug');
   assert.equal(c.driver.kind, 'emulator');
-  assert.deepEqual(c.sources.files, { enabled: true, paths: ['/srv/policies'], debounceMs: 200, maxFileBytes: 4194304 });
+  assert.deepEqual(c.sources.files, { enabled: true, paths: ['/srv/policies'], debounceMs: 200, maxFileBytes: 4194304, rescanIntervalSeconds: 60 });
   assert.equal(c.metrics.address, '127.0.0.1:0');
   assert.equal(c.stateDir, '/tmp/st');
   assert.equal(c.grpc.address, '[::1]:5000');

@@ -16,10 +16,25 @@ export interface TlsConfig {
   clientCaFile?: string;
 }
 
+export interface CrdSourceConfig {
+  enabled: boolean;
+  kubeconfig?: string;
+  kinds: PolicyKind[];
+  /** This node's Node object (labels); name default: NODE_NAME, else hostName. */
+  node: { enabled: boolean; name?: string };
+  requestTimeoutSeconds: number;
+  listPageSize: number;
+  watchTimeoutSeconds: number;
+  watchSilenceSeconds: number;
+  relistIntervalSeconds: number;
+  backoff: { initialMs: number; maxMs: number };
+  events: { enabled: boolean; burst: number; refillSeconds: number; seriesWindowSeconds: number; seriesIntervalSeconds: number };
+}
+
 export interface SourcesConfig {
-  files: { enabled: boolean; paths: string[]; debounceMs: number; maxFileBytes: number };
+  files: { enabled: boolean; paths: string[]; debounceMs: number; maxFileBytes: number; rescanIntervalSeconds: number };
   grpc: { enabled: boolean; kinds: PolicyKind[] };
-  crd: { enabled: boolean; kubeconfig?: string };
+  crd: CrdSourceConfig;
   /** Which source wins when two hold the same policy identity, strongest first. */
   precedence: SourceKind[];
 }
@@ -52,7 +67,8 @@ export interface AgentConfig {
   stateDir: string;
   /** Longest a shutdown (signal or fatal error) may take before the process exits anyway. */
   shutdownTimeoutSeconds: number;
-  logging: { level: LogLevel; file?: string; format: LogFormat };
+  /** `file` rotates beyond maxFileBytes, keeping maxFiles files (the newest is `file`). */
+  logging: { level: LogLevel; file?: string; maxFileBytes: number; maxFiles: number; format: LogFormat };
 }
 
 /** Command-line flags that override the file (`--policies` may repeat). */

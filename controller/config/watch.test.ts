@@ -89,6 +89,30 @@ void test('a symlink swap of the data directory (Kubernetes ConfigMap style) is 
   );
 });
 
+void test('kubelet\'s exact ConfigMap update (..<timestamp> dir, ..data_tmp renamed over ..data, old dir removed) is seen', async () => {
+  const v1 = '..2026_12_01_15_40_00.123456789';
+  const v2 = '..2026_12_01_15_41_00.987654321';
+  await withWatcher(
+    async ({ dir, clock, watcher }) => {
+      mkdirSync(join(dir, v2));
+      writeFileSync(join(dir, v2, 'config.json'), '{"clusterName": "second"}');
+      const change = once(watcher, 'change') as Promise<[AgentConfig, AgentConfig]>;
+      symlinkSync(v2, join(dir, '..data_tmp'));
+      renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
+      rmSync(join(dir, v1), { recursive: true });
+      const [next] = await clock.runUntil(change);
+      assert.equal(next.clusterName, 'second');
+    },
+    (dir) => {
+      mkdirSync(join(dir, v1));
+      writeFileSync(join(dir, v1, 'config.json'), '{"clusterName": "first"}');
+      symlinkSync(v1, join(dir, '..data'));
+      symlinkSync('..data/config.json', join(dir, 'config.json'));
+      return join(dir, 'config.json');
+    },
+  );
+});
+
 void test('reload re-reads on demand (SIGHUP) without waiting for the debounce', async () => {
   await withWatcher(async ({ file, watcher }) => {
     writeFileSync(file, '{"clusterName": "now"}');

@@ -3,6 +3,7 @@
  * SourceKindDefinition, plus one line in SOURCE_KINDS; the agent creates every enabled
  * kind and asks each for its optional capabilities (see ./types.ts).
  */
+import { crdSourceKind } from './crd/index.js';
 import { fileSourceKind } from './file/kind.js';
 import { grpcSourceKind } from './grpc/kind.js';
 import type { SourceKindDefinition } from './types.js';
@@ -10,4 +11,5 @@ import type { SourceKindDefinition } from './types.js';
 export const SOURCE_KINDS: readonly SourceKindDefinition[] = [
   fileSourceKind,
   grpcSourceKind,
+  crdSourceKind,
 ];

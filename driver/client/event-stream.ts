@@ -10,6 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { decodeEventMessage } from '../abi/codec.js';
 import { LIMITS, type EventBatch } from '../abi/types.js';
 import type { Handle, Win32Binding } from '../win32/binding.js';
+import { workerModule } from '../package-files/index.js';
 import { decodeOrThrow } from './decode.js';
 import { DriverError, errorFromHresult, NotElevatedError, PortConnectionLimitError } from './errors.js';
 import {
@@ -74,7 +75,8 @@ export class PortEventStream implements AsyncIterableIterator<EventBatch> {
       spec: binding.spec, bufferBytes: LIMITS.maxMessageBytes, slots,
       control: this.control.buffer as SharedArrayBuffer, ring: this.ring, lengths: this.lengths.buffer as SharedArrayBuffer,
     };
-    this.worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: { ...data, entry: 'port-reader' } });
+    const { url, workerData } = workerModule('driver/client', 'port-reader');
+    this.worker = new Worker(url, { workerData: { ...data, ...workerData } });
     this.exited = new Promise((resolve) => this.worker.once('exit', () => {
       this.reading = false; // a thread that is gone reads nothing: close() need not cancel it
       resolve();

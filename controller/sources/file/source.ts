@@ -32,8 +32,8 @@ type Batch = 'all' | string[];
 
 /** The file source's part of the agent config. */
 export function fileSettingsOf(config: AgentConfig): FileSourceSettings {
-  const { paths, debounceMs, maxFileBytes } = config.sources.files;
-  return { paths, debounceMs, maxFileBytes };
+  const { paths, debounceMs, maxFileBytes, rescanIntervalSeconds } = config.sources.files;
+  return { paths, debounceMs, maxFileBytes, rescanIntervalMs: rescanIntervalSeconds * 1000 };
 }
 
 export class FileSource extends EventEmitter<{ settled: [FileSourceSettled] }> implements PolicySource {
@@ -49,6 +49,7 @@ export class FileSource extends EventEmitter<{ settled: [FileSourceSettled] }> i
   private dirty = new Set<string>();
   private debounce: TimerHandle | undefined;
   private retry: TimerHandle | undefined;
+  private periodic: TimerHandle | undefined;
   private running: Promise<void> = Promise.resolve();
   private reporter: SyncReporter | undefined;
   private stopped = false;
@@ -58,7 +59,7 @@ export class FileSource extends EventEmitter<{ settled: [FileSourceSettled] }> i
     this.name = options.name ?? 'files';
     this.clock = options.clock ?? realClock;
     this.log = (options.logger ?? silentLogger).child({ source: this.name });
-    this.settings = { paths: [], debounceMs: 200, maxFileBytes: DEFAULT_MAX_FILE_BYTES };
+    this.settings = { paths: [], debounceMs: 200, maxFileBytes: DEFAULT_MAX_FILE_BYTES, rescanIntervalMs: 0 };
     this.roots = [];
     this.applySettings(options);
     this.watchers = new DirectoryWatchers({
@@ -76,13 +77,14 @@ export class FileSource extends EventEmitter<{ settled: [FileSourceSettled] }> i
     this.reporter = new SyncReporter(this.name, sink, this.log);
     this.stopped = false;
     this.watchers.watchParents(this.roots);
+    this.armPeriodic();
     await this.schedule('all');
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const t of [this.debounce, this.retry]) if (t) this.clock.clearTimeout(t);
-    this.debounce = this.retry = undefined;
+    for (const t of [this.debounce, this.retry, this.periodic]) if (t) this.clock.clearTimeout(t);
+    this.debounce = this.retry = this.periodic = undefined;
     await this.running;
     // After the last batch: a batch in flight may still place watchers.
     this.watchers.close();
@@ -104,6 +106,7 @@ export class FileSource extends EventEmitter<{ settled: [FileSourceSettled] }> i
     this.applySettings(settings);
     if (!this.sink || this.stopped) return;
     this.watchers.watchParents(this.roots);
+    this.armPeriodic();
     await this.schedule('all');
   }
 
@@ -118,8 +121,10 @@ export class FileSource extends EventEmitter<{ settled: [FileSourceSettled] }> i
   }
 
   private touched(entry: string): void {
-    if (this.stopped || isIgnoredName(path.basename(entry))) return;
-    this.dirty.add(entry);
+    if (this.stopped) return;
+    // A hidden entry is never a policy, but renaming one can change what the visible
+    // symlinks resolve to (kubelet's atomic `..data` swap): look at its directory again.
+    this.dirty.add(isIgnoredName(path.basename(entry)) ? path.dirname(entry) : entry);
     // A fixed window from the first event: a burst coalesces, and a steady writer cannot postpone the rescan forever.
     this.debounce ??= this.clock.setTimeout(() => {
       this.debounce = undefined;
@@ -232,6 +237,17 @@ export class FileSource extends EventEmitter<{ settled: [FileSourceSettled] }> i
       this.reporter!.synced(result.revision);
     }
     this.emit('settled', result);
+  }
+
+  /** The backstop for changes no event announced (a lost inotify event, a remote file system). */
+  private armPeriodic(): void {
+    if (this.periodic) this.clock.clearTimeout(this.periodic);
+    this.periodic = undefined;
+    if (this.stopped || !this.settings.rescanIntervalMs) return;
+    this.periodic = this.clock.setTimeout(() => {
+      this.periodic = undefined;
+      void this.schedule('all').finally(() => this.armPeriodic());
+    }, this.settings.rescanIntervalMs);
   }
 
   private armRetry(): void {

@@ -13,6 +13,8 @@ export interface FileSourceSettings {
   debounceMs?: number;
   /** Larger files are rejected (default 4 MiB). */
   maxFileBytes?: number;
+  /** Full rescan this often even without events (0 or absent: only on events). */
+  rescanIntervalMs?: number;
 }
 
 /** Told about rejections and watch failures, for metrics. */

@@ -109,12 +109,13 @@ static EventRec *rule_event(const Rule *r, uint64_t i, const uint16_t *image, ui
     uint32_t pid = 7000 + (uint32_t)(i % 8) * 4;
     uint8_t decision = r->action == KAWIN_ACTION_BLOCK ? KAWIN_DECISION_BLOCK : KAWIN_DECISION_AUDIT;
     uint32_t status = r->action == KAWIN_ACTION_BLOCK ? KAWIN_STATUS_ACCESS_DENIED : KAWIN_STATUS_SUCCESS;
-    EventIn ev = {.type = KAWIN_EVENT_FILE_OPEN, .decision = decision, .ruleId = r->id, .pid = pid, .ppid = 4, .tid = pid + 4,
-                  .status = status, .access = KAWIN_ACCESS_READ_DATA, .target = {target, tl}, .image = {image, il}};
+    EventIn ev = {KAWIN_EVENT_FILE_OPEN, decision, r->id, pid, 4, pid + 4, status, KAWIN_ACCESS_READ_DATA, 0, 0,
+                  {target, tl}, {image, il}, {NULL, 0}, {NULL, 0}, {NULL, 0}, {NULL, 0}};
     if (r->kind == KAWIN_KIND_PROCESS) {
+        /* pid is the creator, as the driver reports it; the new process has none when blocked. */
         ev.type = KAWIN_EVENT_PROCESS_CREATE;
         ev.access = KAWIN_ACCESS_EXECUTE;
-        ev.newPid = r->action == KAWIN_ACTION_BLOCK ? 0 : pid + 2; /* the creator is pid; a blocked creation has no process */
+        ev.newPid = r->action == KAWIN_ACTION_BLOCK ? 0 : pid + 2;
     }
     return event_build(&ev);
 }
@@ -129,8 +130,9 @@ static EventRec *unmatched_event(uint64_t i, const uint16_t *prefix, uint32_t pl
     snprintf(tail, sizeof tail, "%ckawin-load%cd%02u%cfile%06llu.txt", s, s, (unsigned)(i % 32), s, (unsigned long long)i);
     uint32_t tl = plen + ascii16(tail, target + plen, 512 - plen);
     uint32_t pid = 7000 + (uint32_t)(i % 8) * 4;
-    EventIn ev = {.type = KAWIN_EVENT_FILE_OPEN, .decision = KAWIN_DECISION_ALLOW, .ruleId = 0, .pid = pid, .ppid = 4, .tid = pid + 4,
-                  .status = KAWIN_STATUS_SUCCESS, .access = KAWIN_ACCESS_READ_DATA, .target = {target, tl}, .image = {image, il}};
+    EventIn ev = {KAWIN_EVENT_FILE_OPEN, KAWIN_DECISION_ALLOW, 0, pid, 4, pid + 4,
+                  KAWIN_STATUS_SUCCESS, KAWIN_ACCESS_READ_DATA, 0, 0, {target, tl}, {image, il}, {NULL, 0},
+                  {NULL, 0}, {NULL, 0}, {NULL, 0}};
     return event_build(&ev);
 }
 
