@@ -6,9 +6,9 @@
  */
 import winston from 'winston';
 import { Writable } from 'node:stream';
-import { jsonLine, makeRecord, textLine, type LogFields, type LogLevel, type LogRecord } from './log-format.js';
+import { jsonLine, makeRecord, textLine, type LogFields, type LogLevel, type LogLine } from './log-format.js';
 
-export type { LogFields, LogLevel, LogRecord } from './log-format.js';
+export type { LogFields, LogLevel, LogLine } from './log-format.js';
 export type LogFormat = 'auto' | 'json' | 'text';
 
 export interface Logger {
@@ -44,7 +44,7 @@ export interface RootLogger extends Logger {
 const LEVELS: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
 const RECORD = Symbol('kawin.record');
 
-type Info = winston.Logform.TransformableInfo & { [RECORD]?: LogRecord };
+type Info = winston.Logform.TransformableInfo & { [RECORD]?: LogLine };
 
 const asJson = winston.format.printf((info: Info) => jsonLine(info[RECORD]!));
 const asText = (colour: boolean) => winston.format.printf((info: Info) => textLine(info[RECORD]!, colour));
