@@ -28,25 +28,32 @@ const list = (item) => ({ type: 'array', items: item });
 // upstream's syscalls.fromSource already allows.
 const fromSource = list(obj({ path, dir, recursive: bool }));
 
+// `pts` (upstream: the rule applies to processes on a pseudo-terminal) is accepted and
+// reported, not enforced on Windows.
+const pts = bool;
 const processSpec = obj({
   ...meta,
-  matchDirectories: list(obj({ ...meta, dir, fromSource, ownerOnly: bool, recursive: bool }, ['dir'])),
-  matchPaths: list(obj({ ...meta, allowedArgs: strings, execname: { type: 'string', pattern: String.raw`^[^\/]+$` }, fromSource, ownerOnly: bool, path })),
+  matchDirectories: list(obj({ ...meta, dir, fromSource, ownerOnly: bool, pts, recursive: bool }, ['dir'])),
+  matchPaths: list(obj({ ...meta, allowedArgs: strings, execname: { type: 'string', pattern: String.raw`^[^\/]+$` }, fromSource, ownerOnly: bool, path, pts })),
   matchPatterns: list(obj({ ...meta, ownerOnly: bool, pattern: str }, ['pattern'])),
 });
 const fileSpec = obj({
   ...meta,
-  matchDirectories: list(obj({ ...meta, dir, fromSource, ownerOnly: bool, readOnly: bool, recursive: bool }, ['dir'])),
-  matchPaths: list(obj({ ...meta, fromSource, ownerOnly: bool, path, readOnly: bool }, ['path'])),
+  matchDirectories: list(obj({ ...meta, dir, fromSource, ownerOnly: bool, pts, readOnly: bool, recursive: bool }, ['dir'])),
+  matchPaths: list(obj({ ...meta, fromSource, ownerOnly: bool, path, pts, readOnly: bool }, ['path'])),
   matchPatterns: list(obj({ ...meta, ownerOnly: bool, pattern: str, readOnly: bool }, ['pattern'])),
 });
-const network = (host) => obj({
+// Upstream's CRD requires fromSource on host network and capability rules; its agent
+// does not (its own non-Kubernetes tests send rules without one, meaning every program),
+// so kawin does not either and warns instead (controller/policy/normalize.ts).
+const network = obj({
   ...meta,
-  matchProtocols: list(obj({ ...meta, fromSource, protocol: { type: 'string', pattern: PROTOCOL } }, host ? ['fromSource', 'protocol'] : ['protocol'])),
+  matchDNSQueries: list(obj({ ...meta, domain: str, fromSource }, ['domain'])),
+  matchProtocols: list(obj({ ...meta, fromSource, protocol: { type: 'string', pattern: PROTOCOL }, pts }, ['protocol'])),
 });
-const capabilities = (host) => obj({
+const capabilities = obj({
   ...meta,
-  matchCapabilities: list(obj({ ...meta, capability: { type: 'string', pattern: CAPABILITY }, fromSource }, host ? ['capability', 'fromSource'] : ['capability'])),
+  matchCapabilities: list(obj({ ...meta, capability: { type: 'string', pattern: CAPABILITY }, fromSource }, ['capability'])),
 });
 const syscallSource = list(obj({ dir: str, path, recursive: bool }));
 const syscalls = obj({
@@ -59,13 +66,13 @@ const device = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
 const presets = list(obj({ action, name: str }));
 const expressions = (keys) => list(obj({ key: { type: 'string', enum: keys }, operator: { type: 'string', enum: ['In', 'NotIn'] }, values: strings }));
 
-const common = (host) => ({
-  ...meta, apparmor: str, capabilities: capabilities(host), device, file: fileSpec, network: network(host), process: processSpec, syscalls,
+const common = () => ({
+  ...meta, apparmor: str, capabilities, device, file: fileSpec, network, process: processSpec, syscalls,
 });
 const specs = {
-  KubeArmorHostPolicy: obj({ ...common(true), nodeSelector: obj({ matchLabels: { type: 'object', additionalProperties: str } }) }, ['nodeSelector']),
-  KubeArmorPolicy: obj({ ...common(false), presets, selector: obj({ matchExpressions: expressions(['label']), matchLabels: { type: 'object', additionalProperties: str } }) }),
-  KubeArmorClusterPolicy: obj({ ...common(false), presets, selector: obj({ matchExpressions: expressions(['namespace', 'label']) }) }),
+  KubeArmorHostPolicy: obj({ ...common(), nodeSelector: obj({ matchLabels: { type: 'object', additionalProperties: str } }) }, ['nodeSelector']),
+  KubeArmorPolicy: obj({ ...common(), presets, selector: obj({ matchExpressions: expressions(['label']), matchLabels: { type: 'object', additionalProperties: str } }) }),
+  KubeArmorClusterPolicy: obj({ ...common(), presets, selector: obj({ matchExpressions: expressions(['namespace', 'label']) }) }),
 };
 const kinds = [
   { kind: 'KubeArmorHostPolicy', plural: 'kubearmorhostpolicies', short: 'hsp', scope: 'Cluster', selector: '.spec.nodeSelector.matchLabels' },
@@ -80,7 +87,7 @@ for (const k of kinds) {
     metadata: {
       name: `${k.plural}.security.kubearmor.com`,
       labels: { 'app.kubernetes.io/part-of': 'kawin' },
-      annotations: { 'kawin.io/schema': 'upstream-compatible superset: Windows path spellings, lower-case actions, fromSource.dir' },
+      annotations: { 'kawin.io/schema': 'upstream-compatible superset: Windows path spellings, lower-case actions, fromSource.dir, fromSource optional on host network and capability rules' },
     },
     spec: {
       group: 'security.kubearmor.com',

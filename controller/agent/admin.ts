@@ -120,6 +120,8 @@ export class AgentAdmin implements AdminBackend {
       })),
       policiesApplied: s.policies.applied + s.policies.partial, policiesInvalid: s.policies.invalid + s.policies.last_known_good,
       subscribers: this.subscribers(), lastReconcileTime: s.lastReconcile?.time ?? '', lastReconcileError: s.lastReconcile?.error ?? '',
+      rejected: s.rejected.map((u) => ({ source: u.source, origin: u.origin, problems: u.problems.map(toDiagnostic) })),
+      policyConflicts: s.conflicts,
     };
   }
 

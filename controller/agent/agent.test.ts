@@ -6,6 +6,7 @@ import { FakeClock } from '../clock/index.js';
 import { parseConfig } from '../config/index.js';
 import { MemoryLogger } from '../observability/index.js';
 import { startAgentRuntime } from './runtime.js';
+import { policyStatuses } from './status.js';
 import { hostPolicy, startHarness, type AgentHarness } from '../../test/agent-harness.js';
 
 const CMD = hostPolicy('block-cmd', `  process:
@@ -52,7 +53,7 @@ void test('a policy file added, changed, made invalid and deleted: the driver ta
   await h.runtime!.agent.whenIdle();
   // The invalid version is rejected with its location; the previous version stays in force.
   assert.deepEqual(h.paths((await h.probe.listRules()).rules), ['\\Device\\HarddiskVolume3\\Windows\\System32\\certutil.exe']);
-  const problems = h.runtime!.view.desired.problems().flatMap((p) => p.problems);
+  const problems = policyStatuses(h.runtime!.view).flatMap((p) => p.problems);
   assert.ok(problems.some((p) => p.path?.includes('spec.process.matchPaths[0].path') && p.line === 11), JSON.stringify(problems));
   h.deletePolicy('cmd.yaml');
   await h.until((r) => r.length === 0, 'an empty table');

@@ -17,7 +17,7 @@ import {
 } from '../observability/index.js';
 import { CompileCache, NodeRuleSet, PolicyPreparer, type Policy } from '../policy/index.js';
 import { Reconciler } from '../reconcile/index.js';
-import { DesiredStore } from '../store/index.js';
+import { DesiredStore, loggingStoreObserver } from '../store/index.js';
 import { AgentAdmin } from './admin.js';
 import { ReconcileController } from './controller.js';
 import { driverConfigOf } from './driver-config.js';
@@ -26,8 +26,8 @@ import { reconcileMetrics } from './metrics-binding.js';
 import { PolicyFlow, PreparerRunnable, policyParser, policyValidator } from './policies.js';
 import { GrpcServerRunnable, PipelineRunnable } from './services.js';
 import { AgentSources } from './sources.js';
-import { AgentStateProvider } from './state-events.js';
-import { countByState, policyStatuses } from './status.js';
+import { AgentStateProvider, probeProvider } from './state-events.js';
+import { countByState, policyStatuses, rejectedUnitsBySource } from './status.js';
 import { AGENT_VERSION } from './version.js';
 import type { AgentView } from './views.js';
 
@@ -89,7 +89,10 @@ export class Agent {
     this.store = new DesiredStore(
       policyParser(() => this.rules.compiler, (text, location) => preparer.parse(text, location)),
       config.sources.precedence,
-      async (texts) => { await preparer.prepareAll([...texts]); },
+      {
+        preparer: async (texts) => { await preparer.prepareAll([...texts]); },
+        observer: loggingStoreObserver(logger.child({ component: 'store' })),
+      },
     );
     this.reconciler = new Reconciler({
       desired: {
@@ -116,7 +119,10 @@ export class Agent {
         });
       },
     });
-    this.flow = new PolicyFlow({ rules: this.rules, reconciler: this.reconciler, trigger: () => this.controller.trigger() });
+    this.flow = new PolicyFlow({
+      rules: this.rules, reconciler: this.reconciler, trigger: () => this.controller.trigger(),
+      changed: (key, entry) => this.stateEvents.policyChanged(key, entry),
+    });
     this.store.setListener(this.flow);
     this.view = this.createView();
     this.sources = new AgentSources({
@@ -131,11 +137,12 @@ export class Agent {
     this.stateEvents = new AgentStateProvider(this.view, this.clock);
     const admin = new AgentAdmin(this.view, () => this.sources.list(), () => broker.subscriberCount());
     this.grpc = new GrpcServerRunnable({
-      config, logger: logger.child({ component: 'grpc' }), broker, state: this.stateEvents, admin, sources: () => this.sources.list(),
+      config, logger: logger.child({ component: 'grpc' }), broker, state: this.stateEvents, probe: probeProvider(this.view), admin, sources: () => this.sources.list(),
     });
     this.pipeline = new PipelineRunnable({ config, logger, metrics: this.metrics, broker, link: this.link, provenance: this.rules });
     // Policies by state are derived when Prometheus scrapes, never on the reconcile path.
     this.metrics.onCollectPolicies(() => countByState(policyStatuses(this.view)));
+    this.metrics.onCollectRejected(() => ({ units: rejectedUnitsBySource(this.view), conflicts: this.store.conflicts().length }));
   }
 
   get config(): AgentConfig { return this.currentConfig; }

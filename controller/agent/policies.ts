@@ -45,7 +45,7 @@ export function policyValidator(store: Pick<DesiredStore<Policy>, 'check'>): Pol
     const [doc] = unit.documents;
     const problems = [...unit.problems, ...(doc?.problems ?? [])];
     if (unit.documents.length > 1) problems.push({ severity: 'error', location, message: 'one policy per request' });
-    return { identity: doc?.identity, errors: problems };
+    return { identity: doc?.identity, errors: problems, digest: doc?.digest };
   };
 }
 
@@ -54,6 +54,8 @@ export interface PolicyFlowOptions {
   reconciler: Reconciler;
   /** A reconcile is needed (coalesced by the work queue). */
   trigger: () => void;
+  /** Told of every change of the policy in force for a key, after it is compiled (state events). */
+  changed?: (key: string, entry: PolicyEntry<Policy> | undefined) => void;
 }
 
 export class PolicyFlow implements StoreListener<Policy> {
@@ -62,6 +64,7 @@ export class PolicyFlow implements StoreListener<Policy> {
   policyChanged(key: string, entry: PolicyEntry<Policy> | undefined): void {
     const { rules } = this.options;
     this.hand(entry ? rules.apply(entry.policy).change : rules.remove(key));
+    this.options.changed?.(key, entry);
   }
 
   statusChanged(): void {

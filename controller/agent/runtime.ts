@@ -31,6 +31,8 @@ export interface RuntimeOptions {
   watchConfig?: boolean;
   /** Time for timers (resync, backoff, debounce); tests pass a FakeClock. */
   clock?: Clock;
+  /** Told about every valid config applied live (the process follows what concerns it). */
+  onReconfigured?(config: AgentConfig): void;
 }
 
 class HttpRunnable implements Runnable {
@@ -64,6 +66,7 @@ class ConfigWatchRunnable implements Runnable {
     this.agent.metrics.configReloads.inc({ result: 'applied' });
     if (logger.reconfigure) logger.reconfigure({ level: next.logging.level, format: next.logging.format, file: next.logging.file });
     else logger.setLevel(next.logging.level);
+    this.options.onReconfigured?.(next);
     void this.agent.reconfigure(next).then(
       (changed) => logger.info('config change applied', { changed }),
       (error: Error) => logger.error('config change failed', { error: error.message }),
@@ -71,22 +74,39 @@ class ConfigWatchRunnable implements Runnable {
   }
 }
 
-export async function startAgentRuntime(options: RuntimeOptions): Promise<AgentRuntime> {
+/**
+ * The runtime, built but not started: a process owner registers its fatal-error handling
+ * (which needs `stop`) before anything runs, then calls `start`.
+ */
+export function createAgentRuntime(options: RuntimeOptions): AgentRuntime & { start(): Promise<void> } {
   const { config, logger } = options;
   const agent = new Agent({ config, logger, clock: options.clock });
   const http = config.metrics.enabled ? new HttpRunnable(agent, logger) : undefined;
-  // Health first and config last: /healthz answers while the rest starts, and a config
-  // change can only arrive once everything it would touch is running.
-  if (http) await agent.manager.add(http);
-  try {
-    await agent.start();
-    if (options.watchConfig !== false && config.configPath) await agent.manager.add(new ConfigWatchRunnable(config.configPath, agent, options));
-  } catch (error) {
-    await agent.stop();
-    throw error;
-  }
-  return {
-    view: agent.view, grpcAddress: agent.grpcAddress, http: http?.server, fatal: agent.fatal, agent,
+  const runtime = {
+    view: agent.view, grpcAddress: undefined as string | undefined, http: undefined as ObservabilityServer | undefined,
+    fatal: agent.fatal, agent,
     stop: () => agent.stop(),
+    async start(): Promise<void> {
+      // Health first and config last: /healthz answers while the rest starts, and a config
+      // change can only arrive once everything it would touch is running.
+      if (http) await agent.manager.add(http);
+      try {
+        await agent.start();
+        if (options.watchConfig !== false && config.configPath) await agent.manager.add(new ConfigWatchRunnable(config.configPath, agent, options));
+      } catch (error) {
+        // A failed start-up leaves nothing running: no listener, no reader of the driver's port.
+        await agent.stop();
+        throw error;
+      }
+      runtime.grpcAddress = agent.grpcAddress;
+      runtime.http = http?.server;
+    },
   };
+  return runtime;
+}
+
+export async function startAgentRuntime(options: RuntimeOptions): Promise<AgentRuntime> {
+  const runtime = createAgentRuntime(options);
+  await runtime.start();
+  return runtime;
 }

@@ -1,6 +1,6 @@
 /**
  * The agent's outward services as runnables: the gRPC server (LogService, StateAgent,
- * admin, and whatever services the sources bring — the gRPC source's PolicyService), and
+ * ProbeService, admin, and whatever services the sources bring — the gRPC source's PolicyService), and
  * the event pipeline that turns the driver's events into alerts and logs for the
  * LogBroker and the JSON-lines outputs. The pipeline follows the driver across
  * reconnections: one pipeline, fed by whichever driver connection is current.
@@ -11,8 +11,8 @@ import type { Driver, PathTranslator } from '../../driver/client/types.js';
 import type { AgentConfig } from '../config/index.js';
 import { EventPipeline, publisherSink } from '../events/index.js';
 import {
-  KawinGrpcServer, adminServiceBinding, logServiceBinding, peerPolicyFor, stateAgentBinding,
-  type AdminBackend, type GrpcServiceBinding, type LogBroker, type StateProvider,
+  KawinGrpcServer, adminServiceBinding, logServiceBinding, peerPolicyFor, probeServiceBinding, stateAgentBinding,
+  type AdminBackend, type GrpcServiceBinding, type LogBroker, type ProbeProvider, type StateProvider,
 } from '../grpc/index.js';
 import type { Runnable } from '../manager/index.js';
 import type { AgentMetrics, Logger } from '../observability/index.js';
@@ -27,6 +27,8 @@ export interface GrpcServerOptions {
   logger: Logger;
   broker: LogBroker;
   state: StateProvider;
+  /** What policy.ProbeService reports (`karmor probe`). */
+  probe: ProbeProvider;
   admin: AdminBackend;
   /** Sources running when the server starts; each may serve its own gRPC services. */
   sources: () => readonly PolicySource[];
@@ -44,12 +46,13 @@ export class GrpcServerRunnable implements Runnable {
   get address(): string | undefined { return this.bound; }
 
   async start(): Promise<void> {
-    const { config, logger, broker, state, admin, sources } = this.options;
+    const { config, logger, broker, state, probe, admin, sources } = this.options;
     const peers = peerPolicyFor({ address: config.grpc.address, tls: config.grpc.tls });
     const bindings: GrpcServiceBinding[] = [
       logServiceBinding(broker),
       ...sources().flatMap((s) => s.grpcServices?.(peers) ?? []),
       stateAgentBinding(state, { queueSize: config.grpc.subscriberQueueSize, logger }),
+      probeServiceBinding(probe),
       adminServiceBinding(admin, peers, logger),
     ];
     this.server = new KawinGrpcServer({ address: config.grpc.address, tls: config.grpc.tls, maxMessageBytes: config.grpc.maxMessageBytes, logger }, bindings);
@@ -116,7 +119,7 @@ export class PipelineRunnable implements Runnable {
       onError: (output, error) => logger.error('event output failed', { output, error: error.message }),
     });
     this.pipeline = new EventPipeline({
-      hostName: config.hostName, clusterName: config.clusterName, nodeId: machineId(config.hostName), provenance, paths: currentPaths(link),
+      hostName: config.hostName, clusterName: config.clusterName, nodeId: machineId() ?? config.hostName, provenance, paths: currentPaths(link),
       hostTelemetry: config.hostTelemetry, allowAlerts: false, agentVersion: AGENT_VERSION,
       sinks: [publisherSink(broker), ...this.outputs.sinks], registry: metrics.registry, queueSize: config.events.queueSize,
       logger: logger.child({ component: 'events' }),

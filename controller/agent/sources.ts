@@ -55,10 +55,8 @@ export class AgentSources {
         metrics.sourceInSync.set({ source }, 0);
         logger.error('policy source failed: what it contributed stays in force', { source, error: error.message });
       },
-      rejected: (source: string, origin: string, error: Error) => {
-        store.rejected(source, origin, error);
-        logger.warn('policy unit rejected: its previous version stays in force', { source, origin, error: error.message });
-      },
+      // Logged by the store, as every unit it cannot use.
+      rejected: (source: string, origin: string, error: Error) => store.rejected(source, origin, error),
     };
   }
 

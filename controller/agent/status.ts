@@ -5,7 +5,7 @@
  * gRPC service, the policies-by-state metric and the logs.
  */
 import type { RuleRefusal } from '../reconcile/index.js';
-import type { Problem, SourceStatus } from '../store/index.js';
+import type { PolicyEntry, Problem, RejectedUnit, SourceStatus } from '../store/index.js';
 import { AGENT_VERSION } from './version.js';
 import type { AgentView } from './views.js';
 
@@ -50,6 +50,10 @@ export interface AgentStatus {
   };
   sources: SourceStatus[];
   policies: Record<PolicyState, number>;
+  /** Units rejected as a whole (syntax, encoding, size, apiVersion): what they held before stays. */
+  rejected: RejectedUnit[];
+  /** Policy identities defined more than once in one source. */
+  conflicts: number;
   lastReconcile?: { time: string; outcome?: string; error?: string; added?: number; removed?: number; drift?: number };
 }
 
@@ -57,17 +61,7 @@ const STATES: PolicyState[] = ['applied', 'partial', 'pending', 'invalid', 'last
 
 export function policyStatuses(agent: AgentView): PolicyStatus[] {
   const out: PolicyStatus[] = [];
-  for (const entry of agent.desired.policies()) {
-    const compiled = agent.rules.status(entry.key);
-    const base = {
-      key: entry.key, kind: entry.identity.kind, namespace: entry.identity.namespace, name: entry.identity.name,
-      source: entry.source, origin: entry.origin, digest: entry.digest, ruleCount: compiled?.rules.length ?? 0,
-      problems: entry.rejected, warnings: [...entry.warnings, ...(compiled?.problems ?? [])],
-      conflicts: agent.desired.conflicts(entry.key),
-    };
-    const refused = compiled?.rules.flatMap((r) => agent.driver.refusal(r.id) ?? []) ?? [];
-    out.push({ ...base, ...(refusedState(base.ruleCount, refused) ?? stateOf(agent, base, compiled?.selection)) });
-  }
+  for (const entry of agent.desired.policies()) out.push(entryStatus(agent, entry));
   for (const bad of agent.desired.invalid()) {
     out.push({
       key: bad.key, kind: bad.identity.kind, namespace: bad.identity.namespace, name: bad.identity.name,
@@ -78,19 +72,18 @@ export function policyStatuses(agent: AgentView): PolicyStatus[] {
   return out.sort((a, b) => a.key.localeCompare(b.key));
 }
 
-function stateOf(
-  agent: AgentView,
-  p: Pick<PolicyStatus, 'problems' | 'warnings' | 'kind'>,
-  selection: { selected: boolean; enforced: boolean; reason?: string } | undefined,
-): { state: PolicyState; reasons: string[] } {
-  if (selection && !selection.enforced && (selection.selected || p.kind !== 'KubeArmorHostPolicy')) {
-    return { state: 'not_enforced', reasons: [selection.reason || `${p.kind} is not enforced on this node yet`] };
-  }
-  if (selection && !selection.selected) return { state: 'not_selected', reasons: [selection.reason ?? 'node labels do not match'] };
-  if (p.problems.length) return { state: 'last_known_good', reasons: ['the newest version was rejected; the previous version is in force'] };
-  if (!agent.driver.inSync) return { state: 'pending', reasons: ['not yet reconciled into the driver'] };
-  if (p.warnings.length) return { state: 'partial', reasons: p.warnings.map((w) => `${w.path ? `${w.path}: ` : ''}${w.message}`) };
-  return { state: 'applied', reasons: [] };
+/** The status of one policy in force (the store's effective entry for its key). */
+export function entryStatus(agent: AgentView, entry: PolicyEntry<unknown>): PolicyStatus {
+  const compiled = agent.rules.status(entry.key);
+  const conflict = agent.desired.conflictOf(entry.key);
+  const base = {
+    key: entry.key, kind: entry.identity.kind, namespace: entry.identity.namespace, name: entry.identity.name,
+    source: entry.source, origin: entry.origin, digest: entry.digest, ruleCount: compiled?.rules.length ?? 0,
+    problems: conflict ? [conflict, ...entry.rejected] : entry.rejected, warnings: [...entry.warnings, ...(compiled?.problems ?? [])],
+    conflicts: agent.desired.contenders(entry.key),
+  };
+  const refused = compiled?.rules.flatMap((r) => agent.driver.refusal(r.id) ?? []) ?? [];
+  return { ...base, ...(refusedState(base.ruleCount, refused) ?? stateOf(agent, { ...base, conflict }, compiled?.selection)) };
 }
 
 /**
@@ -101,6 +94,25 @@ function refusedState(ruleCount: number, refused: RuleRefusal[]): { state: Polic
   if (refused.length === 0) return undefined;
   const reasons = refused.map((r) => `rule ${r.path}: ${r.reason}`);
   return { state: refused.length === ruleCount ? 'invalid' : 'partial', reasons };
+}
+
+function stateOf(
+  agent: AgentView,
+  p: Pick<PolicyStatus, 'problems' | 'warnings' | 'kind'> & { conflict?: unknown },
+  selection: { selected: boolean; enforced: boolean; reason?: string } | undefined,
+): { state: PolicyState; reasons: string[] } {
+  if (selection && !selection.enforced && (selection.selected || p.kind !== 'KubeArmorHostPolicy')) {
+    return { state: 'not_enforced', reasons: [selection.reason || `${p.kind} is not enforced on this node yet`] };
+  }
+  if (selection && !selection.selected) return { state: 'not_selected', reasons: [selection.reason ?? 'node labels do not match'] };
+  if (p.problems.length) return { state: 'last_known_good', reasons: [lastKnownGoodReason(p)] };
+  if (!agent.driver.inSync) return { state: 'pending', reasons: ['not yet reconciled into the driver'] };
+  if (p.warnings.length) return { state: 'partial', reasons: p.warnings.map((w) => `${w.path ? `${w.path}: ` : ''}${w.message}`) };
+  return { state: 'applied', reasons: [] };
+}
+
+function lastKnownGoodReason(p: Pick<PolicyStatus, 'problems'> & { conflict?: unknown }): string {
+  return p.conflict ? p.problems[0]!.message : 'the newest version was rejected; the previous version is in force';
 }
 
 export function countByState(statuses: PolicyStatus[]): Record<PolicyState, number> {
@@ -134,9 +146,18 @@ export function agentStatus(agent: AgentView): AgentStatus {
     },
     sources: agent.desired.sourceStatus(),
     policies: countByState(policyStatuses(agent)),
+    rejected: agent.desired.rejectedUnits(),
+    conflicts: agent.desired.conflicts().length,
     lastReconcile: last && {
       time: last.time.toISOString(), outcome: last.result?.outcome, error: last.error,
       added: last.result?.added, removed: last.result?.removed, drift: last.result?.drift,
     },
   };
+}
+
+export function rejectedUnitsBySource(agent: AgentView): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const source of agent.desired.sourceStatus()) counts[source.name] = 0;
+  for (const unit of agent.desired.rejectedUnits()) counts[unit.source] = (counts[unit.source] ?? 0) + 1;
+  return counts;
 }

@@ -7,7 +7,7 @@ import type { DriverRule, DriverState } from '../../driver/abi/types.js';
 import type { AgentConfig } from '../config/index.js';
 import type { RuleRefusal } from '../reconcile/index.js';
 import type { CompiledPolicy, Policy, RuleProvenance } from '../policy/index.js';
-import type { ParsedUnit, PolicyEntry, PolicyIdentity, Problem, SourceStatus } from '../store/index.js';
+import type { IdentityConflict, ParsedUnit, PolicyEntry, PolicyIdentity, Problem, RejectedUnit, SourceStatus } from '../store/index.js';
 import type { ReconcileView } from './controller.js';
 
 /** The desired store, read-only. */
@@ -15,9 +15,13 @@ export interface DesiredView {
   policies(): PolicyEntry<Policy>[];
   get(key: string): PolicyEntry<Policy> | undefined;
   invalid(): { key: string; identity: PolicyIdentity; source: string; origin: string; errors: Problem[] }[];
-  conflicts(key: string): string[];
+  /** Other places holding the identity in force for `key` (lower precedence, or in conflict). */
+  contenders(key: string): string[];
+  /** The conflict error of the unit in force for `key`, if another unit of its source defines it too. */
+  conflictOf(key: string): Problem | undefined;
+  conflicts(): IdentityConflict[];
   sourceStatus(): SourceStatus[];
-  problems(): { unit: string; problems: Problem[] }[];
+  rejectedUnits(): RejectedUnit[];
   ready(): boolean;
   /** Parse and validate without storing (dry runs). */
   check(text: string, location: string): ParsedUnit<Policy>;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AddressError, isLoopbackHost, parseListenAddress } from './index.js';
+import { AddressError, canonicalListenAddress, isLoopbackHost, parseListenAddress, unixSocketPath } from './index.js';
 
 void test('listen addresses: host:port, [ipv6]:port and :port', () => {
   assert.deepEqual(parseListenAddress('127.0.0.1:9727'), { host: '127.0.0.1', port: 9727 });
@@ -10,7 +10,16 @@ void test('listen addresses: host:port, [ipv6]:port and :port', () => {
   for (const bad of ['9727', '127.0.0.1', '127.0.0.1:70000', '::1:80', 'host:port']) assert.throws(() => parseListenAddress(bad), AddressError, bad);
 });
 
-void test('loopback hosts are only reachable from this machine', () => {
-  for (const h of ['127.0.0.1', '127.1.2.3', '::1', 'localhost']) assert.ok(isLoopbackHost(h), h);
-  for (const h of ['0.0.0.0', '10.0.0.1', '::', 'example.com']) assert.ok(!isLoopbackHost(h), h);
+void test('loopback addresses are only reachable from this machine; a name is never loopback by itself', () => {
+  for (const h of ['127.0.0.1', '127.1.2.3', '::1', '::ffff:127.0.0.1']) assert.ok(isLoopbackHost(h), h);
+  for (const h of ['0.0.0.0', '10.0.0.1', '::', 'example.com', 'localhost', '127.0.0.1.nip.io']) assert.ok(!isLoopbackHost(h), h);
+});
+
+void test('localhost is rewritten to the loopback address; unix: addresses name their socket', () => {
+  assert.equal(canonicalListenAddress('localhost:80'), '127.0.0.1:80');
+  assert.equal(canonicalListenAddress('LOCALHOST:1'), '127.0.0.1:1');
+  assert.equal(canonicalListenAddress('myhost:1'), 'myhost:1');
+  assert.equal(unixSocketPath('unix:/run/k.sock'), '/run/k.sock');
+  assert.equal(unixSocketPath('unix:///run/k.sock'), '/run/k.sock');
+  assert.throws(() => unixSocketPath('unix:'), AddressError);
 });

@@ -1,5 +1,5 @@
 /** Rules the schema cannot express: relations between fields, address syntax, security. */
-import { isLoopbackHost, parseListenAddress } from './address.js';
+import { canonicalListenAddress, isLoopbackHost, isUnixAddress, parseListenAddress, unixSocketPath } from './address.js';
 import type { PointedProblem } from './ajv-problems.js';
 
 interface Shape {
@@ -9,22 +9,26 @@ interface Shape {
   metrics?: { address?: unknown };
 }
 
-function addressProblem(pointer: string, address: unknown): PointedProblem | undefined {
+function addressProblem(pointer: string, address: unknown, unixAllowed = false): PointedProblem | undefined {
   if (typeof address !== 'string') return undefined;
   try {
-    parseListenAddress(address);
+    if (unixAllowed && isUnixAddress(address)) unixSocketPath(address);
+    else parseListenAddress(address);
     return undefined;
   } catch (error) {
     return { pointer, message: (error as Error).message };
   }
 }
 
-/** Policy RPCs change enforcement: off-machine access needs mutual TLS (secure by default). */
+/**
+ * Policy RPCs change enforcement: off-machine access needs mutual TLS (secure by default).
+ * Local means a loopback address or a unix socket; a host name is never local by name.
+ */
 function grpcExposure(grpc: Shape['grpc']): PointedProblem | undefined {
-  if (typeof grpc?.address !== 'string' || grpc.tls?.clientCaFile) return undefined;
+  if (typeof grpc?.address !== 'string' || grpc.tls?.clientCaFile || isUnixAddress(grpc.address)) return undefined;
   let host: string;
   try {
-    host = parseListenAddress(grpc.address).host;
+    host = parseListenAddress(canonicalListenAddress(grpc.address)).host;
   } catch {
     return undefined;
   }
@@ -48,7 +52,7 @@ function filesNeedPaths(files: { enabled?: boolean; paths?: unknown[] } | undefi
 export function semanticProblems(config: unknown): PointedProblem[] {
   const c = (config ?? {}) as Shape;
   const problems = [
-    addressProblem('/grpc/address', c.grpc?.address),
+    addressProblem('/grpc/address', c.grpc?.address, true),
     addressProblem('/metrics/address', c.metrics?.address),
     grpcExposure(c.grpc),
     backoffOrder(c.reconcile?.backoff),

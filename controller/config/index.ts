@@ -11,7 +11,7 @@ export { loadConfig, parseConfig, fieldPath } from './load.js';
 export type { LoadOptions, ParseOptions } from './load.js';
 export { platformDefaults, WINDOWS_DEVICE } from './platform.js';
 export type { PlatformDefaults } from './platform.js';
-export { parseListenAddress, isLoopbackHost, AddressError } from './address.js';
+export { parseListenAddress, isLoopbackHost, isUnixAddress, unixSocketPath, canonicalListenAddress, AddressError } from './address.js';
 export type { ListenAddress } from './address.js';
 export { changedFields } from './diff.js';
 export { ConfigWatcher } from './watch.js';

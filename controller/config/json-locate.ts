@@ -26,6 +26,12 @@ export interface LocatedJson {
   duplicates: string[];
 }
 
+/**
+ * Named limit: nesting depth of a config file. The deepest real config is 5 levels; a
+ * deeper text is refused with its position instead of exhausting the stack.
+ */
+export const MAX_JSON_DEPTH = 64;
+
 const WS = new Set([' ', '\t', '\n', '\r']);
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 // Control characters must be rejected inside JSON strings (RFC 8259 §7), hence the range.
@@ -38,6 +44,7 @@ export function escapePointerToken(token: string): string {
 
 class Parser {
   i = 0;
+  private depth = 0;
   readonly values = new Map<string, number>();
   readonly keys = new Map<string, number>();
   readonly duplicates: string[] = [];
@@ -71,8 +78,7 @@ class Parser {
     this.skip();
     this.values.set(pointer, this.i);
     const c = this.text[this.i];
-    if (c === '{') return this.object(pointer);
-    if (c === '[') return this.array(pointer);
+    if (c === '{' || c === '[') return this.nested(c, pointer);
     if (c === '"') return this.string();
     for (const [word, v] of [['true', true], ['false', false], ['null', null]] as const) {
       if (this.text.startsWith(word, this.i)) {
@@ -81,6 +87,15 @@ class Parser {
       }
     }
     return this.number();
+  }
+
+  nested(open: '{' | '[', pointer: string): unknown {
+    if (++this.depth > MAX_JSON_DEPTH) {
+      throw new JsonSyntaxError(`invalid config: nested deeper than ${MAX_JSON_DEPTH} levels`, this.position(this.i));
+    }
+    const value = open === '{' ? this.object(pointer) : this.array(pointer);
+    this.depth--;
+    return value;
   }
 
   number(): number {

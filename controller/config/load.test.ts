@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -130,6 +131,47 @@ void test('gRPC reachable from other machines requires mutual TLS', () => {
   const [missing] = problemsOf(() => parseConfig('{"grpc": {"tls": {"certFile": "c"}}}', { file: 'c.json' }));
   assert.equal(missing!.path, 'grpc.tls.keyFile');
   assert.equal(missing!.message, 'is required');
+});
+
+void test('localhost means the loopback address, whatever a hosts file says; another host name is never local', () => {
+  const c = parseConfig('{"grpc": {"address": "localhost:32767"}, "metrics": {"address": "LocalHost:9727"}}', { file: '/x/c.json', platform: 'linux' });
+  assert.equal(c.grpc.address, '127.0.0.1:32767', 'bound to the loopback address itself, not to a name lookup');
+  assert.equal(c.metrics.address, '127.0.0.1:9727');
+  for (const address of ['node-a.example.com:32767', 'localhost.example.com:1', 'kawin:1']) {
+    const [p] = problemsOf(() => parseConfig(`{"grpc": {"address": "${address}"}}`, { file: 'c.json' }));
+    assert.match(p!.message, /reachable from other machines/, address);
+  }
+  assert.equal(parseConfig('{"grpc": {"address": "[::ffff:127.0.0.1]:1"}}', { file: 'c.json' }).grpc.address, '[::ffff:127.0.0.1]:1');
+});
+
+void test('unix: gRPC addresses are accepted, local by construction, relative paths resolved', () => {
+  assert.equal(parseConfig('{"grpc": {"address": "unix:/run/kawin/grpc.sock"}}', { file: '/x/c.json', platform: 'linux' }).grpc.address, 'unix:/run/kawin/grpc.sock');
+  assert.equal(parseConfig('{"grpc": {"address": "unix:grpc.sock"}}', { file: '/x/c.json', platform: 'linux' }).grpc.address, 'unix:/x/grpc.sock');
+  const [p] = problemsOf(() => parseConfig('{"grpc": {"address": "unix:"}}', { file: 'c.json' }));
+  assert.equal(p!.path, 'grpc.address');
+  const [m] = problemsOf(() => parseConfig('{"metrics": {"address": "unix:/run/m.sock"}}', { file: 'c.json' }));
+  assert.equal(m!.path, 'metrics.address', 'the metrics listener is TCP only');
+});
+
+void test('a config path that is not a regular file is refused at once, never read', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kawin-config-fifo-'));
+  try {
+    const fifo = join(dir, 'config.json');
+    execFileSync('mkfifo', [fifo]);
+    await assert.rejects(loadConfig(fifo), (e: Error) => e instanceof ConfigValidationError && /not a regular file \(a FIFO\)/.test(e.message));
+    await assert.rejects(loadConfig(dir), /not a regular file \(a directory\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+void test('deeply nested JSON is a located error, not a stack overflow', () => {
+  for (const text of ['['.repeat(200_000), `{"nodeLabels": ${'{"a": '.repeat(50_000)}`]) {
+    const [p] = problemsOf(() => parseConfig(text, { file: 'c.json' }));
+    assert.match(p!.message, /nested deeper than \d+ levels/);
+    assert.equal(p!.line, 1);
+    assert.ok((p!.column ?? 0) > 1);
+  }
 });
 
 void test('command-line flags override the file and are validated like it', () => {

@@ -3,7 +3,8 @@
  * against config.schema.json (defaults filled in), check cross-field rules, resolve.
  * Any problem → ConfigValidationError listing all of them with file, line and field.
  */
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { schemaProblems, type PointedProblem } from './ajv-problems.js';
@@ -87,12 +88,42 @@ export async function loadConfig(file?: string, overrides: ConfigOverrides = {},
   const target = path.resolve(file ?? platformDefaults(options.platform).configPath);
   let text: string;
   try {
-    text = await readFile(target, 'utf8');
+    text = await readRegularFile(target);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' && options.optional) return parseConfig('{}', { ...options, overrides });
-    const reason = code === 'ENOENT' ? 'the file does not exist' : `cannot read the file (${code ?? (error as Error).message})`;
+    const reason = error instanceof NotRegularFileError ? error.message
+      : code === 'ENOENT' ? 'the file does not exist' : `cannot read the file (${code ?? (error as Error).message})`;
     throw new ConfigValidationError(target, [{ file: target, path: '', message: reason }], { cause: error });
   }
   return parseConfig(text, { ...options, overrides, file: target });
+}
+
+class NotRegularFileError extends Error {
+  override readonly name = 'NotRegularFileError';
+}
+
+function kindOf(s: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {
+  if (s.isDirectory()) return 'a directory';
+  if (s.isFIFO()) return 'a FIFO';
+  if (s.isSocket()) return 'a socket';
+  return s.isCharacterDevice() || s.isBlockDevice() ? 'a device' : 'not a file';
+}
+
+/**
+ * The text of a regular file. A FIFO or device at the path would block the read (and the
+ * start-up) forever: the path is checked first, and opened without blocking, then checked
+ * again on the descriptor (it may have been swapped in between).
+ */
+export async function readRegularFile(file: string): Promise<string> {
+  const before = await stat(file);
+  if (!before.isFile()) throw new NotRegularFileError(`not a regular file (${kindOf(before)})`);
+  const handle = await open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  try {
+    const opened = await handle.stat();
+    if (!opened.isFile()) throw new NotRegularFileError(`not a regular file (${kindOf(opened)})`);
+    return await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
 }

@@ -3,6 +3,7 @@
  * defaults (paths under stateDir, node labels) and relative paths made absolute against
  * the config file's directory.
  */
+import { canonicalListenAddress, isUnixAddress, unixSocketPath, UNIX_PREFIX } from './address.js';
 import type { PlatformDefaults } from './platform.js';
 import { WINDOWS_DEVICE, WINDOWS_PORT } from './platform.js';
 import type { AgentConfig } from './types.js';
@@ -26,11 +27,18 @@ export function resolveConfig(raw: Raw, ctx: ResolveContext): AgentConfig {
   resolveDriver(c, ctx, abs);
   c.sources.files.paths = (c.sources.files.paths as string[]).map((p) => abs(p)!);
   c.sources.crd.kubeconfig = abs(c.sources.crd.kubeconfig);
+  c.grpc.address = listenAddress(c.grpc.address as string, abs);
+  c.metrics.address = canonicalListenAddress(c.metrics.address as string);
   if (c.grpc.tls) for (const k of ['certFile', 'keyFile', 'clientCaFile']) c.grpc.tls[k] = abs(c.grpc.tls[k]);
   c.outputs.file.path = abs(c.outputs.file.path) ?? ctx.platform.paths.join(c.stateDir, 'events.jsonl');
   c.logging.file = abs(c.logging.file);
   c.nodeLabels = nodeLabels(c);
   return deepFreeze(dropUndefined(c)) as AgentConfig;
+}
+
+/** `localhost` as the loopback address itself; a relative `unix:` socket path made absolute. */
+function listenAddress(address: string, abs: (p: string | undefined) => string | undefined): string {
+  return isUnixAddress(address) ? `${UNIX_PREFIX}${abs(unixSocketPath(address))}` : canonicalListenAddress(address);
 }
 
 function resolveDriver(c: Raw, ctx: ResolveContext, abs: (p: string | undefined) => string | undefined): void {

@@ -47,6 +47,8 @@ export interface AgentConfig {
   outputs: { stdout: OutputToggles; file: OutputToggles & { path: string; maxBytes: number; maxFiles: number } };
   metrics: { enabled: boolean; address: string };
   stateDir: string;
+  /** Longest a shutdown (signal or fatal error) may take before the process exits anyway. */
+  shutdownTimeoutSeconds: number;
   logging: { level: LogLevel; file?: string; format: LogFormat };
 }
 

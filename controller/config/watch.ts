@@ -6,11 +6,10 @@
  */
 import { EventEmitter } from 'node:events';
 import { watch, type FSWatcher } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { realClock, type Clock, type TimerHandle } from '../clock/index.js';
 import { ConfigValidationError } from './errors.js';
-import { loadConfig, type LoadOptions } from './load.js';
+import { loadConfig, readRegularFile, type LoadOptions } from './load.js';
 import type { AgentConfig, ConfigOverrides } from './types.js';
 
 export interface ConfigWatcherOptions {
@@ -58,7 +57,7 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> {
 
   /** Start watching; the text read now is the baseline (no event for it). */
   async start(): Promise<void> {
-    this.lastText = await readFile(this.file, 'utf8').catch(() => undefined);
+    this.lastText = await readRegularFile(this.file).catch(() => undefined);
     this.watcher = watch(path.dirname(this.file), () => this.schedule());
     this.watcher.on('error', () => this.schedule());
   }
@@ -88,7 +87,7 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> {
 
   private async reread(): Promise<void> {
     try {
-      const text = await readFile(this.file, 'utf8').catch(() => undefined);
+      const text = await readRegularFile(this.file).catch(() => undefined);
       if (text !== undefined && text === this.lastText) return;
       this.lastText = text;
       const next = await loadConfig(this.file, this.options.overrides, this.options.load);

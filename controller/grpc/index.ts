@@ -14,6 +14,8 @@ export type { PeerPolicy } from './peer.js';
 export { LogBroker, logServiceBinding, registerLogMetrics, rfc3339Micro, LOG_STREAMS } from './logs/index.js';
 export type { LogBrokerOptions, LogStream, NoticeContext } from './logs/index.js';
 
+export { probeServiceBinding, probeResponse } from './probe.js';
+export type { ProbeProvider, ProbePolicy } from './probe.js';
 export { stateAgentBinding, toStateEvent, STATE_KIND, STATE_TYPE } from './state.js';
 export type { AgentStateEvent, StateProvider, StateAgentOptions } from './state.js';
 export { adminServiceBinding, toDiagnostic, toProtoKind, fromProtoKind } from './admin.js';

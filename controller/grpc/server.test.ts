@@ -46,7 +46,7 @@ void test('reflection lists the KubeArmor services, kawin admin and health', asy
     call.write({ listServices: '' });
   });
   call.end();
-  for (const s of ['feeder.LogService', 'policy.PolicyService', 'state_agent.StateAgent', 'kawin.admin.v1.AdminService', 'grpc.health.v1.Health']) {
+  for (const s of ['feeder.LogService', 'policy.PolicyService', 'policy.ProbeService', 'state_agent.StateAgent', 'kawin.admin.v1.AdminService', 'grpc.health.v1.Health']) {
     assert.ok(names.includes(s), `${s} in ${names.join(', ')}`);
   }
   c.close();

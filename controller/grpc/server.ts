@@ -16,6 +16,8 @@ import type { GrpcServiceBinding } from './binding.js';
 import { serverCredentials, type GrpcTlsOptions } from './tls.js';
 import type { PeerPolicy } from './peer.js';
 import { tolerateMalformed } from './malformed.js';
+import { isUnixAddress, unixSocketPath } from '../config/address.js';
+import { bindOwnerOnly, prepareUnixSocket } from './unix-socket.js';
 
 export const DEFAULT_GRPC_ADDRESS = '127.0.0.1:32767';
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
@@ -39,7 +41,7 @@ const PROTO_FILES = ['feeder.proto', 'policy.proto', 'state_agent.proto', 'kawin
 export function peerPolicyFor(options: Pick<GrpcServerOptions, 'address' | 'tls'>): PeerPolicy {
   return {
     mutualTls: Boolean(options.tls?.clientCaFile),
-    unixSocketOnly: (options.address ?? DEFAULT_GRPC_ADDRESS).startsWith('unix:'),
+    unixSocketOnly: isUnixAddress(options.address ?? DEFAULT_GRPC_ADDRESS),
   };
 }
 
@@ -75,9 +77,16 @@ export class KawinGrpcServer {
 
   async start(): Promise<number> {
     const creds = serverCredentials(this.options.tls);
-    this.boundPort = await new Promise<number>((resolve, reject) => {
+    const bind = (): Promise<number> => new Promise<number>((resolve, reject) => {
       this.server.bindAsync(this.address, creds, (error, port) => (error ? reject(new Error(`cannot listen on ${this.address}: ${error.message}`, { cause: error })) : resolve(port)));
     });
+    if (isUnixAddress(this.address)) {
+      const path = unixSocketPath(this.address);
+      await prepareUnixSocket(path).catch((cause: Error) => { throw new Error(`cannot listen on ${this.address}: ${cause.message}`, { cause }); });
+      this.boundPort = await bindOwnerOnly(path, bind);
+    } else {
+      this.boundPort = await bind();
+    }
     this.setServing('SERVING');
     this.options.logger?.info('gRPC server listening', { address: this.address, port: this.boundPort, tls: Boolean(this.options.tls), mutualTls: Boolean(this.options.tls?.clientCaFile) });
     return this.boundPort;

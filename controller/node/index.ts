@@ -1,2 +1,7 @@
-/** What kawin knows about the node it runs on, beyond its config: its machine id. */
-export { machineId, machineGuidFromRegOutput, type MachineIdSources } from './machine-id.js';
+/**
+ * Facts about this node as upstream KubeArmor reports them: `nodeObject(input)` (the
+ * StateAgent `node` object) and `machineId()` (NodeID: MachineGuid on Windows,
+ * /etc/machine-id on Linux).
+ */
+export { nodeObject, bootTime, POLICY_ENABLED, type NodeInput, type NodeObject } from './node-object.js';
+export { machineId, parseMachineGuid, readMachineIdFile, MACHINE_ID_FILES } from './machine-id.js';

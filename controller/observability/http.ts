@@ -46,11 +46,24 @@ function routes(options: ObservabilityServerOptions): Record<string, Handler> {
   };
 }
 
+/**
+ * The request target as a URL, or undefined when it is not one: the target is whatever a
+ * client sent (`//[`, `//a:99999999/`), so a parse failure is the client's error, a 400.
+ */
+function requestUrl(req: IncomingMessage): URL | undefined {
+  try {
+    return new URL(req.url ?? '/', 'http://localhost');
+  } catch {
+    return undefined;
+  }
+}
+
 function handler(options: ObservabilityServerOptions) {
   const table = routes(options);
   return (req: IncomingMessage, res: ServerResponse): void => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const route = table[url.pathname];
+    const url = requestUrl(req);
+    if (!url) return send(res, 400, 'bad request: the request target is not a URL path\n');
+    const route = Object.hasOwn(table, url.pathname) ? table[url.pathname] : undefined;
     if (!route) return send(res, 404, 'not found\n');
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed\n');
     route(req, res, url).catch((error: unknown) => {

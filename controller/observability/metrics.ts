@@ -26,7 +26,7 @@ export interface MetricsOptions {
   defaultMetrics?: boolean;
 }
 
-function defineMetrics(registers: Registry[], collectPolicies: () => void) {
+function defineMetrics(registers: Registry[], collectPolicies: () => void, collectRejected: () => void) {
   const name = (n: string) => METRIC_PREFIX + n;
   return {
     reconciles: new Counter({ name: name('reconciles_total'), help: 'Reconcile passes by result (success, error, conflict, requeue).', labelNames: ['result'] as const, registers }),
@@ -45,7 +45,9 @@ function defineMetrics(registers: Registry[], collectPolicies: () => void) {
     policies: new Gauge({ name: name('policies'), help: 'Policies by state (applied, partial, invalid, not_selected, pending).', labelNames: ['state'] as const, registers, collect: collectPolicies }),
     sourceInSync: new Gauge({ name: name('source_in_sync'), help: '1 when a desired-state source has reported its full set, else 0.', labelNames: ['source'] as const, registers }),
     sourceRevision: new Gauge({ name: name('source_revision_info'), help: 'Content revision of each source (value always 1).', labelNames: ['source', 'revision'] as const, registers }),
-    sourceFilesRejected: new Counter({ name: name('source_files_rejected_total'), help: 'Policy files a source could not use (reason: too_large, unreadable); their previous version stays.', labelNames: ['source', 'reason'] as const, registers }),
+    sourceFilesRejected: new Counter({ name: name('source_files_rejected_total'), help: 'Policy files a source could not use (reason: too_large, unreadable, not_regular, encoding); their previous version stays.', labelNames: ['source', 'reason'] as const, registers }),
+    sourceUnitsRejected: new Gauge({ name: name('source_units_rejected'), help: 'Units (files, gRPC documents) a source holds that are rejected as a whole: syntax, encoding, size, missing or wrong apiVersion.', labelNames: ['source'] as const, registers, collect: collectRejected }),
+    policyConflicts: new Gauge({ name: name('policy_conflicts'), help: 'Policy identities defined by more than one unit of one source (neither replaces the other).', registers, collect: collectRejected }),
     sourceWatchFailures: new Counter({ name: name('source_watch_failures_total'), help: 'Directories a source could not watch (changes there are seen only on rescans).', labelNames: ['source'] as const, registers }),
     configReloads: new Counter({ name: name('config_reloads_total'), help: 'Config file re-reads by result (applied, invalid).', labelNames: ['result'] as const, registers }),
     initialSyncDuration: new Gauge({ name: name('initial_sync_duration_seconds'), help: 'Time from agent start until every enabled source was in sync and the first apply was done.', registers }),
@@ -61,7 +63,15 @@ export type AgentMetrics = ReturnType<typeof defineMetrics> & {
   setPolicyStates(counts: Readonly<Record<string, number>>): void;
   /** Where the policies-by-state gauge reads its counts at each scrape (one provider). */
   onCollectPolicies(provider: () => Readonly<Record<string, number>>): void;
+  /** Where the rejected-units and conflicts gauges read their values at each scrape. */
+  onCollectRejected(provider: () => RejectedCounts): void;
 };
+
+/** Units rejected as a whole, by source, and identities defined more than once. */
+export interface RejectedCounts {
+  units: Readonly<Record<string, number>>;
+  conflicts: number;
+}
 
 export function createAgentMetrics(options: MetricsOptions): AgentMetrics {
   const registry = options.registry ?? new Registry();
@@ -71,7 +81,14 @@ export function createAgentMetrics(options: MetricsOptions): AgentMetrics {
   }
   let policyCounts: (() => Readonly<Record<string, number>>) | undefined;
   // Derived when Prometheus scrapes, never on the reconcile path.
-  const metrics = defineMetrics([registry], () => { if (policyCounts) setPolicyStates(policyCounts()); });
+  let rejectedCounts: (() => RejectedCounts) | undefined;
+  const collectRejected = (): void => {
+    if (!rejectedCounts) return;
+    const { units, conflicts } = rejectedCounts();
+    setRejectedUnits(units);
+    metrics.policyConflicts.set(conflicts);
+  };
+  const metrics = defineMetrics([registry], () => { if (policyCounts) setPolicyStates(policyCounts()); }, collectRejected);
   metrics.buildInfo.set({ version: options.version, node: options.node, nodejs_version: process.version }, 1);
   metrics.driverUp.set(0);
   metrics.driverPortConnected.set(0);
@@ -85,10 +102,17 @@ export function createAgentMetrics(options: MetricsOptions): AgentMetrics {
     for (const state of states) metrics.policies.set({ state }, counts[state] ?? 0);
   };
   setPolicyStates({});
+  const rejectingSources = new Set<string>();
+  const setRejectedUnits = (counts: Readonly<Record<string, number>>): void => {
+    for (const s of Object.keys(counts)) rejectingSources.add(s);
+    for (const source of rejectingSources) metrics.sourceUnitsRejected.set({ source }, counts[source] ?? 0);
+  };
+  metrics.policyConflicts.set(0);
   return {
     ...metrics,
     registry,
     onCollectPolicies(provider) { policyCounts = provider; },
+    onCollectRejected(provider) { rejectedCounts = provider; },
     setSourceRevision(source, revision) {
       const previous = revisions.get(source);
       if (previous !== undefined && previous !== revision) metrics.sourceRevision.remove({ source, revision: previous });

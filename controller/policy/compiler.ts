@@ -6,7 +6,9 @@
  * re-selecting after a node label change, costs almost nothing.
  */
 import { Flavor, MatchType, RULE_FLAG_READ_ONLY, RuleAction, RuleKind, type DriverRule, type PathMatch } from '../../driver/abi/types.js';
+import { RULE } from '../../driver/abi/layout.js';
 import { canonicalPath, type PathContext } from './paths.js';
+import { DRIVER_POLICY_LIMITS, driverPathProblem } from './limits.js';
 import { environmentLookup, withDefaults, type Environment } from './environment.js';
 import { canonicalOf, ruleIdOf, ruleShape } from './rule-id.js';
 import { selectPolicy, type NodeLabels, type Selection } from './selection.js';
@@ -179,6 +181,12 @@ class Translator {
       this.problem('error', result.code, field, result.message);
       return undefined;
     }
+    // Checked again once expanded: %ProgramFiles% makes a path longer than it was written.
+    const limit = driverPathProblem(result.path);
+    if (limit) {
+      this.problem('error', 'path', field, `once expanded to ${result.path.slice(0, 40)}…, ${limit}`);
+      return undefined;
+    }
     const match = form === 'pattern' ? MatchType.Glob : form === 'path' ? MatchType.Exact : recursive ? MatchType.Recursive : MatchType.Directory;
     return { path: result.path, match };
   }
@@ -195,6 +203,19 @@ class Translator {
     return origin;
   }
 
+  /** The policy as a whole must fit the driver: its rule count and one APPLY's size. */
+  checkDriverLimits(): void {
+    const { maxRules, maxRuleBytes } = DRIVER_POLICY_LIMITS;
+    if (this.rules.length > maxRules) {
+      this.problem('error', 'limit.driver', 'spec', `the policy makes more than ${maxRules} rules (paths × fromSource entries), the driver's table limit (KAWIN_MAX_RULES)`);
+      return;
+    }
+    const bytes = this.rules.reduce((n, r) => n + encodedSize(r), 0);
+    if (bytes > maxRuleBytes) {
+      this.problem('error', 'limit.driver', 'spec', `the policy's ${this.rules.length} rules take about ${bytes} bytes in the driver, over one APPLY's limit of ${maxRuleBytes} (KAWIN_MAX_IOCTL_INPUT)`);
+    }
+  }
+
   private problem(severity: PolicyProblem['severity'], code: ProblemCode, field: string, message: string): void {
     const at = this.policy.locate(field);
     this.problems.push({ severity, code, location: this.policy.location, line: at.line, column: at.column, path: field, message });
@@ -207,8 +228,18 @@ export function translateFor(context: TranslationContext): (policy: Policy) => T
   return (policy) => translatePolicy(policy, pathContext);
 }
 
+/** A rule's bytes on the wire, counting the NT device name that replaces a drive letter. */
+function encodedSize(rule: DriverRule): number {
+  const chars = rule.target.path.length + (rule.source ? rule.source.path.length + 64 : 0) + 64;
+  return (RULE.size + 2 * chars + 7) & ~7;
+}
+
 export function translatePolicy(policy: Policy, context: PathContext): Translation {
   const translator = new Translator(policy, context);
-  for (const rule of policy.rules) translator.add(rule);
+  for (const rule of policy.rules) {
+    translator.add(rule);
+    if (translator.rules.length > DRIVER_POLICY_LIMITS.maxRules) break;
+  }
+  translator.checkDriverLimits();
   return { rules: translator.rules, problems: translator.problems };
 }

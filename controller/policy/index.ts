@@ -24,6 +24,8 @@ export { selectPolicy, parseNodeLabels, HOSTNAME_LABEL, type NodeLabels, type Se
 export { DEFAULT_ENVIRONMENT, withDefaults, type Environment } from './environment.js';
 export { canonicalPath, diagnosePath, foldCase } from './paths.js';
 export { canonicalEncoding, ruleIdOf, formatRuleId } from './rule-id.js';
+export { identityProblem, quoteName } from './names.js';
+export { decodePolicyText, PolicyEncodingError } from './encoding.js';
 export { POLICY_LIMITS, type PolicyLimits } from './limits.js';
 export { PolicyValidationError, RuleIdCollisionError } from './errors.js';
 export { formatProblem, formatRule, matchName } from './format.js';

@@ -7,6 +7,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { Flavor } from '../../driver/abi/types.js';
 import { parsePolicies, byPosition } from './parse.js';
+import { decodePolicyText, PolicyEncodingError } from './encoding.js';
 import type { PolicyCompiler, Translation } from './compiler.js';
 import type { ParseResult, Policy, PolicyProblem } from './types.js';
 
@@ -15,6 +16,8 @@ const EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 export interface PolicyInput {
   location: string;
   text: string;
+  /** Why the bytes are not text (then `text` is empty). */
+  encodingError?: PolicyEncodingError;
 }
 
 /** Thrown for a path that does not exist: a usage error, not an invalid policy. */
@@ -23,7 +26,17 @@ export class MissingInputError extends Error {}
 export async function readPolicyInputs(paths: readonly string[]): Promise<PolicyInput[]> {
   const files: string[] = [];
   for (const path of paths) files.push(...(await expand(path)));
-  return Promise.all(files.map(async (location) => ({ location, text: await readFile(location, 'utf8') })));
+  return Promise.all(files.map(async (location) => decodeInput(location, await readFile(location))));
+}
+
+/** Decoded as the agent's file source decodes: UTF-8, or UTF-16 with a BOM; anything else is an error. */
+function decodeInput(location: string, bytes: Buffer): PolicyInput {
+  try {
+    return { location, text: decodePolicyText(bytes, location) };
+  } catch (error) {
+    if (!(error instanceof PolicyEncodingError)) throw error;
+    return { location, text: '', encodingError: error };
+  }
 }
 
 async function expand(path: string): Promise<string[]> {
@@ -54,7 +67,7 @@ export function checkPolicies(inputs: readonly PolicyInput[], compiler: PolicyCo
   const checked: CheckedPolicies = { results: [], policies: [], translations: new Map(), problems: [] };
   const firstSeen = new Map<string, string>();
   for (const input of inputs) {
-    const result = parsePolicies(input.text, input.location);
+    const result = input.encodingError ? encodingResult(input.encodingError) : parsePolicies(input.text, input.location);
     checked.results.push(result);
     const problems = [...result.problems];
     for (const doc of result.documents) {
@@ -99,4 +112,9 @@ function otherOperatingSystem(policy: Policy, flavor: Flavor): PolicyProblem | u
 
 function duplicateIdentity(key: string, earlier: string, location: string, line: number): PolicyProblem {
   return { severity: 'error', code: 'document', location, line, column: 1, path: 'metadata.name', message: `${key} is already defined at ${earlier}; a policy identity (kind, namespace, name) must be unique` };
+}
+
+function encodingResult(error: PolicyEncodingError): ParseResult {
+  const problem: PolicyProblem = { severity: 'error', code: 'encoding', location: error.location, line: 0, column: 0, path: '', message: `${error.problem} at byte ${error.offset}; save the file as UTF-8 (or UTF-16 with a byte-order mark)` };
+  return { location: error.location, documents: [], problems: [problem] };
 }

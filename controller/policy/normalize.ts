@@ -44,6 +44,29 @@ const UNSUPPORTED_SECTIONS: Record<string, string> = {
   presets: 'presets are not enforced on Windows',
   apparmor: 'AppArmor profiles do not exist on Windows',
 };
+/** The lists that make rules in a section; a section without any entry is not a rule. */
+const SECTION_LISTS: Record<string, string[]> = {
+  network: ['matchProtocols', 'matchDNSQueries'],
+  capabilities: ['matchCapabilities'],
+  syscalls: ['matchSyscalls', 'matchPaths'],
+  device: ['matchDevice'],
+};
+/** Host rules of these sections that upstream's CRD (not its agent) requires a fromSource on. */
+const HOST_SOURCED: [string, string][] = [['network', 'matchProtocols'], ['network', 'matchDNSQueries'], ['capabilities', 'matchCapabilities']];
+
+/**
+ * Whether a section holds a rule: karmor's encoding sends `network: {}` and friends for
+ * every policy (Go structs without omitempty), which say nothing.
+ */
+function hasRules(section: string, value: unknown): boolean {
+  if (value === undefined) return false;
+  if (section === 'presets') return Array.isArray(value) && value.length > 0;
+  if (section === 'apparmor') return value !== '';
+  const lists = SECTION_LISTS[section];
+  if (!lists || !isNode(value)) return true; // not the shape the schema allows: reported there
+  return lists.some((list) => Array.isArray(value[list]) && value[list].length > 0) || Object.keys(value).some((k) => !lists.includes(k) && !META_KEYS.has(k));
+}
+const META_KEYS = new Set(['action', 'severity', 'tags', 'message']);
 
 export function normalizeSpec(kind: PolicyKind, spec: Node): Normalized {
   const findings: Finding[] = [];
@@ -55,8 +78,9 @@ export function normalizeSpec(kind: PolicyKind, spec: Node): Normalized {
     if (isNode(category)) rules.push(...categoryRules(target, category, inherit(category, defaults), findings));
   }
   for (const [section, words] of Object.entries(UNSUPPORTED_SECTIONS)) {
-    if (spec[section] !== undefined) findings.push(unsupported(`spec.${section}`, `${words}; the rest of the policy is applied`));
+    if (hasRules(section, spec[section])) findings.push(unsupported(`spec.${section}`, `${words}; the rest of the policy is applied`));
   }
+  if (kind === 'KubeArmorHostPolicy') findings.push(...unsourcedHostRules(spec));
   return { defaults, selector: selectorOf(kind, spec), rules, unenforced: expandLists(spec), findings };
 }
 
@@ -125,7 +149,23 @@ function sourcesOf(item: Node, base: string, findings: Finding[]): SourceSpec[] 
   return ok ? sources : undefined;
 }
 
+function unsourcedHostRules(spec: Node): Finding[] {
+  const out: Finding[] = [];
+  for (const [section, list] of HOST_SOURCED) {
+    const node = spec[section];
+    nodes(isNode(node) ? node[list] : undefined).forEach((item, i) => {
+      if (item.fromSource !== undefined) return;
+      out.push({
+        severity: 'warning', code: 'document', field: `spec.${section}.${list}[${i}]`, anchor: 'key',
+        message: 'no fromSource: the rule applies to every program, as upstream\'s agent reads it (upstream\'s CRD requires fromSource on host rules, so a cluster refuses this)',
+      });
+    });
+  }
+  return out;
+}
+
 function checkUnsupportedFields(item: Node, base: string, findings: Finding[]): void {
+  if (item.pts === true) findings.push(unsupported(`${base}.pts`, 'pts (only processes on a pseudo-terminal) is not enforced on Windows: the rule applies to every process'));
   if (item.ownerOnly === true) findings.push(unsupported(`${base}.ownerOnly`, 'ownerOnly is not enforced on Windows: the rule applies to every user'));
   if (item.execname !== undefined) findings.push(unsupported(`${base}.execname`, 'execname is not enforced on Windows; the path (if any) is'));
   if (item.allowedArgs !== undefined) findings.push(unsupported(`${base}.allowedArgs`, 'allowedArgs is not enforced on Windows: any arguments are allowed'));

@@ -139,3 +139,14 @@ void test('a merge key (<<) works, and a merged __proto__ reaches no prototype (
   assert.deepEqual(errors(r).map((p) => `${p.line}:${p.column} ${p.path}`), ['8:9 spec.file.matchPaths[0].__proto__', '10:9 spec.file.matchPaths[1].__proto__']);
   assert.match(errors(r)[0]!.message, /unknown field "__proto__"/);
 });
+
+void test('metadata.name and namespace are checked as Kubernetes does, at the field', () => {
+  for (const name of ['"a..b"', '"Block-Cmd"', `"${'x'.repeat(254)}"`, '"evil\\u202Eexe"']) {
+    const [problem] = errors(parsePolicies(host(name), 'p.yaml'));
+    assert.equal(problem?.path, 'metadata.name', name);
+    assert.equal(problem?.line, 3, name);
+  }
+  const ns = parsePolicies('apiVersion: security.kubearmor.com/v1\nkind: KubeArmorPolicy\nmetadata: {name: a, namespace: Web_1}\nspec: {file: {matchPaths: [{path: /x}]}}\n', 'p.yaml');
+  assert.equal(errors(ns)[0]?.path, 'metadata.namespace');
+  assert.deepEqual(errors(parsePolicies(host('a.b-c'), 'p.yaml')), []);
+});

@@ -3,14 +3,16 @@
  * schema, checked, normalized and tied to its location. One bad document never
  * hides or invalidates the others; every problem of a document is reported at once.
  */
-import { hash } from 'node:crypto';
 import { LineIndex } from './positions.js';
 import { TextLocator } from './locate.js';
 import { POLICY_LIMITS, type PolicyLimits } from './limits.js';
+import { identityProblem } from './names.js';
 import { splitDocuments, type RawDocument, type TextError } from './yaml.js';
 import { quickValidatorFor, validatorFor } from './schema.js';
 import { describe, translateSchemaError } from './schema-errors.js';
 import { normalizeSpec, type Finding } from './normalize.js';
+import { prepareDocument } from './prepare.js';
+import { meaningDigest } from './digest.js';
 import {
   API_GROUP, API_VERSION, POLICY_KINDS,
   type ParseResult, type ParsedDocument, type PolicyIdentity, type PolicyKind, type PolicyProblem, type Position,
@@ -51,8 +53,7 @@ function parseDocument(raw: RawDocument, location: string, locator: TextLocator)
     doc.problems.push(problemAt(raw.error, location, locator.lines.position(raw.error.offset)));
     return doc;
   }
-  const value = raw.value;
-  const header = isMapping(value) ? readHeader(value) : { findings: [documentError('', `a policy document must be a mapping with apiVersion, kind, metadata and spec; got ${describe(value)}`)] };
+  const { value, header } = readDocument(raw.value);
   doc.skipped = header.skip !== undefined;
   const identity = header.identity;
   if (!identity) {
@@ -61,7 +62,8 @@ function parseDocument(raw: RawDocument, location: string, locator: TextLocator)
   }
   doc.identity = identity;
   doc.key = policyKey(identity);
-  const spec = (value as Mapping).spec;
+  // No spec is valid in a cluster (upstream's CRD does not require one): nothing to enforce.
+  const spec = (value as Mapping).spec ?? {};
   const findings = [...header.findings, ...schemaFindings(identity.kind, value)];
   // Normalized even when the schema failed, so semantic problems are reported too.
   const normalized = isMapping(spec) ? normalizeSpec(identity.kind, spec) : undefined;
@@ -70,7 +72,7 @@ function parseDocument(raw: RawDocument, location: string, locator: TextLocator)
     if (normalized.rules.length === 0) findings.push(documentWarning('spec', 'the policy has no process or file rules: nothing to enforce on Windows'));
     doc.policy = {
       identity, key: doc.key, location, line: doc.line,
-      digest: digestOf(identity, spec),
+      digest: meaningDigest(identity, spec),
       selector: normalized.selector, defaults: normalized.defaults, rules: normalized.rules, unenforced: normalized.unenforced,
       warnings: doc.problems,
       locate: locateIn(locator, raw.index),
@@ -78,6 +80,18 @@ function parseDocument(raw: RawDocument, location: string, locator: TextLocator)
   }
   doc.problems.push(...findings.map((f) => toProblem(f, location, raw, locator)).sort(byPosition));
   return doc;
+}
+
+/** The document as a cluster reads it (./prepare.ts) and its header. */
+function readDocument(raw: unknown): { value: unknown; header: Header } {
+  if (!isMapping(raw)) return { value: raw, header: { findings: [documentError('', `a policy document must be a mapping with apiVersion, kind, metadata and spec; got ${describe(raw)}`)] } };
+  const prepared = prepareDocument(raw);
+  const header = readHeader(prepared.value);
+  if (!header.skip) header.findings.unshift(...prepared.findings);
+  if (header.identity && prepared.value.spec !== undefined && !isMapping(prepared.value.spec)) {
+    header.findings.push(documentError('spec', `spec must be a mapping; got ${describe(prepared.value.spec)}`));
+  }
+  return { value: prepared.value, header };
 }
 
 /**
@@ -90,7 +104,7 @@ function locateIn(locator: TextLocator, index: number): (field: string) => Posit
 }
 
 function readHeader(value: Mapping): Header {
-  const { apiVersion, kind, metadata, spec } = value;
+  const { apiVersion, kind, metadata } = value;
   if (typeof apiVersion !== 'string') return { findings: [documentError('apiVersion', `missing apiVersion; expected ${API_VERSION}`)] };
   const group = apiVersion.split('/')[0];
   if (group !== API_GROUP) return { skip: 'group', findings: [skipped(`not a KubeArmor policy (apiVersion ${apiVersion}, kind ${String(kind)}): skipped`)] };
@@ -99,12 +113,18 @@ function readHeader(value: Mapping): Header {
   if (!POLICY_KINDS.includes(kind as PolicyKind)) {
     return { skip: 'kind', findings: [skipped(`kind "${kind}" is not handled by kawin (it handles ${POLICY_KINDS.join(', ')}): skipped`)] };
   }
+  const header = readIdentity(kind as PolicyKind, metadata);
+  return header;
+}
+
+/** Name and namespace, valid as Kubernetes requires (see names.ts). */
+function readIdentity(kind: PolicyKind, metadata: unknown): Header {
   const name = isMapping(metadata) ? metadata.name : undefined;
   if (typeof name !== 'string' || name === '') return { findings: [documentError('metadata', 'missing metadata.name: every policy needs a name')] };
-  const findings: Finding[] = [];
-  if (!isMapping(spec)) findings.push(documentError('spec', `missing spec; got ${describe(spec)}`));
   const namespace = kind === 'KubeArmorPolicy' ? namespaceOf(metadata as Mapping) : undefined;
-  return { identity: { kind: kind as PolicyKind, ...(namespace !== undefined ? { namespace } : {}), name }, findings };
+  const badIdentity = identityProblem(name, namespace);
+  if (badIdentity) return { findings: [documentError(badIdentity.field, badIdentity.message)] };
+  return { identity: { kind: kind as PolicyKind, ...(namespace !== undefined ? { namespace } : {}), name }, findings: [] };
 }
 
 // A namespaced policy without a namespace lands in "default", as with kubectl.
@@ -146,8 +166,4 @@ const isMapping = (v: unknown): v is Mapping => typeof v === 'object' && v !== n
 
 export function byPosition(a: PolicyProblem, b: PolicyProblem): number {
   return a.line - b.line || a.column - b.column || a.path.localeCompare(b.path);
-}
-
-function digestOf(identity: PolicyIdentity, spec: unknown): string {
-  return hash('sha256', JSON.stringify([identity.kind, identity.namespace ?? '', identity.name, spec]), 'hex').slice(0, 32);
 }

@@ -58,3 +58,12 @@ void test('case folding is one character for one on Windows and identity on posi
   assert.equal(foldCase('C:\\Straße\\Ärger.txt', Flavor.Windows), 'C:\\STRAßE\\ÄRGER.TXT');
   assert.equal(foldCase('/Etc/X', Flavor.Posix), '/Etc/X');
 });
+
+void test('policy paths are normalized as the filter manager normalizes names: trailing dots and spaces, ::$DATA', () => {
+  assert.equal(canon('C:\\Windows\\System32\\certutil.exe.'), 'C:\\Windows\\System32\\certutil.exe');
+  assert.equal(canon('C:\\Windows.\\System32 \\certutil.exe . .'), 'C:\\Windows\\System32\\certutil.exe');
+  assert.equal(canon('C:\\Windows\\System32\\certutil.exe::$DATA'), 'C:\\Windows\\System32\\certutil.exe');
+  assert.equal(canon('/C:/Tools./', 'directory'), 'C:\\Tools\\');
+  assert.equal(canon('C:\\Logs.\\*.', 'pattern'), 'C:\\Logs\\*.', 'a wildcard component is a pattern, kept as written');
+  assert.equal(canon('C:\\a.b\\c d\\x.exe'), 'C:\\a.b\\c d\\x.exe', 'inner dots and spaces are part of the name');
+});

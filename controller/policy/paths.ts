@@ -6,6 +6,7 @@
  * `/`-separated on posix). Translation to NT device paths is the agent's job.
  */
 import { Flavor } from '../../driver/abi/types.js';
+import { driverPathProblem } from './limits.js';
 import type { PathForm } from './types.js';
 
 const DRIVE = /^[A-Za-z]:[\\/]/;
@@ -19,6 +20,8 @@ const FORM_WORDS: Record<PathForm, string> = { path: 'file path', directory: 'di
 /** What is wrong with a path on every kind of node, in words for its author; undefined when nothing. */
 export function diagnosePath(value: string, form: PathForm): string | undefined {
   if (value === '') return `the ${FORM_WORDS[form]} is empty`;
+  const limit = driverPathProblem(value);
+  if (limit) return limit;
   if (DEVICE.test(value)) return `"${value}" is a device or NT namespace path; write a drive path such as C:\\Windows\\System32\\cmd.exe`;
   if (/^[\\/][\\/](?![A-Za-z]:)/.test(value)) return `"${value}" looks like a UNC network share (\\\\server\\share); only local drive paths can be enforced`;
   const start = startProblem(value);
@@ -74,9 +77,11 @@ export function canonicalPath(value: string, form: PathForm, context: PathContex
 
 // Already canonical apart from the drive letter's case: the common case, kept cheap.
 const PLAIN_DOS = /^[A-Za-z]:\\(?:[^\\/]+\\)*[^\\/]*$/;
+// What the filter manager removes from a name before a minifilter sees it.
+const UNNORMALIZED = /[. ](?:\\|$)|::\$DATA$/i;
 
 function windowsCanonical(value: string, form: PathForm, context: PathContext): CanonicalResult {
-  if (PLAIN_DOS.test(value) && (form !== 'directory' || value.endsWith('\\'))) {
+  if (PLAIN_DOS.test(value) && !UNNORMALIZED.test(value) && (form !== 'directory' || value.endsWith('\\'))) {
     const drive = value.charCodeAt(0);
     return { ok: true, path: drive >= 97 ? value[0]!.toUpperCase() + value.slice(1) : value };
   }
@@ -95,8 +100,22 @@ function windowsCanonical(value: string, form: PathForm, context: PathContext): 
     return { ok: false, code: 'flavor', message: `"${value}" has no drive letter, so it cannot name a file on a Windows node; write C:\\..., /C:/... or %SystemRoot%\\... (or validate with --flavor posix)` };
   }
   path = path[0]!.toUpperCase() + ':\\' + path.slice(2).replace(/[\\/]+/g, '\\').replace(/^\\/, '');
+  path = normalizedComponents(path, form);
   if (form === 'directory' && !path.endsWith('\\')) path += '\\';
   return { ok: true, path };
+}
+
+/**
+ * The name the driver sees for `path` (FLT_FILE_NAME_NORMALIZED): trailing dots and
+ * spaces dropped from every component and a final `::$DATA` (the default stream)
+ * removed, as Windows does when it opens the file; a rule written `cmd.exe.` is a rule
+ * on `cmd.exe`. Pattern components with wildcards are kept as written (`*.` is a pattern).
+ */
+function normalizedComponents(path: string, form: PathForm): string {
+  if (!UNNORMALIZED.test(path)) return path;
+  const parts = path.replace(/::\$DATA$/i, '').split('\\');
+  const out = parts.map((part, i) => (i === 0 || (form === 'pattern' && /[*?]/.test(part)) ? part : part.replace(/[. ]+$/, '')));
+  return out.filter((part, i) => part !== '' || i === 0 || i === out.length - 1).join('\\');
 }
 
 /**

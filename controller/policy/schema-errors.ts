@@ -87,7 +87,6 @@ function patternMessage(field: string, value: unknown, pattern: string): string 
 
 function requiredHint(missing: string): string {
   if (missing === 'nodeSelector') return ' (a host policy names its nodes with nodeSelector.matchLabels; {} selects every node)';
-  if (missing === 'fromSource') return ' (upstream KubeArmor requires fromSource on host network and capability rules)';
   return '';
 }
 

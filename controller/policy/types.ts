@@ -20,7 +20,7 @@ export interface PolicyIdentity {
 
 /** Machine-readable class of a problem, for metrics and tests; `message` is for people. */
 export type ProblemCode =
-  | 'syntax' | 'limit.size' | 'limit.aliases' | 'limit.depth'
+  | 'syntax' | 'encoding' | 'limit.size' | 'limit.aliases' | 'limit.depth' | 'limit.driver'
   | 'document' | 'schema' | 'path' | 'environment' | 'flavor'
   | 'duplicate' | 'conflict' | 'unsupported' | 'skipped';
 

@@ -3,5 +3,6 @@
  * last-known-good versions, resolves identity conflicts by source precedence.
  */
 export { DesiredStore } from './store.js';
-export type { StoreListener } from './store.js';
+export { loggingStoreObserver } from './log.js';
+export type { IdentityConflict, RejectedUnit, StoreListener, StoreObserver } from './store.js';
 export type { ParsedDocument, ParsedUnit, PolicyEntry, PolicyIdentity, PolicyParser, Problem, SourceDocument, SourceSink, SourceStatus } from './types.js';

@@ -54,7 +54,7 @@ void test('an unreadable unit keeps everything it contributed', () => {
   store.upsert('files', doc('/p/a.yaml', 'a=1\nb=1'));
   store.upsert('files', doc('/p/a.yaml', 'SYNTAX'));
   assert.deepEqual(store.policies().map((p) => p.key).sort(), ['a', 'b']);
-  assert.equal(store.problems().length, 1);
+  assert.deepEqual(store.rejectedUnits().map((u) => [u.source, u.origin, u.problems[0]!.message]), [['files', '/p/a.yaml', 'bad yaml']]);
 });
 
 void test('a policy dropped from a unit, or a removed unit, is withdrawn', () => {
@@ -81,7 +81,8 @@ void test('the same identity from two sources: precedence decides, the loser is 
   store.upsert('grpc', doc('grpc:a', 'a=from-grpc'));
   store.upsert('files', doc('/p/a.yaml', 'a=from-files'));
   assert.equal(store.get('a')?.policy, 'from-files');
-  assert.deepEqual(store.conflicts('a'), ['grpc:grpc:a']);
+  assert.deepEqual(store.contenders('a'), ['grpc:grpc:a']);
+  assert.deepEqual(store.conflicts(), [], 'precedence between sources is configured, not a conflict');
   store.remove('files', '/p/a.yaml');
   assert.equal(store.get('a')?.policy, 'from-grpc');
 });
@@ -115,4 +116,59 @@ void test('a unit just checked is stored without parsing it again', () => {
   store.upsert('grpc', { origin: 'grpc:b', text: 'b=1', location: 'here' });
   assert.equal(parses, 3);
   assert.equal(store.get('b')?.policy, '1');
+});
+
+void test('two units of one source defining one policy: a conflict both show; the version in force before stays', () => {
+  const seen: string[] = [];
+  const store = new DesiredStore<string>(parse, ['files'], { observer: { conflict: (c) => seen.push(`${c.key}: ${c.units.join(' ')} kept ${c.kept}`) } });
+  const changes: [string, string | undefined][] = [];
+  store.setListener({ policyChanged: (key, entry) => changes.push([key, entry?.policy]), statusChanged: () => {} });
+  store.upsert('files', doc('/p/b.yaml', 'a=from-b'));
+  store.synced('files', 'r1');
+  store.upsert('files', doc('/p/a.yaml', 'a=from-a'));
+  assert.equal(store.get('a')?.policy, 'from-b', 'a.yaml sorts first, yet does not replace b.yaml');
+  assert.deepEqual(changes, [['a', 'from-b']]);
+  assert.deepEqual(seen, ['a: files:/p/a.yaml files:/p/b.yaml kept files:/p/b.yaml']);
+  assert.match(store.conflictOf('a')!.message, /^a is also defined in \/p\/a\.yaml; a policy must be defined once \(this one was in force before/);
+  const invalid = store.invalid();
+  assert.deepEqual(invalid.map((i) => [i.origin, i.errors.map((e) => e.message)]), [
+    ['/p/a.yaml', ['a is also defined in /p/b.yaml; a policy must be defined once (the one in force before (/p/b.yaml) stays)']],
+  ]);
+
+  store.upsert('files', doc('/p/b.yaml', 'a=from-b2'));
+  assert.equal(store.get('a')?.policy, 'from-b2', 'the unit in force may still change its own version');
+  store.remove('files', '/p/b.yaml');
+  assert.equal(store.get('a')?.policy, 'from-a', 'resolved: the remaining definition takes over');
+  assert.equal(store.conflictOf('a'), undefined);
+  assert.deepEqual(store.invalid(), []);
+});
+
+void test('a conflict with nothing in force before enforces neither', () => {
+  const { store, changes } = setup();
+  store.upsert('files', doc('/p/x.yaml', 'a=1'));
+  store.synced('files', 'r1');
+  store.upsert('files', doc('/p/y.yaml', 'a=2'));
+  store.upsert('files', doc('/p/z.yaml', 'a=3'));
+  assert.equal(store.get('a')?.policy, '1');
+  store.remove('files', '/p/x.yaml');
+  assert.equal(store.get('a'), undefined, 'y.yaml and z.yaml conflict and neither was in force');
+  assert.deepEqual(changes.at(-1), ['a', undefined]);
+  assert.deepEqual(store.invalid().map((i) => i.origin), ['/p/y.yaml', '/p/z.yaml']);
+  assert.match(store.invalid()[0]!.errors[0]!.message, /also defined in \/p\/z\.yaml; a policy must be defined once \(neither is in force until one of them is removed\)/);
+  store.remove('files', '/p/y.yaml');
+  assert.equal(store.get('a')?.policy, '3');
+});
+
+void test('a conflict found by the first scan enforces neither, unless one of them was applied before the restart', () => {
+  const { store } = setup();
+  store.upsert('files', doc('/p/a.yaml', 'a=1'));
+  store.upsert('files', doc('/p/b.yaml', 'a=2'));
+  store.synced('files', 'r1');
+  assert.equal(store.get('a'), undefined, 'nothing was written yet: the first file read is not "in force"');
+  assert.equal(store.invalid().length, 2);
+
+  const restarted = new DesiredStore<string>(parse, ['files'], { observer: { lastApplied: (key) => (key === 'a' ? { source: 'files', origin: '/p/b.yaml' } : undefined) } });
+  restarted.upsert('files', doc('/p/a.yaml', 'a=1'));
+  restarted.upsert('files', doc('/p/b.yaml', 'a=2'));
+  assert.equal(restarted.get('a')?.policy, '2', 'b.yaml was applied before the restart and stays');
 });

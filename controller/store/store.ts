@@ -3,6 +3,11 @@
  * the one policy parser, keeps the last good version of every policy, resolves identity
  * conflicts between sources by precedence, and tells its listener which policies
  * changed. A failed source keeps everything it contributed.
+ *
+ * One identity from two units of the same source (two files naming one policy) is a
+ * conflict, not a precedence: neither replaces the other. The version in force before
+ * the conflict stays in force (so a conflict never opens a gap); if none was, none is.
+ * Both units show the conflict as an error until one of them drops the identity.
  */
 import type { ParsedUnit, PolicyEntry, PolicyIdentity, PolicyParser, Problem, SourceDocument, SourceSink, SourceStatus } from './types.js';
 
@@ -17,11 +22,42 @@ interface UnitRecord {
   problems: Problem[];
 }
 
+/** A unit the store could not use as a whole (syntax, encoding, size, no identity). */
+export interface RejectedUnit {
+  source: string;
+  origin: string;
+  problems: Problem[];
+}
+
+/** One identity defined by more than one unit of the same source. */
+export interface IdentityConflict {
+  key: string;
+  /** `source:origin` of every unit defining it, sorted. */
+  units: string[];
+  /** `source:origin` of the unit kept in force (the one in force before), if any. */
+  kept?: string;
+}
+
+/** Told when a unit's errors or an identity conflict appear (for the log); asked what was applied before a restart. */
+export interface StoreObserver {
+  unitRejected?(unit: RejectedUnit): void;
+  conflict?(conflict: IdentityConflict): void;
+  /** Where the version of `key` last applied to the driver came from (persisted state). */
+  lastApplied?(key: string): { source: string; origin: string } | undefined;
+}
+
 export interface StoreListener<P> {
   /** The policy in force for `key` changed (undefined: no longer desired). */
   policyChanged(key: string, entry: PolicyEntry<P> | undefined): void;
   /** Source readiness or unit errors changed. */
   statusChanged(): void;
+}
+
+export interface DesiredStoreOptions {
+  /** Prepares a batch of texts before their upserts (worker threads, compile cache). */
+  preparer?: (texts: readonly { text: string; location: string }[]) => Promise<void>;
+  /** Told about rejections and conflicts (log, metrics). */
+  observer?: StoreObserver;
 }
 
 export class DesiredStore<P> implements SourceSink {
@@ -32,13 +68,20 @@ export class DesiredStore<P> implements SourceSink {
   private readonly effective = new Map<string, PolicyEntry<P>>();
   private listener: StoreListener<P> | undefined;
   private lastCheck: { text: string; location: string; unit: ParsedUnit<P> } | undefined;
+  private readonly conflicted = new Map<string, IdentityConflict>();
 
   constructor(
     private readonly parse: PolicyParser<P>,
     private readonly precedence: readonly string[],
-    /** Prepares a batch of texts before their upserts (worker threads, compile cache); optional. */
-    private readonly preparer?: (texts: readonly { text: string; location: string }[]) => Promise<void>,
-  ) {}
+    options: DesiredStoreOptions = {},
+  ) {
+    this.preparer = options.preparer;
+    this.observer = options.observer ?? {};
+  }
+
+  /** Prepares a batch of texts before their upserts (worker threads, compile cache). */
+  private readonly preparer: DesiredStoreOptions['preparer'];
+  private readonly observer: StoreObserver;
 
   setListener(listener: StoreListener<P>): void { this.listener = listener; }
 
@@ -53,28 +96,53 @@ export class DesiredStore<P> implements SourceSink {
   policies(): PolicyEntry<P>[] { return [...this.effective.values()]; }
   get(key: string): PolicyEntry<P> | undefined { return this.effective.get(key); }
 
-  /** Errors of units and rejected documents, for status. */
-  problems(): { unit: string; problems: Problem[] }[] {
-    const out: { unit: string; problems: Problem[] }[] = [];
-    for (const [unit, record] of this.units) if (record.problems.length) out.push({ unit, problems: record.problems });
-    for (const byUnit of this.contributions.values()) {
-      for (const [unit, c] of byUnit) if (c.errors.length) out.push({ unit, problems: c.errors });
+  /** Units with errors that concern the whole text (for status, metrics). Per-policy errors are in `invalid()`. */
+  rejectedUnits(): RejectedUnit[] {
+    const out: RejectedUnit[] = [];
+    for (const [unit, record] of this.units) {
+      if (!record.problems.some((p) => p.severity === 'error')) continue;
+      const [source, origin] = splitUnit(unit);
+      out.push({ source, origin, problems: record.problems });
     }
     return out;
   }
 
-  /** Policies whose every version was rejected: nothing of them is in force. */
+  /**
+   * Policies not in force from a unit: every version rejected, or defined by another unit
+   * of the same source too (the conflict is the error; nothing of it is in force from here).
+   */
   invalid(): { key: string; identity: PolicyIdentity; source: string; origin: string; errors: Problem[] }[] {
     const out = [];
     for (const [key, byUnit] of this.contributions) {
-      if (this.effective.has(key)) continue;
+      const winner = this.effective.get(key);
+      const conflict = this.conflicted.get(key);
+      // A key in force without a conflict: the others lost by precedence (shown as contenders).
+      if (winner && !conflict) continue;
+      const inForce = winner && `${winner.source}\0${winner.origin}`;
       for (const [unit, c] of byUnit) {
-        if (c.entry || !c.errors.length || !c.identity) continue;
-        const [source, origin] = unit.split('\0') as [string, string];
-        out.push({ key, identity: c.identity, source, origin, errors: c.errors });
+        if (unit === inForce) continue;
+        const [source, origin] = splitUnit(unit);
+        const errors = conflict ? [...c.errors, this.conflictProblem(conflict, source, origin)] : c.errors;
+        const identity = c.identity ?? c.entry?.identity;
+        if (identity && errors.length) out.push({ key, identity, source, origin, errors });
       }
     }
     return out;
+  }
+
+  /** The conflict error of the unit in force for `key`, if its identity is in conflict. */
+  conflictOf(key: string): Problem | undefined {
+    const conflict = this.conflicted.get(key);
+    const winner = this.effective.get(key);
+    return conflict && winner ? this.conflictProblem(conflict, winner.source, winner.origin) : undefined;
+  }
+
+  private conflictProblem(conflict: IdentityConflict, source: string, origin: string): Problem {
+    const others = conflict.units.filter((u) => u !== `${source}:${origin}`).map((u) => u.slice(u.indexOf(':') + 1));
+    const kept = conflict.kept === undefined ? 'neither is in force until one of them is removed'
+      : conflict.kept === `${source}:${origin}` ? 'this one was in force before and stays until the conflict is resolved'
+        : `the one in force before (${conflict.kept.slice(conflict.kept.indexOf(':') + 1)}) stays`;
+    return { severity: 'error', location: origin, path: 'metadata.name', message: `${conflict.key} is also defined in ${others.join(', ')}; a policy must be defined once (${kept})` };
   }
 
   /**
@@ -124,7 +192,12 @@ export class DesiredStore<P> implements SourceSink {
       for (const key of seen) record.keys.add(key);
     }
     this.refresh(touched);
+    this.reportUnit(source, doc.origin, record);
     this.listener?.statusChanged();
+  }
+
+  private reportUnit(source: string, origin: string, record: UnitRecord): void {
+    if (record.problems.some((p) => p.severity === 'error')) this.observer.unitRejected?.({ source, origin, problems: record.problems });
   }
 
   /** The unit could not be read (too large, unreadable): what it held stays, with the error. */
@@ -132,6 +205,7 @@ export class DesiredStore<P> implements SourceSink {
     this.register(source);
     const record = this.unit(source, `${source}\0${origin}`);
     record.problems = [{ severity: 'error', location: origin, message: error.message }];
+    this.reportUnit(source, origin, record);
     this.listener?.statusChanged();
   }
 
@@ -206,21 +280,60 @@ export class DesiredStore<P> implements SourceSink {
     }
   }
 
-  /** Highest-precedence source wins; within a source, the first origin in sort order. */
+  /**
+   * The highest-precedence source's entry. Two units of that source defining the key: a
+   * conflict, and the unit in force before stays (none if none was).
+   */
   private pick(key: string): PolicyEntry<P> | undefined {
     const byUnit = this.contributions.get(key);
-    if (!byUnit) return undefined;
+    const top = byUnit ? this.topRanked(byUnit) : [];
+    if (top.length < 2) {
+      this.setConflict(key, undefined);
+      return top[0]?.entry;
+    }
+    const unit = this.inForceUnit(key);
+    const kept = unit === undefined ? undefined : byUnit!.get(unit)?.entry;
+    this.setConflict(key, {
+      key, units: top.map((u) => `${u.source}:${u.origin}`).sort(),
+      ...(kept ? { kept: `${kept.source}:${kept.origin}` } : {}),
+    });
+    return kept;
+  }
+
+  /**
+   * The unit whose version of `key` the driver may hold: the one in the store, once its
+   * source has synced (before that nothing is written), or else the one last applied
+   * before a restart (`StoreObserver.lastApplied`).
+   */
+  private inForceUnit(key: string): string | undefined {
+    const before = this.effective.get(key);
+    if (before && this.sources.get(before.source)?.inSync) return `${before.source}\0${before.origin}`;
+    const last = this.observer.lastApplied?.(key);
+    return last && `${last.source}\0${last.origin}`;
+  }
+
+  /** Units of the best-ranked source defining `key` (with or without a valid version). */
+  private topRanked(byUnit: Map<string, Contribution<P>>): { source: string; origin: string; entry?: PolicyEntry<P> }[] {
     const rank = (source: string): number => {
       const i = this.precedence.indexOf(source);
       return i < 0 ? this.precedence.length : i;
     };
-    let best: PolicyEntry<P> | undefined;
-    for (const c of byUnit.values()) {
-      if (!c.entry) continue;
-      if (!best || rank(c.entry.source) < rank(best.source) ||
-        (rank(c.entry.source) === rank(best.source) && c.entry.origin < best.origin)) best = c.entry;
+    const units = [...byUnit].filter(([, c]) => c.entry).map(([unit, c]) => {
+      const [source, origin] = splitUnit(unit);
+      return { source, origin, entry: c.entry };
+    });
+    const best = Math.min(...units.map((u) => rank(u.source)));
+    return units.filter((u) => rank(u.source) === best);
+  }
+
+  private setConflict(key: string, conflict: IdentityConflict | undefined): void {
+    const before = this.conflicted.get(key);
+    if (!conflict) {
+      this.conflicted.delete(key);
+      return;
     }
-    return best;
+    this.conflicted.set(key, conflict);
+    if (before?.units.join('\n') !== conflict.units.join('\n')) this.observer.conflict?.(conflict);
   }
 
   /** The record of a unit, created (and counted for its source) on first sight. */
@@ -234,8 +347,13 @@ export class DesiredStore<P> implements SourceSink {
     return record;
   }
 
-  /** Contributions for one key from other places than the winner: identity conflicts. */
-  conflicts(key: string): string[] {
+  /** Identities defined by more than one unit of a source. */
+  conflicts(): IdentityConflict[] {
+    return [...this.conflicted.values()];
+  }
+
+  /** Contributions for one key from other places than the winner (lower precedence, or in conflict). */
+  contenders(key: string): string[] {
     const winner = this.effective.get(key);
     const byUnit = this.contributions.get(key);
     if (!winner || !byUnit) return [];
@@ -243,6 +361,11 @@ export class DesiredStore<P> implements SourceSink {
       .filter((c) => c.entry && (c.entry.source !== winner.source || c.entry.origin !== winner.origin))
       .map((c) => `${c.entry!.source}:${c.entry!.origin}`);
   }
+}
+
+function splitUnit(unit: string): [string, string] {
+  const at = unit.indexOf('\0');
+  return [unit.slice(0, at), unit.slice(at + 1)];
 }
 
 function sameVersion<P>(a: PolicyEntry<P> | undefined, b: PolicyEntry<P> | undefined): boolean {

@@ -415,6 +415,19 @@ export interface AgentStatus {
   subscribers: number;
   lastReconcileTime: string;
   lastReconcileError: string;
+  /**
+   * Units (files, gRPC documents) rejected as a whole: syntax, encoding, size, apiVersion.
+   * What each held before stays in force.
+   */
+  rejected: RejectedUnit[];
+  /** identities defined more than once in one source */
+  policyConflicts: number;
+}
+
+export interface RejectedUnit {
+  source: string;
+  origin: string;
+  problems: Diagnostic[];
 }
 
 function createBasePolicyRef(): PolicyRef {
@@ -2380,6 +2393,8 @@ function createBaseAgentStatus(): AgentStatus {
     subscribers: 0,
     lastReconcileTime: "",
     lastReconcileError: "",
+    rejected: [],
+    policyConflicts: 0,
   };
 }
 
@@ -2423,6 +2438,12 @@ export const AgentStatus: MessageFns<AgentStatus> = {
     }
     if (message.lastReconcileError !== "") {
       writer.uint32(106).string(message.lastReconcileError);
+    }
+    for (const v of message.rejected) {
+      RejectedUnit.encode(v!, writer.uint32(114).fork()).join();
+    }
+    if (message.policyConflicts !== 0) {
+      writer.uint32(120).uint32(message.policyConflicts);
     }
     return writer;
   },
@@ -2544,6 +2565,22 @@ export const AgentStatus: MessageFns<AgentStatus> = {
             message.lastReconcileError = reader.string();
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.rejected.push(RejectedUnit.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.policyConflicts = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2605,6 +2642,14 @@ export const AgentStatus: MessageFns<AgentStatus> = {
         : isSet(object.last_reconcile_error)
         ? globalThis.String(object.last_reconcile_error)
         : "",
+      rejected: globalThis.Array.isArray(object?.rejected)
+        ? object.rejected.map((e: any) => RejectedUnit.fromJSON(e))
+        : [],
+      policyConflicts: isSet(object.policyConflicts)
+        ? globalThis.Number(object.policyConflicts)
+        : isSet(object.policy_conflicts)
+        ? globalThis.Number(object.policy_conflicts)
+        : 0,
     };
   },
 
@@ -2649,6 +2694,12 @@ export const AgentStatus: MessageFns<AgentStatus> = {
     if (message.lastReconcileError !== "") {
       obj.lastReconcileError = message.lastReconcileError;
     }
+    if (message.rejected?.length) {
+      obj.rejected = message.rejected.map((e) => RejectedUnit.toJSON(e));
+    }
+    if (message.policyConflicts !== 0) {
+      obj.policyConflicts = Math.round(message.policyConflicts);
+    }
     return obj;
   },
 
@@ -2672,6 +2723,111 @@ export const AgentStatus: MessageFns<AgentStatus> = {
     message.subscribers = object.subscribers ?? 0;
     message.lastReconcileTime = object.lastReconcileTime ?? "";
     message.lastReconcileError = object.lastReconcileError ?? "";
+    message.rejected = object.rejected?.map((e) => RejectedUnit.fromPartial(e)) || [];
+    message.policyConflicts = object.policyConflicts ?? 0;
+    return message;
+  },
+};
+
+function createBaseRejectedUnit(): RejectedUnit {
+  return { source: "", origin: "", problems: [] };
+}
+
+export const RejectedUnit: MessageFns<RejectedUnit> = {
+  encode(message: RejectedUnit, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.source !== "") {
+      writer.uint32(10).string(message.source);
+    }
+    if (message.origin !== "") {
+      writer.uint32(18).string(message.origin);
+    }
+    for (const v of message.problems) {
+      Diagnostic.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RejectedUnit {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRejectedUnit();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.origin = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.problems.push(Diagnostic.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RejectedUnit {
+    return {
+      source: isSet(object.source) ? globalThis.String(object.source) : "",
+      origin: isSet(object.origin) ? globalThis.String(object.origin) : "",
+      problems: globalThis.Array.isArray(object?.problems)
+        ? object.problems.map((e: any) => Diagnostic.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: RejectedUnit): unknown {
+    const obj: any = {};
+    if (message.source !== "") {
+      obj.source = message.source;
+    }
+    if (message.origin !== "") {
+      obj.origin = message.origin;
+    }
+    if (message.problems?.length) {
+      obj.problems = message.problems.map((e) => Diagnostic.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RejectedUnit>): RejectedUnit {
+    return RejectedUnit.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RejectedUnit>): RejectedUnit {
+    const message = createBaseRejectedUnit();
+    message.source = object.source ?? "";
+    message.origin = object.origin ?? "";
+    message.problems = object.problems?.map((e) => Diagnostic.fromPartial(e)) || [];
     return message;
   },
 };

@@ -18,6 +18,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { Empty } from "./google/protobuf/empty.js";
 
 export const protobufPackage = "policy";
 
@@ -99,6 +100,48 @@ export interface response {
 /** JSON of {"type": "ADDED"|"MODIFIED"|"DELETED", "object": {metadata, spec}}. */
 export interface policy {
   policy: Buffer;
+}
+
+/**
+ * policy.ProbeService (`karmor probe` calls getProbeData): what is enforced where.
+ * Field names and numbers as upstream's protobuf/policy.proto.
+ */
+export interface ContainerData {
+  policyList: string[];
+  policyEnabled: number;
+  policyDataList: policy[];
+}
+
+export interface HostSecurityPolicies {
+  policyList: string[];
+  policyDataList: policy[];
+}
+
+export interface NetworkSecurityPolicies {
+  policyList: string[];
+  policyDataList: policy[];
+}
+
+export interface ProbeResponse {
+  containerList: string[];
+  containerMap: { [key: string]: ContainerData };
+  hostMap: { [key: string]: HostSecurityPolicies };
+  networkMap: { [key: string]: NetworkSecurityPolicies };
+}
+
+export interface ProbeResponse_ContainerMapEntry {
+  key: string;
+  value?: ContainerData | undefined;
+}
+
+export interface ProbeResponse_HostMapEntry {
+  key: string;
+  value?: HostSecurityPolicies | undefined;
+}
+
+export interface ProbeResponse_NetworkMapEntry {
+  key: string;
+  value?: NetworkSecurityPolicies | undefined;
 }
 
 function createBaseresponse(): response {
@@ -235,6 +278,801 @@ export const policy: MessageFns<policy> = {
   },
 };
 
+function createBaseContainerData(): ContainerData {
+  return { policyList: [], policyEnabled: 0, policyDataList: [] };
+}
+
+export const ContainerData: MessageFns<ContainerData> = {
+  encode(message: ContainerData, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.policyList) {
+      writer.uint32(10).string(v!);
+    }
+    if (message.policyEnabled !== 0) {
+      writer.uint32(16).int32(message.policyEnabled);
+    }
+    for (const v of message.policyDataList) {
+      policy.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ContainerData {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseContainerData();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.policyList.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.policyEnabled = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.policyDataList.push(policy.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ContainerData {
+    return {
+      policyList: globalThis.Array.isArray(object?.policyList)
+        ? object.policyList.map((e: any) => globalThis.String(e))
+        : [],
+      policyEnabled: isSet(object.policyEnabled) ? globalThis.Number(object.policyEnabled) : 0,
+      policyDataList: globalThis.Array.isArray(object?.policyDataList)
+        ? object.policyDataList.map((e: any) => policy.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ContainerData): unknown {
+    const obj: any = {};
+    if (message.policyList?.length) {
+      obj.policyList = message.policyList;
+    }
+    if (message.policyEnabled !== 0) {
+      obj.policyEnabled = Math.round(message.policyEnabled);
+    }
+    if (message.policyDataList?.length) {
+      obj.policyDataList = message.policyDataList.map((e) => policy.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ContainerData>): ContainerData {
+    return ContainerData.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ContainerData>): ContainerData {
+    const message = createBaseContainerData();
+    message.policyList = object.policyList?.map((e) => e) || [];
+    message.policyEnabled = object.policyEnabled ?? 0;
+    message.policyDataList = object.policyDataList?.map((e) => policy.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseHostSecurityPolicies(): HostSecurityPolicies {
+  return { policyList: [], policyDataList: [] };
+}
+
+export const HostSecurityPolicies: MessageFns<HostSecurityPolicies> = {
+  encode(message: HostSecurityPolicies, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.policyList) {
+      writer.uint32(10).string(v!);
+    }
+    for (const v of message.policyDataList) {
+      policy.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HostSecurityPolicies {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHostSecurityPolicies();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.policyList.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.policyDataList.push(policy.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HostSecurityPolicies {
+    return {
+      policyList: globalThis.Array.isArray(object?.policyList)
+        ? object.policyList.map((e: any) => globalThis.String(e))
+        : [],
+      policyDataList: globalThis.Array.isArray(object?.policyDataList)
+        ? object.policyDataList.map((e: any) => policy.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: HostSecurityPolicies): unknown {
+    const obj: any = {};
+    if (message.policyList?.length) {
+      obj.policyList = message.policyList;
+    }
+    if (message.policyDataList?.length) {
+      obj.policyDataList = message.policyDataList.map((e) => policy.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<HostSecurityPolicies>): HostSecurityPolicies {
+    return HostSecurityPolicies.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HostSecurityPolicies>): HostSecurityPolicies {
+    const message = createBaseHostSecurityPolicies();
+    message.policyList = object.policyList?.map((e) => e) || [];
+    message.policyDataList = object.policyDataList?.map((e) => policy.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseNetworkSecurityPolicies(): NetworkSecurityPolicies {
+  return { policyList: [], policyDataList: [] };
+}
+
+export const NetworkSecurityPolicies: MessageFns<NetworkSecurityPolicies> = {
+  encode(message: NetworkSecurityPolicies, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.policyList) {
+      writer.uint32(10).string(v!);
+    }
+    for (const v of message.policyDataList) {
+      policy.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NetworkSecurityPolicies {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNetworkSecurityPolicies();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.policyList.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.policyDataList.push(policy.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NetworkSecurityPolicies {
+    return {
+      policyList: globalThis.Array.isArray(object?.policyList)
+        ? object.policyList.map((e: any) => globalThis.String(e))
+        : [],
+      policyDataList: globalThis.Array.isArray(object?.policyDataList)
+        ? object.policyDataList.map((e: any) => policy.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: NetworkSecurityPolicies): unknown {
+    const obj: any = {};
+    if (message.policyList?.length) {
+      obj.policyList = message.policyList;
+    }
+    if (message.policyDataList?.length) {
+      obj.policyDataList = message.policyDataList.map((e) => policy.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<NetworkSecurityPolicies>): NetworkSecurityPolicies {
+    return NetworkSecurityPolicies.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<NetworkSecurityPolicies>): NetworkSecurityPolicies {
+    const message = createBaseNetworkSecurityPolicies();
+    message.policyList = object.policyList?.map((e) => e) || [];
+    message.policyDataList = object.policyDataList?.map((e) => policy.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseProbeResponse(): ProbeResponse {
+  return { containerList: [], containerMap: {}, hostMap: {}, networkMap: {} };
+}
+
+export const ProbeResponse: MessageFns<ProbeResponse> = {
+  encode(message: ProbeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.containerList) {
+      writer.uint32(10).string(v!);
+    }
+    globalThis.Object.entries(message.containerMap).forEach(([key, value]: [string, ContainerData]) => {
+      ProbeResponse_ContainerMapEntry.encode({ key: key as any, value }, writer.uint32(18).fork()).join();
+    });
+    globalThis.Object.entries(message.hostMap).forEach(([key, value]: [string, HostSecurityPolicies]) => {
+      ProbeResponse_HostMapEntry.encode({ key: key as any, value }, writer.uint32(26).fork()).join();
+    });
+    globalThis.Object.entries(message.networkMap).forEach(([key, value]: [string, NetworkSecurityPolicies]) => {
+      ProbeResponse_NetworkMapEntry.encode({ key: key as any, value }, writer.uint32(34).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ProbeResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseProbeResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.containerList.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            const entry2 = ProbeResponse_ContainerMapEntry.decode(reader, reader.uint32());
+            if (entry2.value !== undefined) {
+              message.containerMap[entry2.key] = entry2.value;
+            }
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            const entry3 = ProbeResponse_HostMapEntry.decode(reader, reader.uint32());
+            if (entry3.value !== undefined) {
+              message.hostMap[entry3.key] = entry3.value;
+            }
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            const entry4 = ProbeResponse_NetworkMapEntry.decode(reader, reader.uint32());
+            if (entry4.value !== undefined) {
+              message.networkMap[entry4.key] = entry4.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ProbeResponse {
+    return {
+      containerList: globalThis.Array.isArray(object?.containerList)
+        ? object.containerList.map((e: any) => globalThis.String(e))
+        : [],
+      containerMap: isObject(object.containerMap)
+        ? (globalThis.Object.entries(object.containerMap) as [string, any][]).reduce(
+          (acc: { [key: string]: ContainerData }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: ContainerData.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      hostMap: isObject(object.hostMap)
+        ? (globalThis.Object.entries(object.hostMap) as [string, any][]).reduce(
+          (acc: { [key: string]: HostSecurityPolicies }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: HostSecurityPolicies.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      networkMap: isObject(object.networkMap)
+        ? (globalThis.Object.entries(object.networkMap) as [string, any][]).reduce(
+          (acc: { [key: string]: NetworkSecurityPolicies }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: NetworkSecurityPolicies.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: ProbeResponse): unknown {
+    const obj: any = {};
+    if (message.containerList?.length) {
+      obj.containerList = message.containerList;
+    }
+    if (message.containerMap) {
+      const entries = globalThis.Object.entries(message.containerMap) as [string, ContainerData][];
+      if (entries.length > 0) {
+        obj.containerMap = {};
+        entries.forEach(([k, v]) => {
+          obj.containerMap[k] = ContainerData.toJSON(v);
+        });
+      }
+    }
+    if (message.hostMap) {
+      const entries = globalThis.Object.entries(message.hostMap) as [string, HostSecurityPolicies][];
+      if (entries.length > 0) {
+        obj.hostMap = {};
+        entries.forEach(([k, v]) => {
+          obj.hostMap[k] = HostSecurityPolicies.toJSON(v);
+        });
+      }
+    }
+    if (message.networkMap) {
+      const entries = globalThis.Object.entries(message.networkMap) as [string, NetworkSecurityPolicies][];
+      if (entries.length > 0) {
+        obj.networkMap = {};
+        entries.forEach(([k, v]) => {
+          obj.networkMap[k] = NetworkSecurityPolicies.toJSON(v);
+        });
+      }
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ProbeResponse>): ProbeResponse {
+    return ProbeResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ProbeResponse>): ProbeResponse {
+    const message = createBaseProbeResponse();
+    message.containerList = object.containerList?.map((e) => e) || [];
+    message.containerMap = (globalThis.Object.entries(object.containerMap ?? {}) as [string, ContainerData][]).reduce(
+      (acc: { [key: string]: ContainerData }, [key, value]: [string, ContainerData]) => {
+        if (value !== undefined) {
+          acc[key] = ContainerData.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.hostMap = (globalThis.Object.entries(object.hostMap ?? {}) as [string, HostSecurityPolicies][]).reduce(
+      (acc: { [key: string]: HostSecurityPolicies }, [key, value]: [string, HostSecurityPolicies]) => {
+        if (value !== undefined) {
+          acc[key] = HostSecurityPolicies.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.networkMap = (globalThis.Object.entries(object.networkMap ?? {}) as [string, NetworkSecurityPolicies][])
+      .reduce((acc: { [key: string]: NetworkSecurityPolicies }, [key, value]: [string, NetworkSecurityPolicies]) => {
+        if (value !== undefined) {
+          acc[key] = NetworkSecurityPolicies.fromPartial(value);
+        }
+        return acc;
+      }, {});
+    return message;
+  },
+};
+
+function createBaseProbeResponse_ContainerMapEntry(): ProbeResponse_ContainerMapEntry {
+  return { key: "", value: undefined };
+}
+
+export const ProbeResponse_ContainerMapEntry: MessageFns<ProbeResponse_ContainerMapEntry> = {
+  encode(message: ProbeResponse_ContainerMapEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      ContainerData.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ProbeResponse_ContainerMapEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseProbeResponse_ContainerMapEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = ContainerData.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ProbeResponse_ContainerMapEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? ContainerData.fromJSON(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: ProbeResponse_ContainerMapEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = ContainerData.toJSON(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ProbeResponse_ContainerMapEntry>): ProbeResponse_ContainerMapEntry {
+    return ProbeResponse_ContainerMapEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ProbeResponse_ContainerMapEntry>): ProbeResponse_ContainerMapEntry {
+    const message = createBaseProbeResponse_ContainerMapEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null)
+      ? ContainerData.fromPartial(object.value)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseProbeResponse_HostMapEntry(): ProbeResponse_HostMapEntry {
+  return { key: "", value: undefined };
+}
+
+export const ProbeResponse_HostMapEntry: MessageFns<ProbeResponse_HostMapEntry> = {
+  encode(message: ProbeResponse_HostMapEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      HostSecurityPolicies.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ProbeResponse_HostMapEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseProbeResponse_HostMapEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = HostSecurityPolicies.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ProbeResponse_HostMapEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? HostSecurityPolicies.fromJSON(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: ProbeResponse_HostMapEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = HostSecurityPolicies.toJSON(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ProbeResponse_HostMapEntry>): ProbeResponse_HostMapEntry {
+    return ProbeResponse_HostMapEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ProbeResponse_HostMapEntry>): ProbeResponse_HostMapEntry {
+    const message = createBaseProbeResponse_HostMapEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null)
+      ? HostSecurityPolicies.fromPartial(object.value)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseProbeResponse_NetworkMapEntry(): ProbeResponse_NetworkMapEntry {
+  return { key: "", value: undefined };
+}
+
+export const ProbeResponse_NetworkMapEntry: MessageFns<ProbeResponse_NetworkMapEntry> = {
+  encode(message: ProbeResponse_NetworkMapEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      NetworkSecurityPolicies.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ProbeResponse_NetworkMapEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseProbeResponse_NetworkMapEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = NetworkSecurityPolicies.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ProbeResponse_NetworkMapEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? NetworkSecurityPolicies.fromJSON(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: ProbeResponse_NetworkMapEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = NetworkSecurityPolicies.toJSON(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ProbeResponse_NetworkMapEntry>): ProbeResponse_NetworkMapEntry {
+    return ProbeResponse_NetworkMapEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ProbeResponse_NetworkMapEntry>): ProbeResponse_NetworkMapEntry {
+    const message = createBaseProbeResponse_NetworkMapEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null)
+      ? NetworkSecurityPolicies.fromPartial(object.value)
+      : undefined;
+    return message;
+  },
+};
+
+export type ProbeServiceService = typeof ProbeServiceService;
+export const ProbeServiceService = {
+  getProbeData: {
+    path: "/policy.ProbeService/getProbeData" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: Empty): Buffer => Buffer.from(Empty.encode(value).finish()),
+    requestDeserialize: (value: Buffer): Empty => Empty.decode(value),
+    responseSerialize: (value: ProbeResponse): Buffer => Buffer.from(ProbeResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ProbeResponse => ProbeResponse.decode(value),
+  },
+} as const;
+
+export interface ProbeServiceServer extends UntypedServiceImplementation {
+  getProbeData: handleUnaryCall<Empty, ProbeResponse>;
+}
+
+export interface ProbeServiceClient extends Client {
+  getProbeData(
+    request: Empty,
+    callback: (error: ServiceError | null, response: ProbeResponse) => void,
+  ): ClientUnaryCall;
+  getProbeData(
+    request: Empty,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ProbeResponse) => void,
+  ): ClientUnaryCall;
+  getProbeData(
+    request: Empty,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ProbeResponse) => void,
+  ): ClientUnaryCall;
+}
+
+export const ProbeServiceClient = makeGenericClientConstructor(
+  ProbeServiceService,
+  "policy.ProbeService",
+) as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): ProbeServiceClient;
+  service: typeof ProbeServiceService;
+  serviceName: string;
+};
+
 export type PolicyServiceService = typeof PolicyServiceService;
 export const PolicyServiceService = {
   containerPolicy: {
@@ -335,6 +1173,10 @@ export type DeepPartial<T> = T extends Builtin ? T
   : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

@@ -64,11 +64,20 @@ function agentLines(s: AgentStatus): string {
     `node        ${s.nodeName} (cluster ${s.clusterName}), kawin ${s.version}, up ${Math.round(s.uptimeSeconds)} s`,
     `ready       ${s.ready ? 'yes' : 'no'}`,
     driverLine(s),
-    `policies    ${s.policiesApplied} applied, ${s.policiesInvalid} invalid`,
+    `policies    ${s.policiesApplied} applied, ${s.policiesInvalid} invalid, ${s.policyConflicts} defined more than once, ${s.rejected.length} unit(s) rejected`,
     `subscribers ${s.subscribers}`,
     `reconciled  ${s.lastReconcileTime || 'never'}${lastError}`,
     ...s.sources.map(sourceLine),
+    ...s.rejected.map(rejectedLine),
   ].join('\n');
+}
+
+/** A unit rejected as a whole, with its first error: what it held before stays in force. */
+function rejectedLine(u: AgentStatus['rejected'][number]): string {
+  const first = u.problems[0];
+  const at = first?.line ? `:${first.line}:${first.column}` : '';
+  const more = u.problems.length > 1 ? ` (+${u.problems.length - 1} more)` : '';
+  return `rejected    ${u.origin}${at}: ${first?.message ?? 'rejected'}${more}`;
 }
 
 /** The first problem (with its line) or the first reason: why a policy is where it is. */

@@ -5,8 +5,21 @@ export class PolicyFileTooLargeError extends Error {
     readonly path: string,
     readonly size: number,
     readonly limit: number,
+    /** Found while reading (reading stopped one byte past the limit): the true size may be larger. */
+    readonly atLeast = false,
   ) {
-    super(`${path} is ${size} bytes, over the limit of ${limit} bytes (sources.files.maxFileBytes); its previous version stays in force`);
+    super(`${path} is ${atLeast ? 'more than ' : ''}${atLeast ? limit : size} bytes, over the limit of ${limit} bytes (sources.files.maxFileBytes); its previous version stays in force`);
+  }
+}
+
+/** A FIFO, device or socket where a policy file should be: refused without being read. */
+export class PolicyFileNotRegularError extends Error {
+  override readonly name = 'PolicyFileNotRegularError';
+  constructor(
+    readonly path: string,
+    readonly type: string,
+  ) {
+    super(`${path} is a ${type}, not a regular file; its previous version stays in force`);
   }
 }
 

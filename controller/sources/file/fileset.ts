@@ -9,6 +9,8 @@ import { sha256 } from './read.js';
 interface Known {
   signature: string;
   digest?: string;
+  /** The last look was rejected (too large, unreadable…): the sink holds that error for it. */
+  rejected?: boolean;
 }
 
 export class FileSet {
@@ -23,9 +25,10 @@ export class FileSet {
     return this.files.get(origin)?.digest;
   }
 
-  /** Record a look at `origin`; `digest` undefined keeps the last reported one (rejected content). */
+  /** Record a look at `origin` whose content was reported (`digest`), or rejected (the last reported digest kept). */
   record(origin: string, signature: string, digest?: string): void {
-    this.files.set(origin, { signature, digest: digest ?? this.files.get(origin)?.digest });
+    const rejected = digest === undefined;
+    this.files.set(origin, { signature, digest: digest ?? this.files.get(origin)?.digest, rejected });
   }
 
   /** Known files at or inside one of `scopes` (or outside every root) that `seen` lacks. */
@@ -34,9 +37,10 @@ export class FileSet {
     return [...this.files.keys()].filter((o) => !seen.has(o) && (inside(o, scopes) || !inside(o, roots))).sort();
   }
 
-  /** Forget `origin`; true when content of it had been reported (so its removal must be reported). */
+  /** Forget `origin`; true when content or a rejection of it had been reported (so its removal must be reported). */
   forget(origin: string): boolean {
-    const had = this.files.get(origin)?.digest !== undefined;
+    const known = this.files.get(origin);
+    const had = known?.digest !== undefined || known?.rejected === true;
     this.files.delete(origin);
     return had;
   }

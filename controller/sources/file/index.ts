@@ -6,5 +6,6 @@
 export { FileSource } from './source.js';
 export { DEFAULT_MAX_FILE_BYTES } from './types.js';
 export type { FileSourceOptions, FileSourceSettings, FileSourceObserver, FileSourceSettled } from './types.js';
-export { PolicyDirectoryError, PolicyFileTooLargeError, PolicyFileUnreadableError } from './errors.js';
+export { PolicyDirectoryError, PolicyFileNotRegularError, PolicyFileTooLargeError, PolicyFileUnreadableError } from './errors.js';
+export type { RejectReason } from './read.js';
 export { isIgnoredName, isPolicyFileName } from './names.js';

@@ -1,30 +1,71 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { PolicyFileTooLargeError, PolicyFileUnreadableError } from './errors.js';
-import { isGone, type ScannedFile } from './scan.js';
+import { constants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { decodePolicyText, PolicyEncodingError } from '../../policy/index.js';
+import { PolicyFileNotRegularError, PolicyFileTooLargeError, PolicyFileUnreadableError } from './errors.js';
+import { isGone, typeOf, type ScannedFile } from './scan.js';
+
+export type RejectReason = 'too_large' | 'unreadable' | 'not_regular' | 'encoding';
 
 export type ReadOutcome =
   | { kind: 'content'; text: string; digest: string }
   | { kind: 'gone' }
-  | { kind: 'rejected'; reason: 'too_large' | 'unreadable'; error: Error };
+  | { kind: 'rejected'; reason: RejectReason; error: Error };
 
 export function sha256(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** Read one policy file within the size limit (checked before and after reading: the file may grow meanwhile). */
+// O_NONBLOCK: a FIFO (or device) swapped in after the scan must not hold a thread in
+// open() forever; whatever it is, fstat on the descriptor decides before any read.
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0);
+const CHUNK_BYTES = 64 * 1024;
+
+/**
+ * Read one policy file within the size limit: at most `maxBytes + 1` bytes are ever read
+ * from the descriptor, so a file that grows, or a pseudo-file that never ends (procfs,
+ * `/dev/zero` behind a symlink), costs at most the limit.
+ */
 export async function readPolicyFile(file: ScannedFile, maxBytes: number): Promise<ReadOutcome> {
-  if (file.size > maxBytes) return { kind: 'rejected', reason: 'too_large', error: new PolicyFileTooLargeError(file.origin, file.size, maxBytes) };
-  let data: Buffer;
+  if (file.type !== 'file') return rejected('not_regular', new PolicyFileNotRegularError(file.origin, file.type));
+  if (file.size > maxBytes) return rejected('too_large', new PolicyFileTooLargeError(file.origin, file.size, maxBytes));
+  let handle: FileHandle;
   try {
-    data = await readFile(file.origin);
+    handle = await open(file.origin, OPEN_FLAGS);
   } catch (error) {
     if (isGone(error)) return { kind: 'gone' };
-    return { kind: 'rejected', reason: 'unreadable', error: new PolicyFileUnreadableError(file.origin, error) };
+    return rejected('unreadable', new PolicyFileUnreadableError(file.origin, error));
   }
-  if (data.length > maxBytes) return { kind: 'rejected', reason: 'too_large', error: new PolicyFileTooLargeError(file.origin, data.length, maxBytes) };
-  const text = data.toString('utf8');
-  return { kind: 'content', text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, digest: sha256(data) };
+  try {
+    const info = await handle.stat({ bigint: true });
+    if (!info.isFile()) return rejected('not_regular', new PolicyFileNotRegularError(file.origin, typeOf(info)));
+    const data = await readBounded(handle, maxBytes);
+    if (data.length > maxBytes) return rejected('too_large', new PolicyFileTooLargeError(file.origin, data.length, maxBytes, true));
+    return { kind: 'content', text: decodePolicyText(data, file.origin), digest: sha256(data) };
+  } catch (error) {
+    if (error instanceof PolicyEncodingError) return rejected('encoding', error);
+    return rejected('unreadable', new PolicyFileUnreadableError(file.origin, error));
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+/** Up to `maxBytes + 1` bytes of the descriptor (one more than allowed proves "too large"). */
+async function readBounded(handle: FileHandle, maxBytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  while (total <= maxBytes) {
+    const chunk = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, maxBytes + 1 - total));
+    const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+    if (bytesRead === 0) break;
+    chunks.push(chunk.subarray(0, bytesRead));
+    total += bytesRead;
+  }
+  return Buffer.concat(chunks, total);
+}
+
+function rejected(reason: RejectReason, error: Error): ReadOutcome {
+  return { kind: 'rejected', reason, error };
 }
 
 /** Run `fn` over `items` with at most `limit` in flight, results in input order. */

@@ -14,6 +14,8 @@ export interface ScannedFile {
   origin: string;
   signature: string;
   size: number;
+  /** Anything but `file` is refused without being opened for reading. */
+  type: EntryType;
 }
 
 export interface TreeScan {
@@ -47,13 +49,24 @@ export async function scanPath(entry: string, visit: DirectoryVisitor): Promise<
   const out: TreeScan = { files: [], dirs: [] };
   const s = await stat(entry, { bigint: true });
   if (s.isDirectory()) await walk(entry, `${s.dev}:${s.ino}`, new Set(), visit, out);
-  else if (s.isFile() && isPolicyFileName(path.basename(entry))) out.files.push(scannedFile(entry, s));
+  else if (isPolicyFileName(path.basename(entry))) out.files.push(scannedFile(entry, s));
   return out;
 }
 
 function scannedFile(origin: string, s: BigIntStats): ScannedFile {
-  return { origin, size: Number(s.size), signature: `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}` };
+  return { origin, size: Number(s.size), type: typeOf(s), signature: `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}` };
 }
+
+export type EntryType = 'file' | 'fifo' | 'socket' | 'character device' | 'block device' | 'other';
+
+export function typeOf(s: Pick<BigIntStats, 'isFile' | 'isFIFO' | 'isSocket' | 'isCharacterDevice' | 'isBlockDevice'>): EntryType {
+  if (s.isFile()) return 'file';
+  if (s.isFIFO()) return 'fifo';
+  if (s.isSocket()) return 'socket';
+  if (s.isCharacterDevice()) return 'character device';
+  return s.isBlockDevice() ? 'block device' : 'other';
+}
+
 
 async function walk(dir: string, identity: string, ancestors: Set<string>, visit: DirectoryVisitor, out: TreeScan): Promise<void> {
   if (ancestors.has(identity)) return;
@@ -68,8 +81,9 @@ async function visitEntry(entry: string, ancestors: Set<string>, visit: Director
   try {
     const s = await stat(entry, { bigint: true });
     if (s.isDirectory()) return await walk(entry, `${s.dev}:${s.ino}`, ancestors, visit, out);
-    if (!s.isFile() || !isPolicyFileName(path.basename(entry))) return;
-    out.files.push(scannedFile(entry, s));
+    // A FIFO, device or socket with a policy file's name is reported (and refused when
+    // read), never skipped: skipping would count as a deletion of the policy it replaced.
+    if (isPolicyFileName(path.basename(entry))) out.files.push(scannedFile(entry, s));
   } catch (error) {
     if (!isGone(error)) throw error;
   }

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -254,5 +255,66 @@ void test('reconfigure to other directories removes what the dropped ones contri
       await source.reconfigure({ paths: [join(base, 'two')] });
       assert.deepEqual(sink.take(), ['upsert two/b.yaml', 'remove one/a.yaml', 'synced']);
     },
+  );
+});
+
+void test('a policy file swapped for a FIFO is refused without blocking; later edits are still picked up', async () => {
+  await withSource(
+    (base) => {
+      write(join(base, 'p', 'a.yaml'), policy('a'));
+      write(join(base, 'p', 'b.yaml'), policy('b'));
+      return [join(base, 'p')];
+    },
+    async ({ root, sink, settle }) => {
+      sink.take();
+      unlinkSync(join(root, 'a.yaml'));
+      execFileSync('mkfifo', [join(root, 'a.yaml')]);
+      await settle(touches('a.yaml'));
+      assert.deepEqual(sink.take(), ['rejected p/a.yaml'], 'refused, not read and not removed');
+      assert.match(sink.rejections[0]!.message, /a\.yaml is a fifo, not a regular file; its previous version stays in force/);
+      write(join(root, 'b.yaml'), policy('b2'));
+      await settle(touches('b.yaml'));
+      assert.deepEqual(sink.take(), ['upsert p/b.yaml', 'synced']);
+    },
+  );
+});
+
+void test('a symlink to a device is refused; UTF-16 with a BOM is read; invalid UTF-8 is refused with its byte', async () => {
+  await withSource(
+    (base) => {
+      const root = join(base, 'p');
+      mkdirSync(root);
+      symlinkSync('/dev/zero', join(root, 'zero.yaml'));
+      writeFileSync(join(root, 'ps.yaml'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(policy('ps'), 'utf16le')]));
+      writeFileSync(join(root, 'latin1.yaml'), Buffer.from(`${policy('x')}# caf\xe9\n`, 'latin1'));
+      writeFileSync(join(root, 'bare16.yaml'), Buffer.from(policy('b'), 'utf16le'));
+      return [root];
+    },
+    async ({ sink }) => {
+      assert.deepEqual(sink.take(), ['rejected p/bare16.yaml', 'rejected p/latin1.yaml', 'upsert p/ps.yaml', 'rejected p/zero.yaml', 'synced']);
+      assert.equal([...sink.docs.values()][0]!.text, policy('ps'));
+      const messages = sink.rejections.map((e) => e.message.replaceAll(/\S*\/p\//g, ''));
+      assert.deepEqual(messages, [
+        'bare16.yaml: UTF-16 text without a byte-order mark at byte 1; save the file as UTF-8 (or UTF-16 with a byte-order mark)',
+        `latin1.yaml: invalid UTF-8 at byte ${policy('x').length + 5}; save the file as UTF-8 (or UTF-16 with a byte-order mark)`,
+        'zero.yaml is a character device, not a regular file; its previous version stays in force',
+      ]);
+    },
+  );
+});
+
+void test('a rejected file that is deleted is reported gone, so nothing keeps counting it', async () => {
+  await withSource(
+    (base) => [join(base, 'p')].map((d) => (mkdirSync(d), d)),
+    async ({ root, sink, settle }) => {
+      sink.take();
+      write(join(root, 'big.yaml'), policy('x'.repeat(2000)));
+      await settle(touches('big.yaml'));
+      assert.deepEqual(sink.take(), ['rejected p/big.yaml']);
+      unlinkSync(join(root, 'big.yaml'));
+      await settle(touches('big.yaml'));
+      assert.deepEqual(sink.take(), ['remove p/big.yaml']);
+    },
+    1024,
   );
 });

@@ -2,6 +2,7 @@
 import type { Clock } from '../../clock/index.js';
 import type { Logger } from '../../observability/log.js';
 import type { PolicyDirectoryError } from './errors.js';
+import type { RejectReason } from './read.js';
 
 export const DEFAULT_MAX_FILE_BYTES = 4 * 1024 * 1024;
 
@@ -16,7 +17,7 @@ export interface FileSourceSettings {
 
 /** Told about rejections and watch failures, for metrics. */
 export interface FileSourceObserver {
-  rejected?(reason: 'too_large' | 'unreadable'): void;
+  rejected?(reason: RejectReason): void;
   watchFailed?(): void;
 }
 

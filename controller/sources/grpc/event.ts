@@ -3,7 +3,11 @@
  * K8sKubeArmor(Host)PolicyEvent. Produces the normalized policy object (what is
  * persisted and validated) or the reason it is Invalid.
  */
+import { identityProblem, quoteName } from '../../policy/index.js';
 import { RPC_KIND, type PolicyIdentity, type PolicyRpc } from './types.js';
+
+/** The one apiVersion of KubeArmor policies: anything else would be stored yet never enforced. */
+export const POLICY_API_VERSION = 'security.kubearmor.com/v1';
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -43,7 +47,7 @@ function normalize(object: Record<string, unknown>, rpc: PolicyRpc): Record<stri
   const metadata = { ...(rest.metadata as Record<string, unknown>) };
   for (const key of METADATA_NOISE) delete metadata[key];
   if (rpc === 'hostPolicy') delete metadata.namespace; // host policies are cluster-scoped
-  return { apiVersion: 'security.kubearmor.com/v1', kind: RPC_KIND[rpc], ...rest, metadata };
+  return { apiVersion: POLICY_API_VERSION, kind: RPC_KIND[rpc], ...rest, metadata };
 }
 
 export function parsePolicyEvent(bytes: Uint8Array, rpc: PolicyRpc): PolicyEvent {
@@ -55,6 +59,10 @@ export function parsePolicyEvent(bytes: Uint8Array, rpc: PolicyRpc): PolicyEvent
   }
   const object = event.object;
   if (!isRecord(object)) throw new PolicyEventError('"object" is missing');
+  if (object.apiVersion !== undefined && object.apiVersion !== POLICY_API_VERSION) {
+    const got = typeof object.apiVersion === 'string' ? quoteName(object.apiVersion) : typeof object.apiVersion;
+    throw new PolicyEventError(`"object.apiVersion" must be ${POLICY_API_VERSION}, got ${got}`);
+  }
   return { type: type as EventType, identity: objectIdentity(object, rpc), object: normalize(object, rpc) };
 }
 
@@ -69,6 +77,8 @@ export function objectIdentity(object: Record<string, unknown>, rpc: PolicyRpc):
   }
   const ns = object.metadata.namespace;
   const namespace = rpc !== 'hostPolicy' && typeof ns === 'string' && ns !== '' ? ns : undefined;
+  const bad = identityProblem(name, namespace);
+  if (bad) throw new PolicyEventError(bad.message);
   return namespace ? { kind: RPC_KIND[rpc], namespace, name } : { kind: RPC_KIND[rpc], name };
 }
 

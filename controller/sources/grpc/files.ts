@@ -5,9 +5,10 @@
  * Each file is an envelope {origin, rpc, policy} so the policy's identity survives
  * even when its name does not fit a file name.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { TMP_PREFIX, writeFileAtomic } from '../../durable/index.js';
 import type { PolicyRpc } from './types.js';
 
 export interface StoredPolicy {
@@ -16,13 +17,19 @@ export interface StoredPolicy {
   policy: Record<string, unknown>;
 }
 
+/** A policy read back, with the file it came from. */
+export interface RestoredPolicy extends StoredPolicy {
+  file: string;
+  /** True when the file is the one `origin` is stored under (else it was put there by hand). */
+  nameMatches: boolean;
+}
+
 export interface RestoreResult {
-  policies: StoredPolicy[];
+  policies: RestoredPolicy[];
   /** Files that could not be read back, moved aside as `<name>.corrupt`. */
   corrupt: { file: string; error: string }[];
 }
 
-const TMP_PREFIX = '.tmp-';
 const MAX_READABLE_NAME = 200;
 
 export class PolicyFiles {
@@ -39,18 +46,9 @@ export class PolicyFiles {
     return `${createHash('sha256').update(origin).digest('hex')}.json`;
   }
 
+  /** A failed write (full disk) leaves no temp file behind and the previous version in place. */
   async write(entry: StoredPolicy): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
-    const tmp = join(this.dir, `${TMP_PREFIX}${randomBytes(6).toString('hex')}`);
-    const handle = await open(tmp, 'w', 0o600);
-    try {
-      await handle.writeFile(`${JSON.stringify(entry, null, 2)}\n`);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, join(this.dir, this.fileName(entry.origin)));
-    await this.syncDir();
+    await writeFileAtomic(this.dir, this.fileName(entry.origin), `${JSON.stringify(entry, null, 2)}\n`);
   }
 
   async remove(origin: string): Promise<void> {
@@ -76,7 +74,8 @@ export class PolicyFiles {
       if (name.startsWith(TMP_PREFIX)) await unlink(path).catch(() => undefined); // an interrupted write
       if (!name.endsWith('.json')) continue;
       try {
-        result.policies.push(parseStored(await readFile(path, 'utf8')));
+        const stored = parseStored(await readFile(path, 'utf8'));
+        result.policies.push({ ...stored, file: path, nameMatches: this.fileName(stored.origin) === name });
       } catch (error) {
         result.corrupt.push({ file: path, error: (error as Error).message });
         await rename(path, `${path}.corrupt`).catch(() => undefined);

@@ -8,7 +8,10 @@ import { fileURLToPath } from 'node:url';
 import { Client, status, type Metadata, type ServiceError } from '@grpc/grpc-js';
 import { PolicyServiceClient, PolicyStatus, type response } from '../../../proto/gen/policy.js';
 import { GrpcPolicySource } from './source.js';
-import { policyServiceBinding, TRAILER_MESSAGE, TRAILER_PROBLEMS } from './service.js';
+import { MAX_MESSAGE_TRAILER_BYTES, outcomeTrailer, policyServiceBinding, TRAILER_MESSAGE, TRAILER_PROBLEMS } from './service.js';
+import { PolicyOutcomeStatus } from './types.js';
+import { statSync } from 'node:fs';
+import { KawinGrpcServer, peerPolicyFor } from '../../grpc/server.js';
 import { fakeValidator, insecure, recordingSink, separateConnection, startTestServer } from '../../grpc/testing.js';
 
 const local = { mutualTls: false, unixSocketOnly: false };
@@ -62,6 +65,22 @@ void test('malformed JSON, empty name, unknown kind and failed validation are In
   assert.equal(t.log.upserts.length, 0);
   assert.equal((await t.send('hostPolicy', host('p2'))).status, PolicyStatus.Applied);
   await t.cleanup();
+});
+
+void test('a 100,000-character name is Invalid with a bounded reason, and the channel keeps working', async () => {
+  const t = await setup();
+  const huge = await t.send('hostPolicy', host('x'.repeat(100_000)));
+  assert.equal(huge.status, PolicyStatus.Invalid);
+  assert.match(decodeURIComponent(String(huge.trailer.get(TRAILER_MESSAGE)[0])), /metadata\.name is longer than 253 characters/);
+  assert.equal((await t.send('hostPolicy', host('after'))).status, PolicyStatus.Applied, 'the same channel still answers');
+  await t.cleanup();
+});
+
+void test('a reason of any length fits the trailer: the message is cut to its limit, named', () => {
+  const long = outcomeTrailer({ status: PolicyOutcomeStatus.Invalid, message: 'é'.repeat(100_000), problems: [] });
+  const text = decodeURIComponent(String(long.get(TRAILER_MESSAGE)[0]));
+  assert.ok(String(long.get(TRAILER_MESSAGE)[0]).length <= MAX_MESSAGE_TRAILER_BYTES);
+  assert.match(text, /… \(cut at \d+ of 100000 characters\)$/);
 });
 
 void test('malformed protobuf bytes get INVALID_ARGUMENT, not a crash', async () => {
@@ -156,4 +175,34 @@ void test('a policy RPC from another network namespace is refused; from loopback
     ip('netns', 'del', cliNs);
     await rm(stateDir, { recursive: true, force: true });
   }
+});
+
+void test('a unix: address: the socket is only the owner\'s (even under umask 000), its peers are local, a stale socket is replaced', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'kawin-unix-'));
+  const address = `unix:${join(dir, 'grpc.sock')}`;
+  const stateDir = join(dir, 'state');
+  const source = new GrpcPolicySource({ stateDir, validate: fakeValidator });
+  await source.start(recordingSink().sink);
+  const serve = async () => {
+    const server = new KawinGrpcServer({ address, shutdownGraceMs: 500 }, [policyServiceBinding(source, peerPolicyFor({ address }))]);
+    const previous = process.umask(0);
+    try {
+      await server.start();
+    } finally {
+      process.umask(previous);
+    }
+    return server;
+  };
+  const first = await serve();
+  assert.equal(statSync(join(dir, 'grpc.sock')).mode & 0o777, 0o600);
+  const client = new PolicyServiceClient(address, insecure(), separateConnection);
+  assert.equal((await callPolicy(client, 'hostPolicy', Buffer.from(JSON.stringify(host('over-unix'))))).status, PolicyStatus.Applied);
+  client.close();
+  await first.stop();
+  // A socket file left by a process that died: nobody listens, so it is replaced.
+  spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(join(dir, 'grpc.sock'))}, () => process.kill(process.pid, 'SIGKILL'))`]);
+  assert.ok(statSync(join(dir, 'grpc.sock')).isSocket(), 'the stale socket is there');
+  const second = await serve();
+  await second.stop();
+  await rm(dir, { recursive: true, force: true });
 });

@@ -13,12 +13,18 @@ import type { Logger } from '../../observability/index.js';
 /** Named limit: how much problem detail goes into the trailer (headers have size limits). */
 export const MAX_PROBLEMS_TRAILER_BYTES = 8 * 1024;
 
+/**
+ * Named limit: the encoded `kawin-message` trailer. A reply whose headers exceed what the
+ * client accepts never arrives and stalls the channel, so the message is cut to this.
+ */
+export const MAX_MESSAGE_TRAILER_BYTES = 2 * 1024;
+
 export const TRAILER_MESSAGE = 'kawin-message';
 export const TRAILER_PROBLEMS = 'kawin-problems';
 
 export function outcomeTrailer(result: PolicyOutcome): Metadata {
   const md = new Metadata();
-  md.set(TRAILER_MESSAGE, encodeURIComponent(result.message));
+  md.set(TRAILER_MESSAGE, boundedMessage(result.message));
   const problems: unknown[] = [];
   let size = 2;
   for (const p of result.problems) {
@@ -34,7 +40,20 @@ export function outcomeTrailer(result: PolicyOutcome): Metadata {
   return md;
 }
 
+/** The message URI-encoded, cut (on a character boundary, saying so) to fit the limit. */
+function boundedMessage(message: string): string {
+  const whole = encodeURIComponent(message);
+  if (whole.length <= MAX_MESSAGE_TRAILER_BYTES) return whole;
+  let kept = Math.min(message.length, MAX_MESSAGE_TRAILER_BYTES);
+  for (;;) {
+    const cut = encodeURIComponent(`${message.slice(0, kept).replace(/[\uD800-\uDBFF]$/, '')}… (cut at ${kept} of ${message.length} characters)`);
+    if (cut.length <= MAX_MESSAGE_TRAILER_BYTES) return cut;
+    kept = Math.floor(kept / 2);
+  }
+}
+
 function handler(source: PolicyIntake, rpc: PolicyRpc, peers: PeerPolicy, logger?: Logger) {
+
   return (call: ServerUnaryCall<PolicyRequest, PolicyResponse>, callback: sendUnaryData<PolicyResponse>): void => {
     const refused = checkPolicyPeer(call, peers);
     if (refused) {

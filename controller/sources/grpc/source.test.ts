@@ -1,10 +1,12 @@
 import { test } from 'node:test';
+import { MemoryLogger } from '../../observability/index.js';
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GrpcPolicySource, PolicyOutcomeStatus as S, type PolicyRpc } from './index.js';
 import { fakeValidator, recordingSink } from '../../grpc/testing.js';
+import { parsePolicies } from '../../policy/index.js';
 
 const enc = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v));
 const hostPolicy = (name: string, action = 'Block', extra: Record<string, unknown> = {}) => ({
@@ -134,4 +136,94 @@ void test('a policy that cannot be persisted is not applied (Failure)', async ()
   assert.match(r.message, /cannot persist/);
   assert.equal(log.upserts.length, 0);
   await cleanup();
+});
+
+void test('a wrong apiVersion or a name Kubernetes would refuse is Invalid, with the reason; nothing persisted', async () => {
+  const { source, log, stateDir, cleanup } = await fresh();
+  const cases: [string, unknown][] = [
+    ['other group', { ...hostPolicy('v'), apiVersion: 'example.com/v1' }],
+    ['other version', { ...hostPolicy('v'), apiVersion: 'security.kubearmor.com/v2' }],
+    ['not a string', { ...hostPolicy('v'), apiVersion: 7 }],
+    ['dot-dot', hostPolicy('a..b')],
+    ['only dots', hostPolicy('..')],
+    ['bidi control', hostPolicy('evil\u202Eexe.cod')],
+    ['upper case', hostPolicy('Block-Cmd')],
+    ['slash', hostPolicy('a/b')],
+    ['too long', hostPolicy('x'.repeat(254))],
+    ['huge', hostPolicy('x'.repeat(100_000))],
+  ];
+  for (const [what, object] of cases) {
+    const r = await source.apply('hostPolicy', event('ADDED', object));
+    assert.equal(r.status, S.Invalid, what);
+    assert.ok(r.message.length < 1000, `${what}: the reason is bounded (${r.message.length} characters)`);
+  }
+  const ns = await source.apply('containerPolicy', event('ADDED', { kind: 'KubeArmorPolicy', metadata: { name: 'c', namespace: 'Bad_NS' }, spec: { action: 'Audit' } }));
+  assert.equal(ns.status, S.Invalid, 'namespace: a DNS label');
+  assert.match((await source.apply('hostPolicy', event('ADDED', { ...hostPolicy('v'), apiVersion: 'example.com/v1' }))).message, /apiVersion/);
+  assert.match((await source.apply('hostPolicy', event('ADDED', hostPolicy('a..b')))).message, /metadata\.name/);
+  assert.equal(log.upserts.length, 0);
+  await assert.rejects(readdir(join(stateDir, 'grpc-policies')), /ENOENT/, 'nothing persisted');
+  assert.equal((await source.apply('hostPolicy', event('ADDED', hostPolicy('a.b-c.d')))).status, S.Applied, 'a DNS subdomain is fine');
+  await cleanup();
+});
+
+void test('a persisted policy whose file does not match its content is refused at restore, with a logged error', async () => {
+  const { stateDir, source, cleanup } = await fresh();
+  await source.apply('hostPolicy', event('ADDED', hostPolicy('victim', 'Block')));
+  await source.apply('hostPolicy', event('ADDED', hostPolicy('other', 'Block')));
+  await source.stop();
+  const dir = join(stateDir, 'grpc-policies');
+  // Planted: an envelope naming "victim" around a policy that is really "other" (Allow).
+  await writeFile(join(dir, 'KubeArmorHostPolicy%2Fvictim.json'), JSON.stringify({ origin: 'grpc:KubeArmorHostPolicy/victim', rpc: 'hostPolicy', policy: hostPolicy('other', 'Allow') }));
+  // Planted: a file whose name is not the one its origin is stored under.
+  await writeFile(join(dir, 'KubeArmorHostPolicy%2Fzzz.json'), JSON.stringify({ origin: 'grpc:KubeArmorHostPolicy/other', rpc: 'hostPolicy', policy: hostPolicy('other', 'Allow') }));
+  const logger = new MemoryLogger();
+  const errorsOf = () => logger.records.filter((r) => r.level === 'error').map(({ msg, ...fields }) => ({ msg, fields }));
+  const again = new GrpcPolicySource({ stateDir, validate: fakeValidator, logger });
+  const { sink, log } = recordingSink();
+  await again.start(sink);
+  assert.deepEqual(log.upserts.map((u) => u.origin), ['grpc:KubeArmorHostPolicy/other']);
+  assert.equal(JSON.parse(log.upserts[0]!.text).spec.action, 'Block', 'the planted Allow did not override "other"');
+  const errors = errorsOf();
+  assert.equal(errors.length, 2, JSON.stringify(errors));
+  for (const e of errors) {
+    assert.match(e.msg, /refused: not restored/);
+    assert.match(String(e.fields?.error), /does not match/);
+  }
+  await cleanup();
+});
+
+/** The policy module's own verdict, as the agent wires it (controller/agent/services.ts). */
+function realValidator(text: string, location: string) {
+  const [doc] = parsePolicies(text, location).documents;
+  return { identity: doc?.identity, errors: doc?.problems ?? [], digest: doc?.policy?.digest };
+}
+
+void test('same meaning, same answer: karmor\'s re-encoding, without apiVersion and kind, answers Applied; a real change Modified', async () => {
+  const stateDir = await mkdtemp(join(tmpdir(), 'kawin-grpc-src-'));
+  const source = new GrpcPolicySource({ stateDir, validate: realValidator });
+  const { sink, log } = recordingSink();
+  await source.start(sink);
+  const yamlLike = hostPolicy('same');
+  const first = await source.apply('hostPolicy', event('ADDED', yamlLike));
+  assert.equal(first.status, S.Applied, first.message);
+  assert.deepEqual(first.problems, []);
+  // What karmor's Go types encode for the same file: empty sections, zero values, status, null timestamp.
+  const karmor = {
+    metadata: { name: 'same', creationTimestamp: null },
+    spec: { ...yamlLike.spec, process: {}, network: {}, capabilities: {}, syscalls: {}, device: {}, file: { matchPaths: [{ path: 'C:\\secret.txt', readOnly: false }] } },
+    status: {},
+  };
+  const again = await source.apply('hostPolicy', event('ADDED', karmor));
+  assert.equal(again.status, S.Applied, again.message);
+  assert.deepEqual(again.problems, [], 'no warnings for empty sections');
+  assert.equal(log.upserts.length, 1, 'nothing re-sent to the store');
+  const changed = await source.apply('hostPolicy', event('MODIFIED', { ...karmor, spec: { ...karmor.spec, action: 'Audit' } }));
+  assert.equal(changed.status, S.Modified);
+  // A restart keeps telling identical from modified by meaning.
+  await source.stop();
+  const restarted = new GrpcPolicySource({ stateDir, validate: realValidator });
+  await restarted.start(recordingSink().sink);
+  assert.equal((await restarted.apply('hostPolicy', event('ADDED', { ...hostPolicy('same', 'audit') }))).status, S.Applied);
+  await rm(stateDir, { recursive: true, force: true });
 });

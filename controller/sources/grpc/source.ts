@@ -1,6 +1,6 @@
 /**
  * GrpcPolicySource: policies applied through policy.PolicyService. Answers exactly as
- * upstream (identical → Applied, changed → Modified, new → Applied, delete → Deleted,
+ * upstream (identical in meaning → Applied, changed → Modified, new → Applied, delete → Deleted,
  * unknown → NotExist, bad JSON / empty name / failed validation → Invalid, kind
  * disabled → NotEnabled), persists what it holds in `<stateDir>/grpc-policies/`,
  * restores it on start, and reports each policy to the store as one SourceDocument
@@ -13,7 +13,7 @@ import type { PolicySource, SourceSink } from '../types.js';
 import type { GrpcServiceBinding, PeerPolicy } from '../../grpc/index.js';
 import { policyServiceBinding } from './service.js';
 import { canonicalJson, objectIdentity, originOf, parsePolicyEvent, PolicyEventError, type PolicyEvent } from './event.js';
-import { PolicyFiles } from './files.js';
+import { PolicyFiles, type RestoredPolicy } from './files.js';
 import {
   PolicyOutcomeStatus as S, RPC_KIND,
   type GrpcPolicyRecord, type PolicyIdentity, type PolicyOutcome, type PolicyRpc, type PolicyValidator, type Problem,
@@ -46,6 +46,9 @@ function label(identity: PolicyIdentity): string {
   return `${identity.kind}/${identity.namespace ? `${identity.namespace}/` : ''}${identity.name}`;
 }
 
+/** Meaning, not bytes: karmor's re-encoding of a file (empty sections, zero values) is the same policy. */
+const meaningOf = (digest: string | undefined, object: unknown): string => digest ?? canonicalJson(object);
+
 export class GrpcPolicySource implements PolicySource {
   readonly name: string;
   private sink: SourceSink | undefined;
@@ -64,20 +67,39 @@ export class GrpcPolicySource implements PolicySource {
       this.options.logger?.error('gRPC-applied policy file unreadable: moved aside, not restored', { file: c.file, error: c.error });
     }
     for (const stored of policies) {
-      const text = JSON.stringify(stored.policy, null, 2);
-      let identity: PolicyIdentity;
-      try {
-        identity = objectIdentity(stored.policy, stored.rpc);
-      } catch (error) {
-        this.options.logger?.error('gRPC-applied policy file has no identity: not restored', { origin: stored.origin, error: (error as Error).message });
-        continue;
-      }
-      this.records.set(stored.origin, { origin: stored.origin, identity, rpc: stored.rpc, text, canonical: canonicalJson(stored.policy) });
-      sink.upsert(this.name, { origin: stored.origin, text, location: `gRPC ${stored.rpc} ${identity.name}` });
+      const verified = this.verifyRestored(stored);
+      if (!verified) continue;
+      const { identity, text } = verified;
+      const location = `gRPC ${stored.rpc} ${identity.name}`;
+      // Validated (the store reuses this verdict) for the digest of its meaning.
+      const { digest } = this.options.validate(text, location);
+      this.records.set(stored.origin, { origin: stored.origin, identity, rpc: stored.rpc, text, meaning: meaningOf(digest, stored.policy) });
+      sink.upsert(this.name, { origin: stored.origin, text, location });
     }
     this.sink = sink;
     this.reportSynced();
     this.options.logger?.info('gRPC policy source restored', { policies: this.records.size, dir: this.files.dir });
+  }
+
+  /**
+   * The identity of a persisted policy, or undefined (logged) when the file cannot be
+   * trusted: its content names another policy than its envelope, or it sits under another
+   * file name than its origin's. Either would let one file override another policy.
+   */
+  private verifyRestored(stored: RestoredPolicy): { identity: PolicyIdentity; text: string } | undefined {
+    const refuse = (error: string): undefined => {
+      this.options.logger?.error('gRPC-applied policy file refused: not restored', { file: stored.file, origin: stored.origin, error });
+      return undefined;
+    };
+    let identity: PolicyIdentity;
+    try {
+      identity = objectIdentity(stored.policy, stored.rpc);
+    } catch (error) {
+      return refuse(`the policy has no valid identity: ${(error as Error).message}`);
+    }
+    if (originOf(identity) !== stored.origin) return refuse(`its origin ${stored.origin} does not match the policy it holds (${originOf(identity)})`);
+    if (!stored.nameMatches) return refuse(`the file name does not match its origin ${stored.origin} (expected ${this.files.fileName(stored.origin)})`);
+    return { identity, text: JSON.stringify(stored.policy, null, 2) };
   }
 
   async stop(): Promise<void> {
@@ -153,9 +175,9 @@ export class GrpcPolicySource implements PolicySource {
     const identity = verdict.identity ?? event.identity;
     if (errors.length > 0) return invalid(identity, errors, verdict.errors);
     const origin = originOf(identity);
-    const canonical = canonicalJson(event.object);
+    const meaning = meaningOf(verdict.digest, event.object);
     const existing = this.records.get(origin);
-    if (existing?.canonical === canonical) return outcome(S.Applied, `${label(identity)} unchanged`, warnings, identity);
+    if (existing?.meaning === meaning) return outcome(S.Applied, `${label(identity)} unchanged`, warnings, identity);
     if (!existing && event.type === 'MODIFIED') return outcome(S.NotExist, `${label(identity)} does not exist`, [], identity);
     try {
       await this.files.write({ origin, rpc, policy: event.object });
@@ -163,7 +185,7 @@ export class GrpcPolicySource implements PolicySource {
       this.options.logger?.error('cannot persist gRPC-applied policy: not applied', { origin, error: (error as Error).message });
       return outcome(S.Failure, `cannot persist ${label(identity)}: ${(error as Error).message}`, [], identity);
     }
-    this.records.set(origin, { origin, identity, rpc, text, canonical });
+    this.records.set(origin, { origin, identity, rpc, text, meaning });
     sink.upsert(this.name, { origin, text, location });
     this.reportSynced();
     const status = existing ? S.Modified : S.Applied;
@@ -197,7 +219,7 @@ export class GrpcPolicySource implements PolicySource {
 
   private reportSynced(): void {
     const hash = createHash('sha256');
-    for (const origin of [...this.records.keys()].sort()) hash.update(`${origin}\0${this.records.get(origin)!.canonical}\0`);
+    for (const origin of [...this.records.keys()].sort()) hash.update(`${origin}\0${this.records.get(origin)!.meaning}\0`);
     this.sink?.synced(this.name, hash.digest('hex').slice(0, 16));
   }
 }

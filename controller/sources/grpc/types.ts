@@ -20,9 +20,10 @@ export interface PolicyIdentity {
 
 /**
  * The same validation as for files, injected (the lead wires the policy module's).
- * `errors` may also carry warnings (severity 'warning'); only errors reject.
+ * `errors` may also carry warnings (severity 'warning'); only errors reject. `digest`
+ * is of the policy's meaning (equal for two encodings of the same policy), when valid.
  */
-export type PolicyValidator = (text: string, location: string) => { identity?: PolicyIdentity; errors: Problem[] };
+export type PolicyValidator = (text: string, location: string) => { identity?: PolicyIdentity; errors: Problem[]; digest?: string };
 
 /** Upstream's policy.PolicyStatus values: the generated wire enum itself. */
 export { PolicyStatus as PolicyOutcomeStatus } from '../../../proto/gen/policy.js';
@@ -43,8 +44,11 @@ export interface GrpcPolicyRecord {
   rpc: PolicyRpc;
   /** The policy JSON as reported to the store. */
   text: string;
-  /** Canonical form (sorted keys) used to tell identical from modified. */
-  canonical: string;
+  /**
+   * What the policy means, to tell identical from modified: the validator's digest (so
+   * karmor's re-encoding of a file is the same policy), else the canonical JSON.
+   */
+  meaning: string;
 }
 
 /** What PolicyService needs of the source: one request in, one outcome out. */

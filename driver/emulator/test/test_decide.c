@@ -62,6 +62,7 @@ static const RuleSpec winRules[] = {
     {17, F, GL, AUDIT, 0, 0, NT "\\Srv\\file?.txt", NULL},
     {18, F, EX, BLOCK, 0, 0, "\\Device\\HarddiskVolume7\\d.txt", NULL},
     {19, F, GL, AUDIT, 0, 0, "**\\*.key", NULL},
+    {24, P, EX, BLOCK, 0, 0, NT "\\Windows\\System32\\certutil.exe", NULL},
 };
 
 #define X "C:\\Windows\\explorer.exe"
@@ -101,6 +102,22 @@ static const Case winCases[] = {
     {F, "Z:\\nowhere.txt", X, R, 0, 0, KAWIN_ERROR_INVALID_PARAMETER},
     {F, "relative.txt", X, R, 0, 0, KAWIN_ERROR_INVALID_PARAMETER},
     {P, "C:\\Windows\\System32\\cmd.exe", X, 0, KAWIN_DECISION_ALLOW, 0, 0}, /* file rules do not govern exec */
+    /* Path forms: the filter manager hands the minifilter normalized names, so none of these bypasses a rule. */
+    {P, "C:\\Windows\\System32\\certutil.exe", X, 0, KAWIN_DECISION_BLOCK, 24, 0},
+    {P, "C:\\Windows\\\\System32\\\\certutil.exe", X, 0, KAWIN_DECISION_BLOCK, 24, 0},
+    {P, "C:\\Windows\\.\\System32\\.\\certutil.exe", X, 0, KAWIN_DECISION_BLOCK, 24, 0},
+    {P, "C:\\Windows\\Temp\\..\\System32\\certutil.exe", X, 0, KAWIN_DECISION_BLOCK, 24, 0},
+    {P, "C:\\..\\..\\Windows\\System32\\certutil.exe", X, 0, KAWIN_DECISION_BLOCK, 24, 0},
+    {P, "C:\\Windows\\System32\\certutil.exe.", X, 0, KAWIN_DECISION_BLOCK, 24, 0},
+    {P, "C:\\Windows\\System32\\certutil.exe . .", X, 0, KAWIN_DECISION_BLOCK, 24, 0},
+    {P, "C:\\Windows.\\System32 \\certutil.exe", X, 0, KAWIN_DECISION_BLOCK, 24, 0},
+    {P, "C:\\Windows\\System32\\certutil.exe::$DATA", X, 0, KAWIN_DECISION_BLOCK, 24, 0},
+    {P, "c:/windows/system32/CERTUTIL.EXE::$data", X, 0, KAWIN_DECISION_BLOCK, 24, 0},
+    {P, NT "\\Windows\\System32\\..\\System32\\certutil.exe", X, 0, KAWIN_DECISION_BLOCK, 24, 0},
+    {P, "C:\\Windows\\System32\\certutil.exe:evil", X, 0, KAWIN_DECISION_ALLOW, 0, 0}, /* another stream: another object */
+    {P, "C:\\Windows\\System32\\certutil.exe2", X, 0, KAWIN_DECISION_ALLOW, 0, 0},
+    {F, "C:\\Data\\db.txt", "C:\\Tools\\.\\x\\..\\bad.exe.", R, KAWIN_DECISION_BLOCK, 6, 0}, /* the image too */
+    {F, "C:\\Secrets\\sub\\..\\a.txt", X, R, KAWIN_DECISION_AUDIT, 2, 0},
 };
 
 static const RuleSpec allowRules[] = {
@@ -155,6 +172,11 @@ static const Case posixCases[] = {
     {F, "/data/x", "/opt/tool/sbin/run", R, KAWIN_DECISION_ALLOW, 0, 0},
     {P, "/usr/bin/ls", "/bin/sh", 0, KAWIN_DECISION_ALLOW, 7, 0},
     {P, "/usr/local/bin/x", "/bin/sh", 0, KAWIN_DECISION_POSTURE_AUDIT, 0, 0},
+    {F, "//etc///shadow", "/bin/cat", R, KAWIN_DECISION_BLOCK, 1, 0},
+    {F, "/etc/./shadow", "/bin/cat", R, KAWIN_DECISION_BLOCK, 1, 0},
+    {F, "/tmp/../etc/shadow", "/bin/cat", R, KAWIN_DECISION_BLOCK, 1, 0},
+    {F, "/../../etc/shadow", "/bin/cat", R, KAWIN_DECISION_BLOCK, 1, 0},
+    {F, "/etc/shadow.", "/bin/cat", R, KAWIN_DECISION_AUDIT, 2, 0}, /* a trailing dot is part of a posix name */
 };
 static const Case posixFolded[] = {
     {F, "/etc/SHADOW", "/bin/cat", R, KAWIN_DECISION_BLOCK, 1, 0},

@@ -41,15 +41,19 @@ static uint8_t posture_of(int kind)
          : kind == KAWIN_KIND_REGISTRY ? c->RegistryPosture : c->NetworkPosture;
 }
 
-/* Folds into buf when it is large enough, else into a malloc'ed copy (*heap). */
+/*
+ * Normalizes (as the filter manager does before a minifilter sees a name) and folds into
+ * buf when it is large enough, else into a malloc'ed copy (*heap).
+ */
 static PathRef folded(PathRef p, uint16_t *buf, uint32_t cap, uint16_t **heap)
 {
     uint16_t *d = buf;
     *heap = NULL;
-    if (p.len > cap) d = *heap = malloc((size_t)p.len * 2 + 2);
+    if (p.len + 1 > cap) d = *heap = malloc((size_t)p.len * 2 + 4);
     if (!d) return (PathRef){p.s, p.len};
-    path_fold(d, p.s, p.len, K.table.fold);
-    return (PathRef){d, p.len};
+    uint32_t n = path_normalize(d, p.s, p.len, K.sep, K.flavor == KAWIN_FLAVOR_WINDOWS);
+    if (K.table.fold) path_fold(d, d, n, 1);
+    return (PathRef){d, n};
 }
 
 void decide(int kind, PathRef target, PathRef image, uint32_t access, DecideOut *out)

@@ -152,3 +152,59 @@ uint64_t path_hash(const uint16_t *s, uint32_t len)
     for (uint32_t i = 0; i < len; i++) h = path_hash_step(h, s[i]);
     return h;
 }
+
+/* Is seg[0..n) "::$DATA" at its end (any case)? Returns the length without it. */
+static uint32_t strip_default_stream(const uint16_t *seg, uint32_t n)
+{
+    static const char suffix[] = "::$DATA";
+    const uint32_t k = sizeof suffix - 1;
+    if (n <= k) return n;
+    for (uint32_t i = 0; i < k; i++)
+        if (path_upcase(seg[n - k + i]) != (uint16_t)suffix[i]) return n;
+    return n - k;
+}
+
+/* Components kept at the start: "\Device\HarddiskVolumeN" on Windows, so ".." stops at the volume root. */
+static uint32_t root_components(const uint16_t *p, uint32_t len, int windows)
+{
+    static const char dev[] = "\\DEVICE\\";
+    if (!windows || len < sizeof dev - 1) return 0;
+    for (uint32_t i = 0; i < sizeof dev - 1; i++)
+        if (path_upcase(p[i]) != (uint16_t)dev[i]) return 0;
+    return 2;
+}
+
+uint32_t path_normalize(uint16_t *dst, const uint16_t *src, uint32_t len, uint16_t sep, int windows)
+{
+    uint32_t out = 0, depth = 0, keep = root_components(src, len, windows);
+    uint32_t starts[256]; /* where each kept component starts in dst, for ".." (deeper paths fall back to a scan) */
+    int absolute = len > 0 && src[0] == sep, dirForm = len > 0 && src[len - 1] == sep;
+    for (uint32_t i = 0; i < len;) {
+        while (i < len && src[i] == sep) i++;
+        uint32_t b = i;
+        while (i < len && src[i] != sep) i++;
+        uint32_t n = i - b;
+        if (n == 0) break;
+        if (n == 1 && src[b] == '.') continue;
+        if (n == 2 && src[b] == '.' && src[b + 1] == '.') {
+            if (depth > keep) {
+                depth--;
+                if (depth < 256) out = starts[depth];
+                else while (out > 0 && dst[--out] != sep) {}
+            }
+            continue;
+        }
+        if (windows) {
+            if (i == len) n = strip_default_stream(src + b, n);
+            while (n > 0 && (src[b + n - 1] == '.' || src[b + n - 1] == ' ')) n--;
+            if (n == 0) continue;
+        }
+        if (depth < 256) starts[depth] = out;
+        if (out > 0 || absolute) dst[out++] = sep;
+        memcpy(dst + out, src + b, (size_t)n * 2);
+        out += n;
+        depth++;
+    }
+    if ((dirForm || out == 0) && absolute && (out == 0 || dst[out - 1] != sep)) dst[out++] = sep;
+    return out;
+}

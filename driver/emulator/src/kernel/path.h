@@ -27,6 +27,16 @@ int path_match(int matchType, const uint16_t *pat, uint32_t patLen, uint32_t key
  * '?' one character other than the separator. Linear-time NFA: no backtracking blowup. */
 int glob_match(const uint16_t *pat, uint32_t patLen, PathRef t, uint16_t sep);
 
+/*
+ * The name as the filter manager hands it to a minifilter (FLT_FILE_NAME_NORMALIZED):
+ * duplicate separators collapsed, "." and ".." resolved (".." never above the volume
+ * root, \Device\X), and on Windows trailing dots and spaces stripped from every
+ * component and a trailing "::$DATA" (the default stream) dropped. 8.3 short names are
+ * not expanded here (that needs the volume; docs/driver.md). dst holds len units; the
+ * result is never longer. Returns its length.
+ */
+uint32_t path_normalize(uint16_t *dst, const uint16_t *src, uint32_t len, uint16_t sep, int windows);
+
 uint64_t path_hash_init(void);
 uint64_t path_hash_step(uint64_t h, uint16_t c);
 uint64_t path_hash(const uint16_t *s, uint32_t len);
