@@ -8,7 +8,7 @@ import { credentials, type ClientReadableStream } from '@grpc/grpc-js';
 import { StateAgentClient, type StateEvent, type StateEvents } from '../../proto/gen/state_agent.js';
 import { PolicyServiceClient, PolicyStatus } from '../../proto/gen/policy.js';
 import { startHarness } from '../../test/agent-harness.js';
-import { readMachineIdFile } from '../node/index.js';
+import { machineId } from '../node/index.js';
 import { FakeClock } from '../clock/index.js';
 import { STATE_PUBLISH_DELAY_MS } from './state-events.js';
 
@@ -43,7 +43,7 @@ void test('GetState: the node object has upstream\'s fields, with this machine\'
   assert.deepEqual(Object.keys(node).sort(), [...UPSTREAM_NODE_FIELDS].sort());
   assert.equal(node.nodeName, 'test-node');
   assert.equal(node.clusterName, h.config.clusterName);
-  assert.equal(node.nodeID, readMachineIdFile() ?? 'test-node', 'the machine id, as upstream (MachineGuid on Windows)');
+  assert.equal(node.nodeID, machineId('test-node'), 'the machine id, as upstream (MachineGuid on Windows)');
   assert.deepEqual(node.labels, h.config.nodeLabels);
   assert.deepEqual(node.identities, Object.entries(h.config.nodeLabels).map(([k, v]) => `${k}=${v}`).sort());
   assert.equal(node.operatingSystem, 'linux', 'the emulator runs on Linux: GOOS names, as upstream');

@@ -86,16 +86,6 @@ export function entryStatus(agent: AgentView, entry: PolicyEntry<unknown>): Poli
   return { ...base, ...(refusedState(base.ruleCount, refused) ?? stateOf(agent, { ...base, conflict }, compiled?.selection)) };
 }
 
-/**
- * Rules of the policy refused (a volume this node lacks, a driver limit, the driver's own
- * rejection): the rest of the policy is enforced (partial), or none of it (invalid).
- */
-function refusedState(ruleCount: number, refused: RuleRefusal[]): { state: PolicyState; reasons: string[] } | undefined {
-  if (refused.length === 0) return undefined;
-  const reasons = refused.map((r) => `rule ${r.path}: ${r.reason}`);
-  return { state: refused.length === ruleCount ? 'invalid' : 'partial', reasons };
-}
-
 function stateOf(
   agent: AgentView,
   p: Pick<PolicyStatus, 'problems' | 'warnings' | 'kind'> & { conflict?: unknown },
@@ -113,6 +103,16 @@ function stateOf(
 
 function lastKnownGoodReason(p: Pick<PolicyStatus, 'problems'> & { conflict?: unknown }): string {
   return p.conflict ? p.problems[0]!.message : 'the newest version was rejected; the previous version is in force';
+}
+
+/**
+ * Rules of the policy refused (a volume this node lacks, a driver limit, the driver's own
+ * rejection): the rest of the policy is enforced (partial), or none of it (invalid).
+ */
+function refusedState(ruleCount: number, refused: RuleRefusal[]): { state: PolicyState; reasons: string[] } | undefined {
+  if (refused.length === 0) return undefined;
+  const reasons = refused.map((r) => `rule ${r.path}: ${r.reason}`);
+  return { state: refused.length === ruleCount ? 'invalid' : 'partial', reasons };
 }
 
 export function countByState(statuses: PolicyStatus[]): Record<PolicyState, number> {

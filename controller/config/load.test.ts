@@ -37,7 +37,10 @@ void test('an empty config gets every default (Linux)', () => {
     precedence: ['crd', 'files', 'grpc'],
   });
   assert.deepEqual(c.reconcile, { resyncIntervalSeconds: 300, resyncJitter: 0.1, backoff: { initialMs: 100, maxMs: 30000 } });
-  assert.deepEqual(c.grpc, { address: '127.0.0.1:32767', subscriberQueueSize: 4096, maxMessageBytes: 4 * 1024 * 1024 });
+  assert.deepEqual(c.grpc, {
+    address: '127.0.0.1:32767', subscriberQueueSize: 4096, subscriberQueueBytes: 1024 * 1024, maxSubscribers: 128, maxConcurrentDiffs: 1,
+    maxMessageBytes: 4 * 1024 * 1024,
+  });
   assert.deepEqual(c.events, { queueSize: 65536 });
   assert.deepEqual(c.outputs.stdout, { enabled: true, alerts: true, logs: false });
   assert.equal(c.outputs.file.path, '/var/lib/kawin/events.jsonl');

@@ -42,7 +42,10 @@ export interface AgentConfig {
   hostTelemetry: { process: boolean; file: boolean };
   sources: SourcesConfig;
   reconcile: { resyncIntervalSeconds: number; resyncJitter: number; backoff: { initialMs: number; maxMs: number } };
-  grpc: { address: string; tls?: TlsConfig; subscriberQueueSize: number; maxMessageBytes: number };
+  grpc: {
+    address: string; tls?: TlsConfig; subscriberQueueSize: number; subscriberQueueBytes: number; maxSubscribers: number;
+    maxConcurrentDiffs: number; maxMessageBytes: number;
+  };
   events: { queueSize: number };
   outputs: { stdout: OutputToggles; file: OutputToggles & { path: string; maxBytes: number; maxFiles: number } };
   metrics: { enabled: boolean; address: string };

@@ -1,44 +1,53 @@
 /**
- * The machine's stable id, as upstream KubeArmor fills NodeID: on Windows the
- * MachineGuid (HKLM\SOFTWARE\Microsoft\Cryptography), on Linux (the emulator's host)
- * /etc/machine-id, then /var/lib/dbus/machine-id; the node name when none is readable.
- * Read once per process: it does not change while the machine runs.
+ * The node's machine id, as upstream KubeArmor fills `NodeID`: a stable id of the
+ * installation that outlives renames of the host. On Windows it is the MachineGuid under
+ * HKLM\SOFTWARE\Microsoft\Cryptography (set at installation); on Linux, where the
+ * emulator runs, /etc/machine-id, then /var/lib/dbus/machine-id (upstream's order).
+ * Without one, upstream falls back to the node name, and so does kawin.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
-export const MACHINE_ID_FILES = ['/etc/machine-id', '/var/lib/dbus/machine-id'];
-const REGISTRY_KEY = 'HKLM\\SOFTWARE\\Microsoft\\Cryptography';
+const CRYPTOGRAPHY_KEY = 'HKLM\\SOFTWARE\\Microsoft\\Cryptography';
+const LINUX_FILES = ['/etc/machine-id', '/var/lib/dbus/machine-id'];
 
-/** `reg query` output → the MachineGuid value, if present. */
-export function parseMachineGuid(regOutput: string): string | undefined {
-  return /^\s*MachineGuid\s+REG_SZ\s+(\S+)\s*$/m.exec(regOutput)?.[1];
+/** Where the id is read from; synchronous, as it is read once while the agent is built. */
+export interface MachineIdSources {
+  platform: NodeJS.Platform;
+  /** Runs `reg query KEY /v VALUE` and returns its output (Windows); throws when absent. */
+  queryRegistry(key: string, value: string): string;
+  /** Throws when absent. */
+  readFile(path: string): string;
 }
 
-function windowsMachineGuid(): string | undefined {
+const REAL: MachineIdSources = {
+  platform: process.platform,
+  queryRegistry: (key, value) => execFileSync('reg', ['query', key, '/v', value], { windowsHide: true, timeout: 5000, encoding: 'utf8' }),
+  readFile: (path) => readFileSync(path, 'utf8'),
+};
+
+const orEmpty = (read: () => string): string => {
   try {
-    return parseMachineGuid(execFileSync('reg', ['query', REGISTRY_KEY, '/v', 'MachineGuid'], { encoding: 'utf8', windowsHide: true, timeout: 5000 }));
+    return read();
   } catch {
-    return undefined;
+    return '';
   }
+};
+
+/** The MachineGuid out of `reg query`'s text (`    MachineGuid    REG_SZ    <guid>`). */
+export function machineGuidFromRegOutput(text: string): string | undefined {
+  const m = /^\s*MachineGuid\s+REG_SZ\s+(\S+)\s*$/m.exec(text);
+  return m?.[1];
 }
 
-export function readMachineIdFile(files: readonly string[] = MACHINE_ID_FILES): string | undefined {
-  for (const file of files) {
-    try {
-      const id = readFileSync(file, 'utf8').trim();
-      if (id) return id;
-    } catch {
-      // next candidate
-    }
+/** The machine id, or `fallback` (the node name) when this node has none. */
+export function machineId(fallback: string, sources: MachineIdSources = REAL): string {
+  if (sources.platform === 'win32') {
+    return machineGuidFromRegOutput(orEmpty(() => sources.queryRegistry(CRYPTOGRAPHY_KEY, 'MachineGuid'))) ?? fallback;
   }
-  return undefined;
-}
-
-let cached: string | undefined | null = null;
-
-/** The machine id, or undefined when this machine has none readable. */
-export function machineId(): string | undefined {
-  if (cached === null) cached = process.platform === 'win32' ? windowsMachineGuid() : readMachineIdFile();
-  return cached;
+  for (const path of LINUX_FILES) {
+    const id = orEmpty(() => sources.readFile(path)).trim();
+    if (id !== '') return id;
+  }
+  return fallback;
 }

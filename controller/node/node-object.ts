@@ -50,7 +50,7 @@ export function nodeObject(input: NodeInput): NodeObject {
     clusterName: input.clusterName,
     nodeName: input.nodeName,
     nodeIP: externalAddress() ?? '',
-    nodeID: machineId() ?? input.nodeName,
+    nodeID: machineId(input.nodeName),
     annotations: {},
     labels: { ...input.labels },
     // As upstream: each label as key=value, the node's identities for selection.

@@ -24,6 +24,9 @@ minifilter knows them from its process tracking:
   --session N     its session      --user SID     its user (default: the emulator's)
   --cwd DIR       its current directory
   (file-open: --parent IMAGE and --ppid N name the opener's parent)
+
+'load' emits M events at N per second (default: as fast as it can), each naming one of
+the table's Audit or Block rules in turn (unmatched opens when it has none).
   --config FILE   the agent config naming the emulator (default: $KAWIN_CONFIG)`;
 
 const DEFAULT_PROCESS = 'C:\\Windows\\explorer.exe';
