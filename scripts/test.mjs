@@ -1,5 +1,6 @@
 // Runs the whole test suite: the emulator's C tests under ASan/UBSan, then every
-// *.test.ts through node:test and tsx. Node 20's --test does not expand globs, so the
+// *.test.ts through node:test and tsx. dist/ is rebuilt first, since the tests that
+// spawn bin/kawin.js run the compiled build and must run the code under test. Node 20's --test does not expand globs, so the
 // file list is built here. Extra arguments are passed to node (e.g. --test-only).
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -28,6 +29,8 @@ if (!process.env.KAWIN_SKIP_C_TESTS && filter.length === 0) {
   const c = spawnSync(process.execPath, ['driver/emulator/build.mjs', '--sanitize-test'], { cwd: root, stdio: 'inherit' });
   if (c.status !== 0) process.exit(c.status ?? 1);
 }
+const b = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });
+if (b.status !== 0) process.exit(b.status ?? 1);
 let files = roots.flatMap((r) => walk(join(root, r), [])).sort();
 if (filter.length) files = files.filter((f) => filter.some((p) => f.includes(p)));
 if (files.length === 0) { console.error('no test files matched'); process.exit(1); }

@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { Server, ServerCredentials, type ServerWritableStream } from '@grpc/grpc-js';
 import { Alert, LogServiceService } from '../../proto/gen/feeder.js';
 import type { EmulatorFixture } from '../../test/emulator.js';
-import { clientRate, sleep, Subscribers } from './subscribers.js';
+import { clientRate, sleep, Subscribers, untilFlowing } from './subscribers.js';
 import { cpuFigures } from './agents.js';
 
 export async function rawDrain(emu: EmulatorFixture, count: number) {
@@ -23,7 +23,7 @@ export async function rawDrain(emu: EmulatorFixture, count: number) {
     }
   })();
   const settle = async () => { let last = -1; while (seen.events !== last) { last = seen.events; await sleep(300); } };
-  await sleep(200); // the port connects
+  await untilFlowing((n) => emu.machine.generateLoad(n), () => seen.events);
   await emu.machine.generateLoad(Math.min(count, 50_000), 0, true); // warm-up, not measured
   await settle();
   Object.assign(seen, { events: 0, dropped: 0, first: 0, last: 0 });

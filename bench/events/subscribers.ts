@@ -47,3 +47,17 @@ export function clientRate(r: SubscriberReport): { perSubscriber: number; second
   const seconds = (r.lastAt - r.firstAt) / 1000;
   return { perSubscriber: seconds > 0 ? Math.round(per / seconds) : 0, seconds: +seconds.toFixed(3), received: r.received.reduce((a, b) => a + b, 0) };
 }
+
+/**
+ * Until events reach `seen()`: small loads until one arrives. The port reader is a
+ * worker thread that must start (and, from sources, compile) first, which on a loaded
+ * machine takes far longer than any fixed wait.
+ */
+export async function untilFlowing(generate: (n: number) => Promise<void>, seen: () => number, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (seen() === 0) {
+    if (Date.now() > deadline) throw new Error(`no event arrived within ${timeoutMs} ms`);
+    await generate(16);
+    await sleep(100);
+  }
+}

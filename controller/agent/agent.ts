@@ -9,7 +9,7 @@ import { createDriverBackend } from '../../driver/backends/index.js';
 import type { Driver } from '../../driver/client/types.js';
 import { realClock, type Clock } from '../clock/index.js';
 import { changedFields, type AgentConfig } from '../config/index.js';
-import { LogBroker, registerLogMetrics } from '../grpc/index.js';
+import { LogBroker, RequestGate, registerGateMetrics, registerLogMetrics } from '../grpc/index.js';
 import { Manager, type Runnable } from '../manager/index.js';
 import {
   createAgentMetrics, driverMetricsObserver, workQueueMetricsObserver,
@@ -134,12 +134,17 @@ export class Agent {
         setNodeLabels: (labels) => this.setNodeLabels(labels),
       },
     });
-    const broker = new LogBroker({ queueSize: config.grpc.subscriberQueueSize, notice: { hostName: config.hostName, clusterName: config.clusterName }, logger: logger.child({ component: 'grpc' }) });
+    const broker = new LogBroker({
+      queueSize: config.grpc.subscriberQueueSize, queueBytes: config.grpc.subscriberQueueBytes, maxSubscribers: config.grpc.maxSubscribers,
+      notice: { hostName: config.hostName, clusterName: config.clusterName }, logger: logger.child({ component: 'grpc' }),
+    });
     registerLogMetrics(broker, this.metrics.registry);
+    const diffs = new RequestGate('DiffPolicies', config.grpc.maxConcurrentDiffs, 'grpc.maxConcurrentDiffs');
+    registerGateMetrics([diffs], this.metrics.registry);
     this.stateEvents = new AgentStateProvider(this.view, this.clock);
     const admin = new AgentAdmin(this.view, () => this.sources.list(), () => broker.subscriberCount());
     this.grpc = new GrpcServerRunnable({
-      config, logger: logger.child({ component: 'grpc' }), broker, state: this.stateEvents, probe: probeProvider(this.view), admin, sources: () => this.sources.list(),
+      config, logger: logger.child({ component: 'grpc' }), broker, state: this.stateEvents, probe: probeProvider(this.view), admin, diffs, sources: () => this.sources.list(),
     });
     this.pipeline = new PipelineRunnable({ config, logger, metrics: this.metrics, broker, link: this.link, provenance: this.rules });
     // Policies by state are derived when Prometheus scrapes, never on the reconcile path.

@@ -64,7 +64,7 @@ class ConfigWatchRunnable implements Runnable {
   private apply(next: AgentConfig): void {
     const { logger } = this.options;
     this.agent.metrics.configReloads.inc({ result: 'applied' });
-    if (logger.reconfigure) logger.reconfigure({ level: next.logging.level, format: next.logging.format, file: next.logging.file });
+    if (logger.reconfigure) logger.reconfigure({ ...next.logging });
     else logger.setLevel(next.logging.level);
     this.options.onReconfigured?.(next);
     void this.agent.reconfigure(next).then(

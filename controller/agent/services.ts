@@ -12,7 +12,7 @@ import type { AgentConfig } from '../config/index.js';
 import { EventPipeline, publisherSink } from '../events/index.js';
 import {
   KawinGrpcServer, adminServiceBinding, logServiceBinding, peerPolicyFor, probeServiceBinding, stateAgentBinding,
-  type AdminBackend, type GrpcServiceBinding, type LogBroker, type ProbeProvider, type StateProvider,
+  type AdminBackend, type GrpcServiceBinding, type LogBroker, type ProbeProvider, type RequestGate, type StateProvider,
 } from '../grpc/index.js';
 import type { Runnable } from '../manager/index.js';
 import type { AgentMetrics, Logger } from '../observability/index.js';
@@ -30,6 +30,8 @@ export interface GrpcServerOptions {
   /** What policy.ProbeService reports (`karmor probe`). */
   probe: ProbeProvider;
   admin: AdminBackend;
+  /** The bound on DiffPolicies at once (grpc.maxConcurrentDiffs). */
+  diffs: RequestGate;
   /** Sources running when the server starts; each may serve its own gRPC services. */
   sources: () => readonly PolicySource[];
 }
@@ -46,14 +48,14 @@ export class GrpcServerRunnable implements Runnable {
   get address(): string | undefined { return this.bound; }
 
   async start(): Promise<void> {
-    const { config, logger, broker, state, probe, admin, sources } = this.options;
+    const { config, logger, broker, state, probe, admin, diffs, sources } = this.options;
     const peers = peerPolicyFor({ address: config.grpc.address, tls: config.grpc.tls });
     const bindings: GrpcServiceBinding[] = [
       logServiceBinding(broker),
       ...sources().flatMap((s) => s.grpcServices?.(peers) ?? []),
       stateAgentBinding(state, { queueSize: config.grpc.subscriberQueueSize, logger }),
       probeServiceBinding(probe),
-      adminServiceBinding(admin, peers, logger),
+      adminServiceBinding(admin, peers, logger, diffs),
     ];
     this.server = new KawinGrpcServer({ address: config.grpc.address, tls: config.grpc.tls, maxMessageBytes: config.grpc.maxMessageBytes, logger }, bindings);
     const port = await this.server.start();

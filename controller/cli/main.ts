@@ -7,15 +7,17 @@ import { UsageError } from './types.js';
 
 type Loader = () => Promise<{ command: CliCommand }>;
 
-const commands: Record<string, Loader> = {
-  agent: () => import('./commands/agent.js'),
-  validate: () => import('./commands/validate.js'),
-  compile: () => import('./commands/compile.js'),
-  simulate: () => import('./commands/simulate.js'),
-  driver: () => import('./commands/driver.js'),
-  status: () => import('./commands/status.js'),
-  policy: () => import('./commands/policy.js'),
-  logs: () => import('./commands/logs.js'),
+/** Each verb's one-line summary lives here so that `kawin --help` loads no command module. */
+const commands: Record<string, { summary: string; load: Loader }> = {
+  agent: { summary: 'run the agent (reconcile loop, event stream, metrics)', load: () => import('./commands/agent.js') },
+  validate: { summary: 'check KubeArmor policy files and report errors with file, line and field', load: () => import('./commands/validate.js') },
+  compile: { summary: 'show the driver rules (with stable ids) that policies compile to', load: () => import('./commands/compile.js') },
+  simulate: { summary: 'perform a file open / process start on the emulated driver', load: () => import('./commands/simulate.js') },
+  driver: { summary: 'load, inspect or unload the emulated driver', load: () => import('./commands/driver.js') },
+  status: { summary: "the agent's status and each policy's state", load: () => import('./commands/status.js') },
+  policy: { summary: 'apply, delete, list or diff policies on the running agent (gRPC)', load: () => import('./commands/policy.js') },
+  logs: { summary: "watch the agent's live alerts and logs (like karmor logs)", load: () => import('./commands/logs.js') },
+  service: { summary: 'install, start, stop or remove the kawin Windows service', load: () => import('./commands/service.js') },
 };
 
 const defaultIO: CliIO = {
@@ -24,12 +26,9 @@ const defaultIO: CliIO = {
   isTTY: Boolean(process.stdout.isTTY),
 };
 
-async function help(io: CliIO): Promise<void> {
+function help(io: CliIO): void {
   const lines = ['usage: kawin <command> [options]', '', 'commands:'];
-  for (const [name, load] of Object.entries(commands)) {
-    const { command } = await load();
-    lines.push(`  ${name.padEnd(10)} ${command.summary}`);
-  }
+  for (const [name, { summary }] of Object.entries(commands)) lines.push(`  ${name.padEnd(10)} ${summary}`);
   lines.push('', "run 'kawin <command> --help' for a command's options");
   io.stdout(lines.join('\n'));
 }
@@ -37,10 +36,10 @@ async function help(io: CliIO): Promise<void> {
 export async function main(argv: string[], io: CliIO = defaultIO): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    await help(io);
+    help(io);
     return name ? 0 : 2;
   }
-  const load = commands[name];
+  const load = commands[name]?.load;
   if (!load) {
     io.stderr(`kawin: unknown command '${name}' (see 'kawin --help')`);
     return 2;

@@ -7,7 +7,6 @@ export interface CliIO {
 
 export interface CliCommand {
   name: string;
-  summary: string;
   usage: string;
   /** Exit code: 0 success, 1 a negative outcome (invalid, diff, denied), 2 usage error. */
   run(argv: string[], io: CliIO): Promise<number>;

@@ -4,8 +4,9 @@
  */
 import { Ajv, type ErrorObject } from 'ajv';
 import { readFileSync } from 'node:fs';
+import { packageFile } from '../../driver/package-files/index.js';
 
-const schema = JSON.parse(readFileSync(new URL('./config.schema.json', import.meta.url), 'utf8')) as object;
+const schema = JSON.parse(readFileSync(packageFile('controller/config/config.schema.json'), 'utf8')) as object;
 const ajv = new Ajv({ allErrors: true, useDefaults: true, verbose: true, strict: true });
 const validateSchema = ajv.compile(schema);
 

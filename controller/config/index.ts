@@ -7,7 +7,7 @@
 export type { AgentConfig, ConfigOverrides, CrdSourceConfig, DriverSettings, EmulatorConfig, LogFormat, LogLevel, OutputToggles, PolicyKind, Posture, SourceKind, SourcesConfig, TlsConfig } from './types.js';
 export { ConfigValidationError, formatProblem } from './errors.js';
 export type { ConfigProblem } from './errors.js';
-export { loadConfig, parseConfig, fieldPath } from './load.js';
+export { loadConfig, parseConfig, pointerToPath } from './load.js';
 export type { LoadOptions, ParseOptions } from './load.js';
 export { platformDefaults, WINDOWS_DEVICE } from './platform.js';
 export type { PlatformDefaults } from './platform.js';

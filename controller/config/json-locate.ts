@@ -3,10 +3,9 @@
  * error at `/driver/kind` can be reported as `config.json:7:13`. JSON.parse gives no
  * positions (and Node's syntax messages vary by version), hence this small parser.
  */
-export interface TextPosition {
-  line: number;
-  column: number;
-}
+import { LineIndex, type TextPosition } from '../text/index.js';
+
+export type { TextPosition };
 
 export class JsonSyntaxError extends Error {
   override readonly name = 'JsonSyntaxError';
@@ -48,21 +47,14 @@ class Parser {
   readonly values = new Map<string, number>();
   readonly keys = new Map<string, number>();
   readonly duplicates: string[] = [];
-  private readonly lineStarts: number[] = [0];
+  private readonly lines: LineIndex;
 
   constructor(readonly text: string) {
-    for (let j = 0; j < text.length; j++) if (text[j] === '\n') this.lineStarts.push(j + 1);
+    this.lines = new LineIndex(text);
   }
 
   position(offset: number): TextPosition {
-    let lo = 0;
-    let hi = this.lineStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.lineStarts[mid]! <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return { line: lo + 1, column: offset - this.lineStarts[lo]! + 1 };
+    return this.lines.position(offset);
   }
 
   fail(what: string): never {

@@ -42,23 +42,29 @@ void test('an empty config gets every default (Linux)', () => {
     precedence: ['crd', 'files', 'grpc'],
   });
   assert.deepEqual(c.reconcile, { resyncIntervalSeconds: 300, resyncJitter: 0.1, backoff: { initialMs: 100, maxMs: 30000 } });
-  assert.deepEqual(c.grpc, { address: '127.0.0.1:32767', subscriberQueueSize: 4096, maxMessageBytes: 4 * 1024 * 1024 });
+  assert.deepEqual(c.grpc, {
+    address: '127.0.0.1:32767', subscriberQueueSize: 4096, subscriberQueueBytes: 1024 * 1024, maxSubscribers: 128, maxConcurrentDiffs: 1,
+    maxMessageBytes: 4 * 1024 * 1024,
+  });
   assert.deepEqual(c.events, { queueSize: 65536 });
   assert.deepEqual(c.outputs.stdout, { enabled: true, alerts: true, logs: false });
   assert.equal(c.outputs.file.path, '/var/lib/kawin/events.jsonl');
   assert.deepEqual(c.metrics, { enabled: true, address: '127.0.0.1:9727' });
-  assert.deepEqual(c.logging, { level: 'info', format: 'auto' });
+  assert.deepEqual(c.logging, { level: 'info', format: 'auto', maxFileBytes: 10485760, maxFiles: 5 });
   assert.deepEqual(c.nodeLabels, { 'kubearmor.io/hostname': 'node-a', 'kubernetes.io/os': 'windows' });
   assert.ok(Object.isFrozen(c.driver.emulator), 'the running config cannot be mutated by accident');
 });
 
 void test('Windows defaults: ProgramData, the windows driver and its device', () => {
   const c = parseConfig('{"logging": {"file": "logs\\\\agent.log"}}', { file: 'C:\\ProgramData\\kawin\\config.json', platform: 'win32', hostName: 'WIN-1' });
-  assert.equal(c.stateDir, 'C:\\ProgramData\\kawin');
+  assert.equal(c.stateDir, 'C:\\ProgramData\\kawin\\state');
   assert.equal(c.driver.kind, 'windows');
   assert.equal(c.driver.device, '\\\\.\\Karmor');
   assert.equal(c.logging.file, 'C:\\ProgramData\\kawin\\logs\\agent.log');
   assert.equal(c.nodeLabels['kubernetes.io/os'], 'windows');
+  const defaults = parseConfig('{}', { file: 'C:\\ProgramData\\kawin\\config.json', platform: 'win32', hostName: 'WIN-1' });
+  assert.equal(defaults.logging.file, 'C:\\ProgramData\\kawin\\logs\\agent.log', 'a service has no console: Windows logs to a file by default');
+  assert.deepEqual([defaults.logging.maxFileBytes, defaults.logging.maxFiles], [10485760, 5]);
 });
 
 void test('relative paths resolve against the config file directory; labels set in the file win', () => {

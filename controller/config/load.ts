@@ -27,7 +27,7 @@ export interface ParseOptions {
 }
 
 /** `/sources/files/paths/1` → `sources.files.paths[1]` */
-export function fieldPath(pointer: string): string {
+export function pointerToPath(pointer: string): string {
   return pointer
     .split('/')
     .slice(1)
@@ -38,8 +38,8 @@ export function fieldPath(pointer: string): string {
 function locateProblems(problems: PointedProblem[], located: LocatedJson, file: string, flags: Map<string, string>): ConfigProblem[] {
   return problems.map((p) => {
     const flag = flagFor(flags, p.pointer);
-    if (flag) return { file: 'command line', path: `${flag} (${fieldPath(p.pointer)})`, message: p.message };
-    return { file, ...located.locate(p.pointer, p.atKey), path: fieldPath(p.pointer), message: p.message };
+    if (flag) return { file: 'command line', path: `${flag} (${pointerToPath(p.pointer)})`, message: p.message };
+    return { file, ...located.locate(p.pointer, p.atKey), path: pointerToPath(p.pointer), message: p.message };
   });
 }
 

@@ -31,7 +31,7 @@ export function resolveConfig(raw: Raw, ctx: ResolveContext): AgentConfig {
   c.metrics.address = canonicalListenAddress(c.metrics.address as string);
   if (c.grpc.tls) for (const k of ['certFile', 'keyFile', 'clientCaFile']) c.grpc.tls[k] = abs(c.grpc.tls[k]);
   c.outputs.file.path = abs(c.outputs.file.path) ?? ctx.platform.paths.join(c.stateDir, 'events.jsonl');
-  c.logging.file = abs(c.logging.file);
+  c.logging.file = abs(c.logging.file) ?? ctx.platform.logFile;
   c.nodeLabels = nodeLabels(c);
   return deepFreeze(dropUndefined(c)) as AgentConfig;
 }

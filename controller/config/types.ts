@@ -57,14 +57,18 @@ export interface AgentConfig {
   hostTelemetry: { process: boolean; file: boolean };
   sources: SourcesConfig;
   reconcile: { resyncIntervalSeconds: number; resyncJitter: number; backoff: { initialMs: number; maxMs: number } };
-  grpc: { address: string; tls?: TlsConfig; subscriberQueueSize: number; maxMessageBytes: number };
+  grpc: {
+    address: string; tls?: TlsConfig; subscriberQueueSize: number; subscriberQueueBytes: number; maxSubscribers: number;
+    maxConcurrentDiffs: number; maxMessageBytes: number;
+  };
   events: { queueSize: number };
   outputs: { stdout: OutputToggles; file: OutputToggles & { path: string; maxBytes: number; maxFiles: number } };
   metrics: { enabled: boolean; address: string };
   stateDir: string;
   /** Longest a shutdown (signal or fatal error) may take before the process exits anyway. */
   shutdownTimeoutSeconds: number;
-  logging: { level: LogLevel; file?: string; format: LogFormat };
+  /** `file` rotates beyond maxFileBytes, keeping maxFiles files (the newest is `file`). */
+  logging: { level: LogLevel; file?: string; maxFileBytes: number; maxFiles: number; format: LogFormat };
 }
 
 /** Command-line flags that override the file (`--policies` may repeat). */

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
-import { Decision, NTSTATUS } from '../../driver/abi/types.js';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { Decision, NTSTATUS, type EventBatch } from '../../driver/abi/types.js';
 import { FakeClock } from '../clock/index.js';
 import { MemoryLogger } from '../observability/index.js';
 import { EventPipeline, type EventPipelineOptions } from './pipeline.js';
@@ -51,7 +53,8 @@ void test('driver drops and pipeline drops are counted apart, exactly, and annou
   const { p, sink, registry, warnings } = pipeline({ queueSize: 10 });
   // The reader takes all three batches before the builder's first turn: 24 events into
   // a queue of 10 loses the 14 oldest; the driver reported 5 + 2 of its own.
-  await p.run(fromBatches([batch(events(8, 100), 5n), batch(events(8, 200)), batch(events(8, 300), 2n)]));
+  for (const b of [batch(events(8, 100), 5n), batch(events(8, 200)), batch(events(8, 300), 2n)]) p.accept(b);
+  await p.drain();
   const matched = sink.alerts.filter((a) => a.Type !== 'SystemEvent');
   assert.deepEqual(matched.map((a) => a.PID), [206, 207, 300, 301, 302, 303, 304, 305, 306, 307], 'the oldest went first');
   assert.deepEqual(p.stats().dropped, { driver: 7, pipeline: 14 });
@@ -156,4 +159,66 @@ void test('records nobody wants are counted but not built', async () => {
 
 void test('a queue size that is not a positive integer is refused with its name', () => {
   assert.throws(() => pipeline({ queueSize: 0 }), /events\.queueSize must be a positive integer, got 0/);
+});
+
+/** A full garbage collection from inside a test (node:test runs without --expose-gc). */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+void test('batches already built are not retained while the stream runs on (no memory kept per event)', async () => {
+  const { p, sink } = pipeline();
+  const ac = new AbortController(); // a live agent's signal: never aborted while events flow
+  const refs: WeakRef<object>[] = [];
+  let release!: () => void;
+  const paused = new Promise<void>((r) => { release = r; });
+  async function* stream(): AsyncGenerator<EventBatch> {
+    for (let i = 0; i < 200; i++) {
+      const b = batch(events(5, 1000 + i * 5));
+      refs.push(new WeakRef(b.events[0]!));
+      yield b;
+      await new Promise((r) => setImmediate(r)); // the builder's turn, as with a real driver
+    }
+    await paused; // the stream stays open, as the driver's does between events
+  }
+  const running = p.run(stream(), ac.signal);
+  while (p.stats().received < 1000 || p.stats().queued > 0) await new Promise((r) => setImmediate(r));
+  assert.equal(sink.alerts.length, 1000);
+  sink.alerts.length = 0;
+  await new Promise((r) => setTimeout(r, 0));
+  collectGarbage();
+  const kept = refs.filter((r) => r.deref() !== undefined).length;
+  assert.ok(kept <= 2, `${kept} of 200 delivered batches are still reachable`);
+  release();
+  await running;
+});
+
+void test('a stream with batches ready at once does not starve the builder: it builds between reads', async () => {
+  const { p, sink } = pipeline({ queueSize: 10 });
+  await p.run(fromBatches([batch(events(8, 100)), batch(events(8, 200)), batch(events(8, 300))]));
+  assert.equal(sink.alerts.length, 24);
+  assert.deepEqual(p.stats().dropped, { driver: 0, pipeline: 0 });
+});
+
+void test('a builder turn ends after turnBudgetMs, so a slow sink cannot stall the event loop for a whole chunk', async () => {
+  const perTurn: number[] = [];
+  let inTurn = 0;
+  const slow: EventSink = {
+    alert: () => {
+      const until = performance.now() + 0.2;
+      while (performance.now() < until) { /* a sink that costs 0.2 ms per alert */ }
+      inTurn++;
+    },
+    log: () => undefined, message: () => undefined,
+  };
+  const { p } = pipeline({ sinks: [slow], chunkSize: 2048, turnBudgetMs: 5 });
+  p.accept(batch(events(1000, 1)));
+  while (p.stats().queued > 0) {
+    await new Promise((r) => setImmediate(r));
+    if (inTurn) perTurn.push(inTurn);
+    inTurn = 0;
+  }
+  assert.equal(perTurn.reduce((a, b) => a + b, 0), 1000);
+  assert.ok(Math.max(...perTurn) <= 64, `at most one clock period past the budget per turn, got ${Math.max(...perTurn)}`);
 });

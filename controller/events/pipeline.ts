@@ -19,8 +19,10 @@ export interface EventPipelineOptions extends RecordBuilderOptions {
   registry: Registry;
   /** Capacity of the reader→builder queue in events (`events.queueSize`). */
   queueSize?: number;
-  /** Events built per turn before yielding to I/O. */
+  /** Events built per turn before yielding to I/O (at most; a turn also ends after `turnBudgetMs`). */
   chunkSize?: number;
+  /** A turn of the builder ends after this many milliseconds: the bound on the main-thread stall it causes. */
+  turnBudgetMs?: number;
   /** At most one drop announcement per this many milliseconds. */
   dropReportIntervalMs?: number;
   hostIP?: string;
@@ -28,7 +30,10 @@ export interface EventPipelineOptions extends RecordBuilderOptions {
   logger?: Logger;
 }
 
-export const PIPELINE_DEFAULTS = { queueSize: 65_536, chunkSize: 2048, dropReportIntervalMs: 5000 } as const;
+export const PIPELINE_DEFAULTS = { queueSize: 65_536, chunkSize: 2048, turnBudgetMs: 5, dropReportIntervalMs: 5000 } as const;
+
+/** Events built between two looks at the clock. */
+const CLOCK_EVERY = 64;
 
 export interface PipelineStats {
   received: number;
@@ -43,11 +48,24 @@ export interface PipelineStats {
 const ABORTED = Symbol('aborted');
 const immediate = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-function abortPromise(signal?: AbortSignal): Promise<typeof ABORTED> {
-  return new Promise((resolve) => {
-    if (!signal) return;
-    if (signal.aborted) resolve(ABORTED);
-    else signal.addEventListener('abort', () => resolve(ABORTED), { once: true });
+/**
+ * The next batch, or ABORTED as soon as `signal` aborts (even while the stream is
+ * blocked). Not `Promise.race([next, aborted])` with one long-lived `aborted` promise:
+ * every race leaves a reaction on it that holds the race's result, so each batch ever
+ * read (about 600 bytes per event) stayed reachable until the signal fired.
+ */
+function nextOrAbort<T>(it: AsyncIterator<T>, signal?: AbortSignal): Promise<IteratorResult<T> | typeof ABORTED> {
+  const next = it.next();
+  if (!signal) return next;
+  next.catch(() => undefined); // an abandoned read may reject later
+  if (signal.aborted) return Promise.resolve(ABORTED);
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => resolve(ABORTED);
+    signal.addEventListener('abort', onAbort, { once: true });
+    next.then(
+      (r) => { signal.removeEventListener('abort', onAbort); resolve(r); },
+      (e: unknown) => { signal.removeEventListener('abort', onAbort); reject(e); },
+    );
   });
 }
 
@@ -58,6 +76,7 @@ export class EventPipeline {
   private readonly metrics: PipelineMetrics;
   private readonly sinks: readonly EventSink[];
   private readonly chunkSize: number;
+  private readonly turnBudgetMs: number;
   private readonly logger: Logger | undefined;
   private scheduled = false;
   private readonly totals = { received: 0, alerts: 0, logs: 0, ignored: 0, unsupported: 0 };
@@ -70,6 +89,7 @@ export class EventPipeline {
     this.queue = new EventQueue(o.queueSize ?? PIPELINE_DEFAULTS.queueSize);
     this.sinks = o.sinks;
     this.chunkSize = o.chunkSize ?? PIPELINE_DEFAULTS.chunkSize;
+    this.turnBudgetMs = o.turnBudgetMs ?? PIPELINE_DEFAULTS.turnBudgetMs;
     this.logger = o.logger;
     this.metrics = new PipelineMetrics(o.registry, () => this.queue.size);
     this.drops = new DropReporter({
@@ -85,14 +105,14 @@ export class EventPipeline {
    */
   async run(batches: AsyncIterable<EventBatch>, signal?: AbortSignal): Promise<void> {
     const it = batches[Symbol.asyncIterator]();
-    const aborted = abortPromise(signal);
     try {
       for (;;) {
-        const next = it.next();
-        next.catch(() => undefined); // an abandoned read may reject later
-        const r = await Promise.race([next, aborted]);
+        const r = await nextOrAbort(it, signal);
         if (r === ABORTED || r.done) break;
         this.accept(r.value);
+        // A stream with batches ready resolves at once: without this the loop would read
+        // them all in microtasks, never letting the builder's turn (or any I/O) run.
+        if (this.queue.size > 0) await immediate();
       }
     } finally {
       if (signal?.aborted) it.return?.().catch(() => undefined);
@@ -135,10 +155,12 @@ export class EventPipeline {
   }
 
   private turn(): void {
+    const until = performance.now() + this.turnBudgetMs;
     for (let i = 0; i < this.chunkSize; i++) {
       const ev = this.queue.shift();
       if (ev === undefined) break;
       this.dispatch(ev);
+      if (i % CLOCK_EVERY === CLOCK_EVERY - 1 && performance.now() >= until) break;
     }
     this.flushMetrics();
     this.drops.report();

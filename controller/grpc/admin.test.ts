@@ -6,7 +6,9 @@ import {
   type DeletePolicyRequest, type DeletePolicyResponse, type DiffPoliciesRequest, type DiffPoliciesResponse,
   type GetPolicyRequest, type GetPolicyResponse, type GetStatusRequest, type AgentStatus, type ListPoliciesRequest, type ListPoliciesResponse, type PolicyView,
 } from '../../proto/gen/kawin_admin.js';
+import { Registry } from 'prom-client';
 import { adminServiceBinding, toDiagnostic, toProtoKind, type AdminBackend } from './admin.js';
+import { RequestGate, registerGateMetrics } from './gate.js';
 import { insecure, separateConnection, startTestServer, unary } from './testing.js';
 
 const view: PolicyView = {
@@ -46,4 +48,35 @@ void test('DeletePolicy is refused to a non-local peer', async () => {
   const e = await new Promise<{ code: number } | null>((resolve) => handler({ getPeer: () => '192.0.2.9:1234', request: { ref: view.ref } }, resolve));
   assert.equal(e?.code, status.PERMISSION_DENIED);
   assert.equal(toProtoKind('KubeArmorPolicy'), PolicyKind.POLICY_KIND_CONTAINER);
+});
+
+void test('DiffPolicies requests over grpc.maxConcurrentDiffs are refused at once with RESOURCE_EXHAUSTED, and counted', async () => {
+  let running = 0;
+  let most = 0;
+  const slow: AdminBackend = {
+    ...backend,
+    diff: async (docs) => {
+      most = Math.max(most, ++running);
+      await new Promise((r) => setTimeout(r, 50));
+      running--;
+      return backend.diff(docs);
+    },
+  };
+  const gate = new RequestGate('DiffPolicies', 2, 'grpc.maxConcurrentDiffs');
+  const server = await startTestServer([adminServiceBinding(slow, { mutualTls: false, unixSocketOnly: false }, undefined, gate)]);
+  const c = new AdminServiceClient(server.target, insecure(), separateConnection);
+  const body = { documents: [{ text: 'x'.repeat(1 << 20), location: 'big.yaml' }] };
+  const outcomes = await Promise.allSettled(Array.from({ length: 12 }, () => unary<DiffPoliciesRequest, DiffPoliciesResponse>(c.diffPolicies.bind(c), body)));
+  const refused = outcomes.filter((o) => o.status === 'rejected' && (o.reason as ServiceError).code === status.RESOURCE_EXHAUSTED);
+  assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 2);
+  assert.equal(refused.length, 10);
+  assert.match((refused[0] as PromiseRejectedResult).reason.details as string, /grpc\.maxConcurrentDiffs/);
+  assert.equal(most, 2, 'never more than the bound at once');
+  assert.equal(gate.refused, 10);
+  const registry = new Registry();
+  registerGateMetrics([gate], registry);
+  assert.deepEqual((await registry.getSingleMetric('kawin_grpc_requests_refused_total')!.get()).values.map((v) => [v.labels.rpc, v.value]), [['DiffPolicies', 10]]);
+  assert.equal((await unary<DiffPoliciesRequest, DiffPoliciesResponse>(c.diffPolicies.bind(c), body)).changed, true, 'served again once the others finished');
+  c.close();
+  await server.stop();
 });

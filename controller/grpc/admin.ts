@@ -12,6 +12,7 @@ import {
   type PolicyRef, type PolicyView,
 } from '../../proto/gen/kawin_admin.js';
 import { checkPolicyPeer, type PeerPolicy } from './peer.js';
+import { RequestGate } from './gate.js';
 import type { GrpcServiceBinding } from './binding.js';
 
 type MaybePromise<T> = T | Promise<T>;
@@ -72,7 +73,17 @@ function unary<Req, Res>(name: string, logger: Logger | undefined, run: (call: S
   };
 }
 
-export function adminServiceBinding(backend: AdminBackend, peers: PeerPolicy, logger?: Logger): GrpcServiceBinding {
+const immediate = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * `diffs` bounds DiffPolicies at once (default: one). A diff starts on a later turn of
+ * the event loop than its arrival, so that requests arriving together see each other
+ * and the pipeline's I/O runs between two diffs.
+ */
+export function adminServiceBinding(
+  backend: AdminBackend, peers: PeerPolicy, logger?: Logger,
+  diffs = new RequestGate('DiffPolicies', 1, 'grpc.maxConcurrentDiffs'),
+): GrpcServiceBinding {
   const implementation: UntypedServiceImplementation = {
     listPolicies: unary<ListPoliciesRequest, { policies: PolicyView[] }>('ListPolicies', logger, async (call) => ({ policies: await backend.listPolicies(call.request) })),
     getPolicy: unary<GetPolicyRequest, GetPolicyResponse>('GetPolicy', logger, async (call) => {
@@ -87,7 +98,15 @@ export function adminServiceBinding(backend: AdminBackend, peers: PeerPolicy, lo
       if (bad) return new Refusal(status.INVALID_ARGUMENT, bad);
       return backend.deletePolicy(call.request.ref!);
     }),
-    diffPolicies: unary<DiffPoliciesRequest, DiffPoliciesResponse>('DiffPolicies', logger, (call) => backend.diff(call.request.documents)),
+    diffPolicies: unary<DiffPoliciesRequest, DiffPoliciesResponse>('DiffPolicies', logger, async (call) => {
+      if (!diffs.tryEnter()) return new Refusal(status.RESOURCE_EXHAUSTED, diffs.refusal());
+      try {
+        await immediate();
+        return await backend.diff(call.request.documents);
+      } finally {
+        diffs.leave();
+      }
+    }),
     getStatus: unary<unknown, AgentStatus>('GetStatus', logger, () => backend.status()),
   };
   return { name: 'kawin.admin.v1.AdminService', definition: AdminServiceService, implementation, changesPolicy: true };

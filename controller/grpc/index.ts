@@ -20,3 +20,4 @@ export { stateAgentBinding, toStateEvent, STATE_KIND, STATE_TYPE } from './state
 export type { AgentStateEvent, StateProvider, StateAgentOptions } from './state.js';
 export { adminServiceBinding, toDiagnostic, toProtoKind, fromProtoKind } from './admin.js';
 export type { AdminBackend } from './admin.js';
+export { RequestGate, registerGateMetrics } from './gate.js';

@@ -12,6 +12,7 @@ import { ReflectionService } from '@grpc/reflection';
 import { loadSync } from '@grpc/proto-loader';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { packageFile } from '../../driver/package-files/index.js';
 import type { GrpcServiceBinding } from './binding.js';
 import { serverCredentials, type GrpcTlsOptions } from './tls.js';
 import type { PeerPolicy } from './peer.js';
@@ -34,7 +35,7 @@ export interface GrpcServerOptions {
   logger?: Logger;
 }
 
-const protoDir = fileURLToPath(new URL('../../proto/', import.meta.url));
+const protoDir = fileURLToPath(packageFile('proto/'));
 const PROTO_FILES = ['feeder.proto', 'policy.proto', 'state_agent.proto', 'kawin_admin.proto'];
 
 /** The peer rule for a server with these options (see peer.ts). */

@@ -3,7 +3,7 @@
  * agent's metrics, and the HTTP listener serving /metrics, /healthz and /readyz.
  */
 export { createLogger } from './log.js';
-export type { Logger, RootLogger, LoggingOptions, LogFormat, LogLevel, LogFields, LogRecord } from './log.js';
+export type { Logger, RootLogger, LoggingOptions, LogFormat, LogLevel, LogFields, LogLine } from './log.js';
 export { MemoryLogger, silentLogger } from './log-memory.js';
 export { createAgentMetrics, METRIC_PREFIX, RECONCILE_RESULTS, POLICY_STATES } from './metrics.js';
 export type { AgentMetrics, MetricsOptions } from './metrics.js';

@@ -7,7 +7,7 @@
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 export type LogFields = Record<string, unknown>;
 
-export interface LogRecord extends LogFields {
+export interface LogLine extends LogFields {
   time: string;
   level: LogLevel;
   msg: string;
@@ -16,8 +16,8 @@ export interface LogRecord extends LogFields {
 const RESERVED = new Set(['time', 'level', 'msg', 'message']);
 
 /** Build a record; fields named like the fixed keys are kept under a `field.` prefix. */
-export function makeRecord(level: LogLevel, msg: string, fields: LogFields, time: Date): LogRecord {
-  const record: LogRecord = { time: time.toISOString(), level, msg };
+export function makeRecord(level: LogLevel, msg: string, fields: LogFields, time: Date): LogLine {
+  const record: LogLine = { time: time.toISOString(), level, msg };
   for (const [key, value] of Object.entries(fields)) {
     record[RESERVED.has(key) ? `field.${key}` : key] = value;
   }
@@ -39,14 +39,14 @@ function errorObject(error: Error): Record<string, unknown> {
   return out;
 }
 
-export function jsonLine(record: LogRecord): string {
+export function jsonLine(record: LogLine): string {
   return JSON.stringify(record, jsonValue);
 }
 
 const COLOURS: Record<LogLevel, string> = { error: '\x1b[31m', warn: '\x1b[33m', info: '\x1b[32m', debug: '\x1b[90m' };
 
 /** `2026-01-01T00:00:00.000Z INFO  reconciled rules=12 reconcileID=7` (level coloured when `colour`). */
-export function textLine(record: LogRecord, colour: boolean): string {
+export function textLine(record: LogLine, colour: boolean): string {
   const { time, level, msg, ...fields } = record;
   const tag = level.toUpperCase().padEnd(5);
   const parts = [time, colour ? `${COLOURS[level]}${tag}\x1b[0m` : tag, msg];

@@ -1,4 +1,4 @@
-import { makeRecord, type LogFields, type LogLevel, type LogRecord } from './log-format.js';
+import { makeRecord, type LogFields, type LogLevel, type LogLine } from './log-format.js';
 import type { Logger } from './log.js';
 
 const LEVELS: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
@@ -6,7 +6,7 @@ const LEVELS: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 
 /** A Logger that keeps records in memory, for tests that assert what was logged. */
 export class MemoryLogger implements Logger {
   constructor(
-    readonly records: LogRecord[] = [],
+    readonly records: LogLine[] = [],
     private readonly fields: LogFields = {},
     private readonly shared = { level: 'debug' as LogLevel },
   ) {}

@@ -6,9 +6,9 @@
  */
 import winston from 'winston';
 import { Writable } from 'node:stream';
-import { jsonLine, makeRecord, textLine, type LogFields, type LogLevel, type LogRecord } from './log-format.js';
+import { jsonLine, makeRecord, textLine, type LogFields, type LogLevel, type LogLine } from './log-format.js';
 
-export type { LogFields, LogLevel, LogRecord } from './log-format.js';
+export type { LogFields, LogLevel, LogLine } from './log-format.js';
 export type LogFormat = 'auto' | 'json' | 'text';
 
 export interface Logger {
@@ -26,8 +26,10 @@ export interface Logger {
 export interface LoggingOptions {
   level?: LogLevel;
   format?: LogFormat;
-  /** Also append JSON lines to this file. */
+  /** Also append JSON lines to this file, rotated beyond maxFileBytes keeping maxFiles files. */
   file?: string;
+  maxFileBytes?: number;
+  maxFiles?: number;
   /** Console stream (default process.stdout); `auto` picks text when it is a TTY. */
   stream?: NodeJS.WritableStream & { isTTY?: boolean };
 }
@@ -42,7 +44,7 @@ export interface RootLogger extends Logger {
 const LEVELS: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
 const RECORD = Symbol('kawin.record');
 
-type Info = winston.Logform.TransformableInfo & { [RECORD]?: LogRecord };
+type Info = winston.Logform.TransformableInfo & { [RECORD]?: LogLine };
 
 const asJson = winston.format.printf((info: Info) => jsonLine(info[RECORD]!));
 const asText = (colour: boolean) => winston.format.printf((info: Info) => textLine(info[RECORD]!, colour));
@@ -54,7 +56,12 @@ function transportsFor(options: LoggingOptions): winston.transport[] {
   const out: winston.transport[] = [
     new winston.transports.Stream({ stream: stream as Writable, format: text ? asText(stream.isTTY === true) : asJson }),
   ];
-  if (options.file) out.push(new winston.transports.File({ filename: options.file, format: asJson }));
+  if (options.file) {
+    // tailable: the newest lines are always in `file`; older ones in file1, file2, …
+    out.push(new winston.transports.File({
+      filename: options.file, format: asJson, maxsize: options.maxFileBytes, maxFiles: options.maxFiles, tailable: true,
+    }));
+  }
   return out;
 }
 
@@ -62,6 +69,7 @@ class WinstonLogger implements RootLogger {
   constructor(
     private readonly root: winston.Logger,
     private readonly fields: LogFields,
+    private readonly stream?: LoggingOptions['stream'],
   ) {}
 
   get level(): LogLevel {
@@ -82,7 +90,7 @@ class WinstonLogger implements RootLogger {
   }
 
   child(fields: LogFields): Logger {
-    return new WinstonLogger(this.root, { ...this.fields, ...fields });
+    return new WinstonLogger(this.root, { ...this.fields, ...fields }, this.stream);
   }
 
   setLevel(level: LogLevel): void {
@@ -90,7 +98,9 @@ class WinstonLogger implements RootLogger {
   }
 
   reconfigure(options: LoggingOptions): void {
-    this.root.configure({ levels: LEVELS, level: options.level ?? this.level, transports: transportsFor(options) });
+    // The console stream is the one given at creation (a service has none) unless replaced.
+    const stream = options.stream ?? this.stream;
+    this.root.configure({ levels: LEVELS, level: options.level ?? this.level, transports: transportsFor({ ...options, stream }) });
   }
 
   close(): Promise<void> {
@@ -109,5 +119,5 @@ class WinstonLogger implements RootLogger {
 
 export function createLogger(options: LoggingOptions = {}): RootLogger {
   const root = winston.createLogger({ levels: LEVELS, level: options.level ?? 'info', transports: transportsFor(options), exitOnError: false });
-  return new WinstonLogger(root, {});
+  return new WinstonLogger(root, {}, options.stream);
 }

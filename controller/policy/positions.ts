@@ -4,7 +4,6 @@
  * from js-yaml's parser events. Built lazily: only a document with problems needs it.
  */
 import { EVENT_ID, getScalarValue, type Event } from 'js-yaml';
-import type { Position } from './types.js';
 
 /** Appends one segment to a field path: `a.b`, `a[2]`, `a["kubearmor.io/hostname"]`. */
 export function fieldPath(parent: string, segment: string | number): string {
@@ -13,30 +12,7 @@ export function fieldPath(parent: string, segment: string | number): string {
   return `${parent}[${JSON.stringify(segment)}]`;
 }
 
-export class LineIndex {
-  private starts: number[] | undefined;
-  constructor(private readonly text: string) {}
-
-  position(offset: number): Position {
-    if (offset < 0) return { line: 0, column: 0 };
-    const starts = this.lineStarts();
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (starts[mid]! <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return { line: lo + 1, column: offset - starts[lo]! + 1 };
-  }
-
-  private lineStarts(): number[] {
-    if (this.starts) return this.starts;
-    const starts = [0];
-    for (let i = this.text.indexOf('\n'); i !== -1; i = this.text.indexOf('\n', i + 1)) starts.push(i + 1);
-    return (this.starts = starts);
-  }
-}
+export { LineIndex } from '../text/index.js';
 
 /** Where a node was written: the offset of its key (in a mapping) and of its value. */
 export interface NodeSpan {

@@ -9,9 +9,9 @@ import { Worker } from 'node:worker_threads';
 import type { TranslationContext } from './compiler.js';
 import type { PreparedText } from './prepared.js';
 import type { PrepareReply, PrepareRequest } from './prepare-worker.js';
+import { workerModule } from '../../driver/package-files/index.js';
 
-const ENTRY = new URL('../../driver/client/worker-entry.mjs', import.meta.url);
-const WORKER_MODULE = new URL('./prepare-worker', import.meta.url).href;
+const WORKER = workerModule('controller/policy', 'prepare-worker');
 
 /** A worker failed or exited: the caller prepares the texts on its own thread instead. */
 export class PreparePoolError extends Error {}
@@ -46,7 +46,7 @@ export class PreparePool {
   }
 
   private start(slot: number): Worker {
-    const worker = new Worker(ENTRY, { workerData: { entryUrl: WORKER_MODULE } });
+    const worker = new Worker(WORKER.url, { workerData: WORKER.workerData });
     worker.unref();
     worker.on('message', (reply: PrepareReply) => {
       const pending = this.pending.get(reply.id);

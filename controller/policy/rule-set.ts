@@ -66,7 +66,7 @@ export class RuleSetBuilder implements ProvenanceLookup {
     for (const rule of rules) {
       const entry = this.entries.get(rule.id);
       const other = entry ? contributors(entry)[0] : undefined;
-      if (other && !sameRule(other, rule)) throw new RuleIdCollisionError(rule.id, describe(other), describe(rule));
+      if (other && !sameRuleIgnoringPathCase(other, rule)) throw new RuleIdCollisionError(rule.id, describe(other), describe(rule));
     }
   }
 
@@ -117,7 +117,7 @@ function contributors(entry: Entry): CompiledRule[] {
 
 const pathKey = (m: PathMatch | undefined): string => (m ? `${m.match}|${m.path.toUpperCase()}` : '');
 // Contributors of one id differ at most in path case (case-folded on Windows).
-const sameRule = (a: DriverRule, b: DriverRule): boolean =>
+const sameRuleIgnoringPathCase = (a: DriverRule, b: DriverRule): boolean =>
   a.kind === b.kind && a.action === b.action && a.flags === b.flags && pathKey(a.target) === pathKey(b.target) && pathKey(a.source) === pathKey(b.source);
 const describe = (r: DriverRule): string => `${r.kind}|${r.action}|${r.flags}|${pathKey(r.target)}|${pathKey(r.source)}`;
 

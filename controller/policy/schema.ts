@@ -8,8 +8,9 @@ import { readFileSync } from 'node:fs';
 import { load } from 'js-yaml';
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { PolicyKind } from './types.js';
+import { packageFile } from '../../driver/package-files/index.js';
 
-export const CRD_DIRECTORY = new URL('../../crds/', import.meta.url);
+export const CRD_DIRECTORY = packageFile('crds/');
 export const CRD_FILES: Record<PolicyKind, string> = {
   KubeArmorHostPolicy: 'kubearmorhostpolicies.yaml',
   KubeArmorPolicy: 'kubearmorpolicies.yaml',

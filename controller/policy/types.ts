@@ -4,6 +4,7 @@
  * reducing them to one canonical form needs the node's flavour and environment, so it
  * happens at compile time (./paths.ts).
  */
+import type { PolicyIdentity as StoreIdentity } from '../store/types.js';
 import type { ActionName, PolicyKind } from './provenance.js';
 
 export type { ActionName, PolicyKind } from './provenance.js';
@@ -11,12 +12,8 @@ export const POLICY_KINDS: readonly PolicyKind[] = ['KubeArmorHostPolicy', 'Kube
 export const API_GROUP = 'security.kubearmor.com';
 export const API_VERSION = `${API_GROUP}/v1`;
 
-/** A policy is identified by (kind, namespace, name); host and cluster policies have no namespace. */
-export interface PolicyIdentity {
-  kind: PolicyKind;
-  namespace?: string;
-  name: string;
-}
+/** The store's policy identity, with a kind kawin knows. */
+export type PolicyIdentity = StoreIdentity<PolicyKind>;
 
 /** Machine-readable class of a problem, for metrics and tests; `message` is for people. */
 export type ProblemCode =

@@ -5,4 +5,4 @@
 export { DesiredStore } from './store.js';
 export { loggingStoreObserver } from './log.js';
 export type { IdentityConflict, RejectedUnit, StoreListener, StoreObserver } from './store.js';
-export type { ParsedDocument, ParsedUnit, PolicyEntry, PolicyIdentity, PolicyParser, Problem, SourceDocument, SourceSink, SourceStatus } from './types.js';
+export type { CheckedDocument, ParsedUnit, PolicyEntry, PolicyIdentity, PolicyParser, Problem, SourceDocument, SourceSink, SourceStatus } from './types.js';

@@ -1,6 +1,7 @@
 /** The store's view of parsing: what it needs from the policy module, nothing more. */
-export interface PolicyIdentity {
-  kind: string;
+/** A policy is identified by (kind, namespace, name); host and cluster policies have no namespace. */
+export interface PolicyIdentity<K extends string = string> {
+  kind: K;
   namespace?: string;
   name: string;
 }
@@ -15,7 +16,7 @@ export interface Problem {
 }
 
 /** One document of a source unit, parsed and validated. */
-export interface ParsedDocument<P> {
+export interface CheckedDocument<P> {
   key: string;
   identity: PolicyIdentity;
   /** Present when the document is valid (warnings allowed). */
@@ -26,7 +27,7 @@ export interface ParsedDocument<P> {
 }
 
 export interface ParsedUnit<P> {
-  documents: ParsedDocument<P>[];
+  documents: CheckedDocument<P>[];
   /** Problems that concern the whole text (syntax, size) or a document without identity. */
   problems: Problem[];
 }

@@ -1,7 +1,8 @@
 /**
  * The event port as an async iterator of decoded batches. A worker thread blocks in
- * FilterGetMessage (see port-reader.ts); this side connects the port, decodes what the
- * worker transfers, reconnects with backoff after the port is lost (driver reload,
+ * FilterGetMessage (see port-reader.ts) and reads into a shared ring of slots; this side
+ * connects the port, decodes every message waiting in the ring when its consumer asks
+ * (consecutive messages as one batch), reconnects with backoff after the port is lost (driver reload,
  * dropped connection), reports drops and connection changes to the observer, and on
  * close cancels the blocked read (CancelIoEx), closes the handle and joins the worker.
  */
@@ -9,13 +10,16 @@ import { Worker } from 'node:worker_threads';
 import { decodeEventMessage } from '../abi/codec.js';
 import { LIMITS, type EventBatch } from '../abi/types.js';
 import type { Handle, Win32Binding } from '../win32/binding.js';
+import { workerModule } from '../package-files/index.js';
 import { decodeOrThrow } from './decode.js';
 import { DriverError, errorFromHresult, NotElevatedError, PortConnectionLimitError } from './errors.js';
-import { CONTROL_CREDITS, CONTROL_STOP, type PortReaderData, type PortReaderMessage } from './port-protocol.js';
+import {
+  CONTROL_ARMED, CONTROL_FILLED, CONTROL_STOP, CONTROL_WORDS, type PortReaderData, type PortReaderMessage,
+} from './port-protocol.js';
 import type { DriverObserver } from './types.js';
 
 export interface EventStreamSettings {
-  /** Port messages read ahead of the consumer (each up to LIMITS.maxMessageBytes). */
+  /** Port messages read ahead of the consumer: slots of the shared ring (each LIMITS.maxMessageBytes). */
   readAheadMessages: number;
   reconnectInitialMs: number;
   reconnectMaxMs: number;
@@ -28,12 +32,22 @@ export const DEFAULT_EVENT_STREAM: EventStreamSettings = {
 };
 
 const CANCEL_RETRY_MS = 10;
+/**
+ * Port messages decoded in one go (up to ~250 events each): what is filled beyond waits
+ * for the next next(), so that one decode stays a few milliseconds of main thread.
+ */
+const MAX_MESSAGES_PER_TAKE = 16;
 
 type Waiter = { resolve: (r: IteratorResult<EventBatch>) => void; reject: (e: unknown) => void };
 
 export class PortEventStream implements AsyncIterableIterator<EventBatch> {
   private readonly worker: Worker;
-  private readonly control = new Int32Array(new SharedArrayBuffer(8));
+  private readonly control = new Int32Array(new SharedArrayBuffer(4 * CONTROL_WORDS));
+  private readonly ring: SharedArrayBuffer;
+  private readonly lengths: Int32Array;
+  /** The slot the next message is taken from (the worker fills them in the same order). */
+  private nextSlot = 0;
+  /** Decoded batches not yet handed out (more than one only after a gap in the sequence). */
   private readonly queue: EventBatch[] = [];
   private waiter: Waiter | undefined;
   private failure: unknown;
@@ -53,9 +67,16 @@ export class PortEventStream implements AsyncIterableIterator<EventBatch> {
     private readonly settings: EventStreamSettings,
   ) {
     this.backoffMs = settings.reconnectInitialMs;
-    Atomics.store(this.control, CONTROL_CREDITS, settings.readAheadMessages);
-    const data: PortReaderData = { spec: binding.spec, bufferBytes: LIMITS.maxMessageBytes, control: this.control.buffer as SharedArrayBuffer };
-    this.worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: { ...data, entry: 'port-reader' } });
+    const slots = settings.readAheadMessages;
+    if (!Number.isInteger(slots) || slots < 1) throw new RangeError(`readAheadMessages must be a positive integer, got ${slots}`);
+    this.ring = new SharedArrayBuffer(slots * LIMITS.maxMessageBytes);
+    this.lengths = new Int32Array(new SharedArrayBuffer(4 * slots));
+    const data: PortReaderData = {
+      spec: binding.spec, bufferBytes: LIMITS.maxMessageBytes, slots,
+      control: this.control.buffer as SharedArrayBuffer, ring: this.ring, lengths: this.lengths.buffer as SharedArrayBuffer,
+    };
+    const { url, workerData } = workerModule('driver/client', 'port-reader');
+    this.worker = new Worker(url, { workerData: { ...data, ...workerData } });
     this.exited = new Promise((resolve) => this.worker.once('exit', () => {
       this.reading = false; // a thread that is gone reads nothing: close() need not cancel it
       resolve();
@@ -70,14 +91,14 @@ export class PortEventStream implements AsyncIterableIterator<EventBatch> {
   }
 
   next(): Promise<IteratorResult<EventBatch>> {
-    const batch = this.queue.shift();
-    if (batch) {
-      this.grantCredit();
-      return Promise.resolve({ value: batch, done: false });
-    }
+    const batch = this.take();
+    if (batch) return Promise.resolve({ value: batch, done: false });
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (this.finished || this.stopping) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve, reject) => { this.waiter = { resolve, reject }; });
+    return new Promise((resolve, reject) => {
+      this.waiter = { resolve, reject };
+      this.arm();
+    });
   }
 
   async return(): Promise<IteratorResult<EventBatch>> {
@@ -95,7 +116,7 @@ export class PortEventStream implements AsyncIterableIterator<EventBatch> {
     this.stopping = true;
     clearTimeout(this.retryTimer);
     Atomics.store(this.control, CONTROL_STOP, 1);
-    Atomics.notify(this.control, CONTROL_CREDITS);
+    Atomics.notify(this.control, CONTROL_FILLED);
     const released = await this.cancelReads();
     this.closePort();
     this.finish();
@@ -128,7 +149,7 @@ export class PortEventStream implements AsyncIterableIterator<EventBatch> {
   }
 
   private onWorkerMessage(m: PortReaderMessage): void {
-    if (m.type === 'message') return this.onBatch(m.buffer);
+    if (m.type === 'ready') return this.onReady();
     this.reading = false;
     if (this.stopping) return;
     this.closePort();
@@ -137,28 +158,61 @@ export class PortEventStream implements AsyncIterableIterator<EventBatch> {
     this.scheduleReconnect();
   }
 
-  private onBatch(buffer: ArrayBuffer): void {
-    let batch: EventBatch;
-    try {
-      const { dropped, firstSequence, events } = decodeOrThrow('FilterGetMessage', () => decodeEventMessage(new Uint8Array(buffer)));
-      batch = { dropped, firstSequence, events };
-    } catch (error) {
-      return this.fail(error);
-    }
-    if (batch.dropped > 0n) this.observer.eventsDropped?.(batch.dropped);
+  /** The worker filled a slot while we were armed: hand the waiting consumer what is there. */
+  private onReady(): void {
     const waiter = this.waiter;
-    if (!waiter) {
-      this.queue.push(batch);
+    if (!waiter) return; // a wake-up that crossed a take(): nothing waits for it
+    const batch = this.take();
+    if (!batch) {
+      if (this.failure === undefined) this.arm();
       return;
     }
     this.waiter = undefined;
-    this.grantCredit();
     waiter.resolve({ value: batch, done: false });
   }
 
-  private grantCredit(): void {
-    Atomics.add(this.control, CONTROL_CREDITS, 1);
-    Atomics.notify(this.control, CONTROL_CREDITS);
+  /** Ask the worker for a `ready` message; if a slot was filled meanwhile, take it now. */
+  private arm(): void {
+    Atomics.store(this.control, CONTROL_ARMED, 1);
+    if (Atomics.load(this.control, CONTROL_FILLED) === 0) return;
+    // Filled between our check and arming: disarm, unless the worker did (its `ready` is then on its way).
+    if (Atomics.compareExchange(this.control, CONTROL_ARMED, 1, 0) === 1) queueMicrotask(() => this.onReady());
+  }
+
+  /** The next batch: queued, else every message in the ring decoded and its slots released. */
+  private take(): EventBatch | undefined {
+    if (this.queue.length === 0 && this.failure === undefined) this.decodeRing();
+    return this.queue.shift();
+  }
+
+  private decodeRing(): void {
+    const filled = Math.min(Atomics.load(this.control, CONTROL_FILLED), MAX_MESSAGES_PER_TAKE);
+    if (filled === 0) return;
+    const slots = this.lengths.length;
+    let current: EventBatch | undefined;
+    try {
+      for (let i = 0; i < filled; i++) {
+        const slot = this.nextSlot;
+        this.nextSlot = (slot + 1) % slots;
+        const bytes = new Uint8Array(this.ring, slot * LIMITS.maxMessageBytes, this.lengths[slot]);
+        const { dropped, firstSequence, events } = decodeOrThrow('FilterGetMessage', () => decodeEventMessage(bytes));
+        if (dropped > 0n) this.observer.eventsDropped?.(dropped);
+        // Consecutive messages make one batch; a gap (drops) starts the next, so that
+        // every batch still says exactly what was lost before it.
+        if (current && dropped === 0n && firstSequence === current.firstSequence + BigInt(current.events.length)) {
+          for (const e of events) current.events.push(e);
+        } else {
+          current = { dropped, firstSequence, events };
+          this.queue.push(current);
+        }
+      }
+    } catch (error) {
+      this.queue.length = 0;
+      this.fail(error);
+    } finally {
+      Atomics.sub(this.control, CONTROL_FILLED, filled);
+      Atomics.notify(this.control, CONTROL_FILLED);
+    }
   }
 
   /** Repeats CancelIoEx until the worker reports its read ended (it may not have blocked yet). */

@@ -115,6 +115,76 @@ void describe('event stream', () => {
     await it.return!();
   });
 
+  void it('messages that arrive while the consumer is busy are handed over as one batch, in sequence', async (t) => {
+    const emu = await startEmulator(t, { drives });
+    const client = await emu.client();
+    await blockRule(client, 'C:\\a.txt');
+    const it = client.events()[Symbol.asyncIterator]();
+    // One event per port message: each open waits until the reader took the one before.
+    for (let i = 0; i < 40; i++) {
+      emu.machine.simulateFileOpen('C:\\a.txt', { process: 'C:\\p.exe', pid: 100 + i });
+      while ((await client.getState()).ringUsed > 0) await new Promise((r) => setTimeout(r, 1));
+    }
+    await new Promise((r) => setTimeout(r, 200)); // the consumer is busy elsewhere meanwhile
+    const { batches, events } = await collect(it, (n) => n >= 40);
+    assert.deepEqual(events.map((e) => e.processId), Array.from({ length: 40 }, (_, i) => 100 + i));
+    assert.ok(batches.length <= 3, `40 messages came as ${batches.length} batches (up to 16 messages make one)`);
+    assert.equal(batches[0]!.firstSequence, 1n);
+    await it.return!();
+  });
+
+  void it('the load generator names rules the table holds, each as the decision the driver reports for it', async (t) => {
+    const emu = await startEmulator(t, { drives, ringCapacity: 4096 });
+    const client = await emu.client();
+    const nt = (p: string) => client.paths.toDriver(p);
+    const state = await client.getState();
+    await client.apply({
+      expectedGeneration: state.generation, remove: [],
+      add: [
+        { id: 10n, kind: RuleKind.File, action: RuleAction.Audit, flags: 0, target: { path: nt('C:\\data\\'), match: MatchType.Recursive } },
+        { id: 20n, kind: RuleKind.Process, action: RuleAction.Block, flags: 0, target: { path: nt('C:\\Tools\\nc.exe'), match: MatchType.Exact } },
+        { id: 30n, kind: RuleKind.File, action: RuleAction.Allow, flags: 0, target: { path: nt('C:\\ok\\'), match: MatchType.Recursive } },
+        { id: 40n, kind: RuleKind.File, action: RuleAction.Block, flags: 0, target: { path: nt('C:\\logs\\*.log'), match: MatchType.Glob } },
+      ],
+    });
+    const it = client.events()[Symbol.asyncIterator]();
+    await emu.machine.generateLoad(30);
+    const { events } = await collect(it, (n) => n >= 30);
+    assert.deepEqual(events.slice(0, 6).map((e) => e.ruleId), [10n, 20n, 40n, 10n, 20n, 40n], 'the Audit and Block rules in turn, never the Allow one');
+    for (const e of events) {
+      if (e.ruleId === 10n) {
+        assert.equal(e.type, EventType.FileOpen);
+        assert.equal(e.decision, Decision.Audit);
+        assert.equal(e.status, NTSTATUS.success);
+        assert.match(e.targetPath, /^\\Device\\HarddiskVolume3\\data\\kawin-load-\d{6}\.dat$/);
+      } else if (e.ruleId === 20n) {
+        assert.equal(e.type, EventType.ProcessCreate);
+        assert.equal(e.decision, Decision.Block);
+        assert.equal(e.status, NTSTATUS.accessDenied);
+        assert.equal(e.targetPath, nt('C:\\Tools\\nc.exe'));
+      } else {
+        assert.equal(e.ruleId, 40n);
+        assert.equal(e.targetPath, nt('C:\\logs\\x.log'), 'the glob, each wildcard read as one character');
+        assert.equal(e.decision, Decision.Block);
+      }
+    }
+    await it.return!();
+  });
+
+  void it('the load generator with no reportable rule emits unmatched opens (rule 0, Allow)', async (t) => {
+    const emu = await startEmulator(t, { drives });
+    const client = await emu.client();
+    const it = client.events()[Symbol.asyncIterator]();
+    await emu.machine.generateLoad(10);
+    const { events } = await collect(it, (n) => n >= 10);
+    for (const e of events) {
+      assert.equal(e.ruleId, 0n);
+      assert.equal(e.decision, Decision.Allow);
+      assert.match(e.targetPath, /^\\Device\\HarddiskVolume3\\kawin-load\\d\d{2}\\file\d{6}\.txt$/);
+    }
+    await it.return!();
+  });
+
   void it('drops while nobody reads are counted: in the next batch, the observer and GET_STATE', async (t) => {
     const emu = await startEmulator(t, { ringCapacity: 32 });
     let observed = 0n;

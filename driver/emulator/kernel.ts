@@ -8,8 +8,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EmulatedMachine } from './machine.js';
+import { packageFile } from '../package-files/index.js';
 
-const BUILD_DIR = fileURLToPath(new URL('./build/', import.meta.url));
+const BUILD_DIR = fileURLToPath(packageFile('driver/emulator/build/'));
 export const EMULATOR_DAEMON = join(BUILD_DIR, 'kawin-driverd');
 export const EMULATOR_LIBRARY = join(BUILD_DIR, 'libkawin_emu.so');
 const START_TIMEOUT_MS = 10_000;

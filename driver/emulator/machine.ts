@@ -139,7 +139,7 @@ export class EmulatedMachine {
     return decodeDecision(out);
   }
 
-  /** Emits `count` synthetic file-open events at `ratePerSecond` (0: as fast as possible). */
+  /** Emits `count` events naming the table's Audit/Block rules in turn (docs/driver.md) at `ratePerSecond` (0: as fast as possible). */
   async generateLoad(count: number, ratePerSecond = 0, wait = true): Promise<void> {
     // With wait the call blocks until all are emitted: run it off the main thread.
     const code = await new Promise<number>((resolve, reject) => {

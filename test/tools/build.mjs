@@ -1,7 +1,8 @@
 // Builds the Go programs the tests run for real (kube-apiserver, karmor, …) from their Go
 // modules, one folder per tool under test/tools/<tool>/ holding go.mod, go.sum and
 // tool.json ({"binaries": {"<name>": "<go package>"}}). Output goes to
-// .cache/tools/<tool>-<key>/, where the key hashes go.mod, go.sum, tool.json and the Go
+// ~/.cache/kawin/tools/<tool>-<key>/ (or $KAWIN_TOOLS_CACHE), outside the clone so that
+// every checkout on the machine reuses it; the key hashes go.mod, go.sum, tool.json and the Go
 // version, so a build is reused until one of them changes.
 //
 //   node test/tools/build.mjs            build every tool that is missing
@@ -9,12 +10,12 @@
 //   node test/tools/build.mjs --print karmor   print its output folder (build if missing)
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 
 const here = new URL('.', import.meta.url).pathname;
-const root = join(here, '..', '..');
-export const CACHE_DIR = process.env.KAWIN_TOOLS_CACHE ?? join(root, '.cache', 'tools');
+export const CACHE_DIR = process.env.KAWIN_TOOLS_CACHE ?? join(homedir(), '.cache', 'kawin', 'tools');
 
 function goVersion() {
   return execFileSync('go', ['env', 'GOVERSION'], { encoding: 'utf8' }).trim();

@@ -22,7 +22,7 @@ exit: 0 compiled, 1 a policy is invalid, 2 usage error`;
 
 export const command: CliCommand = {
   name: 'compile',
-  summary: 'show the driver rules (with stable ids) that policies compile to',
+ 
   usage,
   run: (argv, io) => runWithUsage(usage, io, () => compile(argv, io)),
 };

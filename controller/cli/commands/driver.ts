@@ -103,4 +103,4 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   return 0;
 }
 
-export const command: CliCommand = { name: 'driver', summary: 'load, inspect or unload the emulated driver', usage, run };
+export const command: CliCommand = { name: 'driver', usage, run };

@@ -164,7 +164,7 @@ export async function watchLogs(o: WatchOptions, io: CliIO, signal: AbortSignal)
 
 export const command: CliCommand = {
   name: 'logs',
-  summary: "watch the agent's live alerts and logs (like karmor logs)",
+ 
   usage,
   async run(argv, io) {
     const { values } = parseArgs({

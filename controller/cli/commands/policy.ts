@@ -188,7 +188,7 @@ async function diff(v: Values, io: CliIO): Promise<number> {
 
 export const command: CliCommand = {
   name: 'policy',
-  summary: 'apply, delete, list or diff policies on the running agent (gRPC)',
+ 
   usage,
   async run(argv, io) {
     const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });

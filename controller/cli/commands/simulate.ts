@@ -24,6 +24,9 @@ minifilter knows them from its process tracking:
   --session N     its session      --user SID     its user (default: the emulator's)
   --cwd DIR       its current directory
   (file-open: --parent IMAGE and --ppid N name the opener's parent)
+
+'load' emits M events at N per second (default: as fast as it can), each naming one of
+the table's Audit or Block rules in turn (unmatched opens when it has none).
   --config FILE   the agent config naming the emulator (default: $KAWIN_CONFIG)`;
 
 const DEFAULT_PROCESS = 'C:\\Windows\\explorer.exe';
@@ -110,4 +113,4 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   return verb === 'file-open' ? fileOpen(m, target, values, io) : processCreate(m, target, values, io);
 }
 
-export const command: CliCommand = { name: 'simulate', summary: 'perform a file open / process start on the emulated driver', usage, run };
+export const command: CliCommand = { name: 'simulate', usage, run };

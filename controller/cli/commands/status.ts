@@ -127,4 +127,4 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   }
 }
 
-export const command: CliCommand = { name: 'status', summary: "the agent's status and each policy's state", usage, run };
+export const command: CliCommand = { name: 'status', usage, run };

@@ -18,7 +18,7 @@ exit: 0 valid (warnings allowed), 1 invalid, 2 usage error`;
 
 export const command: CliCommand = {
   name: 'validate',
-  summary: 'check KubeArmor policy files and report errors with file, line and field',
+ 
   usage,
   run: (argv, io) => runWithUsage(usage, io, () => validate(argv, io)),
 };

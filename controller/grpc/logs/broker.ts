@@ -1,22 +1,30 @@
 /**
  * LogBroker: the fan-out between the event pipeline and LogService subscribers.
  * The pipeline publishes each Alert / Log / Message once; the broker encodes it once
- * (only if someone is listening, with the fast encoders of encode.ts) and hands the same bytes to every subscriber's bounded
- * outbox, so a slow or stalled subscriber costs the publisher nothing and never delays
- * the others. Drops are per subscriber, exact, logged, counted in metrics and reported
- * to the subscriber in-band (an Alert/Log of Type SystemEvent, or a Message).
+ * (only if someone is listening, with the fast encoders of encode.ts), writes the bytes
+ * to every subscriber that keeps up, and keeps them once per stream in a bounded shared
+ * log for those that are behind (stream/shared-log.ts): a slow or stalled subscriber
+ * costs the publisher nothing per message and never delays the others. Drops are per
+ * subscriber, exact, logged, counted in metrics and reported to the subscriber in-band
+ * (an Alert/Log of Type SystemEvent, or a Message). At most `maxSubscribers` at once:
+ * more are refused, counted and logged.
  */
 import type { Logger } from '../../observability/index.js';
 import type { Alert, Log, Message } from '../../../proto/gen/feeder.js';
 import { encodeAlert, encodeLog, encodeMessage } from './encode.js';
-import { Outbox, type StreamCounters, type WritableCall } from '../stream/outbox.js';
+import type { QueueAccount, StreamCounters, WritableCall } from '../stream/outbox.js';
+import { LogReader, SharedLog } from '../stream/shared-log.js';
 import { dropNotice, LOG_STREAMS, type LogStream, type NoticeContext } from './notice.js';
 
 export { LOG_STREAMS, type LogStream } from './notice.js';
 
 export interface LogBrokerOptions {
-  /** Per-subscriber queue bound (config grpc.subscriberQueueSize). */
+  /** Messages a subscriber may fall behind (config grpc.subscriberQueueSize). */
   queueSize: number;
+  /** Bytes a subscriber may fall behind (config grpc.subscriberQueueBytes); default: no byte bound. */
+  queueBytes?: number;
+  /** Subscribers at once over all streams (config grpc.maxSubscribers); default: no cap. */
+  maxSubscribers?: number;
   /** HostName / ClusterName and clock for the drop notices. */
   notice: NoticeContext;
   logger?: Logger;
@@ -26,7 +34,7 @@ export interface LogBrokerOptions {
 export interface Subscription {
   readonly id: number;
   readonly stream: LogStream;
-  readonly outbox: Outbox;
+  readonly reader: LogReader;
   close(): void;
 }
 
@@ -36,6 +44,10 @@ export class LogBroker {
     logs: { sent: 0, dropped: 0 },
     messages: { sent: 0, dropped: 0 },
   };
+  /** Bytes kept for subscribers that are behind (the shared logs of the three streams). */
+  readonly queued: QueueAccount = { bytes: 0 };
+  /** Subscriptions refused because maxSubscribers were connected. */
+  refused = 0;
   /** Published while at least one subscriber of the stream was connected. */
   readonly published: Record<LogStream, number> = { alerts: 0, logs: 0, messages: 0 };
   private readonly subscribers: Record<LogStream, Set<Subscription>> = {
@@ -43,13 +55,30 @@ export class LogBroker {
     logs: new Set(),
     messages: new Set(),
   };
+  /** Subscribers that keep up: written to on publish. The others wait in the stream's log. */
+  private readonly current: Record<LogStream, Set<LogReader>> = { alerts: new Set(), logs: new Set(), messages: new Set() };
+  private readonly behind: Record<LogStream, Set<LogReader>> = { alerts: new Set(), logs: new Set(), messages: new Set() };
+  private readonly logs: Record<LogStream, SharedLog>;
   private nextId = 1;
   private readonly onClose = new Set<() => void>();
+  /** A refusal was logged and no subscriber left since: one log line per episode at the cap. */
+  private refusing = false;
 
   constructor(private readonly options: LogBrokerOptions) {
     if (!Number.isInteger(options.queueSize) || options.queueSize < 1) {
       throw new RangeError(`grpc.subscriberQueueSize must be a positive integer, got ${options.queueSize}`);
     }
+    const cap = options.maxSubscribers;
+    if (cap !== undefined && (!Number.isInteger(cap) || cap < 1)) throw new RangeError(`grpc.maxSubscribers must be a positive integer, got ${cap}`);
+    const log = (): SharedLog => new SharedLog({ capacity: options.queueSize, capacityBytes: options.queueBytes ?? Infinity, account: this.queued });
+    this.logs = { alerts: log(), logs: log(), messages: log() };
+  }
+
+  /** Messages dropped for subscribers of `stream`, exact, including those still behind. */
+  dropped(stream: LogStream): number {
+    let pending = 0;
+    for (const r of this.behind[stream]) pending += r.pendingLoss();
+    return this.counters[stream].dropped + pending;
   }
 
   publishAlert(alert: Alert): void {
@@ -67,6 +96,10 @@ export class LogBroker {
     this.fanOut('messages', encodeMessage(message));
   }
 
+  get maxSubscribers(): number | undefined {
+    return this.options.maxSubscribers;
+  }
+
   /** True when someone listens: lets the pipeline skip building messages nobody reads. */
   hasSubscribers(stream: LogStream): boolean {
     return this.subscribers[stream].size > 0;
@@ -77,27 +110,45 @@ export class LogBroker {
     return LOG_STREAMS.reduce((n, s) => n + this.subscribers[s].size, 0);
   }
 
-  /** Attaches a grpc-js server stream; the caller closes the subscription when the call ends. */
-  subscribe(stream: LogStream, call: WritableCall, peer = ''): Subscription {
+  /**
+   * Attaches a grpc-js server stream; the caller closes the subscription when the call
+   * ends. undefined: refused, `maxSubscribers` are connected (counted; the caller ends the call).
+   */
+  subscribe(stream: LogStream, call: WritableCall, peer = ''): Subscription | undefined {
+    const logger = this.options.logger;
+    const cap = this.options.maxSubscribers;
+    if (cap !== undefined && this.subscriberCount() >= cap) {
+      this.refused++;
+      if (!this.refusing) logger?.warn('gRPC subscriber refused: grpc.maxSubscribers are connected', { stream, peer, maxSubscribers: cap });
+      this.refusing = true;
+      return undefined;
+    }
     const id = this.nextId++;
     const set = this.subscribers[stream];
-    const logger = this.options.logger;
-    const outbox = new Outbox(call, {
-      capacity: this.options.queueSize,
+    const current = this.current[stream];
+    const behind = this.behind[stream];
+    const reader = new LogReader(call, this.logs[stream], {
       counters: this.counters[stream],
       notice: (lost, total) => dropNotice(stream, lost, total, this.options),
       onReported: (lost, total) =>
         logger?.warn('gRPC subscriber too slow: messages dropped', { stream, subscriber: id, peer, lost, totalLost: total, queueSize: this.options.queueSize }),
+      onBehind: (r) => { current.delete(r); behind.add(r); },
+      onCaughtUp: (r) => { behind.delete(r); current.add(r); this.trim(stream); },
     });
     const subscription: Subscription = {
-      id, stream, outbox,
+      id, stream, reader,
       close: () => {
         if (!set.delete(subscription)) return;
-        const pending = outbox.close();
-        logger?.info('gRPC subscriber left', { stream, subscriber: id, peer, sent: outbox.sent, dropped: outbox.dropped, unsent: pending });
+        this.refusing = false;
+        const unsent = reader.close();
+        current.delete(reader);
+        behind.delete(reader);
+        this.trim(stream);
+        logger?.info('gRPC subscriber left', { stream, subscriber: id, peer, sent: reader.sent, dropped: reader.dropped, unsent });
       },
     };
     set.add(subscription);
+    current.add(reader);
     logger?.info('gRPC subscriber joined', { stream, subscriber: id, peer });
     return subscription;
   }
@@ -116,6 +167,14 @@ export class LogBroker {
 
   private fanOut(stream: LogStream, bytes: Buffer): void {
     this.published[stream]++;
-    for (const sub of this.subscribers[stream]) sub.outbox.push(bytes);
+    const log = this.logs[stream];
+    const seq = log.end;
+    for (const reader of this.current[stream]) reader.offer(bytes, seq);
+    if (this.behind[stream].size > 0) log.append(bytes);
+  }
+
+  /** Nobody behind: the stream's log holds nothing. */
+  private trim(stream: LogStream): void {
+    if (this.behind[stream].size === 0) this.logs[stream].clear();
   }
 }

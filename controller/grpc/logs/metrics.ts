@@ -10,7 +10,7 @@ export function registerLogMetrics(broker: LogBroker, registry: Registry): void 
   const catchUp = (counter: Counter<'stream'>, key: 'sent' | 'dropped'): void => {
     for (const stream of LOG_STREAMS) {
       const id = `${key}:${stream}`;
-      const now = broker.counters[stream][key];
+      const now = key === 'dropped' ? broker.dropped(stream) : broker.counters[stream][key];
       const delta = now - (reported.get(id) ?? 0);
       if (delta > 0) counter.inc({ stream }, delta);
       reported.set(id, now);
@@ -23,6 +23,22 @@ export function registerLogMetrics(broker: LogBroker, registry: Registry): void 
     registers: [registry],
     collect() {
       for (const stream of LOG_STREAMS) this.set({ stream }, broker.subscriberCount(stream));
+    },
+  });
+  new Gauge({
+    name: 'kawin_grpc_subscriber_queued_bytes',
+    help: 'Bytes kept for LogService subscribers that are behind: one shared window per stream, each bounded by grpc.subscriberQueueBytes',
+    registers: [registry],
+    collect() { this.set(broker.queued.bytes); },
+  });
+  let refusedReported = 0;
+  new Counter({
+    name: 'kawin_grpc_subscribers_refused_total',
+    help: 'LogService subscriptions refused with RESOURCE_EXHAUSTED because grpc.maxSubscribers were connected',
+    registers: [registry],
+    collect() {
+      if (broker.refused > refusedReported) this.inc(broker.refused - refusedReported);
+      refusedReported = broker.refused;
     },
   });
   new Counter({

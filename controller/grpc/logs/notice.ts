@@ -22,11 +22,12 @@ export function rfc3339Micro(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
-function text(stream: LogStream, lost: number, total: number, queueSize: number): string {
-  return `kawin: this subscriber was too slow and lost ${lost} ${stream} (${total} in total on this stream; queue size ${queueSize}, config grpc.subscriberQueueSize)`;
+function text(stream: LogStream, lost: number, total: number, queueSize: number, queueBytes: number | undefined): string {
+  const bytes = queueBytes === undefined ? '' : ` or ${queueBytes} bytes, grpc.subscriberQueueBytes`;
+  return `kawin: this subscriber was too slow and lost ${lost} ${stream} (${total} in total on this stream; queue size ${queueSize}, config grpc.subscriberQueueSize${bytes})`;
 }
 
-export function dropNotice(stream: LogStream, lost: number, total: number, opts: { notice: NoticeContext; queueSize: number }): Buffer {
+export function dropNotice(stream: LogStream, lost: number, total: number, opts: { notice: NoticeContext; queueSize: number; queueBytes?: number }): Buffer {
   const ms = (opts.notice.now ?? Date.now)();
   const common = {
     Timestamp: Math.floor(ms / 1000),
@@ -34,7 +35,7 @@ export function dropNotice(stream: LogStream, lost: number, total: number, opts:
     ClusterName: opts.notice.clusterName,
     HostName: opts.notice.hostName,
   };
-  const message = text(stream, lost, total, opts.queueSize);
+  const message = text(stream, lost, total, opts.queueSize, opts.queueBytes);
   const data = `lost=${lost} total=${total} queueSize=${opts.queueSize}`;
   let bytes: Uint8Array;
   if (stream === 'alerts') {

@@ -5,6 +5,7 @@ import { Registry } from 'prom-client';
 import { Alert, LogServiceClient, type Log, type Message, type NonceMessage, type ReplyMessage } from '../../../proto/gen/feeder.js';
 import { LogBroker, logServiceBinding, registerLogMetrics } from './index.js';
 import { insecure, separateConnection, startTestServer, unary } from '../testing.js';
+import { MemoryLogger } from '../../observability/index.js';
 
 const notice = { hostName: 'node-1', clusterName: 'default', now: () => 1_700_000_000_123 };
 
@@ -116,7 +117,7 @@ void test('a stalled subscriber does not hold back a fast one; its drop count is
     stalled.pause();
   });
   await waitFor(() => broker.subscriberCount('alerts') === 2);
-  const subs = [...(broker as unknown as { subscribers: { alerts: Set<{ outbox: { dropped: number; sent: number } }> } }).subscribers.alerts];
+  const subs = [...(broker as unknown as { subscribers: { alerts: Set<{ reader: { dropped: number; sent: number } }> } }).subscribers.alerts];
   const total = 4000;
   const batch = 40; // below the queue size: the fast subscriber never overflows
   for (let i = 0; i < total; i += batch) {
@@ -124,9 +125,9 @@ void test('a stalled subscriber does not hold back a fast one; its drop count is
     await waitFor(() => fast.length === i + batch); // the fast one keeps up although the other never reads
   }
   assert.deepEqual(fast, Array.from({ length: total }, (_, i) => i));
-  const stalledOutbox = subs[1]!.outbox;
+  const stalledOutbox = subs[1]!.reader;
   assert.ok(stalledOutbox.dropped > 0, 'the stalled subscriber must have overflowed');
-  assert.equal(subs[0]!.outbox.dropped, 0);
+  assert.equal(subs[0]!.reader.dropped, 0);
   // Now the stalled client reads: it gets what was kept, plus notices that add up exactly.
   let noticed = 0;
   stalled.on('data', (a: Alert) => {
@@ -161,4 +162,54 @@ void test('stop() ends open streams cleanly and the server shuts down', async ()
   assert.equal(await done, undefined);
   assert.equal(broker.subscriberCount(), 0);
   c.close();
+});
+
+void test('subscribers beyond grpc.maxSubscribers are refused with RESOURCE_EXHAUSTED, logged once and counted; a freed place is usable', async () => {
+  const logger = new MemoryLogger();
+  const broker = new LogBroker({ queueSize: 64, maxSubscribers: 3, notice, logger });
+  const registry = new Registry();
+  registerLogMetrics(broker, registry);
+  const running = await startTestServer([logServiceBinding(broker)]);
+  const c = new LogServiceClient(running.target, insecure(), separateConnection);
+  const admitted = [c.watchAlerts({ Filter: 'policy' }), c.watchLogs({ Filter: 'all' }), c.watchMessages({ Filter: '' })];
+  await waitFor(() => broker.subscriberCount() === 3);
+  const over = [c.watchAlerts({ Filter: 'all' }), c.watchAlerts({ Filter: 'all' })];
+  for (const s of over) {
+    const err = await ended(s);
+    assert.equal(err?.code, status.RESOURCE_EXHAUSTED);
+    assert.match(err?.details ?? '', /grpc\.maxSubscribers is 3/);
+  }
+  assert.equal(broker.subscriberCount(), 3);
+  assert.equal(logger.records.filter((r) => /refused/.test(r.msg)).length, 1, 'one log line per episode at the cap');
+  const refused = (await registry.getSingleMetric('kawin_grpc_subscribers_refused_total')!.get()).values[0]?.value;
+  assert.equal(refused, 2);
+  cancel(admitted[0]!);
+  await waitFor(() => broker.subscriberCount() === 2);
+  const next = c.watchAlerts({ Filter: 'policy' });
+  await waitFor(() => broker.subscriberCount() === 3);
+  cancel(next, admitted[1]!, admitted[2]!);
+  c.close();
+  await running.stop();
+});
+
+void test('what subscribers that never read hold is one shared window, bounded in bytes and accounted', async () => {
+  const broker = new LogBroker({ queueSize: 100_000, queueBytes: 64 * 1024, notice });
+  const registry = new Registry();
+  registerLogMetrics(broker, registry);
+  const running = await startTestServer([logServiceBinding(broker)]);
+  const c = new LogServiceClient(running.target, insecure(), separateConnection);
+  const stalled = [c.watchAlerts({ Filter: 'policy' }), c.watchAlerts({ Filter: 'policy' })]; // no 'data' listener: never read
+  await waitFor(() => broker.subscriberCount() === 2);
+  for (let i = 0; i < 20_000; i++) {
+    broker.publishAlert(alert(i, 200));
+    if (i % 500 === 0) await new Promise((r) => setImmediate(r));
+  }
+  const queued = (await registry.getSingleMetric('kawin_grpc_subscriber_queued_bytes')!.get()).values[0]?.value ?? -1;
+  assert.ok(queued > 0 && queued <= 64 * 1024, `${queued} bytes kept for two stalled subscribers: one shared window, not one each`);
+  assert.ok(broker.dropped('alerts') > 0, 'the oldest were dropped, counted');
+  cancel(...stalled);
+  await waitFor(() => broker.subscriberCount() === 0);
+  assert.equal(broker.queued.bytes, 0, 'given back when they leave');
+  c.close();
+  await running.stop();
 });

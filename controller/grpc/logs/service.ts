@@ -36,6 +36,10 @@ function watch(broker: LogBroker, stream: LogStream) {
       return;
     }
     const subscription = broker.subscribe(stream, call, call.getPeer());
+    if (!subscription) {
+      call.emit('error', { code: status.RESOURCE_EXHAUSTED, details: `too many subscribers (grpc.maxSubscribers is ${broker.maxSubscribers}): try again later` });
+      return;
+    }
     const end = (): void => subscription.close();
     const stopOnShutdown = broker.onShutdown(() => {
       end();

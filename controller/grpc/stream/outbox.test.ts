@@ -59,3 +59,35 @@ void test('drop-oldest with an exact count, reported once where the gap is', () 
 void test('queue size must be a positive integer', () => {
   assert.throws(() => new Outbox(new FakeCall(1), { capacity: 0, counters: { sent: 0, dropped: 0 } }), /positive integer/);
 });
+
+void test('the queue is bounded in bytes as well: the oldest go first, and the bytes are accounted', () => {
+  const call = new FakeCall(1);
+  const counters = { sent: 0, dropped: 0 };
+  const account = { bytes: 0 };
+  const box = new Outbox(call, { capacity: 1000, capacityBytes: 250, counters, account });
+  box.push(Buffer.alloc(10)); // written; the stream now refuses
+  for (let i = 0; i < 10; i++) box.push(Buffer.alloc(100, i));
+  assert.equal(box.queued, 2, 'two messages of 100 bytes fit in 250');
+  assert.equal(box.queuedBytes, 200);
+  assert.equal(account.bytes, 200);
+  assert.equal(counters.dropped, 8);
+  call.drain(100);
+  assert.equal(account.bytes, 0, 'written messages leave the account');
+  assert.deepEqual(call.written.slice(-2).map((b) => b.charCodeAt(0)), [8, 9], 'the newest were kept');
+  for (let i = 0; i < 3; i++) box.push(Buffer.alloc(100));
+  box.close();
+  assert.equal(account.bytes, 0, 'a closed outbox gives its bytes back');
+});
+
+void test('an outbox holds slots for what it queues, not for its capacity', () => {
+  const call = new FakeCall(1);
+  const box = new Outbox(call, { capacity: 1 << 20, counters: { sent: 0, dropped: 0 } });
+  const slots = (): number => (box as unknown as { ring: unknown[] }).ring.length;
+  assert.ok(slots() <= 16, `an idle outbox holds ${slots()} slots`);
+  box.push(msg(0));
+  for (let i = 1; i <= 100; i++) box.push(msg(i));
+  assert.equal(box.queued, 100);
+  assert.ok(slots() >= 100 && slots() <= 256, `${slots()} slots for 100 queued`);
+  call.drain(1000);
+  assert.deepEqual(call.written.map(Number), Array.from({ length: 101 }, (_, i) => i), 'order kept across growth');
+});

@@ -12,11 +12,8 @@ export const RPC_KIND: Record<PolicyRpc, string> = {
   networkPolicy: 'KubeArmorNetworkPolicy',
 };
 
-export interface PolicyIdentity {
-  kind: string;
-  namespace?: string;
-  name: string;
-}
+export type { PolicyIdentity } from '../../store/types.js';
+import type { PolicyIdentity } from '../../store/types.js';
 
 /**
  * The same validation as for files, injected (the lead wires the policy module's).

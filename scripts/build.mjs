@@ -1,0 +1,89 @@
+// Compiles kawin's TypeScript into dist/: one ESM bundle per entry (the CLI, which holds
+// the agent, and each worker thread's entry), split into shared chunks so that a command
+// loads only what it uses. Dependencies are bundled, except koffi, whose native binary is
+// found beside its package at run time. Node runs dist/ with no TypeScript compiler.
+import { build } from 'esbuild';
+import { cpSync, rmSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+// Worker-thread entries: one per `workerModule(dir, name)` in the sources.
+const entryPoints = {
+  kawin: 'controller/cli/entry.ts',
+  'port-reader': 'driver/client/port-reader.ts',
+  'prepare-worker': 'controller/policy/prepare-worker.ts',
+};
+
+// Bundled CommonJS dependencies call require() for Node's built-ins; ESM output has none.
+// kawinDistDir is dist/ (every chunk sits there), for the __dirname rewrite below.
+const banner = [
+  "import { createRequire as kawinCreateRequire } from 'node:module';",
+  "import { fileURLToPath as kawinFileURLToPath } from 'node:url';",
+  'const require = kawinCreateRequire(import.meta.url);',
+  "const kawinDistDir = kawinFileURLToPath(new URL('.', import.meta.url));",
+].join(' ');
+
+// Some dependencies load .proto files from `${__dirname}/../../proto` (grpc-health-check
+// when imported, @grpc/reflection and grpc-js's channelz when used). In the bundle
+// __dirname would be dist/, so each such file gets its original folder under dist/
+// instead, and the package's .proto files are copied there.
+const protoUsers = new Set();
+const dirnameRewrite = {
+  name: 'dirname-rewrite',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/].*\.js$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      if (!text.includes('__dirname')) return undefined;
+      const rel = relative(root, dirname(args.path)).split(sep).join('/');
+      const pkg = rel.match(/^node_modules\/((?:@[^/]+\/)?[^/]+)/)?.[1];
+      if (pkg) protoUsers.add(pkg);
+      return { contents: text.replaceAll('__dirname', `(kawinDistDir + ${JSON.stringify(rel)})`), loader: 'js' };
+    });
+  },
+};
+
+function copyProtos(dist) {
+  for (const pkg of protoUsers) {
+    const from = `${root}node_modules/${pkg}`;
+    const isProtoOrDir = (path) => path.endsWith('.proto') || (statSync(path).isDirectory() && !path.endsWith('node_modules'));
+    cpSync(from, `${dist}/node_modules/${pkg}`, { recursive: true, filter: isProtoOrDir });
+  }
+}
+
+/**
+ * Builds into `outdir` (default dist/; the Windows bundle builds its own copy, so that
+ * tests running dist/ never see it half-written).
+ */
+export async function buildDist({ quiet = false, outdir = `${root}dist`, sourcemap = true } = {}) {
+  const dist = outdir;
+  rmSync(dist, { recursive: true, force: true });
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints,
+    outdir: dist,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    external: ['koffi'],
+    define: { KAWIN_BUNDLE: 'true' },
+    banner: { js: banner },
+    plugins: [dirnameRewrite],
+    sourcemap: sourcemap ? 'linked' : false,
+    logLevel: quiet ? 'error' : 'warning',
+    metafile: true,
+  });
+  copyProtos(dist);
+  return result;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const started = performance.now();
+  const result = await buildDist();
+  const files = Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.js')).length;
+  console.log(`build: dist/ (${files} files) in ${Math.round(performance.now() - started)} ms`);
+}
