@@ -9,14 +9,17 @@ const mode = (path: string): number => statSync(path).mode & 0o777;
 
 void test('under umask 000 the device and port sockets are the owner\'s only (0600)', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'kawin-emu-perm-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // One hook, stop then remove: the pid file must still be there for the stop to find the daemon.
+  t.after(async () => {
+    await stopEmulatedKernel(dir).catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  });
   const previous = process.umask(0);
   try {
     await startEmulatedKernel({ dir, log: join(dir, 'driverd.log') });
   } finally {
     process.umask(previous);
   }
-  t.after(() => stopEmulatedKernel(dir));
   assert.equal(mode(join(dir, 'Karmor')), 0o600, 'device socket');
   assert.equal(mode(join(dir, 'KarmorPort')), 0o600, 'port socket');
   assert.equal(mode(join(dir, 'driverd.log')), 0o600, 'log');
