@@ -55,11 +55,25 @@ function copyIfAbsent(from: string, to: string): boolean {
   }
 }
 
+/** How long remove-data keeps trying while a file in the folder is still held open. */
+export const REMOVE_DATA_TIMEOUT_MS = 30_000;
+
 /**
- * Deletes the whole folder (uninstall with KAWIN_REMOVE_DATA=1). Retries for up to 30
- * seconds: the service reports STOPPED before its process has exited, and until then
- * it holds its log file open (Windows, and wine, refuse to remove an open file's folder).
+ * Deletes the whole folder (uninstall with KAWIN_REMOVE_DATA=1). Tries again every half
+ * second for up to REMOVE_DATA_TIMEOUT_MS: the service reports STOPPED before its process
+ * has exited, and a file still held open keeps its folder from being removed. (Node's own
+ * `maxRetries` backs off linearly: 60 retries would wait 15 minutes.)
  */
-export function removeDataDir(dir = dataDir()): void {
-  rmSync(dir, { recursive: true, force: true, maxRetries: 60, retryDelay: 500 });
+export function removeDataDir(dir = dataDir(), timeoutMs = REMOVE_DATA_TIMEOUT_MS): void {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+      return;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (!['ENOTEMPTY', 'EBUSY', 'EPERM'].includes(code ?? '') || Date.now() >= deadline) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+    }
+  }
 }
