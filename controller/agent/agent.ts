@@ -252,6 +252,7 @@ export class Agent {
         refusal: (ruleId) => reconciler.refusal(ruleId),
       },
       reconcile: controller,
+      ready: () => this.manager.readiness().ok,
     };
   }
 

@@ -130,7 +130,7 @@ export function agentStatus(agent: AgentView): AgentStatus {
     version: AGENT_VERSION,
     node: config.hostName,
     cluster: config.clusterName,
-    ready: driver.connected && agent.desired.ready() && reconcile.firstApplyDone,
+    ready: agent.ready(),
     startedAt: agent.startedAt.toISOString(),
     uptimeSeconds: Math.round((agent.now() - agent.startedAt.getTime()) / 1000),
     driver: {

@@ -57,4 +57,6 @@ export interface AgentView {
   readonly rules: RulesView;
   readonly driver: DriverView;
   readonly reconcile: ReconcileView;
+  /** The agent's readiness, as /readyz reports it (every part of the manager ready). */
+  ready(): boolean;
 }

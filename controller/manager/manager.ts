@@ -75,8 +75,6 @@ export class Manager {
     return { ok: checks.every((c) => c.ok), checks };
   }
 
-  names(): string[] { return this.added.map((r) => r.name); }
-
   private enqueueStart(runnable: Runnable): Promise<void> {
     const next = this.starting.then(() => this.startOne(runnable));
     this.starting = next.catch(() => {});

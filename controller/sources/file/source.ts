@@ -223,8 +223,8 @@ export class FileSource extends EventEmitter<{ settled: [FileSourceSettled] }> i
       this.files.record(file.origin, file.signature);
       result.rejected.push(file.origin);
       this.options.observer?.rejected?.(outcome.reason);
-      this.log.warn('policy file rejected', { file: file.origin, reason: outcome.reason, error: outcome.error });
-      this.sink?.rejected?.(this.name, file.origin, outcome.error);
+      // The store logs it (for every source alike) and keeps its previous version in force.
+      this.sink?.rejected(this.name, file.origin, outcome.error);
       return;
     }
     const changed = this.files.reportedDigest(file.origin) !== outcome.digest;
