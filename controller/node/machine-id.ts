@@ -40,14 +40,23 @@ export function machineGuidFromRegOutput(text: string): string | undefined {
   return m?.[1];
 }
 
+/** The real machine's id, read once: it does not change while the machine runs (`reg query` is a process spawn). */
+let realId: string | null | undefined;
+
 /** The machine id, or `fallback` (the node name) when this node has none. */
 export function machineId(fallback: string, sources: MachineIdSources = REAL): string {
+  if (sources !== REAL) return readMachineId(sources) ?? fallback;
+  if (realId === undefined) realId = readMachineId(REAL) ?? null;
+  return realId ?? fallback;
+}
+
+function readMachineId(sources: MachineIdSources): string | undefined {
   if (sources.platform === 'win32') {
-    return machineGuidFromRegOutput(orEmpty(() => sources.queryRegistry(CRYPTOGRAPHY_KEY, 'MachineGuid'))) ?? fallback;
+    return machineGuidFromRegOutput(orEmpty(() => sources.queryRegistry(CRYPTOGRAPHY_KEY, 'MachineGuid')));
   }
   for (const path of LINUX_FILES) {
     const id = orEmpty(() => sources.readFile(path)).trim();
     if (id !== '') return id;
   }
-  return fallback;
+  return undefined;
 }
