@@ -15,7 +15,8 @@ import {
   type AdminBackend, type GrpcServiceBinding, type LogBroker, type ProbeProvider, type RequestGate, type StateProvider,
 } from '../grpc/index.js';
 import type { Runnable } from '../manager/index.js';
-import type { AgentMetrics, Logger } from '../observability/index.js';
+import type { Registry } from 'prom-client';
+import type { AgentMetrics, Logger, PortBounds } from '../observability/index.js';
 import { createOutputs, type Outputs } from '../outputs/index.js';
 import type { ProvenanceLookup } from '../policy/index.js';
 import type { PolicySource } from '../sources/types.js';
@@ -34,6 +35,10 @@ export interface GrpcServerOptions {
   diffs: RequestGate;
   /** Sources running when the server starts; each may serve its own gRPC services. */
   sources: () => readonly PolicySource[];
+  /** The port's connection bounds, fitted to the descriptor limit (Agent.connections). */
+  connections: PortBounds;
+  /** Where the connection metrics go. */
+  registry: Registry;
 }
 
 /** The one gRPC server (started after the sources, so theirs are included). */
@@ -48,7 +53,7 @@ export class GrpcServerRunnable implements Runnable {
   get address(): string | undefined { return this.bound; }
 
   async start(): Promise<void> {
-    const { config, logger, broker, state, probe, admin, diffs, sources } = this.options;
+    const { config, logger, broker, state, probe, admin, diffs, sources, connections, registry } = this.options;
     const peers = peerPolicyFor({ address: config.grpc.address, tls: config.grpc.tls });
     const bindings: GrpcServiceBinding[] = [
       logServiceBinding(broker),
@@ -60,6 +65,8 @@ export class GrpcServerRunnable implements Runnable {
     this.server = new KawinGrpcServer({
       address: config.grpc.address, tls: config.grpc.tls, maxMessageBytes: config.grpc.maxMessageBytes, logger,
       maxConnectionIdleMs: config.grpc.maxConnectionIdleSeconds * 1000, maxConcurrentStreams: config.grpc.maxConcurrentStreams,
+      connections: { ...connections, handshakeTimeoutMs: config.grpc.handshakeTimeoutSeconds * 1000 },
+      keepaliveMs: config.grpc.keepaliveSeconds * 1000, keepaliveTimeoutMs: config.grpc.keepaliveTimeoutSeconds * 1000, registry,
     }, bindings);
     const port = await this.server.start();
     const address = config.grpc.address;
