@@ -9,6 +9,11 @@ import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { realClock, type Clock, type TimerHandle } from '../clock/index.js';
 import { ConfigValidationError } from './errors.js';
+import { isTransientError, retryDelay } from '../fserrors/index.js';
+
+/** First re-read after a read failed for a passing reason (EMFILE…); doubles up to the maximum. */
+const TRANSIENT_RETRY_MS = 100;
+const TRANSIENT_RETRY_MAX_MS = 5000;
 import { loadConfig, readRegularFile, type LoadOptions } from './load.js';
 import type { AgentConfig, ConfigOverrides } from './types.js';
 
@@ -35,6 +40,8 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> {
   private lastText: string | undefined;
   private watcher: FSWatcher | undefined;
   private timer: TimerHandle | undefined;
+  /** While reads fail for a passing reason: the error shown, and the retries so far. */
+  private transient: { message: string; attempt: number } | undefined;
   private chain: Promise<void> = Promise.resolve();
   private readonly clock: Clock;
   private readonly file: string;
@@ -85,9 +92,26 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> {
     }, this.options.debounceMs ?? 200);
   }
 
+  /**
+   * A read failed for a passing reason: shown once per episode (not at every event), and
+   * read again with backoff, so an edit made meanwhile is not lost.
+   */
+  private retryLater(error: ConfigValidationError): void {
+    const shown = this.transient?.message;
+    const attempt = this.transient?.attempt ?? 0;
+    this.transient = { message: error.message, attempt: attempt + 1 };
+    if (shown !== error.message) this.emit('invalid', error);
+    if (this.timer || !this.watcher) return;
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined;
+      void this.reload();
+    }, retryDelay(attempt, TRANSIENT_RETRY_MS, TRANSIENT_RETRY_MAX_MS));
+  }
+
   private async reread(): Promise<void> {
     try {
       const text = await readRegularFile(this.file).catch(() => undefined);
+      if (text !== undefined) this.transient = undefined;
       if (text !== undefined && text === this.lastText) return;
       this.lastText = text;
       const next = await loadConfig(this.file, this.options.overrides, this.options.load);
@@ -97,6 +121,8 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> {
       this.emit('change', next, previous);
     } catch (error) {
       if (!(error instanceof ConfigValidationError)) throw error;
+      if (isTransientError(error.cause)) return this.retryLater(error);
+      this.transient = undefined;
       this.emit('invalid', error);
     } finally {
       this.emit('settled');

@@ -2,10 +2,12 @@ import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { decodePolicyText, PolicyEncodingError } from '../../policy/index.js';
+import { isTransientError } from '../../fserrors/index.js';
 import { PolicyFileNotRegularError, PolicyFileTooLargeError, PolicyFileUnreadableError } from './errors.js';
 import { isGone, typeOf, type ScannedFile } from './scan.js';
 
-export type RejectReason = 'too_large' | 'unreadable' | 'not_regular' | 'encoding';
+/** transient: a read failed for a passing reason (fserrors) and is retried. */
+export type RejectReason = 'too_large' | 'unreadable' | 'transient' | 'not_regular' | 'encoding';
 
 export type ReadOutcome =
   | { kind: 'content'; text: string; digest: string }
@@ -34,7 +36,7 @@ export async function readPolicyFile(file: ScannedFile, maxBytes: number): Promi
     handle = await open(file.origin, OPEN_FLAGS);
   } catch (error) {
     if (isGone(error)) return { kind: 'gone' };
-    return rejected('unreadable', new PolicyFileUnreadableError(file.origin, error));
+    return unreadable(file.origin, error);
   }
   try {
     const info = await handle.stat({ bigint: true });
@@ -44,7 +46,7 @@ export async function readPolicyFile(file: ScannedFile, maxBytes: number): Promi
     return { kind: 'content', text: decodePolicyText(data, file.origin), digest: sha256(data) };
   } catch (error) {
     if (error instanceof PolicyEncodingError) return rejected('encoding', error);
-    return rejected('unreadable', new PolicyFileUnreadableError(file.origin, error));
+    return unreadable(file.origin, error);
   } finally {
     await handle.close().catch(() => undefined);
   }
@@ -66,6 +68,11 @@ async function readBounded(handle: FileHandle, maxBytes: number): Promise<Buffer
 
 function rejected(reason: RejectReason, error: Error): ReadOutcome {
   return { kind: 'rejected', reason, error };
+}
+
+function unreadable(origin: string, error: unknown): ReadOutcome {
+  const transient = isTransientError(error);
+  return rejected(transient ? 'transient' : 'unreadable', new PolicyFileUnreadableError(origin, error, transient));
 }
 
 /** Run `fn` over `items` with at most `limit` in flight, results in input order. */
