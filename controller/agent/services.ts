@@ -58,7 +58,7 @@ export class GrpcServerRunnable implements Runnable {
     const bindings: GrpcServiceBinding[] = [
       logServiceBinding(broker),
       ...sources().flatMap((s) => s.grpcServices?.(peers) ?? []),
-      stateAgentBinding(state, { queueSize: config.grpc.subscriberQueueSize, logger }),
+      stateAgentBinding(state, { queueSize: config.grpc.subscriberQueueSize, queueBytes: config.grpc.subscriberQueueBytes, slots: broker, logger }),
       probeServiceBinding(probe),
       adminServiceBinding(admin, peers, logger, diffs),
     ];

@@ -60,6 +60,8 @@ export class LogBroker {
   private readonly behind: Record<LogStream, Set<LogReader>> = { alerts: new Set(), logs: new Set(), messages: new Set() };
   private readonly logs: Record<LogStream, SharedLog>;
   private nextId = 1;
+  /** Slots held by other services' watchers (takeSlot). */
+  private external = 0;
   private readonly onClose = new Set<() => void>();
   /** A refusal was logged and no subscriber left since: one log line per episode at the cap. */
   private refusing = false;
@@ -105,9 +107,37 @@ export class LogBroker {
     return this.subscribers[stream].size > 0;
   }
 
+  /** Subscribers of `stream`; without one, all of them, other services' watchers (takeSlot) included. */
   subscriberCount(stream?: LogStream): number {
     if (stream) return this.subscribers[stream].size;
-    return LOG_STREAMS.reduce((n, s) => n + this.subscribers[s].size, 0);
+    return LOG_STREAMS.reduce((n, s) => n + this.subscribers[s].size, this.external);
+  }
+
+  /**
+   * A place under `maxSubscribers` for a stream another service serves (StateAgent
+   * WatchState), so that one cap bounds every subscriber. Returns its release function
+   * (idempotent), or undefined when full (counted and logged as a refusal).
+   */
+  takeSlot(stream: string, peer = ''): (() => void) | undefined {
+    if (this.atCap(stream, peer)) return undefined;
+    this.external++;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.external--;
+      this.refusing = false;
+    };
+  }
+
+  /** True (counted, logged once per episode) when `maxSubscribers` are connected. */
+  private atCap(stream: string, peer: string): boolean {
+    const cap = this.options.maxSubscribers;
+    if (cap === undefined || this.subscriberCount() < cap) return false;
+    this.refused++;
+    if (!this.refusing) this.options.logger?.warn('gRPC subscriber refused: grpc.maxSubscribers are connected', { stream, peer, maxSubscribers: cap });
+    this.refusing = true;
+    return true;
   }
 
   /**
@@ -116,13 +146,7 @@ export class LogBroker {
    */
   subscribe(stream: LogStream, call: WritableCall, peer = ''): Subscription | undefined {
     const logger = this.options.logger;
-    const cap = this.options.maxSubscribers;
-    if (cap !== undefined && this.subscriberCount() >= cap) {
-      this.refused++;
-      if (!this.refusing) logger?.warn('gRPC subscriber refused: grpc.maxSubscribers are connected', { stream, peer, maxSubscribers: cap });
-      this.refusing = true;
-      return undefined;
-    }
+    if (this.atCap(stream, peer)) return undefined;
     const id = this.nextId++;
     const set = this.subscribers[stream];
     const current = this.current[stream];
