@@ -2,8 +2,9 @@
  * The Windows build end to end under wine: the MSI's tables, signing, a silent install into
  * a fresh prefix, the service RUNNING and reporting the missing driver through the real
  * koffi Win32 path, DOS↔NT paths from wine's QueryDosDeviceW, service stop and start, an
- * upgrade that keeps the node's config, and an uninstall that removes the service and the
- * program files but keeps the data. Skips, loudly, only where wine is missing and never in CI.
+ * upgrade that keeps the node's config, an uninstall that removes the service and the
+ * program files but keeps the data, and one asked to remove the data too. Skips, loudly,
+ * only where wine is missing and never in CI.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -145,14 +146,13 @@ void test('the MSI under wine: install, service, driver not loaded, paths, stop/
     assert.ok(existsSync(prefix.drive(`${DATA}\\policies\\marker.yaml`)) && existsSync(prefix.drive(`${DATA}\\state`)));
   });
 
-  // Known open problem (issue 12): under wine a file in %ProgramData%\\kawin\\logs is sometimes
-  // still held open long after the service reports STOPPED, and the folder stays. Reported as
-  // a todo (it runs, and its result is printed) until that holder is found.
-  await t.test('uninstall with KAWIN_REMOVE_DATA=1 also removes %ProgramData%\\kawin', {
-    todo: 'under wine a file in the logs folder is sometimes still held after STOPPED',
-  }, () => {
+  await t.test('uninstall with KAWIN_REMOVE_DATA=1 also removes %ProgramData%\\kawin', () => {
     prefix.must('wine', ['msiexec', '/i', `Z:${newMsi}`, '/qn'], 180_000);
     assertRunning(kawin('service', 'status'));
+    const refused = kawin('service', 'remove-data');
+    assert.notEqual(refused.status, 0, refused.output);
+    assert.match(refused.output, /the kawin service is RUNNING: stop it first/);
+    assert.equal(readFileSync(prefix.drive(`${DATA}\\config.json`), 'utf8'), config, 'nothing removed under the running agent');
     prefix.must('wine', ['msiexec', '/x', `Z:${newMsi}`, '/qn', 'KAWIN_REMOVE_DATA=1'], 180_000);
     assert.ok(!existsSync(prefix.drive(DATA)), 'the data folder is gone');
     assert.ok(!existsSync(prefix.drive(`${APP}\\node.exe`)));
@@ -226,4 +226,22 @@ function checkTables(msi: string, oldMsi: string): void {
   assert.equal(features.get('Driver'), '1000', 'the driver INF is an optional feature, off by default');
   const files = msiTable(msi, 'File').map((row) => row[2]);
   for (const name of ['node.exe', 'kawin.js', 'koffi.node', 'config.schema.json', 'kawin.inf']) assert.ok(files.some((f) => f?.split('|').pop() === name), name);
+  checkSequence(msi);
+}
+
+/**
+ * Where each custom action runs. The deferred ones run in this order from the install script,
+ * so a misplaced one acts on the wrong state: remove-data before StopServices deleted the
+ * running agent's files and failed on its open log (wixl had numbered it 1).
+ */
+function checkSequence(msi: string): void {
+  const at = new Map(msiTable(msi, 'InstallExecuteSequence').map(([action, , sequence]) => [action!, Number(sequence)]));
+  const order = (...actions: string[]) => {
+    const sequences = actions.map((a) => at.get(a) ?? Number.NaN);
+    const sorted = sequences.every((s, i) => i === 0 || s > sequences[i - 1]!);
+    assert.ok(sorted, `InstallExecuteSequence: expected ${actions.join(' < ')}, got ${actions.map((a, i) => `${a}=${sequences[i]}`).join(', ')}`);
+  };
+  order('InstallValidate', 'RemoveExistingProducts', 'InstallInitialize');
+  order('StopServices', 'WaitServiceStopped', 'DeleteServices', 'RemoveDataDir', 'RemoveFiles');
+  order('InstallFiles', 'InitDataDir', 'InstallServices', 'ConfigureService', 'StartServices');
 }
