@@ -36,8 +36,8 @@ function commandLine(config: string | undefined): string {
 async function act(verb: Verb, values: { config?: string; timeout?: string; 'default-config'?: string }, io: CliIO): Promise<number> {
   const ws = await import('../../winservice/index.js');
   if (verb === 'init-data') {
-    const { wroteConfig } = ws.initDataDir(values['default-config']);
-    io.stdout(`${ws.dataDir()}: ${wroteConfig ? 'default config.json written' : 'config.json kept'}; SYSTEM and Administrators only`);
+    const { wroteConfig, icaclsArgs } = ws.initDataDir(values['default-config']);
+    io.stdout(`${ws.dataDir()}: ${wroteConfig ? 'default config.json written' : 'config.json kept'}; SYSTEM and Administrators only: icacls ${icaclsArgs.join(' ')}`);
     return 0;
   }
   if (verb === 'remove-data') return removeData(ws, io);
