@@ -96,6 +96,8 @@ export class Agent {
       {
         preparer: async (texts) => { await preparer.prepareAll([...texts]); },
         observer: loggingStoreObserver(logger.child({ component: 'store' })),
+        // The flow is built below (it needs the reconciler, which reads the store); no change comes before start.
+        listener: { policyChanged: (key, entry) => this.flow.policyChanged(key, entry), statusChanged: () => this.flow.statusChanged() },
       },
     );
     this.reconciler = new Reconciler({
@@ -114,21 +116,22 @@ export class Agent {
     this.controller = new ReconcileController({
       reconciler: this.reconciler, link: this.link, clock: this.clock, logger, config: () => this.currentConfig,
       queueObserver: workQueueMetricsObserver(this.metrics, 'reconcile'), startedAt: this.startedAt,
-      reconciled: () => this.reconciled(),
-      firstApplied: (seconds) => {
-        this.metrics.initialSyncDuration.set(seconds);
-        // Written after the first apply, so the write never delays it.
-        void this.preparer.save();
-        logger.info('initial sync done: the driver enforces the desired policies', {
-          seconds, rules: this.reconciler.rulesApplied, generation: String(this.reconciler.appliedGeneration),
-        });
+      observer: {
+        reconciled: () => this.reconciled(),
+        firstApplied: (seconds) => {
+          this.metrics.initialSyncDuration.set(seconds);
+          // Written after the first apply, so the write never delays it.
+          void this.preparer.save();
+          logger.info('initial sync done: the driver enforces the desired policies', {
+            seconds, rules: this.reconciler.rulesApplied, generation: String(this.reconciler.appliedGeneration),
+          });
+        },
       },
     });
     this.flow = new PolicyFlow({
       rules: this.rules, reconciler: this.reconciler, trigger: () => this.controller.trigger(),
-      changed: (key, entry) => this.stateEvents.policyChanged(key, entry),
+      observer: { policyChanged: (key, entry) => this.stateEvents.policyChanged(key, entry) },
     });
-    this.store.setListener(this.flow);
     this.view = this.createView();
     this.sources = new AgentSources({
       store: this.store, manager: this.manager,

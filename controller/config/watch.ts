@@ -4,7 +4,6 @@
  * (Kubernetes ConfigMap `..data` links) are seen; events are debounced, the file is
  * re-read and compared, and only a config that differs once resolved is announced.
  */
-import { EventEmitter } from 'node:events';
 import type { FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { realClock, type Clock } from '../clock/index.js';
@@ -16,6 +15,7 @@ import type { AgentConfig, ConfigOverrides } from './types.js';
 export interface ConfigWatcherOptions {
   overrides?: ConfigOverrides;
   clock?: Clock;
+  observer?: ConfigWatcherObserver;
   /** Passed to loadConfig (platform, hostName). */
   load?: Omit<LoadOptions, 'optional'>;
 }
@@ -23,16 +23,17 @@ export interface ConfigWatcherOptions {
 /** Re-read 200 ms after the last file-system event, and at most 2 s after the first (docs/config.md). */
 const DEBOUNCE: DebounceTiming = { quietMs: 200, maxWaitMs: 2000 };
 
-interface ConfigWatcherEvents {
+/** Told what each re-read found. */
+export interface ConfigWatcherObserver {
   /** A valid config that differs from the running one; it is now `current`. */
-  change: [next: AgentConfig, previous: AgentConfig];
+  changed?(next: AgentConfig, previous: AgentConfig): void;
   /** The file is invalid or unreadable; `current` is unchanged. */
-  invalid: [error: ConfigValidationError];
+  invalid?(error: ConfigValidationError): void;
   /** A re-read finished (whatever its outcome): for tests and diagnostics. */
-  settled: [];
+  settled?(): void;
 }
 
-export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> {
+export class ConfigWatcher {
   private config: AgentConfig;
   private lastText: string | undefined;
   private watcher: FSWatcher | undefined;
@@ -45,7 +46,6 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> {
     initial: AgentConfig,
     private readonly options: ConfigWatcherOptions = {},
   ) {
-    super();
     this.file = path.resolve(file);
     this.config = initial;
     this.debounce = new Debouncer(options.clock ?? realClock, DEBOUNCE, () => void this.reload());
@@ -84,12 +84,12 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> {
       if (JSON.stringify(next) === JSON.stringify(this.config)) return;
       const previous = this.config;
       this.config = next;
-      this.emit('change', next, previous);
+      this.options.observer?.changed?.(next, previous);
     } catch (error) {
       if (!(error instanceof ConfigValidationError)) throw error;
-      this.emit('invalid', error);
+      this.options.observer?.invalid?.(error);
     } finally {
-      this.emit('settled');
+      this.options.observer?.settled?.();
     }
   }
 }

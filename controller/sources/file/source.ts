@@ -11,7 +11,6 @@
  * (chokidar's own stabilisation timers cannot), and the symlink-swap case needs the
  * root's parent watched and each directory's identity tracked, which is done here anyway.
  */
-import { EventEmitter } from 'node:events';
 import { readFile, stat } from 'node:fs/promises';
 import type { AgentConfig } from '../../config/index.js';
 import path from 'node:path';
@@ -40,7 +39,7 @@ export function fileSettingsOf(config: AgentConfig): FileSourceSettings {
   return { paths, debounceMs, debounceMaxWaitMs, maxFileBytes, rescanIntervalMs: rescanIntervalSeconds * 1000 };
 }
 
-export class FileSource extends EventEmitter<{ settled: [FileSourceSettled] }> implements PolicySource {
+export class FileSource implements PolicySource {
   readonly name: string;
   private roots: string[];
   private settings: Required<FileSourceSettings>;
@@ -59,7 +58,6 @@ export class FileSource extends EventEmitter<{ settled: [FileSourceSettled] }> i
   private stopped = false;
 
   constructor(private readonly options: FileSourceOptions) {
-    super();
     this.name = options.name ?? 'files';
     this.clock = options.clock ?? realClock;
     this.log = (options.logger ?? silentLogger).child({ source: this.name });
@@ -263,7 +261,7 @@ export class FileSource extends EventEmitter<{ settled: [FileSourceSettled] }> i
       result.inSync = true;
       this.reporter!.synced(result.revision);
     }
-    this.emit('settled', result);
+    this.options.observer?.settled?.(result);
   }
 
   /** The backstop for changes no event announced (a lost inotify event, a remote file system). */

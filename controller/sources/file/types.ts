@@ -23,6 +23,8 @@ export interface FileSourceSettings {
 export interface FileSourceObserver {
   rejected?(reason: RejectReason): void;
   watchFailed?(): void;
+  /** A rescan finished: what it found (for tests and diagnostics). */
+  settled?(result: FileSourceSettled): void;
 }
 
 export interface FileSourceOptions extends FileSourceSettings {
@@ -35,7 +37,7 @@ export interface FileSourceOptions extends FileSourceSettings {
   observer?: FileSourceObserver;
 }
 
-/** What one rescan found; emitted as `settled` after every rescan. */
+/** What one rescan found; told to the observer's `settled` after every rescan. */
 export interface FileSourceSettled {
   inSync: boolean;
   revision: string;
