@@ -73,7 +73,7 @@ export class Agent {
   private readonly feedback = new SourceFeedback();
   private readonly grpc: GrpcServerRunnable;
   private readonly pipeline: PipelineRunnable;
-  private readonly startedAt = new Date();
+  private readonly startedAt: Date;
   private currentConfig: AgentConfig;
   private portHeld = false;
   private learntLabels: Record<string, string> = {};
@@ -83,6 +83,8 @@ export class Agent {
     this.currentConfig = config;
     this.logger = logger;
     this.clock = options.clock ?? realClock;
+    // On the same clock as `now()`: uptime and the initial sync duration subtract one from the other.
+    this.startedAt = new Date(this.clock.now());
     this.metrics = options.metrics ?? createAgentMetrics({ version: AGENT_VERSION, node: config.hostName });
     this.manager = new Manager({ logger, clock: this.clock, stopDeadlineMs: STOP_DEADLINE_MS });
     const backend = createDriverBackend(config.driver);
