@@ -175,6 +175,7 @@ void test('the periodic resync reads the whole table back on schedule (fake cloc
   const clock = new FakeClock(Date.now());
   await h.start({ reconcile: { resyncIntervalSeconds: 60, resyncJitter: 0.1 } }, clock);
   await ready(h);
+  assert.equal(await metric(h, 'kawin_initial_sync_duration_seconds'), 0, 'measured on the agent\'s clock, where no time passed');
   const lists = (): Promise<number> => metric(h, 'kawin_ioctl_calls_total', '{operation="list_rules"}');
   const before = await lists();
   const generation = (await h.probe.getState()).generation;
