@@ -7,6 +7,7 @@ import { cpSync, rmSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { generateValidators, VALIDATION_MODULE, VALIDATION_MODULE_BUNDLED } from './validators.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -45,6 +46,17 @@ const dirnameRewrite = {
   },
 };
 
+// The bundle's schema validators are generated at build time (scripts/validators.mjs).
+const precompiledValidators = {
+  name: 'precompiled-validators',
+  setup(b) {
+    const path = `${root}${VALIDATION_MODULE}`;
+    b.onLoad({ filter: /[\\/]controller[\\/]validation[\\/]index\.ts$/ }, (args) => (
+      args.path === path ? { contents: VALIDATION_MODULE_BUNDLED, loader: 'js' } : undefined
+    ));
+  },
+};
+
 function copyProtos(dist) {
   for (const pkg of protoUsers) {
     const from = `${root}node_modules/${pkg}`;
@@ -72,12 +84,13 @@ export async function buildDist({ quiet = false, outdir = `${root}dist`, sourcem
     external: ['koffi'],
     define: { KAWIN_BUNDLE: 'true' },
     banner: { js: banner },
-    plugins: [dirnameRewrite],
+    plugins: [dirnameRewrite, precompiledValidators],
     sourcemap: sourcemap ? 'linked' : false,
     logLevel: quiet ? 'error' : 'warning',
     metafile: true,
   });
   copyProtos(dist);
+  await generateValidators(root, dist);
   return result;
 }
 
