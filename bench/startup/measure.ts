@@ -73,7 +73,8 @@ function workerStartOnce(url: URL, entry: string): Promise<[number, number]> {
   };
   const start = performance.now();
   const cpu = process.cpuUsage();
-  const worker = new Worker(url, { workerData: { ...data, entry } });
+  // No execArgv: the agent's workers inherit the agent's (none), not this bench's tsx loader.
+  const worker = new Worker(url, { workerData: { ...data, entry }, execArgv: [] });
   return new Promise((resolve, reject) => {
     worker.once('message', () => {
       const used = process.cpuUsage(cpu);
