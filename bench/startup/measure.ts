@@ -60,7 +60,7 @@ export function rssMb(pid: number): number {
 }
 
 /**
- * One event-worker start: the compiled port reader (dist/port-reader.js) from `new Worker`
+ * One event-worker start: the compiled port reader (dist/port-reader.cjs) from `new Worker`
  * until it answers, with the emulator's shim loaded through koffi, as the agent starts it.
  * The stop word is set first, so the worker ends its read loop at once and says so.
  */
