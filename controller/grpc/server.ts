@@ -20,8 +20,9 @@ import type { PeerPolicy } from './peer.js';
 import { tolerateMalformed } from './malformed.js';
 import { isUnixAddress, unixSocketPath } from '../config/address.js';
 import { bindOwnerOnly, prepareUnixSocket } from './unix-socket.js';
+import { DEFAULT_GRPC_ADDRESS } from './address.js';
 
-export const DEFAULT_GRPC_ADDRESS = '127.0.0.1:32767';
+export { DEFAULT_GRPC_ADDRESS };
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
 export const DEFAULT_MAX_CONNECTION_IDLE_MS = 300_000;
