@@ -7,11 +7,11 @@ import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import fsp from 'node:fs/promises';
 import { syncBuiltinESMExports } from 'node:module';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeClock } from '../clock/index.js';
+import { ObservedCalls } from '../../test/observed.js';
 import { ConfigWatcher, loadConfig, type AgentConfig } from './index.js';
 
 void test('a config read failing with EMFILE is shown once, retried with backoff, and the edit applied when it passes', async (t) => {
@@ -20,7 +20,11 @@ void test('a config read failing with EMFILE is shown once, retried with backoff
   writeFileSync(file, '{"logging": {"level": "info"}}');
   const clock = new FakeClock();
   const load = { platform: 'linux' as const, hostName: 'h' };
-  const watcher = new ConfigWatcher(file, await loadConfig(file, {}, load), { clock, load, debounceMs: 200 });
+  const changes = new ObservedCalls<[AgentConfig, AgentConfig]>();
+  const invalid: string[] = [];
+  const settled = new ObservedCalls<[]>();
+  const observer = { changed: changes.record, invalid: (e: Error) => { invalid.push(e.message); }, settled: settled.record };
+  const watcher = new ConfigWatcher(file, await loadConfig(file, {}, load), { clock, load, observer });
   await watcher.start();
   const real = fsp.open;
   let failing = true;
@@ -37,24 +41,22 @@ void test('a config read failing with EMFILE is shown once, retried with backoff
     await watcher.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  const invalid: string[] = [];
-  watcher.on('invalid', (e) => invalid.push(e.message));
   writeFileSync(file, '{"logging": {"level": "debug"}}');
-  await clock.runUntil(once(watcher, 'settled'));
+  await clock.runUntil(settled.next());
   assert.equal(invalid.length, 1);
   assert.match(invalid[0]!, /EMFILE/);
   // More events in the directory, and time passing: no more reports, a few attempts.
   for (let i = 0; i < 5; i++) {
     writeFileSync(join(dir, `other-${i}.txt`), 'x');
-    await clock.runUntil(once(watcher, 'settled'));
+    await clock.runUntil(settled.next());
   }
   const start = clock.now();
   // (Without a retry pending there is nothing to wait for.)
-  while (clock.now() - start < 10_000 && clock.pending > 0) await clock.runUntil(once(watcher, 'settled'));
+  while (clock.now() - start < 10_000 && clock.pending > 0) await clock.runUntil(settled.next());
   assert.equal(invalid.length, 1, 'reported once per episode, not at every re-read');
   assert.ok(attempts < 30, `${attempts} read attempts`);
   failing = false;
-  const change = once(watcher, 'change') as Promise<[AgentConfig, AgentConfig]>;
+  const change = changes.next();
   assert.ok(clock.pending > 0, 'a retry is pending');
   const [next] = await clock.runUntil(change);
   assert.equal(next.logging.level, 'debug', 'the edit made during the failure is applied once it passes, without a new event');

@@ -14,6 +14,7 @@ import { ServerInterceptingCall } from '@grpc/grpc-js';
 import { Gauge, type Registry } from 'prom-client';
 import { ConnectionSlots, reasonCounter } from '../observability/connection-limits.js';
 import { parseListenAddress } from '../config/address.js';
+import type { Clock, TimerHandle } from '../clock/index.js';
 
 export interface GrpcConnectionLimits {
   /** Connections open on the port at once (config grpc.maxConnections). */
@@ -44,12 +45,12 @@ export class GrpcListener {
   private readonly server: NetServer;
   private readonly slots: ConnectionSlots;
   /** TCP connections accepted that have not begun a call yet, by peer string. */
-  private readonly unproven = new Map<string, { socket: Socket; timer: NodeJS.Timeout }>();
+  private readonly unproven = new Map<string, { socket: Socket; timer: TimerHandle }>();
   private readonly sockets = new Set<Socket>();
   private readonly refused;
   private readonly closed;
 
-  constructor(private readonly injector: ConnectionInjector, private readonly limits: GrpcConnectionLimits, registry: Registry) {
+  constructor(private readonly injector: ConnectionInjector, private readonly limits: GrpcConnectionLimits, registry: Registry, private readonly clock: Clock) {
     if (!(limits.handshakeTimeoutMs > 0)) throw new RangeError(`grpc.handshakeTimeoutSeconds must be positive, got ${limits.handshakeTimeoutMs / 1000}`);
     this.slots = new ConnectionSlots(limits.maxConnections, limits.maxConnectionsPerPeer);
     this.refused = reasonCounter(registry, 'kawin_grpc_connections_refused_total', 'gRPC connections refused at a limit (reason: port_limit, peer_limit)');
@@ -65,7 +66,7 @@ export class GrpcListener {
   readonly interceptor: ServerInterceptor = (_method, call) => {
     const entry = this.unproven.get(call.getPeer());
     if (entry) {
-      clearTimeout(entry.timer);
+      this.clock.clearTimeout(entry.timer);
       this.unproven.delete(call.getPeer());
     }
     return new ServerInterceptingCall(call);
@@ -90,7 +91,7 @@ export class GrpcListener {
 
   /** Closes what grpc-js did not: connections still in their handshake. */
   destroyRemaining(): void {
-    for (const { timer } of this.unproven.values()) clearTimeout(timer);
+    for (const { timer } of this.unproven.values()) this.clock.clearTimeout(timer);
     this.unproven.clear();
     for (const socket of this.sockets) socket.destroy();
   }
@@ -116,16 +117,15 @@ export class GrpcListener {
   private startHandshakeTimer(socket: Socket): void {
     const peer = peerOf(socket);
     if (!peer) return;
-    const timer = setTimeout(() => {
+    const timer = this.clock.setTimeout(() => {
       this.unproven.delete(peer);
       this.closed.inc({ reason: 'handshake_timeout' });
       socket.destroy();
     }, this.limits.handshakeTimeoutMs);
-    timer.unref();
     this.unproven.set(peer, { socket, timer });
     socket.once('close', () => {
       if (this.unproven.get(peer)?.socket !== socket) return;
-      clearTimeout(timer);
+      this.clock.clearTimeout(timer);
       this.unproven.delete(peer);
     });
   }

@@ -7,6 +7,7 @@
  * grpc-js. Stop = end the streams, tryShutdown within a deadline, then forceShutdown.
  */
 import type { Logger } from '../observability/index.js';
+import { realClock, type Clock } from '../clock/index.js';
 import { Server } from '@grpc/grpc-js';
 import { Registry } from 'prom-client';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
@@ -22,8 +23,9 @@ import { tolerateMalformed } from './malformed.js';
 import { isUnixAddress, unixSocketPath } from '../config/address.js';
 import { bindOwnerOnly, prepareUnixSocket } from './unix-socket.js';
 import { DEFAULT_GRPC_CONNECTION_LIMITS, GrpcListener, listenTarget, type GrpcConnectionLimits } from './listener.js';
+import { DEFAULT_GRPC_ADDRESS } from './address.js';
 
-export const DEFAULT_GRPC_ADDRESS = '127.0.0.1:32767';
+export { DEFAULT_GRPC_ADDRESS };
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
 export const DEFAULT_MAX_CONNECTION_IDLE_MS = 300_000;
@@ -50,6 +52,8 @@ export interface GrpcServerOptions {
   registry?: Registry;
   /** How long stop() waits for calls to finish before cancelling them. */
   shutdownGraceMs?: number;
+  /** Times the shutdown grace. */
+  clock?: Clock;
   logger?: Logger;
 }
 
@@ -107,7 +111,7 @@ export class KawinGrpcServer {
 
   async start(): Promise<number> {
     const injector = this.server.createConnectionInjector(serverCredentials(this.options.tls));
-    const listener = new GrpcListener(injector, this.options.connections ?? DEFAULT_GRPC_CONNECTION_LIMITS, this.options.registry ?? new Registry());
+    const listener = new GrpcListener(injector, this.options.connections ?? DEFAULT_GRPC_CONNECTION_LIMITS, this.options.registry ?? new Registry(), this.options.clock ?? realClock);
     this.listener = listener;
     const unixPath = isUnixAddress(this.address) ? unixSocketPath(this.address) : undefined;
     const bind = (): Promise<number> => listener.listen(listenTarget(this.address, unixPath)).catch((error: Error) => {
@@ -129,15 +133,15 @@ export class KawinGrpcServer {
     this.listener?.stopAccepting();
     for (const b of this.bindings) b.shutdown?.();
     const grace = this.options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
+    const clock = this.options.clock ?? realClock;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
+      const timer = clock.setTimeout(() => {
         this.options.logger?.warn('gRPC calls still open after the shutdown grace period: cancelling them', { graceMs: grace });
         this.server.forceShutdown();
         resolve();
       }, grace);
-      timer.unref();
       this.server.tryShutdown(() => {
-        clearTimeout(timer);
+        clock.clearTimeout(timer);
         resolve();
       });
     });

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeClock } from '../../clock/index.js';
 import type { SourceDocument, SourceSink } from '../types.js';
+import { ObservedCalls } from '../../../test/observed.js';
 import { FileSource, type FileSourceSettled } from './index.js';
 
 const policy = (name: string) => `apiVersion: security.kubearmor.com/v1\nkind: KubeArmorHostPolicy\nmetadata:\n  name: ${name}\n`;
@@ -56,7 +57,8 @@ for (const code of ['EMFILE', 'ENFILE', 'EAGAIN', 'EBUSY']) {
     const clock = new FakeClock();
     const sink = recordingSink();
     const reasons: string[] = [];
-    const source = new FileSource({ paths: [root], clock, debounceMs: 50, failureRetryMs: 5000, observer: { rejected: (r) => reasons.push(r) } });
+    const settled = new ObservedCalls<[FileSourceSettled]>();
+    const source = new FileSource({ paths: [root], clock, debounceMs: 50, failureRetryMs: 5000, observer: { rejected: (r) => reasons.push(r), settled: settled.record } });
     t.after(async () => {
       opens.restore();
       await source.stop();
@@ -68,14 +70,13 @@ for (const code of ['EMFILE', 'ENFILE', 'EAGAIN', 'EBUSY']) {
     assert.match(sink.rejections[0]!.message, new RegExp(`${code}.*retried`));
     // Ten seconds of failures: a handful of attempts (backoff), one rejection shown.
     const start = clock.now();
-    while (clock.now() - start < 10_000) await clock.runUntil(new Promise((resolve) => source.once('settled', resolve)));
+    while (clock.now() - start < 10_000) await clock.runUntil(settled.next());
     const attempts = opens.attempts();
     assert.ok(attempts >= 4 && attempts <= 12, `${attempts} attempts in 10 s`);
     assert.equal(sink.rejections.length, 1, 'shown once, not once per attempt');
     assert.ok(reasons.every((r) => r === 'transient') && reasons.length === attempts, 'each failed attempt counted as transient');
     failing = false;
-    const settled = new Promise<FileSourceSettled>((resolve) => source.once('settled', resolve));
-    await clock.runUntil(settled);
+    await clock.runUntil(settled.next());
     assert.equal(sink.docs.get(file), policy('a'), 'read and reported once the failure passed');
   });
 }
