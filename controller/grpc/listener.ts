@@ -55,10 +55,10 @@ export class GrpcListener {
     this.slots = new ConnectionSlots(limits.maxConnections, limits.maxConnectionsPerPeer);
     this.refused = reasonCounter(registry, 'kawin_grpc_connections_refused_total', 'gRPC connections refused at a limit (reason: port_limit, peer_limit)');
     this.closed = reasonCounter(registry, 'kawin_grpc_connections_closed_total', 'gRPC connections closed by the agent (reason: handshake_timeout)');
-    if (!registry.getSingleMetric('kawin_grpc_connections')) {
-      const slots = (): ConnectionSlots => this.slots;
-      new Gauge({ name: 'kawin_grpc_connections', help: 'Connections open on the gRPC port', registers: [registry], collect() { this.set(slots().open); } });
-    }
+    // The gauge reads this listener's slots: a server started again replaces it.
+    registry.removeSingleMetric('kawin_grpc_connections');
+    const slots = this.slots;
+    new Gauge({ name: 'kawin_grpc_connections', help: 'Connections open on the gRPC port', registers: [registry], collect() { this.set(slots.open); } });
     this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
   }
 
