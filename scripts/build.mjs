@@ -14,6 +14,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const entryPoints = {
   kawin: 'controller/cli/entry.ts',
   'port-reader': 'driver/client/port-reader.ts',
+  'ioctl-thread': 'driver/client/ioctl-thread.ts',
   'prepare-worker': 'controller/policy/prepare-worker.ts',
 };
 
@@ -55,14 +56,15 @@ function copyProtos(dist) {
 
 /**
  * Builds into `outdir` (default dist/; the Windows bundle builds its own copy, so that
- * tests running dist/ never see it half-written).
+ * tests running dist/ never see it half-written). `extraEntries` adds entries beside the
+ * shipped ones (a benchmark's harness that runs the agent as users do).
  */
-export async function buildDist({ quiet = false, outdir = `${root}dist`, sourcemap = true } = {}) {
+export async function buildDist({ quiet = false, outdir = `${root}dist`, sourcemap = true, extraEntries = {} } = {}) {
   const dist = outdir;
   rmSync(dist, { recursive: true, force: true });
   const result = await build({
     absWorkingDir: root,
-    entryPoints,
+    entryPoints: { ...entryPoints, ...extraEntries },
     outdir: dist,
     bundle: true,
     splitting: true,
