@@ -5,6 +5,8 @@
  * the process), the main thread's stalls (perf_hooks.monitorEventLoopDelay, max and p99),
  * and its resident set size. Nothing else runs in this process, so its RSS is the agent's.
  */
+import { join } from 'node:path';
+import { writeHeapSnapshot } from 'node:v8';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { parseConfig } from '../../controller/config/index.js';
 import { createLogger } from '../../controller/observability/index.js';
@@ -19,6 +21,8 @@ export type AgentCommand =
   | { op: 'begin' }
   | { op: 'end' }
   | { op: 'counts' }
+  /** A heap snapshot of the main thread into `dir` (for finding what holds memory). */
+  | { op: 'heap'; dir: string }
   | { op: 'exit' };
 
 export interface Stalls { maxMs: number; p99Ms: number }
@@ -76,6 +80,7 @@ async function handle(command: AgentCommand): Promise<unknown> {
     case 'idle': await runtime!.agent.whenIdle(); return {};
     case 'resync': runtime!.agent.resyncNow(); await runtime!.agent.whenIdle(); return {};
     case 'counts': return { ...runtime!.agent.parseCounts };
+    case 'heap': return { file: writeHeapSnapshot(join(command.dir, `agent-${Date.now()}.heapsnapshot`)) };
     case 'exit': await runtime?.stop(); setImmediate(() => process.exit(0)); return {};
   }
 }

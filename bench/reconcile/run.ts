@@ -20,7 +20,7 @@
  * 30–40 MB). `--sources` runs the same harness from the TypeScript sources through tsx,
  * for comparison (the figures before the switch were measured that way, in-process).
  *
- *   npm run bench:reconcile [-- --quick] [-- --sources]   (quick: 20k rules from 200 files)
+ *   npm run bench:reconcile [-- --quick] [-- --sources] [-- --profile=<dir>] [-- --heap=<dir>]   (quick: 20k rules from 200 files)
  *
  * A full run writes bench/results/reconcile.json.
  */
@@ -37,6 +37,11 @@ import type { AgentCommand, PhaseFigures } from './agent.js';
 
 const quick = process.argv.includes('--quick');
 const fromSources = process.argv.includes('--sources');
+/** `--profile=<dir>`: the agent process writes CPU profiles of each thread there (node --cpu-prof). */
+const profileDir = process.argv.find((a) => a.startsWith('--profile='))?.slice('--profile='.length);
+/** `--heap=<dir>`: a heap snapshot of the agent's main thread after the cold converge. */
+const heapDir = process.argv.find((a) => a.startsWith('--heap='))?.slice('--heap='.length);
+const agentFlags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
 const FILES = quick ? 200 : 1000;
 const RULES_PER_FILE = 100;
 const DEBOUNCE_MS = 5;
@@ -86,8 +91,8 @@ class AgentProcess {
 
   static async start(): Promise<AgentProcess> {
     const child = fromSources
-      ? fork(packageFile('bench/reconcile/agent.ts').pathname, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-      : fork(packageFile('dist/bench-reconcile-agent.js').pathname, [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      ? fork(packageFile('bench/reconcile/agent.ts').pathname, [], { execArgv: ['--import', 'tsx', ...agentFlags], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+      : fork(packageFile('dist/bench-reconcile-agent.js').pathname, [], { execArgv: agentFlags, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const agent = new AgentProcess(child);
     await new Promise<void>((resolve, reject) => {
       agent.waiting = { resolve: () => resolve(), reject };
@@ -186,6 +191,7 @@ async function main(): Promise<void> {
   try {
     const load = [loadavg()[0]!];
     const cold = await phase(s, () => startAgent(s));
+    if (heapDir) console.log('heap snapshot:', await s.agent.ask({ op: 'heap', dir: heapDir }));
     const warm = await phase(s, () => warmRestart(s));
     const change = await phase(s, () => oneChange(s));
     const resync = await phase(s, () => idleResync(s));
