@@ -7,43 +7,83 @@ const rule = (id: number, path = `C:\\r${id}`): DriverRule => ({
   id: BigInt(id), kind: RuleKind.File, action: RuleAction.Block, flags: 0, target: { path, match: MatchType.Exact },
 });
 
-void test('the plan holds exactly what differs, and a committed plan leaves nothing pending', () => {
+void test('the plan holds exactly what differs, and a committed plan leaves nothing pending', async () => {
   const d = new RuleDelta();
-  d.replaceActual([rule(1), rule(2)]);
+  await d.replaceActual([rule(1), rule(2)]);
   d.setDesired(rule(2));
   d.setDesired(rule(3));
-  const plan = d.plan();
+  const plan = (await d.plan());
   assert.deepEqual(plan.remove, [1n]);
   assert.deepEqual(plan.add.map((r) => r.id), [3n]);
-  d.committed(plan);
+  await d.committed(plan);
   assert.equal(d.inSync, true);
-  assert.deepEqual(d.plan(), { add: [], remove: [] });
+  assert.deepEqual((await d.plan()), { add: [], remove: [] });
 });
 
-void test('same id with different content is re-added (replaced), not left alone', () => {
+void test('same id with different content is re-added (replaced), not left alone', async () => {
   const d = new RuleDelta();
-  d.replaceActual([rule(1, 'C:\\old')]);
+  await d.replaceActual([rule(1, 'C:\\old')]);
   d.setDesired(rule(1, 'C:\\new'));
-  assert.deepEqual(d.plan().add.map((r) => r.target.path), ['C:\\new']);
+  assert.deepEqual((await d.plan()).add.map((r) => r.target.path), ['C:\\new']);
 });
 
-void test('a read-back counts every rule that differs from what was believed applied', () => {
+void test('a read-back counts every rule that differs from what was believed applied', async () => {
   const d = new RuleDelta();
   d.setDesired(rule(1));
   d.setDesired(rule(2));
-  d.committed(d.plan());
+  await d.committed((await d.plan()));
   // Someone removed rule 1 and added rule 9 behind our back.
-  const drift = d.replaceActual([rule(2), rule(9)]);
+  const drift = await d.replaceActual([rule(2), rule(9)]);
   assert.equal(drift, 2);
-  const plan = d.plan();
+  const plan = (await d.plan());
   assert.deepEqual(plan.add.map((r) => r.id), [1n]);
   assert.deepEqual(plan.remove, [9n]);
 });
 
-void test('setting back what is already there leaves nothing to do', () => {
+void test('setting back what is already there leaves nothing to do', async () => {
   const d = new RuleDelta();
-  d.replaceActual([rule(1)]);
+  await d.replaceActual([rule(1)]);
   d.setDesired(rule(1));
   d.deleteDesired(5n);
   assert.equal(d.inSync, true);
+});
+
+void test('desired changes made while a read-back is merged are not lost', async () => {
+  const d = new RuleDelta();
+  const many = Array.from({ length: 5000 }, (_, i) => rule(i + 1));
+  for (const r of many) d.setDesired(r);
+  await d.committed(await d.plan());
+  // The merge runs in slices; these changes land before it settles.
+  const merging = d.replaceActual(many);
+  d.setDesired(rule(2, 'C:\\new'));
+  d.deleteDesired(1n);
+  d.setDesired(rule(9999));
+  assert.equal(await merging, 0, 'the read-back matched what was believed');
+  const plan = await d.plan();
+  assert.deepEqual(plan.remove, [1n]);
+  assert.deepEqual(plan.add.map((r) => [r.id, r.target.path]).sort(), [[2n, 'C:\\new'], [9999n, 'C:\\r9999']]);
+});
+
+void test('a read-back missing desired rules plans them again; one with extra rules plans their removal', async () => {
+  const d = new RuleDelta();
+  for (const id of [1, 2, 3]) d.setDesired(rule(id));
+  await d.committed(await d.plan());
+  assert.equal(await d.replaceActual([rule(1), rule(3), rule(4)]), 2);
+  const plan = await d.plan();
+  assert.deepEqual(plan.add.map((r) => r.id), [2n]);
+  assert.deepEqual(plan.remove, [4n]);
+  assert.equal(d.actualCount, 3);
+});
+
+void test('forgetting the actual side plans every desired rule, including one changed meanwhile', async () => {
+  const d = new RuleDelta();
+  for (const id of [1, 2]) d.setDesired(rule(id));
+  await d.committed(await d.plan());
+  const clearing = d.clearActual();
+  d.deleteDesired(2n);
+  d.setDesired(rule(5));
+  await clearing;
+  const plan = await d.plan();
+  assert.deepEqual(plan.add.map((r) => r.id).sort(), [1n, 5n]);
+  assert.deepEqual(plan.remove, []);
 });

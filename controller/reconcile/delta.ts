@@ -6,10 +6,15 @@
  * Only the differences are stored: `mismatch` maps each id where the driver differs from
  * the desired set to what the driver holds there (undefined: nothing). Everywhere else
  * the driver holds exactly the desired rule. A read-back (ascending ids, as LIST_RULES
- * returns them) is merged with the desired rules sorted by id, so an idle resync of a
- * large table costs one linear pass and no hashing.
+ * returns them) is compared rule by rule with the desired set.
+ *
+ * The walks over the whole table (merge, plan, commit, forgetting the actual side) are
+ * async and yield between slices (./slices.ts). Desired changes may arrive meanwhile: a
+ * walk that builds a new actual side notes the ids changed during it and settles them
+ * at the end.
  */
 import type { DriverRule, PathMatch } from '../../driver/abi/types.js';
+import { Slicer } from './slices.js';
 
 export interface RulePlan {
   add: DriverRule[];
@@ -35,28 +40,41 @@ function ascending(rules: readonly DriverRule[]): boolean {
   return true;
 }
 
-/** One linear pass over two id-sorted lists: where they differ, what the driver holds. */
-function mergeMismatches(want: readonly DriverRule[], have: readonly DriverRule[]): Map<bigint, DriverRule | undefined> {
-  const next = new Map<bigint, DriverRule | undefined>();
-  let i = 0;
-  let j = 0;
-  while (i < want.length && j < have.length) {
-    const w = want[i]!;
-    const a = have[j]!;
-    if (a.id < w.id) {
-      next.set(a.id, a);
-      j++;
-    } else if (w.id < a.id) {
-      next.set(w.id, undefined);
-      i++;
-    } else {
-      if (!sameRule(w, a)) next.set(a.id, a);
-      i++;
-      j++;
-    }
+/** The rule with this id in an id-sorted list, if any. */
+function findById(rules: readonly DriverRule[], id: bigint): DriverRule | undefined {
+  let lo = 0;
+  let hi = rules.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const at = rules[mid]!.id;
+    if (at === id) return rules[mid];
+    if (at < id) lo = mid + 1;
+    else hi = mid - 1;
   }
-  for (; i < want.length; i++) next.set(want[i]!.id, undefined);
-  for (; j < have.length; j++) next.set(have[j]!.id, have[j]);
+  return undefined;
+}
+
+/**
+ * Where the read-back (`have`, id-sorted) differs from `desired`: what the driver holds
+ * there. One pass over the read-back with a lookup each (sorting 100k desired ids by a
+ * BigInt comparison would cost one long turn); the desired ids it lacks are looked for
+ * only when some are missing (not in an idle resync, where every one matched).
+ */
+async function mergeMismatches(desired: ReadonlyMap<bigint, DriverRule>, have: readonly DriverRule[]): Promise<Map<bigint, DriverRule | undefined>> {
+  const next = new Map<bigint, DriverRule | undefined>();
+  const slicer = new Slicer();
+  let matched = 0;
+  for (const a of have) {
+    const w = desired.get(a.id);
+    if (w) matched++;
+    if (!w || !sameRule(w, a)) next.set(a.id, a);
+    if (slicer.due()) await slicer.yield();
+  }
+  if (matched === desired.size) return next;
+  for (const id of [...desired.keys()]) {
+    if (desired.has(id) && !findById(have, id)) next.set(id, undefined);
+    if (slicer.due()) await slicer.yield();
+  }
   return next;
 }
 
@@ -64,7 +82,8 @@ export class RuleDelta {
   private readonly desired = new Map<bigint, DriverRule>();
   /** Ids where the driver differs from `desired` → what the driver holds (undefined: absent). */
   private mismatch = new Map<bigint, DriverRule | undefined>();
-  private sorted: DriverRule[] | undefined;
+  /** While a new actual side is built: the ids whose desired rule changed meanwhile. */
+  private changedDuringWalk: Set<bigint> | undefined;
 
   get inSync(): boolean { return this.mismatch.size === 0; }
 
@@ -82,7 +101,7 @@ export class RuleDelta {
   setDesired(rule: DriverRule): void {
     const held = this.actualOf(rule.id);
     this.desired.set(rule.id, rule);
-    this.sorted = undefined;
+    this.changedDuringWalk?.add(rule.id);
     this.track(rule.id, rule, held);
   }
 
@@ -90,7 +109,7 @@ export class RuleDelta {
     if (!this.desired.has(id)) return;
     const held = this.actualOf(id);
     this.desired.delete(id);
-    this.sorted = undefined;
+    this.changedDuringWalk?.add(id);
     this.track(id, undefined, held);
   }
 
@@ -99,41 +118,80 @@ export class RuleDelta {
    * many ids differ from what this tracker believed was there (drift, when the caller
    * believed it was in sync); else 0, and the comparison is skipped.
    */
-  replaceActual(listed: readonly DriverRule[], countDrift = true): number {
+  async replaceActual(listed: readonly DriverRule[], countDrift = true): Promise<number> {
     const previous = this.mismatch;
     if (listed.length === 0) {
-      this.clearActual();
+      await this.clearActual();
       return countDrift ? this.drift(previous, this.mismatch) : 0;
     }
     // LIST_RULES returns ascending ids; anything else (a driver bug) is sorted, not misread.
-    const next = mergeMismatches(this.desiredSorted(), ascending(listed) ? listed : [...listed].sort(byId));
+    const have = ascending(listed) ? listed : [...listed].sort(byId);
+    const next = await this.walk(() => mergeMismatches(this.desired, have), (id) => findById(have, id));
     this.mismatch = next;
     return countDrift ? this.drift(previous, next) : 0;
   }
 
   /** Forget the actual side entirely (driver reloaded or never read): nothing is believed there. */
-  clearActual(): void {
+  async clearActual(): Promise<void> {
     // Entries held as "absent" are always desired ids: if every desired id is one, nothing to do.
     if (this.mismatch.size === this.desired.size && [...this.mismatch.values()].every((held) => held === undefined)) return;
-    this.mismatch = new Map();
-    for (const id of this.desired.keys()) this.mismatch.set(id, undefined);
+    this.mismatch = await this.walk(async () => {
+      const next = new Map<bigint, DriverRule | undefined>();
+      const slicer = new Slicer();
+      for (const id of [...this.desired.keys()]) {
+        if (this.desired.has(id)) next.set(id, undefined);
+        if (slicer.due()) await slicer.yield();
+      }
+      return next;
+    }, () => undefined);
   }
 
-  plan(): RulePlan {
+  /**
+   * Builds a new actual side with `build`; ids whose desired rule changed meanwhile are then
+   * compared with what the driver holds there (`actual`).
+   */
+  private async walk(build: () => Promise<Map<bigint, DriverRule | undefined>>, actual: (id: bigint) => DriverRule | undefined): Promise<Map<bigint, DriverRule | undefined>> {
+    const changed = new Set<bigint>();
+    this.changedDuringWalk = changed;
+    let next: Map<bigint, DriverRule | undefined>;
+    try {
+      next = await build();
+    } finally {
+      this.changedDuringWalk = undefined;
+    }
+    for (const id of changed) {
+      const held = actual(id);
+      if (same(this.desired.get(id), held)) next.delete(id);
+      else next.set(id, held);
+    }
+    return next;
+  }
+
+  async plan(): Promise<RulePlan> {
     const add: DriverRule[] = [];
     const remove: bigint[] = [];
-    for (const id of this.mismatch.keys()) {
+    const slicer = new Slicer();
+    for (const id of [...this.mismatch.keys()]) {
+      if (!this.mismatch.has(id)) continue;
       const want = this.desired.get(id);
       if (want) add.push(want);
       else remove.push(id);
+      if (slicer.due()) await slicer.yield();
     }
     return { add, remove };
   }
 
   /** The plan landed in the driver: the actual side now holds it. */
-  committed(plan: RulePlan): void {
-    for (const id of plan.remove) this.track(id, this.desired.get(id), undefined);
-    for (const rule of plan.add) this.track(rule.id, this.desired.get(rule.id), rule);
+  async committed(plan: RulePlan): Promise<void> {
+    const slicer = new Slicer();
+    for (const id of plan.remove) {
+      this.track(id, this.desired.get(id), undefined);
+      if (slicer.due()) await slicer.yield();
+    }
+    for (const rule of plan.add) {
+      this.track(rule.id, this.desired.get(rule.id), rule);
+      if (slicer.due()) await slicer.yield();
+    }
   }
 
   private actualOf(id: bigint): DriverRule | undefined {
@@ -143,11 +201,6 @@ export class RuleDelta {
   private track(id: bigint, wanted: DriverRule | undefined, held: DriverRule | undefined): void {
     if (same(wanted, held)) this.mismatch.delete(id);
     else this.mismatch.set(id, held);
-  }
-
-  private desiredSorted(): DriverRule[] {
-    this.sorted ??= [...this.desired.values()].sort(byId);
-    return this.sorted;
   }
 
   /** Ids whose actual rule differs between the old belief and the new read-back. */
