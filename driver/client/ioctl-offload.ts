@@ -52,7 +52,7 @@ export class IoctlThread {
 
   private started(): Worker {
     if (this.worker) return this.worker;
-    // Through workerModule, so that the compiled build runs dist/ioctl-thread.js.
+    // Through workerModule, so that the compiled build runs dist/ioctl-thread.cjs.
     const { url, workerData } = workerModule('driver/client', 'ioctl-thread');
     const worker = new Worker(url, { workerData: { ...workerData, spec: this.spec } satisfies IoctlThreadData & typeof workerData });
     worker.unref();
