@@ -69,6 +69,7 @@ export class Reconciler {
    * callback held the event loop for a long time).
    */
   private reattach = false;
+  private running = false;
 
   constructor(private readonly options: ReconcilerOptions) {}
 
@@ -114,10 +115,17 @@ export class Reconciler {
   refusal(ruleId: bigint): RuleRefusal | undefined { return this.refused.get(ruleId); }
   get refusals(): ReadonlyMap<bigint, RuleRefusal> { return this.refused; }
 
+  /**
+   * A pass is running: its generation and counts are in motion (an APPLY in flight, its
+   * commit walked in slices), so a check of the driver against them would see drift that is not.
+   */
+  get passing(): boolean { return this.running; }
+
   async reconcile(): Promise<ReconcileResult> {
     const reconcileID = randomUUID();
     const log = this.options.logger.child({ reconcileID });
     const started = performance.now();
+    this.running = true;
     try {
       const result = await this.pass(reconcileID, log);
       this.options.metrics.reconciled(result.outcome, (performance.now() - started) / 1000);
@@ -126,6 +134,8 @@ export class Reconciler {
       this.options.metrics.reconciled('error', (performance.now() - started) / 1000);
       log.warn('reconcile failed', { error: (error as Error).message });
       throw error;
+    } finally {
+      this.running = false;
     }
   }
 
