@@ -87,3 +87,23 @@ void test('forgetting the actual side plans every desired rule, including one ch
   assert.deepEqual(plan.add.map((r) => r.id).sort(), [1n, 5n]);
   assert.deepEqual(plan.remove, []);
 });
+
+void test('after changes to a sorted desired side, a read-back is compared with the patched one', async () => {
+  const d = new RuleDelta();
+  for (let id = 1; id <= 100; id++) d.setDesired(rule(id));
+  await d.committed(await d.plan());
+  assert.equal(await d.replaceActual(Array.from({ length: 100 }, (_, i) => rule(i + 1))), 0);
+  // A few changes: patched into the sorted list, not sorted again.
+  d.setDesired(rule(50, 'C:\\changed'));
+  d.deleteDesired(7n);
+  d.setDesired(rule(150));
+  d.setDesired(rule(1000));
+  const wanted = [...Array.from({ length: 100 }, (_, i) => rule(i + 1)).filter((r) => r.id !== 7n && r.id !== 50n), rule(50, 'C:\\changed'), rule(150), rule(1000)]
+    .sort((a, b) => (a.id < b.id ? -1 : 1));
+  await d.replaceActual(wanted, false);
+  assert.equal(d.inSync, true, 'the driver holds exactly the patched desired side');
+  await d.replaceActual(Array.from({ length: 100 }, (_, i) => rule(i + 1)), false);
+  const plan = await d.plan();
+  assert.deepEqual(plan.remove, [7n]);
+  assert.deepEqual(plan.add.map((r) => r.id).sort((a, b) => (a < b ? -1 : 1)), [50n, 150n, 1000n]);
+});

@@ -6,7 +6,9 @@
  * Only the differences are stored: `mismatch` maps each id where the driver differs from
  * the desired set to what the driver holds there (undefined: nothing). Everywhere else
  * the driver holds exactly the desired rule. A read-back (ascending ids, as LIST_RULES
- * returns them) is compared rule by rule with the desired set.
+ * returns them) is merged with the desired rules sorted by id (a lookup per rule in a Map
+ * keyed by BigInt costs several times more), so an idle resync of a large table costs one
+ * linear pass; the sorted list is kept, and patched rather than sorted again after a change.
  *
  * The walks over the whole table (merge, plan, commit, forgetting the actual side) are
  * async and yield between slices (./slices.ts). Desired changes may arrive meanwhile: a
@@ -54,34 +56,58 @@ function findById(rules: readonly DriverRule[], id: bigint): DriverRule | undefi
   return undefined;
 }
 
-/**
- * Where the read-back (`have`, id-sorted) differs from `desired`: what the driver holds
- * there. One pass over the read-back with a lookup each (sorting 100k desired ids by a
- * BigInt comparison would cost one long turn); the desired ids it lacks are looked for
- * only when some are missing (not in an idle resync, where every one matched).
- */
-async function mergeMismatches(desired: ReadonlyMap<bigint, DriverRule>, have: readonly DriverRule[]): Promise<Map<bigint, DriverRule | undefined>> {
+/** One linear pass over two id-sorted lists: where they differ, what the driver holds. */
+async function mergeMismatches(want: readonly DriverRule[], have: readonly DriverRule[]): Promise<Map<bigint, DriverRule | undefined>> {
   const next = new Map<bigint, DriverRule | undefined>();
   const slicer = new Slicer();
-  let matched = 0;
-  for (const a of have) {
-    const w = desired.get(a.id);
-    if (w) matched++;
-    if (!w || !sameRule(w, a)) next.set(a.id, a);
+  let i = 0;
+  let j = 0;
+  while (i < want.length && j < have.length) {
+    const w = want[i]!;
+    const a = have[j]!;
+    if (a.id < w.id) {
+      next.set(a.id, a);
+      j++;
+    } else if (w.id < a.id) {
+      next.set(w.id, undefined);
+      i++;
+    } else {
+      if (!sameRule(w, a)) next.set(a.id, a);
+      i++;
+      j++;
+    }
     if (slicer.due()) await slicer.yield();
   }
-  if (matched === desired.size) return next;
-  for (const id of [...desired.keys()]) {
-    if (desired.has(id) && !findById(have, id)) next.set(id, undefined);
-    if (slicer.due()) await slicer.yield();
-  }
+  for (; i < want.length; i++) next.set(want[i]!.id, undefined);
+  for (; j < have.length; j++) next.set(have[j]!.id, have[j]);
   return next;
+}
+
+/**
+ * `sorted` with `changes` applied (id → its new rule, undefined: deleted), as one linear
+ * merge in slices: after one changed policy the desired side is not sorted again whole.
+ */
+async function patchSorted(sorted: readonly DriverRule[], changes: ReadonlyMap<bigint, DriverRule | undefined>): Promise<DriverRule[]> {
+  const added = [...changes.values()].filter((r): r is DriverRule => r !== undefined).sort(byId);
+  const out: DriverRule[] = [];
+  const slicer = new Slicer();
+  let k = 0;
+  for (const rule of sorted) {
+    while (k < added.length && added[k]!.id < rule.id) out.push(added[k++]!);
+    if (!changes.has(rule.id)) out.push(rule);
+    if (slicer.due()) await slicer.yield();
+  }
+  while (k < added.length) out.push(added[k++]!);
+  return out;
 }
 
 export class RuleDelta {
   private readonly desired = new Map<bigint, DriverRule>();
   /** Ids where the driver differs from `desired` → what the driver holds (undefined: absent). */
   private mismatch = new Map<bigint, DriverRule | undefined>();
+  /** The desired rules by id, and the changes since it was built; undefined: sort again whole. */
+  private sorted: DriverRule[] | undefined;
+  private readonly sortedChanges = new Map<bigint, DriverRule | undefined>();
   /** While a new actual side is built: the ids whose desired rule changed meanwhile. */
   private changedDuringWalk: Set<bigint> | undefined;
 
@@ -101,6 +127,7 @@ export class RuleDelta {
   setDesired(rule: DriverRule): void {
     const held = this.actualOf(rule.id);
     this.desired.set(rule.id, rule);
+    this.noteSorted(rule.id, rule);
     this.changedDuringWalk?.add(rule.id);
     this.track(rule.id, rule, held);
   }
@@ -109,6 +136,7 @@ export class RuleDelta {
     if (!this.desired.has(id)) return;
     const held = this.actualOf(id);
     this.desired.delete(id);
+    this.noteSorted(id, undefined);
     this.changedDuringWalk?.add(id);
     this.track(id, undefined, held);
   }
@@ -126,7 +154,7 @@ export class RuleDelta {
     }
     // LIST_RULES returns ascending ids; anything else (a driver bug) is sorted, not misread.
     const have = ascending(listed) ? listed : [...listed].sort(byId);
-    const next = await this.walk(() => mergeMismatches(this.desired, have), (id) => findById(have, id));
+    const next = await this.walk(async () => mergeMismatches(await this.desiredSorted(), have), (id) => findById(have, id));
     this.mismatch = next;
     return countDrift ? this.drift(previous, next) : 0;
   }
@@ -192,6 +220,29 @@ export class RuleDelta {
       this.track(rule.id, this.desired.get(rule.id), rule);
       if (slicer.due()) await slicer.yield();
     }
+  }
+
+  private noteSorted(id: bigint, rule: DriverRule | undefined): void {
+    if (!this.sorted) return;
+    this.sortedChanges.set(id, rule);
+    // Past this many changes a whole sort is cheaper than patching.
+    if (this.sortedChanges.size > this.sorted.length / 4) {
+      this.sorted = undefined;
+      this.sortedChanges.clear();
+    }
+  }
+
+  /** The desired rules sorted by id: sorted whole the first time, patched after changes. */
+  private async desiredSorted(): Promise<DriverRule[]> {
+    if (this.sorted && this.sortedChanges.size > 0) {
+      const changes = new Map(this.sortedChanges);
+      this.sortedChanges.clear();
+      const patched = await patchSorted(this.sorted, changes);
+      // Changes made while patching stay in sortedChanges for the next time.
+      if (this.sorted) this.sorted = patched;
+    }
+    this.sorted ??= [...this.desired.values()].sort(byId);
+    return this.sorted;
   }
 
   private actualOf(id: bigint): DriverRule | undefined {
