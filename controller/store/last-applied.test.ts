@@ -38,7 +38,9 @@ void test('last-applied: nothing is written when what is in force equals what is
   assert.equal(statSync(path).ino, written);
   await restarted.save([policy(1), policy(2, 'changed\n')]);
   assert.notEqual(statSync(path).ino, written, 'a changed policy is written');
-  assert.equal((await file().load())[1]!.text, 'changed\n');
+  assert.deepEqual(await file().load(), [policy(1), policy(2, 'changed\n')], 'unchanged lines are written as before, the changed one anew');
+  await restarted.save([policy(2, 'changed\n'), policy(3)]);
+  assert.deepEqual(await file().load(), [policy(2, 'changed\n'), policy(3)]);
 });
 
 void test('last-applied: a file that does not verify (flipped byte, truncated) is ignored with a log line', async () => {

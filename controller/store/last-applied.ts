@@ -49,6 +49,8 @@ async function sliced<T>(items: readonly T[], step: (item: T, index: number) => 
 export class LastAppliedFile {
   /** What is on disk (as loaded or last written); undefined: unknown, the next save writes. */
   private onDisk: readonly AppliedPolicy[] | undefined;
+  /** The encoded line of each policy last written: one changed policy re-encodes one line, not megabytes. */
+  private lines = new Map<string, { policy: AppliedPolicy; line: string }>();
 
   constructor(private readonly stateDir: string, private readonly log: Logger) {}
 
@@ -79,27 +81,28 @@ export class LastAppliedFile {
   async save(policies: readonly AppliedPolicy[]): Promise<void> {
     if (this.onDisk && samePolicies(this.onDisk, policies)) return;
     const lines: string[] = [];
+    const encoded = new Map<string, { policy: AppliedPolicy; line: string }>();
     const digest = createHash('sha256');
     await sliced(policies, (p) => {
-      const line = `${JSON.stringify({ key: p.key, source: p.source, origin: p.origin, location: p.location, text: p.text })}\n`;
+      const known = this.lines.get(p.key);
+      const line = known && samePolicy(known.policy, p) ? known.line : `${JSON.stringify({ key: p.key, source: p.source, origin: p.origin, location: p.location, text: p.text })}\n`;
+      encoded.set(p.key, { policy: p, line });
       digest.update(line);
       lines.push(line);
     });
     const header = `${JSON.stringify({ version: VERSION, checksum: `sha256:${digest.digest('hex')}`, count: policies.length })}\n`;
-    await writeFileAtomic(this.stateDir, FILE, Buffer.concat([Buffer.from(header), ...lines.map((l) => Buffer.from(l))]));
+    await writeFileAtomic(this.stateDir, FILE, header + lines.join(''));
     this.onDisk = [...policies];
+    this.lines = encoded;
   }
 }
 
-/** Equal lists (in order): texts of unchanged policies are the same strings, so this is cheap. */
+/** Texts of unchanged policies are the same strings, so these comparisons are cheap. */
+const samePolicy = (x: AppliedPolicy, y: AppliedPolicy): boolean =>
+  x.key === y.key && x.source === y.source && x.origin === y.origin && x.location === y.location && x.text === y.text;
+
 function samePolicies(a: readonly AppliedPolicy[], b: readonly AppliedPolicy[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (x.key !== y.key || x.source !== y.source || x.origin !== y.origin || x.location !== y.location || x.text !== y.text) return false;
-  }
-  return true;
+  return a.length === b.length && a.every((x, i) => samePolicy(x, b[i]!));
 }
 
 async function verified(raw: string): Promise<AppliedPolicy[]> {
