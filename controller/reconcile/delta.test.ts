@@ -107,3 +107,24 @@ void test('after changes to a sorted desired side, a read-back is compared with 
   assert.deepEqual(plan.remove, [7n]);
   assert.deepEqual(plan.add.map((r) => r.id).sort((a, b) => (a < b ? -1 : 1)), [50n, 150n, 1000n]);
 });
+
+void test('a large desired side is sorted in slices, and changes made meanwhile are in the sorted result', async () => {
+  const d = new RuleDelta();
+  // Ids in descending order, more than one sorted run: the read-back is compared only after sorting.
+  const n = 10_000;
+  for (let id = n; id >= 1; id--) d.setDesired(rule(id));
+  const listed = Array.from({ length: n }, (_, i) => rule(i + 1));
+  const merging = d.replaceActual(listed, false);
+  d.setDesired(rule(n + 1));
+  d.deleteDesired(3n);
+  await merging;
+  let plan = await d.plan();
+  assert.deepEqual(plan.add.map((r) => r.id), [BigInt(n + 1)]);
+  assert.deepEqual(plan.remove, [3n]);
+  await d.committed(plan);
+  // The next read-back uses the kept sorted list, which must hold the changes.
+  const now = [...listed.filter((r) => r.id !== 3n), rule(n + 1)];
+  assert.equal(await d.replaceActual(now), 0);
+  plan = await d.plan();
+  assert.deepEqual(plan, { add: [], remove: [] });
+});

@@ -83,6 +83,43 @@ async function mergeMismatches(want: readonly DriverRule[], have: readonly Drive
   return next;
 }
 
+/** Rules per run sorted at once by Array.prototype.sort (a few ms); runs are then merged in slices. */
+const SORT_RUN = 4096;
+
+/** `rules` sorted by id without one long turn: sorted runs, merged pairwise in slices. */
+async function sortedById(rules: DriverRule[]): Promise<DriverRule[]> {
+  const slicer = new Slicer();
+  let runs: DriverRule[][] = [];
+  for (let at = 0; at < rules.length; at += SORT_RUN) {
+    runs.push(rules.slice(at, at + SORT_RUN).sort(byId));
+    await slicer.yield();
+  }
+  while (runs.length > 1) {
+    const next: DriverRule[][] = [];
+    for (let r = 0; r < runs.length; r += 2) {
+      const a = runs[r]!;
+      const b = runs[r + 1];
+      if (!b) {
+        next.push(a);
+        continue;
+      }
+      const out = new Array<DriverRule>(a.length + b.length);
+      let i = 0;
+      let j = 0;
+      let k = 0;
+      while (i < a.length && j < b.length) {
+        out[k++] = a[i]!.id < b[j]!.id ? a[i++]! : b[j++]!;
+        if (slicer.due()) await slicer.yield();
+      }
+      while (i < a.length) out[k++] = a[i++]!;
+      while (j < b.length) out[k++] = b[j++]!;
+      next.push(out);
+    }
+    runs = next;
+  }
+  return runs[0] ?? [];
+}
+
 /**
  * `sorted` with `changes` applied (id → its new rule, undefined: deleted), as one linear
  * merge in slices: after one changed policy the desired side is not sorted again whole.
@@ -108,6 +145,7 @@ export class RuleDelta {
   /** The desired rules by id, and the changes since it was built; undefined: sort again whole. */
   private sorted: DriverRule[] | undefined;
   private readonly sortedChanges = new Map<bigint, DriverRule | undefined>();
+  private sorting = false;
   /** While a new actual side is built: the ids whose desired rule changed meanwhile. */
   private changedDuringWalk: Set<bigint> | undefined;
 
@@ -223,10 +261,10 @@ export class RuleDelta {
   }
 
   private noteSorted(id: bigint, rule: DriverRule | undefined): void {
-    if (!this.sorted) return;
+    if (!this.sorted && !this.sorting) return;
     this.sortedChanges.set(id, rule);
     // Past this many changes a whole sort is cheaper than patching.
-    if (this.sortedChanges.size > this.sorted.length / 4) {
+    if (this.sorted && this.sortedChanges.size > this.sorted.length / 4) {
       this.sorted = undefined;
       this.sortedChanges.clear();
     }
@@ -241,7 +279,20 @@ export class RuleDelta {
       // Changes made while patching stay in sortedChanges for the next time.
       if (this.sorted) this.sorted = patched;
     }
-    this.sorted ??= [...this.desired.values()].sort(byId);
+    if (!this.sorted) {
+      this.sortedChanges.clear();
+      this.sorting = true;
+      let sorted: DriverRule[];
+      try {
+        sorted = await sortedById([...this.desired.values()]);
+      } finally {
+        this.sorting = false;
+      }
+      // Changes made while sorting (noted against no list) are patched in before use.
+      const changes = new Map(this.sortedChanges);
+      this.sortedChanges.clear();
+      this.sorted = changes.size > 0 ? await patchSorted(sorted, changes) : sorted;
+    }
     return this.sorted;
   }
 
