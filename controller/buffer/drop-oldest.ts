@@ -12,8 +12,8 @@
  */
 
 export interface QueueLimits {
-  /** Most weight held (config: the key in `name`). */
-  weight: number;
+  /** Most weight held (config: the key in `name`); default: bounded by bytes only. */
+  weight?: number;
   /** Most bytes held; default: no byte bound. */
   bytes?: number;
 }
@@ -43,6 +43,7 @@ export class DropOldestQueue<T> {
   private heldWeight = 0;
   private heldBytes = 0;
   private readonly maxBytes: number;
+  private readonly maxWeight: number;
   /** Weight evicted before the oldest item held, and pushed in all: positions in weight. */
   private weightBefore = 0;
   /** Weight dropped because a limit was reached (not by clear()), in total. */
@@ -51,19 +52,23 @@ export class DropOldestQueue<T> {
   private readonly account: ByteAccount | undefined;
   private readonly trim: Trim<T> | undefined;
 
-  constructor(readonly name: string, private readonly limits: QueueLimits, options: QueueOptions<T> = {}) {
+  constructor(readonly name: string, limits: QueueLimits, options: QueueOptions<T> = {}) {
     this.account = options.account;
     this.trim = options.trim;
-    if (!Number.isInteger(limits.weight) || limits.weight < 1) throw new RangeError(`${name} must be a positive integer, got ${limits.weight}`);
+    this.maxWeight = limits.weight ?? Infinity;
     this.maxBytes = limits.bytes ?? Infinity;
+    if (limits.weight !== undefined && (!Number.isInteger(limits.weight) || limits.weight < 1)) {
+      throw new RangeError(`${name} must be a positive integer, got ${limits.weight}`);
+    }
     if (!(this.maxBytes > 0)) throw new RangeError(`${name}: the byte bound must be positive, got ${limits.bytes}`);
-    const slots = Math.min(INITIAL_SLOTS, limits.weight);
+    if (this.maxWeight === Infinity && this.maxBytes === Infinity) throw new RangeError(`${name}: a queue needs a bound`);
+    const slots = Math.min(INITIAL_SLOTS, this.maxWeight);
     this.items = new Array<T | undefined>(slots);
     this.weights = new Array<number>(slots).fill(0);
     this.sizes = new Array<number>(slots).fill(0);
   }
 
-  get capacity(): number { return this.limits.weight; }
+  get capacity(): number { return this.maxWeight; }
   /** Slots allocated: they grow with use (up to the weight limit), not with the limit. */
   get allocated(): number { return this.items.length; }
   /** Items held. */
@@ -85,7 +90,7 @@ export class DropOldestQueue<T> {
   push(item: T, weight = 1, bytes = 0): number {
     let dropped = 0;
     while (this.length > 0) {
-      const overWeight = this.heldWeight + weight - this.limits.weight;
+      const overWeight = this.heldWeight + weight - this.maxWeight;
       const overBytes = this.heldBytes + bytes - this.maxBytes;
       if (overWeight <= 0 && overBytes <= 0) break;
       dropped += this.dropOldest(Math.max(overWeight, this.unitsFor(overBytes)));
@@ -178,7 +183,7 @@ export class DropOldestQueue<T> {
 
   /** Twice the slots (at most the weight limit); every held sequence number maps to a distinct slot. */
   private grow(): void {
-    const slots = Math.min(this.items.length * 2, Math.max(this.limits.weight, this.items.length + 1));
+    const slots = Math.min(this.items.length * 2, Math.max(this.maxWeight, this.items.length + 1));
     const items = new Array<T | undefined>(slots);
     const weights = new Array<number>(slots).fill(0);
     const sizes = new Array<number>(slots).fill(0);

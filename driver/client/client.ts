@@ -21,7 +21,7 @@ import { DeviceChannel } from './device.js';
 import { DriverError, RequestTooLargeError } from './errors.js';
 import { DEFAULT_EVENT_STREAM, PortEventStream, type EventStreamSettings } from './event-stream.js';
 import { DEFAULT_LISTING, listAllRules, type ListingOptions, type ListingStats } from './listing.js';
-import type { ApplyTransaction, Driver, DriverObserver, EventStreamOptions, PathTranslator, RuleTable } from './types.js';
+import type { ApplyTransaction, Driver, DriverObserver, EventStreamOptions, PathTranslator, RuleTable, Timers } from './types.js';
 
 export interface DriverClientOptions {
   binding: Win32Binding;
@@ -32,6 +32,8 @@ export interface DriverClientOptions {
   observer?: DriverObserver;
   listing?: Partial<ListingOptions>;
   events?: Partial<EventStreamSettings>;
+  /** The event stream's timers (reconnect backoff, stop deadline); default the process's. */
+  timers?: Timers;
 }
 
 /** From this many rules, an APPLY or a read-back runs on the IOCTL thread (below, a round trip costs more than it saves). */
@@ -131,7 +133,7 @@ export class DriverClient implements Driver {
   events(options: EventStreamOptions = {}): AsyncIterable<EventBatch> {
     if (this.closed) throw new DriverError('the client is closed', { operation: 'events' });
     const stream = new PortEventStream(this.options.binding, this.options.port ?? WINDOWS_PORT_NAME,
-      this.options.observer ?? {}, { ...DEFAULT_EVENT_STREAM, ...this.options.events });
+      this.options.observer ?? {}, { ...DEFAULT_EVENT_STREAM, ...this.options.events }, this.options.timers);
     this.streams.add(stream);
     const signal = options.signal;
     const onAbort = (): void => void stream.close();

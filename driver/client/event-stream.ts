@@ -16,7 +16,7 @@ import { DriverError, errorFromHresult, NotElevatedError, PortConnectionLimitErr
 import {
   CONTROL_ARMED, CONTROL_FILLED, CONTROL_STOP, CONTROL_WORDS, type PortReaderData, type PortReaderMessage,
 } from './port-protocol.js';
-import type { DriverObserver } from './types.js';
+import { realTimers, type DriverObserver, type Timers } from './types.js';
 
 export interface EventStreamSettings {
   /** Port messages read ahead of the consumer: slots of the shared ring (each LIMITS.maxMessageBytes). */
@@ -56,7 +56,7 @@ export class PortEventStream implements AsyncIterableIterator<EventBatch> {
   private stopping = false;
   private finished = false;
   private backoffMs: number;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private retryTimer: unknown;
   private readonly exited: Promise<void>;
   private closing: Promise<void> | undefined;
 
@@ -65,6 +65,7 @@ export class PortEventStream implements AsyncIterableIterator<EventBatch> {
     private readonly portName: string,
     private readonly observer: DriverObserver,
     private readonly settings: EventStreamSettings,
+    private readonly timers: Timers = realTimers,
   ) {
     this.backoffMs = settings.reconnectInitialMs;
     const slots = settings.readAheadMessages;
@@ -114,7 +115,7 @@ export class PortEventStream implements AsyncIterableIterator<EventBatch> {
 
   private async shutdown(): Promise<void> {
     this.stopping = true;
-    clearTimeout(this.retryTimer);
+    if (this.retryTimer !== undefined) this.timers.clearTimeout(this.retryTimer);
     Atomics.store(this.control, CONTROL_STOP, 1);
     Atomics.notify(this.control, CONTROL_FILLED);
     const released = await this.cancelReads();
@@ -145,7 +146,7 @@ export class PortEventStream implements AsyncIterableIterator<EventBatch> {
     if (this.stopping) return;
     const delay = this.backoffMs;
     this.backoffMs = Math.min(this.backoffMs * 2, this.settings.reconnectMaxMs);
-    this.retryTimer = setTimeout(() => this.connect(), delay);
+    this.retryTimer = this.timers.setTimeout(() => { this.retryTimer = undefined; this.connect(); }, delay);
   }
 
   private onWorkerMessage(m: PortReaderMessage): void {
@@ -217,10 +218,10 @@ export class PortEventStream implements AsyncIterableIterator<EventBatch> {
 
   /** Repeats CancelIoEx until the worker reports its read ended (it may not have blocked yet). */
   private async cancelReads(): Promise<boolean> {
-    const deadline = Date.now() + this.settings.stopTimeoutMs;
-    while (this.reading && this.handle !== null && Date.now() < deadline) {
+    const deadline = this.timers.now() + this.settings.stopTimeoutMs;
+    while (this.reading && this.handle !== null && this.timers.now() < deadline) {
       this.binding.cancelIo(this.handle);
-      await new Promise((r) => setTimeout(r, CANCEL_RETRY_MS));
+      await new Promise((r) => this.timers.setTimeout(() => r(undefined), CANCEL_RETRY_MS));
     }
     if (this.reading) this.worker.unref(); // do not keep the process alive for a thread we cannot join
     return !this.reading;

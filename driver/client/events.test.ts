@@ -8,6 +8,7 @@ import {
 } from '../abi/types.js';
 import { join } from 'node:path';
 import { startEmulatedKernel } from '../emulator/index.js';
+import { FakeClock } from '../../controller/clock/index.js';
 import type { DriverClient } from './client.js';
 import { DriverNotLoadedError, PortDisconnectedError } from './errors.js';
 
@@ -236,6 +237,26 @@ void describe('event stream', () => {
     const { events } = await collect(it, (n) => n >= 1);
     assert.equal(events[0]!.targetPath, '\\Device\\HarddiskVolume3\\b.txt');
     await it.return!();
+  });
+
+  void it('reconnect backoff runs on the injected timers: doubling up to reconnectMaxMs', async (t) => {
+    const emu = await startEmulator(t, { drives });
+    const clock = new FakeClock();
+    const errors: Error[] = [];
+    const client = await emu.client({
+      observer: { portError: (e) => errors.push(e) }, events: { reconnectInitialMs: 100, reconnectMaxMs: 300 }, timers: clock,
+    });
+    emu.machine.shutdown();
+    client.events(); // connects at once, and fails
+    assert.equal(errors.length, 1);
+    assert.ok(errors[0] instanceof DriverNotLoadedError);
+    for (const delay of [100, 200, 300, 300]) {
+      clock.advance(delay - 1);
+      const before = errors.length;
+      clock.advance(1);
+      assert.equal(errors.length, before + 1, `a retry after ${delay} ms, not before`);
+    }
+    await client.close();
   });
 
   void it('close() during a blocked read releases it and ends the pending next()', async (t) => {
