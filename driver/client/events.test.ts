@@ -252,9 +252,9 @@ void describe('event stream', () => {
     assert.ok(errors[0] instanceof DriverNotLoadedError);
     for (const delay of [100, 200, 300, 300]) {
       clock.advance(delay - 1);
-      const before = errors.length;
+      const failures: number = errors.length;
       clock.advance(1);
-      assert.equal(errors.length, before + 1, `a retry after ${delay} ms, not before`);
+      assert.equal(errors.length, failures + 1, `a retry after ${delay} ms, not before`);
     }
     await client.close();
   });
