@@ -4,13 +4,13 @@
  * one by one. When full, the OLDEST events are dropped (as the driver's own ring does;
  * a batch only partly, if that makes room) and counted, so the reader never waits.
  */
-import type { DriverEvent } from '../../driver/abi/types.js';
+import type { HostEvent } from '../../driver/client/index.js';
 import { DropOldestQueue } from '../buffer/index.js';
 
 export class EventQueue {
-  private readonly batches: DropOldestQueue<DriverEvent[]>;
+  private readonly batches: DropOldestQueue<HostEvent[]>;
   /** The batch being taken apart, and the next event in it (out of the queue: no longer droppable). */
-  private current: DriverEvent[] = [];
+  private current: HostEvent[] = [];
   private offset = 0;
 
   constructor(capacity: number) {
@@ -24,7 +24,7 @@ export class EventQueue {
   get size(): number { return this.batches.weight + this.current.length - this.offset; }
 
   /** Enqueue a batch; returns how many queued events were dropped to make room. */
-  push(events: DriverEvent[]): number {
+  push(events: HostEvent[]): number {
     if (events.length === 0) return 0;
     let dropped = 0;
     if (events.length > this.capacity) {
@@ -34,7 +34,7 @@ export class EventQueue {
     return dropped + this.batches.push(events, events.length);
   }
 
-  shift(): DriverEvent | undefined {
+  shift(): HostEvent | undefined {
     if (this.offset >= this.current.length) {
       const next = this.batches.shift();
       if (next === undefined) return undefined;

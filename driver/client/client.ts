@@ -12,7 +12,7 @@ import {
 import { APPLY_RESULT, HEADER } from '../abi/layout.js';
 import {
   Flavor, LIMITS, WINDOWS_DEVICE_NAME, WINDOWS_PORT_NAME,
-  type ApplyResult, type DriverConfig, type DriverRule, type DriverState, type EventBatch, type IoctlName,
+  type ApplyResult, type DriverConfig, type DriverRule, type DriverState, type IoctlName,
 } from '../abi/types.js';
 import { pathTranslatorFor, queryDriveMap, sameDriveMap, type DriveMap } from './paths.js';
 import type { Win32Binding } from '../win32/binding.js';
@@ -20,6 +20,7 @@ import { decodeOrThrow } from './decode.js';
 import { DeviceChannel } from './device.js';
 import { DriverError, RequestTooLargeError } from './errors.js';
 import { DEFAULT_EVENT_STREAM, PortEventStream, type EventStreamSettings } from './event-stream.js';
+import { HostEventConverter, type HostEventBatch } from './host-event.js';
 import { DEFAULT_LISTING, listAllRules, type ListingOptions, type ListingStats } from './listing.js';
 import type { ApplyTransaction, Driver, DriverObserver, EventStreamOptions, PathTranslator, RuleTable, Timers } from './types.js';
 
@@ -46,6 +47,8 @@ export class DriverClient implements Driver {
   /** Counters of the last listRules() call (pages, restarts, buffer growths). */
   readonly lastListing: ListingStats = { pages: 0, restarts: 0, bufferGrowths: 0 };
   private readonly streams = new Set<PortEventStream>();
+  /** The open streams' NT→DOS conversions, reset when the drive map changes. */
+  private readonly converters = new Set<HostEventConverter>();
   private closed = false;
   /** Follows the drive map: replaced when refreshPaths() finds a volume mounted or removed. */
   private translator: PathTranslator;
@@ -79,6 +82,7 @@ export class DriverClient implements Driver {
     if (sameDriveMap(drives, this.drives)) return false;
     this.drives = drives;
     this.translator = pathTranslatorFor(this.flavor, drives);
+    for (const c of this.converters) c.paths.reset();
     return true;
   }
 
@@ -130,16 +134,20 @@ export class DriverClient implements Driver {
     await this.device.call({ op: 'SET_CONFIG', input: encodeSetConfig(config), output: null, readOnly: false });
   }
 
-  events(options: EventStreamOptions = {}): AsyncIterable<EventBatch> {
+  events(options: EventStreamOptions = {}): AsyncIterable<HostEventBatch> {
     if (this.closed) throw new DriverError('the client is closed', { operation: 'events' });
-    const stream = new PortEventStream(this.options.binding, this.options.port ?? WINDOWS_PORT_NAME,
-      this.options.observer ?? {}, { ...DEFAULT_EVENT_STREAM, ...this.options.events }, this.options.timers);
+    const settings = { ...DEFAULT_EVENT_STREAM, ...this.options.events };
+    const host = new HostEventConverter(() => this.translator, settings.pathCacheSize);
+    const stream = new PortEventStream(this.options.binding, this.options.port ?? WINDOWS_PORT_NAME, settings,
+      { observer: this.options.observer ?? {}, host, timers: this.options.timers });
+    this.converters.add(host);
     this.streams.add(stream);
     const signal = options.signal;
     const onAbort = (): void => void stream.close();
     if (signal?.aborted) onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
     const streams = this.streams;
+    const converters = this.converters;
     return {
       async *[Symbol.asyncIterator]() {
         try {
@@ -148,6 +156,7 @@ export class DriverClient implements Driver {
           signal?.removeEventListener('abort', onAbort);
           await stream.close();
           streams.delete(stream);
+          converters.delete(host);
         }
       },
     };

@@ -1,5 +1,6 @@
 /**
- * The event port as an async iterator of decoded batches. A worker thread blocks in
+ * The event port as an async iterator of HostEvent batches (host-event.ts: the Windows ABI
+ * stops here). A worker thread blocks in
  * FilterGetMessage (see port-reader.ts) and reads into a shared ring of slots; this side
  * connects the port, decodes every message waiting in the ring when its consumer asks
  * (consecutive messages as one batch), reconnects with backoff after the port is lost (driver reload,
@@ -8,11 +9,12 @@
  */
 import { Worker } from 'node:worker_threads';
 import { decodeEventMessage } from '../abi/codec.js';
-import { LIMITS, type EventBatch } from '../abi/types.js';
+import { LIMITS } from '../abi/types.js';
 import type { Handle, Win32Binding } from '../win32/binding.js';
 import { workerModule } from '../package-files/index.js';
 import { decodeOrThrow } from './decode.js';
 import { DriverError, errorFromHresult, NotElevatedError, PortConnectionLimitError } from './errors.js';
+import type { HostEventBatch, HostEventConverter } from './host-event.js';
 import {
   CONTROL_ARMED, CONTROL_FILLED, CONTROL_STOP, CONTROL_WORDS, type PortReaderData, type PortReaderMessage,
 } from './port-protocol.js';
@@ -25,11 +27,22 @@ export interface EventStreamSettings {
   reconnectMaxMs: number;
   /** How long close() keeps cancelling a blocked read before giving up on the worker. */
   stopTimeoutMs: number;
+  /** NT→DOS conversions of process images kept (a bounded cache). */
+  pathCacheSize: number;
 }
 
 export const DEFAULT_EVENT_STREAM: EventStreamSettings = {
-  readAheadMessages: 64, reconnectInitialMs: 50, reconnectMaxMs: 5000, stopTimeoutMs: 5000,
+  readAheadMessages: 64, reconnectInitialMs: 50, reconnectMaxMs: 5000, stopTimeoutMs: 5000, pathCacheSize: 8192,
 };
+
+/** The stream's collaborators. */
+export interface EventStreamDeps {
+  observer: DriverObserver;
+  /** DriverEvent → HostEvent (the client's, so that a new drive map reaches it). */
+  host: HostEventConverter;
+  /** Default: the process's timers. */
+  timers?: Timers;
+}
 
 const CANCEL_RETRY_MS = 10;
 /**
@@ -38,9 +51,9 @@ const CANCEL_RETRY_MS = 10;
  */
 const MAX_MESSAGES_PER_TAKE = 16;
 
-type Waiter = { resolve: (r: IteratorResult<EventBatch>) => void; reject: (e: unknown) => void };
+type Waiter = { resolve: (r: IteratorResult<HostEventBatch>) => void; reject: (e: unknown) => void };
 
-export class PortEventStream implements AsyncIterableIterator<EventBatch> {
+export class PortEventStream implements AsyncIterableIterator<HostEventBatch> {
   private readonly worker: Worker;
   private readonly control = new Int32Array(new SharedArrayBuffer(4 * CONTROL_WORDS));
   private readonly ring: SharedArrayBuffer;
@@ -48,7 +61,7 @@ export class PortEventStream implements AsyncIterableIterator<EventBatch> {
   /** The slot the next message is taken from (the worker fills them in the same order). */
   private nextSlot = 0;
   /** Decoded batches not yet handed out (more than one only after a gap in the sequence). */
-  private readonly queue: EventBatch[] = [];
+  private readonly queue: HostEventBatch[] = [];
   private waiter: Waiter | undefined;
   private failure: unknown;
   private handle: Handle | null = null;
@@ -60,13 +73,19 @@ export class PortEventStream implements AsyncIterableIterator<EventBatch> {
   private readonly exited: Promise<void>;
   private closing: Promise<void> | undefined;
 
+  private readonly observer: DriverObserver;
+  private readonly host: HostEventConverter;
+  private readonly timers: Timers;
+
   constructor(
     private readonly binding: Win32Binding,
     private readonly portName: string,
-    private readonly observer: DriverObserver,
     private readonly settings: EventStreamSettings,
-    private readonly timers: Timers = realTimers,
+    deps: EventStreamDeps,
   ) {
+    this.observer = deps.observer;
+    this.host = deps.host;
+    this.timers = deps.timers ?? realTimers;
     this.backoffMs = settings.reconnectInitialMs;
     const slots = settings.readAheadMessages;
     if (!Number.isInteger(slots) || slots < 1) throw new RangeError(`readAheadMessages must be a positive integer, got ${slots}`);
@@ -91,7 +110,7 @@ export class PortEventStream implements AsyncIterableIterator<EventBatch> {
     return this;
   }
 
-  next(): Promise<IteratorResult<EventBatch>> {
+  next(): Promise<IteratorResult<HostEventBatch>> {
     const batch = this.take();
     if (batch) return Promise.resolve({ value: batch, done: false });
     if (this.failure !== undefined) return Promise.reject(this.failure);
@@ -102,7 +121,7 @@ export class PortEventStream implements AsyncIterableIterator<EventBatch> {
     });
   }
 
-  async return(): Promise<IteratorResult<EventBatch>> {
+  async return(): Promise<IteratorResult<HostEventBatch>> {
     await this.close();
     return { value: undefined, done: true };
   }
@@ -181,7 +200,7 @@ export class PortEventStream implements AsyncIterableIterator<EventBatch> {
   }
 
   /** The next batch: queued, else every message in the ring decoded and its slots released. */
-  private take(): EventBatch | undefined {
+  private take(): HostEventBatch | undefined {
     if (this.queue.length === 0 && this.failure === undefined) this.decodeRing();
     return this.queue.shift();
   }
@@ -190,7 +209,7 @@ export class PortEventStream implements AsyncIterableIterator<EventBatch> {
     const filled = Math.min(Atomics.load(this.control, CONTROL_FILLED), MAX_MESSAGES_PER_TAKE);
     if (filled === 0) return;
     const slots = this.lengths.length;
-    let current: EventBatch | undefined;
+    let current: HostEventBatch | undefined;
     try {
       for (let i = 0; i < filled; i++) {
         const slot = this.nextSlot;
@@ -201,11 +220,12 @@ export class PortEventStream implements AsyncIterableIterator<EventBatch> {
         // Consecutive messages make one batch; a gap (drops) starts the next, so that
         // every batch still says exactly what was lost before it.
         if (current && dropped === 0n && firstSequence === current.firstSequence + BigInt(current.events.length)) {
-          for (const e of events) current.events.push(e);
+          for (const e of events) current.events.push(this.host.convert(e));
         } else {
-          current = { dropped, firstSequence, events };
+          current = { dropped, firstSequence, events: events.map((e) => this.host.convert(e)), pathCacheEvictions: 0 };
           this.queue.push(current);
         }
+        current.pathCacheEvictions += this.host.takeEvictions();
       }
     } catch (error) {
       this.queue.length = 0;

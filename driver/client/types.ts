@@ -3,7 +3,8 @@
  * implementation (DriverClient in ./client.ts) speaks to the real minifilter or the
  * emulator through the same koffi binding; errors are the typed ones of ./errors.ts.
  */
-import type { ApplyResult, DriverConfig, DriverRule, DriverState, EventBatch } from '../abi/types.js';
+import type { ApplyResult, DriverConfig, DriverRule, DriverState } from '../abi/types.js';
+import type { HostEventBatch } from './host-event.js';
 
 export interface ApplyTransaction {
   /** The generation the caller read; a different current generation is a conflict. */
@@ -59,8 +60,8 @@ export interface Driver {
   addRules(rules: readonly DriverRule[]): Promise<ApplyResult>;
   removeRules(ids: readonly bigint[]): Promise<ApplyResult>;
   setConfig(config: DriverConfig): Promise<void>;
-  /** Decoded event batches; reconnects after port loss; ends when closed or aborted. */
-  events(options?: EventStreamOptions): AsyncIterable<EventBatch>;
+  /** Event batches in the agent's terms (HostEvent); reconnects after port loss; ends when closed or aborted. */
+  events(options?: EventStreamOptions): AsyncIterable<HostEventBatch>;
   /** Path conversion between policy (DOS) paths and the driver's (NT) paths. */
   readonly paths: PathTranslator;
   /**
