@@ -60,7 +60,7 @@ export function rssMb(pid: number): number {
 }
 
 /**
- * One event-worker start: the compiled port reader (dist/port-reader.js) from `new Worker`
+ * One event-worker start: the compiled port reader (dist/port-reader.cjs) from `new Worker`
  * until it answers, with the emulator's shim loaded through koffi, as the agent starts it.
  * The stop word is set first, so the worker ends its read loop at once and says so.
  */
@@ -73,7 +73,8 @@ function workerStartOnce(url: URL, entry: string): Promise<[number, number]> {
   };
   const start = performance.now();
   const cpu = process.cpuUsage();
-  const worker = new Worker(url, { workerData: { ...data, entry } });
+  // No execArgv: the agent's workers inherit the agent's (none), not this bench's tsx loader.
+  const worker = new Worker(url, { workerData: { ...data, entry }, execArgv: [] });
   return new Promise((resolve, reject) => {
     worker.once('message', () => {
       const used = process.cpuUsage(cpu);

@@ -75,7 +75,7 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const worker = await timeWorkerStart(packageFile('dist/port-reader.js'), 'port-reader', RUNS);
+  const worker = await timeWorkerStart(packageFile('dist/port-reader.cjs'), 'port-reader', RUNS);
   const workerTsx = await timeWorkerStart(packageFile('driver/client/worker-entry.mjs'), 'port-reader', quick ? 2 : 5);
 
   const ms = (t: Timing) => `${t.medianMs} ms`;

@@ -38,6 +38,7 @@ class SourceRunnable implements Runnable {
 export class AgentSources {
   private readonly running = new Map<string, SourceRunnable>();
   private readonly sink: SourceSink;
+  private changing: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: AgentSourcesOptions) {
     const { store, context: { metrics, logger } } = options;
@@ -64,10 +65,33 @@ export class AgentSources {
   list(): PolicySource[] { return [...this.running.values()].map((r) => r.source); }
 
   /** Create (and add to the manager) every kind the config enables and that is not running yet. */
-  async ensure(config: AgentConfig): Promise<void> {
+  ensure(config: AgentConfig): Promise<void> {
+    return this.serially(() => this.ensureNow(config));
+  }
+
+  /** A new valid config: sources follow it; newly enabled kinds start; disabled kinds are withdrawn. */
+  reconfigure(config: AgentConfig): Promise<void> {
+    return this.serially(async () => {
+      for (const kind of SOURCE_KINDS) {
+        const runnable = this.running.get(kind.kind);
+        if (runnable && !kind.enabled(config)) await this.withdraw(kind.kind, runnable);
+        else if (runnable) await runnable.source.configure?.(config);
+      }
+      await this.ensureNow(config);
+    });
+  }
+
+  /** One change at a time: a factory may be async (it imports its kind), and two must not create the same kind. */
+  private serially(change: () => Promise<void>): Promise<void> {
+    const next = this.changing.then(change);
+    this.changing = next.catch(() => undefined);
+    return next;
+  }
+
+  private async ensureNow(config: AgentConfig): Promise<void> {
     for (const kind of SOURCE_KINDS) {
       if (!kind.enabled(config) || this.running.has(kind.kind)) continue;
-      const source = kind.create({ ...this.options.context, config });
+      const source = await kind.create({ ...this.options.context, config });
       // Registered with the store first: nothing is written before its first sync.
       this.options.store.register(source.name);
       this.options.context.metrics.sourceInSync.set({ source: source.name }, 0);
@@ -75,16 +99,6 @@ export class AgentSources {
       this.running.set(kind.kind, runnable);
       await this.options.manager.add(runnable);
     }
-  }
-
-  /** A new valid config: sources follow it; newly enabled kinds start; disabled kinds are withdrawn. */
-  async reconfigure(config: AgentConfig): Promise<void> {
-    for (const kind of SOURCE_KINDS) {
-      const runnable = this.running.get(kind.kind);
-      if (runnable && !kind.enabled(config)) await this.withdraw(kind.kind, runnable);
-      else if (runnable) await runnable.source.configure?.(config);
-    }
-    await this.ensure(config);
   }
 
   /** Rescan every source that can (SIGHUP, tests). */

@@ -2,13 +2,18 @@
  * Schema validation of the config object with ajv (defaults filled in place), and the
  * translation of ajv's errors into plain sentences pointing at a field.
  */
-import { Ajv, type ErrorObject } from 'ajv';
 import { readFileSync } from 'node:fs';
 import { packageFile } from '../../driver/package-files/index.js';
+import { compiledValidator, type ErrorObject, type ValidatorSpec } from '../validation/index.js';
 
-const schema = JSON.parse(readFileSync(packageFile('controller/config/config.schema.json'), 'utf8')) as object;
-const ajv = new Ajv({ allErrors: true, useDefaults: true, verbose: true, strict: true });
-const validateSchema = ajv.compile(schema);
+const CONFIG_VALIDATOR: ValidatorSpec = {
+  name: 'config',
+  options: { allErrors: true, useDefaults: true, verbose: true, strict: true },
+  schema: () => JSON.parse(readFileSync(packageFile('controller/config/config.schema.json'), 'utf8')) as object,
+};
+
+/** The config's validator (scripts/build.mjs generates it at build time). */
+export const VALIDATORS: readonly ValidatorSpec[] = [CONFIG_VALIDATOR];
 
 /** A problem before it is given a position: a JSON pointer and a sentence. */
 export interface PointedProblem {
@@ -20,6 +25,7 @@ export interface PointedProblem {
 
 /** Validate `value` in place (inserting defaults); every violation at once. */
 export function schemaProblems(value: unknown): PointedProblem[] {
+  const validateSchema = compiledValidator(CONFIG_VALIDATOR);
   if (validateSchema(value)) return [];
   const errors = (validateSchema.errors ?? []).filter((e) => e.keyword !== 'propertyNames' && e.keyword !== 'if');
   return errors.map(describe);

@@ -92,9 +92,14 @@ export class PolicyPreparer {
     return result;
   }
 
-  /** Writes the cache (after a batch; at stop). */
+  /**
+   * Writes the cache (after the first apply; at stop). The cold start is over then:
+   * workers warmed for it that no batch used (too few policies) go too.
+   */
   save(): Promise<void> {
     this.ready.clear();
+    void this.pool?.close();
+    this.pool = undefined;
     return this.options.cache.save();
   }
 

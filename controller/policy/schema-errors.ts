@@ -3,7 +3,7 @@
  * pattern "^\/+.*[^\/]$"`) becomes "a directory must end in a separator: write ...",
  * at the field path and with the position of the key or value it is about.
  */
-import type { ErrorObject } from 'ajv';
+import type { ErrorObject } from '../validation/index.js';
 import { fieldPath } from './positions.js';
 import { diagnosePath } from './paths.js';
 import type { PathForm } from './types.js';

@@ -6,9 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { load } from 'js-yaml';
-import { Ajv, type ValidateFunction } from 'ajv';
 import type { PolicyKind } from './types.js';
 import { packageFile } from '../../driver/package-files/index.js';
+import { compiledValidator, type ValidateFunction, type ValidatorSpec } from '../validation/index.js';
 
 export const CRD_DIRECTORY = packageFile('crds/');
 export const CRD_FILES: Record<PolicyKind, string> = {
@@ -46,24 +46,24 @@ const isObject = (v: unknown): v is SchemaNode => typeof v === 'object' && v !==
 const mapValues = <T, U>(o: Record<string, T>, f: (v: T) => U): Record<string, U> =>
   Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v)]));
 
-let ajv: Ajv | undefined;
-let quickAjv: Ajv | undefined;
-const validators = new Map<PolicyKind, ValidateFunction>();
-const quickValidators = new Map<PolicyKind, ValidateFunction>();
+const KINDS = Object.keys(CRD_FILES) as PolicyKind[];
 const schemas = new Map<PolicyKind, SchemaNode>();
+const schemaOf = (kind: PolicyKind) => (): object => schemas.get(kind) ?? schemas.set(kind, strictSchema(crdSchema(kind))).get(kind)!;
 
-const schemaOf = (kind: PolicyKind): SchemaNode => schemas.get(kind) ?? schemas.set(kind, strictSchema(crdSchema(kind))).get(kind)!;
+// verbose: errors carry their schema, used to name allowed fields and patterns.
+const FULL = new Map(KINDS.map((kind) => [kind, {
+  name: `policy-${kind}`, options: { allErrors: true, strict: false, verbose: true }, schema: schemaOf(kind),
+} satisfies ValidatorSpec]));
+const QUICK = new Map(KINDS.map((kind) => [kind, {
+  name: `policy-${kind}-quick`, options: { allErrors: false, strict: false, verbose: false }, schema: schemaOf(kind),
+} satisfies ValidatorSpec]));
 
-/** The compiled validator of a kind (compiled once per process), reporting every error with its schema. */
+/** Every policy validator (scripts/build.mjs generates each one at build time). */
+export const VALIDATORS: readonly ValidatorSpec[] = [...FULL.values(), ...QUICK.values()];
+
+/** The validator of a kind (compiled once per process), reporting every error with its schema. */
 export function validatorFor(kind: PolicyKind): ValidateFunction {
-  let validate = validators.get(kind);
-  if (!validate) {
-    // verbose: errors carry their schema, used to name allowed fields and patterns.
-    ajv ??= new Ajv({ allErrors: true, strict: false, verbose: true });
-    validate = ajv.compile(schemaOf(kind));
-    validators.set(kind, validate);
-  }
-  return validate;
+  return compiledValidator(FULL.get(kind)!);
 }
 
 /**
@@ -72,11 +72,5 @@ export function validatorFor(kind: PolicyKind): ValidateFunction {
  * people: a policy it refuses goes through validatorFor for the full report.
  */
 export function quickValidatorFor(kind: PolicyKind): ValidateFunction {
-  let validate = quickValidators.get(kind);
-  if (!validate) {
-    quickAjv ??= new Ajv({ allErrors: false, strict: false, verbose: false });
-    validate = quickAjv.compile(schemaOf(kind));
-    quickValidators.set(kind, validate);
-  }
-  return validate;
+  return compiledValidator(QUICK.get(kind)!);
 }

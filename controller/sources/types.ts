@@ -72,5 +72,6 @@ export interface SourceContext {
 export interface SourceKindDefinition {
   kind: SourceKind;
   enabled(config: AgentConfig): boolean;
-  create(context: SourceContext): PolicySource;
+  /** May be async: a kind with heavy dependencies imports them here, only when enabled. */
+  create(context: SourceContext): PolicySource | Promise<PolicySource>;
 }

@@ -4,6 +4,7 @@
  * agent can exit.
  */
 import { Worker } from 'node:worker_threads';
+import { workerModule } from '../package-files/index.js';
 import type { BindingSpec, Handle, IoctlOutcome } from '../win32/binding.js';
 import { DriverError } from './errors.js';
 import type { IoctlReply, IoctlRequest, IoctlThreadData } from './ioctl-protocol.js';
@@ -51,7 +52,9 @@ export class IoctlThread {
 
   private started(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: { spec: this.spec, entry: 'ioctl-thread' } satisfies IoctlThreadData & { entry: string } });
+    // Through workerModule, so that the compiled build runs dist/ioctl-thread.cjs.
+    const { url, workerData } = workerModule('driver/client', 'ioctl-thread');
+    const worker = new Worker(url, { workerData: { ...workerData, spec: this.spec } satisfies IoctlThreadData & typeof workerData });
     worker.unref();
     worker.on('message', (reply: IoctlReply) => {
       const p = this.pending.get(reply.id);

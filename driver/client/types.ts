@@ -57,8 +57,6 @@ export interface Driver {
   listRules(): Promise<RuleTable>;
   /** One atomic transaction; GenerationConflictError when the table changed. */
   apply(tx: ApplyTransaction): Promise<ApplyResult>;
-  addRules(rules: readonly DriverRule[]): Promise<ApplyResult>;
-  removeRules(ids: readonly bigint[]): Promise<ApplyResult>;
   setConfig(config: DriverConfig): Promise<void>;
   /** Event batches in the agent's terms (HostEvent); reconnects after port loss; ends when closed or aborted. */
   events(options?: EventStreamOptions): AsyncIterable<HostEventBatch>;

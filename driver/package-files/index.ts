@@ -21,10 +21,10 @@ export function packageFile(relative: string): URL {
 /**
  * How to start the worker thread whose entry module is `<dir>/<name>.ts`: from sources,
  * through driver/client/worker-entry.mjs (which registers tsx in the thread first); from
- * the bundle, the compiled `dist/<name>.js` itself (scripts/build.mjs lists each entry).
+ * the bundle, the compiled `dist/<name>.cjs` itself (scripts/build.mjs lists each entry).
  * Pass `workerData` on to the Worker with the thread's own data.
  */
 export function workerModule(dir: string, name: string): { url: URL; workerData: { entryUrl?: string } } {
-  if (BUNDLED) return { url: packageFile(`dist/${name}.js`), workerData: {} };
+  if (BUNDLED) return { url: packageFile(`dist/${name}.cjs`), workerData: {} };
   return { url: packageFile('driver/client/worker-entry.mjs'), workerData: { entryUrl: packageFile(`${dir}/${name}`).href } };
 }

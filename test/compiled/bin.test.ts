@@ -36,7 +36,29 @@ void test('compiled: kawin validate accepts the examples and reports a bad field
 });
 
 void test('compiled: dist/ holds JavaScript only and never loads tsx', () => {
-  const files = readdirSync(join(ROOT, 'dist')).filter((f) => f.endsWith('.js'));
-  for (const entry of ['kawin.js', 'port-reader.js', 'prepare-worker.js']) assert.ok(files.includes(entry), `${entry}: ${files.join(' ')}`);
-  for (const f of files) assert.doesNotMatch(readFileSync(join(ROOT, 'dist', f), 'utf8'), /from\s*["']tsx|import\(["']tsx/, f);
+  const files = readdirSync(join(ROOT, 'dist')).filter((f) => /\.c?js$/.test(f));
+  assert.ok(files.includes('kawin.js'), files.join(' '));
+  for (const f of files) assert.doesNotMatch(readFileSync(join(ROOT, 'dist', f), 'utf8'), /from\s*["']tsx|import\(["']tsx|require\(["']tsx/, f);
+});
+
+/** Every `workerModule('dir', 'name')` of the product sources. */
+function workerEntries(dir: string, out: string[] = []): string[] {
+  for (const name of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, name.name);
+    if (name.isDirectory() && name.name !== 'node_modules') workerEntries(path, out);
+    else if (/(?<!\.test)\.ts$/.test(name.name)) {
+      for (const m of readFileSync(path, 'utf8').matchAll(/workerModule\('([\w/]+)', '([\w-]+)'\)/g)) out.push(`${m[1]}/${m[2]}`);
+    }
+  }
+  return out;
+}
+
+void test('compiled: every worker thread the sources start is built, as one file that needs no other of dist/', () => {
+  const entries = [...workerEntries(join(ROOT, 'controller')), ...workerEntries(join(ROOT, 'driver'))];
+  assert.deepEqual(entries.map((e) => e.split('/').pop()).sort(), ['ioctl-thread', 'port-reader', 'prepare-worker']);
+  for (const entry of entries) {
+    const name = entry.split('/').pop()!;
+    const text = readFileSync(join(ROOT, 'dist', `${name}.cjs`), 'utf8');
+    assert.doesNotMatch(text, /require\(["']\.\/chunk-|from ["']\.\/chunk-/, `${name}.cjs loads a shared chunk`);
+  }
 });

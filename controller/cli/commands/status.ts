@@ -5,7 +5,8 @@ import {
   AdminServiceClient, PolicyKind, PolicyState, policyStateToJSON,
   type AgentStatus, type PolicyView,
 } from '../../../proto/gen/kawin_admin.js';
-import { callOptions, describeError, emptyMetadata, resolveConnection } from '../../grpc/client/index.js';
+// The connection module alone: the client folder's index also holds policy-file reading and formatting (js-yaml, the admin mapping).
+import { callOptions, describeError, emptyMetadata, resolveConnection } from '../../grpc/client/connect.js';
 import type { CliCommand, CliIO } from '../types.js';
 
 const usage = `usage: kawin status [--output table|json] [--address HOST:PORT] [--config FILE]

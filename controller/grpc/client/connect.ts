@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { credentials, Metadata, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
-import { DEFAULT_GRPC_ADDRESS } from '../server.js';
+import { DEFAULT_GRPC_ADDRESS } from '../address.js';
 
 export interface ConnectOptions {
   address?: string;

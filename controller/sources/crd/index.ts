@@ -3,9 +3,6 @@
  * @kubernetes/client-node's KubeConfig for authentication), this node's labels from its
  * Node object, and each node's outcome written back as Kubernetes Events.
  */
-import type { SourceKindDefinition } from '../types.js';
-import { CrdSource } from './source.js';
-
 export { CrdSource, CRD_SOURCE, crdOrigin, httpKubeApi, reflectorSettings } from './source.js';
 export type { KubeApiFactory } from './source.js';
 export { HttpKubeApi, loadKubeConfig } from './client.js';
@@ -19,8 +16,4 @@ export { KubeApiError, WatchSilentError } from './errors.js';
 export { POLICY_RESOURCES, resourcePath } from './types.js';
 export type { KubeObject, KubeList, WatchEvent } from './types.js';
 
-export const crdSourceKind: SourceKindDefinition = {
-  kind: 'crd',
-  enabled: (config) => config.sources.crd.enabled,
-  create: (context) => new CrdSource(context),
-};
+export { crdSourceKind } from './kind.js';
