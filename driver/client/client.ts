@@ -171,6 +171,7 @@ export class DriverClient implements Driver {
     this.closed = true;
     await Promise.all([...this.streams].map((s) => s.close()));
     this.streams.clear();
+    this.converters.clear();
     this.device.close();
   }
 
