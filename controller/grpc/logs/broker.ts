@@ -25,8 +25,12 @@ export { LOG_STREAMS, type LogStream } from './notice.js';
 
 /** A chunk closes at this many messages (or at grpc.subscriberQueueSize, if smaller)… */
 const CHUNK_MESSAGES = 512;
-/** …or at this many bytes (or half grpc.subscriberQueueBytes): large enough that a write costs little per message. */
-const CHUNK_BYTES = 64 * 1024;
+/**
+ * …or at this many bytes (or half grpc.subscriberQueueBytes): enough messages (~45
+ * alerts) that a write costs little per message, and no more than an HTTP/2 stream's own
+ * write buffer (16 KiB), since a stalled subscriber holds the chunk it refused on top of it.
+ */
+const CHUNK_BYTES = 16 * 1024;
 
 export interface LogBrokerOptions {
   /** Messages a subscriber may fall behind (config grpc.subscriberQueueSize). */
