@@ -67,7 +67,7 @@ const CHUNK = 256;
 export async function grpcCeiling(count: number, clients: number, preEncoded: boolean, chunks = false) {
   const objects = prebuiltAlerts(1024);
   const alerts: (Alert | Buffer)[] = preEncoded ? objects.map((a) => Buffer.from(Alert.encode(a).finish())) : objects;
-  const framed = Buffer.concat(Array.from({ length: CHUNK }, (_, i) => frame(alerts[i % alerts.length] as Buffer)));
+  const framed = chunks ? Buffer.concat(Array.from({ length: CHUNK }, (_, i) => frame(alerts[i % alerts.length] as Buffer))) : Buffer.alloc(0);
   let cpu = process.cpuUsage();
   const server = new Server();
   const definition = preEncoded
