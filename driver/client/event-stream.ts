@@ -40,7 +40,7 @@ export interface EventStreamDeps {
   observer: DriverObserver;
   /** DriverEvent → HostEvent (the client's, so that a new drive map reaches it). */
   host: HostEventConverter;
-  /** Default: the process's timers. */
+  /** Reconnect backoff runs on these (default: the process's timers); stopping waits in real time. */
   timers?: Timers;
 }
 
@@ -238,10 +238,11 @@ export class PortEventStream implements AsyncIterableIterator<HostEventBatch> {
 
   /** Repeats CancelIoEx until the worker reports its read ended (it may not have blocked yet). */
   private async cancelReads(): Promise<boolean> {
-    const deadline = this.timers.now() + this.settings.stopTimeoutMs;
-    while (this.reading && this.handle !== null && this.timers.now() < deadline) {
+    // Real time, not the injected timers: this waits on a native thread, which a fake clock cannot move.
+    const deadline = Date.now() + this.settings.stopTimeoutMs;
+    while (this.reading && this.handle !== null && Date.now() < deadline) {
       this.binding.cancelIo(this.handle);
-      await new Promise((r) => this.timers.setTimeout(() => r(undefined), CANCEL_RETRY_MS));
+      await new Promise((r) => setTimeout(r, CANCEL_RETRY_MS));
     }
     if (this.reading) this.worker.unref(); // do not keep the process alive for a thread we cannot join
     return !this.reading;

@@ -29,19 +29,16 @@ export interface DriverObserver {
 }
 
 /**
- * Time as the driver client needs it (reconnect backoff, stop deadlines). The driver
+ * Time as the driver client needs it (the event stream's reconnect backoff). The driver
  * layer sits below the controller, so this is structural: controller/clock's Clock fits.
  */
 export interface Timers {
-  /** Milliseconds since the epoch. */
-  now(): number;
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
 }
 
 /** The process's timers. */
 export const realTimers: Timers = {
-  now: () => Date.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
