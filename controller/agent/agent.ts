@@ -269,6 +269,7 @@ export class Agent {
     const observer = driverMetricsObserver(this.metrics);
     return new DriverLink({
       backend,
+      timers: this.clock,
       logger: this.logger.child({ component: 'driver' }),
       observer: {
         ...observer,

@@ -5,9 +5,8 @@
  * LogBroker and the JSON-lines outputs. The pipeline follows the driver across
  * reconnections: one pipeline, fed by whichever driver connection is current.
  */
-import type { EventBatch } from '../../driver/abi/types.js';
 import { machineId } from '../node/index.js';
-import type { Driver, PathTranslator } from '../../driver/client/types.js';
+import type { Driver, HostEventBatch } from '../../driver/client/index.js';
 import type { AgentConfig } from '../config/index.js';
 import type { Clock } from '../clock/index.js';
 import { EventPipeline, publisherSink } from '../events/index.js';
@@ -91,17 +90,8 @@ export interface PipelineOptions {
   provenance: ProvenanceLookup;
 }
 
-/** DOS↔NT conversion of whichever driver is connected (identity before the first connection). */
-function currentPaths(link: DriverLink): PathTranslator {
-  return {
-    toDriver: (p) => link.current?.paths.toDriver(p) ?? p,
-    fromDriver: (p) => link.current?.paths.fromDriver(p) ?? p,
-    missingVolume: (p) => link.current?.paths.missingVolume(p),
-  };
-}
-
 /** Batches from the current driver connection, then from the next one, until aborted. */
-async function* followDriver(link: DriverLink, signal: AbortSignal): AsyncGenerator<EventBatch> {
+async function* followDriver(link: DriverLink, signal: AbortSignal): AsyncGenerator<HostEventBatch> {
   while (!signal.aborted) {
     const driver: Driver | undefined = link.current ?? (await link.next(signal));
     if (!driver) return;
@@ -127,13 +117,13 @@ export class PipelineRunnable implements Runnable {
   private failWith: (error: Error) => void = () => {};
 
   constructor(private readonly options: PipelineOptions) {
-    const { config, logger, metrics, broker, link, provenance } = options;
+    const { config, logger, metrics, broker, provenance } = options;
     this.outputs = createOutputs(config.outputs, {
       registry: metrics.registry,
       onError: (output, error) => logger.error('event output failed', { output, error: error.message }),
     });
     this.pipeline = new EventPipeline({
-      hostName: config.hostName, clusterName: config.clusterName, nodeId: machineId(config.hostName), provenance, paths: currentPaths(link),
+      hostName: config.hostName, clusterName: config.clusterName, nodeId: machineId(config.hostName), provenance,
       hostTelemetry: config.hostTelemetry, allowAlerts: false, agentVersion: AGENT_VERSION,
       sinks: [publisherSink(broker), ...this.outputs.sinks], registry: metrics.registry, queueSize: config.events.queueSize,
       logger: logger.child({ component: 'events' }),
