@@ -9,8 +9,7 @@
  * (`grpc.max_connection_idle_ms`), dead peers by its keepalive pings.
  */
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
-import type { ConnectionInjector, ServerInterceptor } from '@grpc/grpc-js';
-import { ServerInterceptingCall } from '@grpc/grpc-js';
+import type { ConnectionInjector, ServerInterceptingCall, ServerInterceptor } from '@grpc/grpc-js';
 import { Gauge, type Registry } from 'prom-client';
 import { ConnectionSlots, reasonCounter } from '../observability/connection-limits.js';
 import { parseListenAddress } from '../config/address.js';
@@ -62,14 +61,19 @@ export class GrpcListener {
     this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
   }
 
-  /** Marks the connection of a call as working: its handshake timer stops. */
+  /**
+   * Marks the connection of a call as working: its handshake timer stops. It returns the call
+   * itself, not a pass-through wrapper: the alert fan-out writes batches straight to grpc-js's
+   * own call (stream/frame-sink.ts), which a wrapper would hide.
+   */
   readonly interceptor: ServerInterceptor = (_method, call) => {
     const entry = this.unproven.get(call.getPeer());
     if (entry) {
       this.clock.clearTimeout(entry.timer);
       this.unproven.delete(call.getPeer());
     }
-    return new ServerInterceptingCall(call);
+    // grpc-js types the result as its class; it only calls the interface's methods.
+    return call as ServerInterceptingCall;
   };
 
   /** Listens; resolves with the bound TCP port (0 for a unix socket). */

@@ -26,9 +26,11 @@ async function serve(chunks: number[][]) {
   return { seen, running };
 }
 
-void test('on the installed grpc-js, chunks of framed messages go straight to the HTTP/2 stream and arrive as separate messages', async () => {
+void test('on the installed grpc-js, chunks of framed messages go straight to the HTTP/2 stream and arrive as separate messages', async (t) => {
   const { seen, running } = await serve([[1, 2, 3], [4], [5, 6]]);
   const client = new LogServiceClient(running.target, insecure(), separateConnection);
+  // Closed even when an assertion fails: an open server would keep the test process alive.
+  t.after(async () => { client.close(); await running.stop(); });
   const got: number[] = [];
   await new Promise<void>((resolve, reject) => {
     const s = client.watchAlerts({ Filter: 'all' });
@@ -38,8 +40,6 @@ void test('on the installed grpc-js, chunks of framed messages go straight to th
   });
   assert.equal(seen.direct, true, 'grpc-js internals changed: the fan-out fell back to one write per message (see frame-sink.ts)');
   assert.deepEqual(got, [1, 2, 3, 4, 5, 6]);
-  client.close();
-  await running.stop();
 });
 
 void test('anything that is not grpc-js\'s own call gets each message through its public write', () => {
