@@ -35,6 +35,11 @@ export interface AgentHarness {
   deletePolicy(name: string): void;
   /** Resolves when the driver's table (read back) satisfies `check`; fails after `timeoutMs`. */
   until(check: (rules: DriverRule[]) => boolean, what: string, timeoutMs?: number): Promise<DriverRule[]>;
+  /**
+   * Resolves with the first value `check` returns that is neither undefined nor false
+   * (polling what the agent shows: status, readiness); fails after `timeoutMs`.
+   */
+  eventually<T>(check: () => T | undefined | false, what: string, timeoutMs?: number): Promise<T>;
   paths(rules: DriverRule[]): string[];
 }
 
@@ -114,6 +119,15 @@ export async function startHarness(t: Pick<TestContext, 'after'>): Promise<Agent
         await sleep(20);
       }
       throw new Error(`timed out waiting for ${what}; driver holds: ${JSON.stringify(h.paths(last))}`);
+    },
+    async eventually(check, what, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const value = check();
+        if (value !== undefined && value !== false) return value;
+        if (Date.now() >= deadline) throw new Error(`timed out waiting for ${what}`);
+        await sleep(10);
+      }
     },
     paths: (rules) => rules.map((r) => r.target.path).sort(),
   };

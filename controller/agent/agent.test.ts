@@ -32,11 +32,7 @@ async function metric(h: AgentHarness, name: string, labels = ''): Promise<numbe
 }
 
 async function ready(h: AgentHarness): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!h.runtime!.view.reconcile.firstApplyDone) {
-    if (Date.now() > deadline) throw new Error('agent never became ready');
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await h.eventually(() => h.runtime!.view.reconcile.firstApplyDone, 'the first apply');
   await h.runtime!.agent.whenIdle();
 }
 
@@ -49,12 +45,13 @@ void test('a policy file added, changed, made invalid and deleted: the driver ta
   h.writePolicy('cmd.yaml', CMD.replace('cmd.exe', 'certutil.exe'));
   await h.until((r) => r.length === 1 && r[0]!.target.path.endsWith('certutil.exe'), 'the certutil.exe rule');
   h.writePolicy('cmd.yaml', CMD.replace('path: C:', 'path: relative'));
-  await new Promise((r) => setTimeout(r, 200));
+  // The invalid version is rejected with its location…
+  const problems = () => policyStatuses(h.runtime!.view).flatMap((p) => p.problems);
+  await h.eventually(() => problems().some((p) => p.path?.includes('spec.process.matchPaths[0].path') && p.line === 11), 'the invalid version rejected with its location')
+    .catch((error: Error) => assert.fail(`${error.message}: ${JSON.stringify(problems())}`));
+  // …and, once whatever it triggered is done, the previous version stays in force.
   await h.runtime!.agent.whenIdle();
-  // The invalid version is rejected with its location; the previous version stays in force.
   assert.deepEqual(h.paths((await h.probe.listRules()).rules), ['\\Device\\HarddiskVolume3\\Windows\\System32\\certutil.exe']);
-  const problems = policyStatuses(h.runtime!.view).flatMap((p) => p.problems);
-  assert.ok(problems.some((p) => p.path?.includes('spec.process.matchPaths[0].path') && p.line === 11), JSON.stringify(problems));
   h.deletePolicy('cmd.yaml');
   await h.until((r) => r.length === 0, 'an empty table');
 });
@@ -115,11 +112,7 @@ void test('readiness goes red while IOCTLs fail, and green again once they succe
   assert.equal(h.runtime!.agent.readiness().ok, true);
   h.emulator.machine.injectFault('APPLY', 1_000_000);
   h.writePolicy('hosts.yaml', HOSTS);
-  const deadline = Date.now() + 10_000;
-  while (h.runtime!.agent.readiness().ok) {
-    assert.ok(Date.now() < deadline, 'readiness stayed green while every APPLY failed');
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await h.eventually(() => !h.runtime!.agent.readiness().ok, 'readiness red while every APPLY fails');
   const red = h.runtime!.agent.readiness().checks.find((c) => !c.ok);
   assert.match(red?.reason ?? '', /last reconcile failed/);
   h.emulator.machine.reset(); // clears the faults (and the table: the agent re-applies it)
@@ -145,10 +138,9 @@ void test('a failing source prunes nothing; its recovery reconciles', async (t) 
   await ready(h);
   const moved = join(h.root, 'moved-away');
   renameSync(h.policyDir, moved);
-  await new Promise((r) => setTimeout(r, 300));
+  await h.eventually(() => h.runtime!.view.desired.sourceStatus()[0]?.error, 'the failure reported');
   await h.runtime!.agent.whenIdle();
   assert.equal((await h.probe.listRules()).rules.length, 1, 'the rules stay while the directory is missing');
-  assert.ok(h.runtime!.view.desired.sourceStatus()[0]?.error, 'the failure is reported');
   mkdirSync(h.policyDir);
   h.writePolicy('hosts.yaml', HOSTS);
   await h.runtime!.agent.rescan();
@@ -162,11 +154,7 @@ void test('the driver unloaded under a running agent: not ready, then loaded aga
   await h.start({ reconcile: { backoff: { initialMs: 5, maxMs: 50 } } });
   await ready(h);
   h.emulator.machine.shutdown();
-  const deadline = Date.now() + 10_000;
-  while (h.runtime!.view.driver.connected) {
-    if (Date.now() > deadline) throw new Error('the agent never noticed the driver was gone');
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await h.eventually(() => !h.runtime!.view.driver.connected, 'the agent noticing the driver is gone');
   // The agent loads the (emulated) driver again, as it would FilterLoad the minifilter.
   const deadline2 = Date.now() + 10_000;
   const count = async (): Promise<number> => {
@@ -187,6 +175,7 @@ void test('the periodic resync reads the whole table back on schedule (fake cloc
   const clock = new FakeClock(Date.now());
   await h.start({ reconcile: { resyncIntervalSeconds: 60, resyncJitter: 0.1 } }, clock);
   await ready(h);
+  assert.equal(await metric(h, 'kawin_initial_sync_duration_seconds'), 0, 'measured on the agent\'s clock, where no time passed');
   const lists = (): Promise<number> => metric(h, 'kawin_ioctl_calls_total', '{operation="list_rules"}');
   const before = await lists();
   const generation = (await h.probe.getState()).generation;

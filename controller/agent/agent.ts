@@ -73,7 +73,7 @@ export class Agent {
   private readonly feedback = new SourceFeedback();
   private readonly grpc: GrpcServerRunnable;
   private readonly pipeline: PipelineRunnable;
-  private readonly startedAt = new Date();
+  private readonly startedAt: Date;
   private currentConfig: AgentConfig;
   private portHeld = false;
   private learntLabels: Record<string, string> = {};
@@ -83,6 +83,8 @@ export class Agent {
     this.currentConfig = config;
     this.logger = logger;
     this.clock = options.clock ?? realClock;
+    // On the same clock as `now()`: uptime and the initial sync duration subtract one from the other.
+    this.startedAt = new Date(this.clock.now());
     this.metrics = options.metrics ?? createAgentMetrics({ version: AGENT_VERSION, node: config.hostName });
     this.manager = new Manager({ logger, clock: this.clock, stopDeadlineMs: STOP_DEADLINE_MS });
     const backend = createDriverBackend(config.driver);
@@ -96,6 +98,8 @@ export class Agent {
       {
         preparer: async (texts) => { await preparer.prepareAll([...texts]); },
         observer: loggingStoreObserver(logger.child({ component: 'store' })),
+        // The flow is built below (it needs the reconciler, which reads the store); no change comes before start.
+        listener: { policyChanged: (key, entry) => this.flow.policyChanged(key, entry), statusChanged: () => this.flow.statusChanged() },
       },
     );
     this.reconciler = new Reconciler({
@@ -114,21 +118,22 @@ export class Agent {
     this.controller = new ReconcileController({
       reconciler: this.reconciler, link: this.link, clock: this.clock, logger, config: () => this.currentConfig,
       queueObserver: workQueueMetricsObserver(this.metrics, 'reconcile'), startedAt: this.startedAt,
-      reconciled: () => this.reconciled(),
-      firstApplied: (seconds) => {
-        this.metrics.initialSyncDuration.set(seconds);
-        // Written after the first apply, so the write never delays it.
-        void this.preparer.save();
-        logger.info('initial sync done: the driver enforces the desired policies', {
-          seconds, rules: this.reconciler.rulesApplied, generation: String(this.reconciler.appliedGeneration),
-        });
+      observer: {
+        reconciled: () => this.reconciled(),
+        firstApplied: (seconds) => {
+          this.metrics.initialSyncDuration.set(seconds);
+          // Written after the first apply, so the write never delays it.
+          void this.preparer.save();
+          logger.info('initial sync done: the driver enforces the desired policies', {
+            seconds, rules: this.reconciler.rulesApplied, generation: String(this.reconciler.appliedGeneration),
+          });
+        },
       },
     });
     this.flow = new PolicyFlow({
       rules: this.rules, reconciler: this.reconciler, trigger: () => this.controller.trigger(),
-      changed: (key, entry) => this.stateEvents.policyChanged(key, entry),
+      observer: { policyChanged: (key, entry) => this.stateEvents.policyChanged(key, entry) },
     });
-    this.store.setListener(this.flow);
     this.view = this.createView();
     this.sources = new AgentSources({
       store: this.store, manager: this.manager,
@@ -147,7 +152,7 @@ export class Agent {
     this.stateEvents = new AgentStateProvider(this.view, this.clock);
     const admin = new AgentAdmin(this.view, () => this.sources.list(), () => broker.subscriberCount());
     this.grpc = new GrpcServerRunnable({
-      config, logger: logger.child({ component: 'grpc' }), broker, state: this.stateEvents, probe: probeProvider(this.view), admin, diffs, sources: () => this.sources.list(),
+      config, clock: this.clock, logger: logger.child({ component: 'grpc' }), broker, state: this.stateEvents, probe: probeProvider(this.view), admin, diffs, sources: () => this.sources.list(),
     });
     this.pipeline = new PipelineRunnable({ config, logger, metrics: this.metrics, broker, link: this.link, provenance: this.rules });
     // Policies by state are derived when Prometheus scrapes, never on the reconcile path.

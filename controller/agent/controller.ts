@@ -41,11 +41,16 @@ export interface ReconcileControllerOptions {
   logger: Logger;
   config: () => AgentConfig;
   queueObserver: WorkQueueObserver;
-  /** Called after every pass, successful or not (status, metrics, state events). */
-  reconciled(): void;
-  /** Called once, when the driver first enforces the desired state. */
-  firstApplied(seconds: number): void;
+  observer: ReconcileObserver;
   startedAt: Date;
+}
+
+/** Told about the controller's passes (status, metrics, state events). */
+export interface ReconcileObserver {
+  /** After every pass, successful or not. */
+  reconciled?(): void;
+  /** Once, when the driver first enforces the desired state, `seconds` after the agent started. */
+  firstApplied?(seconds: number): void;
 }
 
 export class ReconcileController implements Runnable, ReconcileView {
@@ -66,9 +71,11 @@ export class ReconcileController implements Runnable, ReconcileView {
 
   start(): Promise<void> {
     this.workers = runWorkers(this.queue, (key) => this.reconcileKey(key), {
-      onError: (key, error, retryInMs) => this.options.logger.warn('reconcile will be retried', {
-        key, error: (error as Error).message, retryInMs,
-      }),
+      observer: {
+        failed: (key, error, retryInMs) => this.options.logger.warn('reconcile will be retried', {
+          key, error: (error as Error).message, retryInMs,
+        }),
+      },
     });
     this.trigger();
     this.scheduleResync();
@@ -125,13 +132,13 @@ export class ReconcileController implements Runnable, ReconcileView {
       await link.failed(error);
       throw error;
     } finally {
-      this.options.reconciled();
+      this.options.observer.reconciled?.();
     }
   }
 
   private markApplied(): void {
     this.applied = true;
-    this.options.firstApplied((this.options.clock.now() - this.options.startedAt.getTime()) / 1000);
+    this.options.observer.firstApplied?.((this.options.clock.now() - this.options.startedAt.getTime()) / 1000);
   }
 
   private watchDriver(): void {

@@ -12,11 +12,7 @@ const CMD = hostPolicy('block-cmd', `  process:
 `);
 
 async function firstApply(h: AgentHarness): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!h.runtime!.view.reconcile.firstApplyDone) {
-    if (Date.now() > deadline) throw new Error('no first apply');
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await h.eventually(() => h.runtime!.view.reconcile.firstApplyDone, 'the first apply');
   await h.runtime!.agent.whenIdle();
 }
 

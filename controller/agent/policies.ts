@@ -54,8 +54,12 @@ export interface PolicyFlowOptions {
   reconciler: Reconciler;
   /** A reconcile is needed (coalesced by the work queue). */
   trigger: () => void;
-  /** Told of every change of the policy in force for a key, after it is compiled (state events). */
-  changed?: (key: string, entry: PolicyEntry<Policy> | undefined) => void;
+  observer?: PolicyFlowObserver;
+}
+
+/** Told of every change of the policy in force for a key, after it is compiled (state events). */
+export interface PolicyFlowObserver {
+  policyChanged?(key: string, entry: PolicyEntry<Policy> | undefined): void;
 }
 
 export class PolicyFlow implements StoreListener<Policy> {
@@ -64,7 +68,7 @@ export class PolicyFlow implements StoreListener<Policy> {
   policyChanged(key: string, entry: PolicyEntry<Policy> | undefined): void {
     const { rules } = this.options;
     this.hand(entry ? rules.apply(entry.policy).change : rules.remove(key));
-    this.options.changed?.(key, entry);
+    this.options.observer?.policyChanged?.(key, entry);
   }
 
   statusChanged(): void {

@@ -24,11 +24,7 @@ const MIXED = hostPolicy('mixed', `  file:
 `);
 
 async function ready(h: AgentHarness): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!h.runtime!.view.reconcile.firstApplyDone) {
-    if (Date.now() > deadline) throw new Error('agent never became ready');
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await h.eventually(() => h.runtime!.view.reconcile.firstApplyDone, 'the first apply');
   await h.runtime!.agent.whenIdle();
 }
 

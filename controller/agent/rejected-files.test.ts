@@ -20,11 +20,7 @@ async function metric(h: AgentHarness, series: string): Promise<number | undefin
 }
 
 async function settled(h: AgentHarness, check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await h.eventually(check, what);
   await h.runtime!.agent.whenIdle();
 }
 

@@ -56,11 +56,15 @@ class ConfigWatchRunnable implements Runnable {
   readonly name = 'config-watch';
   private readonly watcher: ConfigWatcher;
   constructor(file: string, private readonly agent: Agent, private readonly options: RuntimeOptions) {
-    this.watcher = new ConfigWatcher(file, agent.config, { overrides: options.overrides ?? {}, clock: options.clock });
-    this.watcher.on('change', (next) => this.apply(next));
-    this.watcher.on('invalid', (error) => {
-      agent.metrics.configReloads.inc({ result: 'invalid' });
-      options.logger.error('config change rejected: the running config stays', { error: error.message });
+    this.watcher = new ConfigWatcher(file, agent.config, {
+      overrides: options.overrides ?? {}, clock: options.clock,
+      observer: {
+        changed: (next) => this.apply(next),
+        invalid: (error) => {
+          agent.metrics.configReloads.inc({ result: 'invalid' });
+          options.logger.error('config change rejected: the running config stays', { error: error.message });
+        },
+      },
     });
   }
   start(): Promise<void> { return this.watcher.start(); }

@@ -9,6 +9,7 @@ import type { EventBatch } from '../../driver/abi/types.js';
 import { machineId } from '../node/index.js';
 import type { Driver, PathTranslator } from '../../driver/client/types.js';
 import type { AgentConfig } from '../config/index.js';
+import type { Clock } from '../clock/index.js';
 import { EventPipeline, publisherSink } from '../events/index.js';
 import {
   KawinGrpcServer, adminServiceBinding, logServiceBinding, peerPolicyFor, probeServiceBinding, stateAgentBinding,
@@ -24,6 +25,7 @@ import { AGENT_VERSION } from './version.js';
 
 export interface GrpcServerOptions {
   config: AgentConfig;
+  clock: Clock;
   logger: Logger;
   broker: LogBroker;
   state: StateProvider;
@@ -48,7 +50,7 @@ export class GrpcServerRunnable implements Runnable {
   get address(): string | undefined { return this.bound; }
 
   async start(): Promise<void> {
-    const { config, logger, broker, state, probe, admin, diffs, sources } = this.options;
+    const { config, clock, logger, broker, state, probe, admin, diffs, sources } = this.options;
     const peers = peerPolicyFor({ address: config.grpc.address, tls: config.grpc.tls });
     const bindings: GrpcServiceBinding[] = [
       logServiceBinding(broker),
@@ -58,7 +60,7 @@ export class GrpcServerRunnable implements Runnable {
       adminServiceBinding(admin, peers, logger, diffs),
     ];
     this.server = new KawinGrpcServer({
-      address: config.grpc.address, tls: config.grpc.tls, maxMessageBytes: config.grpc.maxMessageBytes, logger,
+      address: config.grpc.address, tls: config.grpc.tls, maxMessageBytes: config.grpc.maxMessageBytes, clock, logger,
       maxConnectionIdleMs: config.grpc.maxConnectionIdleSeconds * 1000, maxConcurrentStreams: config.grpc.maxConcurrentStreams,
     }, bindings);
     const port = await this.server.start();

@@ -62,13 +62,16 @@ function send(client: PolicyServiceClient, type: string, action: string): Promis
   return new Promise((resolve, reject) => client.hostPolicy({ policy }, (e, r) => (e ? reject(e) : resolve(r.status))));
 }
 
-function watch(state: StateAgentClient): { events: StateEvent[]; until(n: (e: StateEvent[]) => boolean): Promise<void>; close(): void } {
+function watch(state: StateAgentClient): { events: StateEvent[]; registered: Promise<void>; until(n: (e: StateEvent[]) => boolean): Promise<void>; close(): void } {
   const events: StateEvent[] = [];
   const stream: ClientReadableStream<StateEvent> = state.watchState({});
   stream.on('data', (e: StateEvent) => events.push(e));
   stream.on('error', () => undefined);
+  // The server sends its headers once the watcher is subscribed.
+  const registered = new Promise<void>((resolve) => stream.once('metadata', () => resolve()));
   return {
     events,
+    registered,
     until: async (done) => {
       const deadline = Date.now() + 5000;
       while (!done(events)) {
@@ -85,7 +88,7 @@ void test('a policy added, modified and deleted within the publish delay is seen
   const { state, policies, agent } = await startAgent(t, clock);
   const w = watch(state);
   t.after(() => w.close());
-  await new Promise((r) => setTimeout(r, 100)); // the watch is registered
+  await w.registered;
   assert.equal(await send(policies, 'ADDED', 'Block'), PolicyStatus.Applied);
   await clock.advanceAsync(10);
   await agent.whenIdle(); // reconciled: it was in the driver for a moment
@@ -106,7 +109,7 @@ void test('added, then modified and deleted-and-re-added within the delay: the w
   await agent.whenIdle();
   const w = watch(state);
   t.after(() => w.close());
-  await new Promise((r) => setTimeout(r, 100));
+  await w.registered;
   await send(policies, 'DELETED', 'Block');
   await send(policies, 'ADDED', 'Audit');
   await clock.advanceAsync(10);

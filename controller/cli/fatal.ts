@@ -5,6 +5,8 @@
  * driver's event port), and the process exits non-zero. A second fatal error during that
  * shutdown exits at once.
  */
+import { realClock, type Clock } from '../clock/index.js';
+
 export const FATAL_EXIT_CODE = 1;
 /** The bound before the config is read (the config's `shutdownTimeoutSeconds` replaces it). */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -15,6 +17,8 @@ export interface FatalHandlerOptions {
   /** Where the error goes when no hook logs it (stderr). */
   report(text: string): void;
   exit(code: number): void;
+  /** Times the shutdown bound (default: the process's clock). */
+  clock?: Clock;
 }
 
 export class FatalHandler {
@@ -49,7 +53,7 @@ export class FatalHandler {
 
   private async shutDown(error: Error): Promise<void> {
     const hooks = [...this.hooks].map((hook) => hook(error).catch((e: unknown) => this.options.report(`kawin: shutdown step failed: ${String(e)}`)));
-    if (!(await within(Promise.all(hooks), this.timeoutMs))) {
+    if (!(await within(Promise.all(hooks), this.timeoutMs, this.options.clock))) {
       this.options.report(`kawin: shutdown did not finish within ${this.timeoutMs} ms: exiting anyway`);
     }
   }
@@ -68,12 +72,12 @@ export const processFatal = new FatalHandler({
 export const EXIT_GRACE_MS = 2000;
 
 /** Runs `work`, but gives up after `ms`: false when it did not finish in time. */
-export async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), ms); });
+export async function within(work: Promise<unknown>, ms: number, clock: Clock = realClock): Promise<boolean> {
+  let timer: ReturnType<Clock['setTimeout']> | undefined;
+  const late = new Promise<false>((resolve) => { timer = clock.setTimeout(() => resolve(false), ms); });
   try {
     return await Promise.race([work.then(() => true as const), late]);
   } finally {
-    clearTimeout(timer);
+    if (timer) clock.clearTimeout(timer);
   }
 }

@@ -15,4 +15,4 @@ export { parseListenAddress, isLoopbackHost, isUnixAddress, unixSocketPath, cano
 export type { ListenAddress } from './address.js';
 export { changedFields } from './diff.js';
 export { ConfigWatcher } from './watch.js';
-export type { ConfigWatcherOptions } from './watch.js';
+export type { ConfigWatcherObserver, ConfigWatcherOptions } from './watch.js';

@@ -31,7 +31,7 @@ void test('an empty config gets every default (Linux)', () => {
   assert.deepEqual(c.postures, { process: 'audit', file: 'audit', network: 'audit', registry: 'audit' });
   assert.deepEqual(c.hostTelemetry, { process: false, file: false });
   assert.deepEqual(c.sources, {
-    files: { enabled: false, paths: [], debounceMs: 200, maxFileBytes: 4 * 1024 * 1024, rescanIntervalSeconds: 60 },
+    files: { enabled: false, paths: [], debounceMs: 200, debounceMaxWaitMs: 2000, maxFileBytes: 4 * 1024 * 1024, rescanIntervalSeconds: 60 },
     grpc: { enabled: true, kinds: ['KubeArmorHostPolicy', 'KubeArmorPolicy'] },
     crd: {
       enabled: false, kinds: ['KubeArmorHostPolicy', 'KubeArmorPolicy', 'KubeArmorClusterPolicy'], node: { enabled: true },
@@ -195,7 +195,7 @@ void test('command-line flags override the file and are validated like it', () =
   });
   assert.equal(c.logging.level, 'debug');
   assert.equal(c.driver.kind, 'emulator');
-  assert.deepEqual(c.sources.files, { enabled: true, paths: ['/srv/policies'], debounceMs: 200, maxFileBytes: 4194304, rescanIntervalSeconds: 60 });
+  assert.deepEqual(c.sources.files, { enabled: true, paths: ['/srv/policies'], debounceMs: 200, debounceMaxWaitMs: 2000, maxFileBytes: 4194304, rescanIntervalSeconds: 60 });
   assert.equal(c.metrics.address, '127.0.0.1:0');
   assert.equal(c.stateDir, '/tmp/st');
   assert.equal(c.grpc.address, '[::1]:5000');

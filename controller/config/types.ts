@@ -32,7 +32,7 @@ export interface CrdSourceConfig {
 }
 
 export interface SourcesConfig {
-  files: { enabled: boolean; paths: string[]; debounceMs: number; maxFileBytes: number; rescanIntervalSeconds: number };
+  files: { enabled: boolean; paths: string[]; debounceMs: number; debounceMaxWaitMs: number; maxFileBytes: number; rescanIntervalSeconds: number };
   grpc: { enabled: boolean; kinds: PolicyKind[] };
   crd: CrdSourceConfig;
   /** Which source wins when two hold the same policy identity, strongest first. */

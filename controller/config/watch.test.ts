@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeClock } from '../clock/index.js';
+import { ObservedCalls } from '../../test/observed.js';
 import { ConfigWatcher, loadConfig, type AgentConfig } from './index.js';
 
 /** Write like GitOps tools and editors that save atomically: temp file, then rename over. */
@@ -13,16 +13,30 @@ function writeAtomically(file: string, text: string): void {
   renameSync(`${file}.tmp`, file);
 }
 
-async function withWatcher(fn: (ctx: { dir: string; file: string; clock: FakeClock; watcher: ConfigWatcher }) => Promise<void>, layout?: (dir: string) => string): Promise<void> {
+interface Ctx {
+  dir: string;
+  file: string;
+  clock: FakeClock;
+  watcher: ConfigWatcher;
+  changes: ObservedCalls<[AgentConfig, AgentConfig]>;
+  invalid: ObservedCalls<[Error]>;
+  settled: ObservedCalls<[]>;
+}
+
+async function withWatcher(fn: (ctx: Ctx) => Promise<void>, layout?: (dir: string) => string): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'kawin-cfgw-'));
   const file = layout ? layout(dir) : join(dir, 'config.json');
   if (!layout) writeFileSync(file, '{"logging": {"level": "info"}}');
   const clock = new FakeClock();
   const load = { platform: 'linux' as const, hostName: 'h' };
-  const watcher = new ConfigWatcher(file, await loadConfig(file, {}, load), { clock, load });
+  const changes = new ObservedCalls<[AgentConfig, AgentConfig]>();
+  const invalid = new ObservedCalls<[Error]>();
+  const settled = new ObservedCalls<[]>();
+  const observer = { changed: changes.record, invalid: invalid.record, settled: settled.record };
+  const watcher = new ConfigWatcher(file, await loadConfig(file, {}, load), { clock, load, observer });
   await watcher.start();
   try {
-    await fn({ dir, file, clock, watcher });
+    await fn({ dir, file, clock, watcher, changes, invalid, settled });
   } finally {
     await watcher.close();
     rmSync(dir, { recursive: true, force: true });
@@ -30,8 +44,8 @@ async function withWatcher(fn: (ctx: { dir: string; file: string; clock: FakeClo
 }
 
 void test('a valid change is announced with the new and the old config', async () => {
-  await withWatcher(async ({ file, clock, watcher }) => {
-    const change = once(watcher, 'change') as Promise<[AgentConfig, AgentConfig]>;
+  await withWatcher(async ({ file, clock, watcher, changes }) => {
+    const change = changes.next();
     writeAtomically(file, '{"logging": {"level": "debug"}, "postures": {"file": "block"}}');
     const [next, previous] = await clock.runUntil(change);
     assert.equal(previous.logging.level, 'info');
@@ -42,14 +56,14 @@ void test('a valid change is announced with the new and the old config', async (
 });
 
 void test('an invalid change is reported with its location and the running config stays', async () => {
-  await withWatcher(async ({ file, clock, watcher }) => {
+  await withWatcher(async ({ file, clock, watcher, changes, invalid: rejected }) => {
     const before = watcher.current;
-    const invalid = once(watcher, 'invalid');
+    const invalid = rejected.next();
     writeFileSync(file, '{\n  "logging": {"level": "loud"}\n}');
     const [error] = await clock.runUntil(invalid);
     assert.match(error.message, /config\.json:2:24: logging\.level: must be one of/);
     assert.equal(watcher.current, before);
-    const change = once(watcher, 'change') as Promise<[AgentConfig, AgentConfig]>;
+    const change = changes.next();
     writeFileSync(file, '{"logging": {"level": "warn"}}');
     const [next, previous] = await clock.runUntil(change);
     assert.equal(previous, before, 'the invalid version never became current');
@@ -58,22 +72,20 @@ void test('an invalid change is reported with its location and the running confi
 });
 
 void test('a change that resolves to the same config is not announced', async () => {
-  await withWatcher(async ({ file, clock, watcher }) => {
-    let changes = 0;
-    watcher.on('change', () => changes++);
-    const settled = once(watcher, 'settled');
+  await withWatcher(async ({ file, clock, changes, settled }) => {
+    const done = settled.next();
     writeAtomically(file, '{ "logging": { "level": "info" }, "clusterName": "default" }\n');
-    await clock.runUntil(settled);
-    assert.equal(changes, 0);
+    await clock.runUntil(done);
+    assert.equal(changes.count, 0);
   });
 });
 
 void test('a symlink swap of the data directory (Kubernetes ConfigMap style) is seen', async () => {
   await withWatcher(
-    async ({ dir, clock, watcher }) => {
+    async ({ dir, clock, changes }) => {
       mkdirSync(join(dir, 'rev2'));
       writeFileSync(join(dir, 'rev2', 'config.json'), '{"clusterName": "rev2"}');
-      const change = once(watcher, 'change') as Promise<[AgentConfig, AgentConfig]>;
+      const change = changes.next();
       symlinkSync('rev2', join(dir, '..data_tmp'));
       renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
       const [next] = await clock.runUntil(change);
@@ -93,10 +105,10 @@ void test('kubelet\'s exact ConfigMap update (..<timestamp> dir, ..data_tmp rena
   const v1 = '..2026_12_01_15_40_00.123456789';
   const v2 = '..2026_12_01_15_41_00.987654321';
   await withWatcher(
-    async ({ dir, clock, watcher }) => {
+    async ({ dir, clock, changes }) => {
       mkdirSync(join(dir, v2));
       writeFileSync(join(dir, v2, 'config.json'), '{"clusterName": "second"}');
-      const change = once(watcher, 'change') as Promise<[AgentConfig, AgentConfig]>;
+      const change = changes.next();
       symlinkSync(v2, join(dir, '..data_tmp'));
       renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
       rmSync(join(dir, v1), { recursive: true });

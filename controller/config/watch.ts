@@ -4,10 +4,10 @@
  * (Kubernetes ConfigMap `..data` links) are seen; events are debounced, the file is
  * re-read and compared, and only a config that differs once resolved is announced.
  */
-import { EventEmitter } from 'node:events';
-import { watch, type FSWatcher } from 'node:fs';
+import type { FSWatcher } from 'node:fs';
 import path from 'node:path';
-import { realClock, type Clock, type TimerHandle } from '../clock/index.js';
+import { realClock, type Clock } from '../clock/index.js';
+import { Debouncer, watchDirectory, type DebounceTiming } from '../watch/index.js';
 import { ConfigValidationError } from './errors.js';
 import { loadConfig, readRegularFile, type LoadOptions } from './load.js';
 import type { AgentConfig, ConfigOverrides } from './types.js';
@@ -15,28 +15,30 @@ import type { AgentConfig, ConfigOverrides } from './types.js';
 export interface ConfigWatcherOptions {
   overrides?: ConfigOverrides;
   clock?: Clock;
-  /** Quiet time after the last file-system event before re-reading (default 200 ms). */
-  debounceMs?: number;
+  observer?: ConfigWatcherObserver;
   /** Passed to loadConfig (platform, hostName). */
   load?: Omit<LoadOptions, 'optional'>;
 }
 
-interface ConfigWatcherEvents {
+/** Re-read 200 ms after the last file-system event, and at most 2 s after the first (docs/config.md). */
+const DEBOUNCE: DebounceTiming = { quietMs: 200, maxWaitMs: 2000 };
+
+/** Told what each re-read found. */
+export interface ConfigWatcherObserver {
   /** A valid config that differs from the running one; it is now `current`. */
-  change: [next: AgentConfig, previous: AgentConfig];
+  changed?(next: AgentConfig, previous: AgentConfig): void;
   /** The file is invalid or unreadable; `current` is unchanged. */
-  invalid: [error: ConfigValidationError];
+  invalid?(error: ConfigValidationError): void;
   /** A re-read finished (whatever its outcome): for tests and diagnostics. */
-  settled: [];
+  settled?(): void;
 }
 
-export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> {
+export class ConfigWatcher {
   private config: AgentConfig;
   private lastText: string | undefined;
   private watcher: FSWatcher | undefined;
-  private timer: TimerHandle | undefined;
+  private readonly debounce: Debouncer;
   private chain: Promise<void> = Promise.resolve();
-  private readonly clock: Clock;
   private readonly file: string;
 
   constructor(
@@ -44,10 +46,9 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> {
     initial: AgentConfig,
     private readonly options: ConfigWatcherOptions = {},
   ) {
-    super();
     this.file = path.resolve(file);
     this.config = initial;
-    this.clock = options.clock ?? realClock;
+    this.debounce = new Debouncer(options.clock ?? realClock, DEBOUNCE, () => void this.reload());
   }
 
   /** The running config: the last valid one. */
@@ -58,8 +59,7 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> {
   /** Start watching; the text read now is the baseline (no event for it). */
   async start(): Promise<void> {
     this.lastText = await readRegularFile(this.file).catch(() => undefined);
-    this.watcher = watch(path.dirname(this.file), () => this.schedule());
-    this.watcher.on('error', () => this.schedule());
+    this.watcher = watchDirectory(path.dirname(this.file), () => this.debounce.touch());
   }
 
   /** Re-read now (e.g. on SIGHUP), after any re-read in progress. */
@@ -71,18 +71,8 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> {
   async close(): Promise<void> {
     this.watcher?.close();
     this.watcher = undefined;
-    if (this.timer) this.clock.clearTimeout(this.timer);
-    this.timer = undefined;
+    this.debounce.cancel();
     await this.chain.catch(() => undefined);
-  }
-
-  private schedule(): void {
-    if (!this.watcher) return;
-    if (this.timer) this.clock.clearTimeout(this.timer);
-    this.timer = this.clock.setTimeout(() => {
-      this.timer = undefined;
-      void this.reload();
-    }, this.options.debounceMs ?? 200);
   }
 
   private async reread(): Promise<void> {
@@ -94,12 +84,12 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> {
       if (JSON.stringify(next) === JSON.stringify(this.config)) return;
       const previous = this.config;
       this.config = next;
-      this.emit('change', next, previous);
+      this.options.observer?.changed?.(next, previous);
     } catch (error) {
       if (!(error instanceof ConfigValidationError)) throw error;
-      this.emit('invalid', error);
+      this.options.observer?.invalid?.(error);
     } finally {
-      this.emit('settled');
+      this.options.observer?.settled?.();
     }
   }
 }

@@ -53,11 +53,14 @@ void test('DeletePolicy is refused to a non-local peer', async () => {
 void test('DiffPolicies requests over grpc.maxConcurrentDiffs are refused at once with RESOURCE_EXHAUSTED, and counted', async () => {
   let running = 0;
   let most = 0;
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  // Each diff holds its slot until the test releases them all: all twelve overlap, however slow the machine.
   const slow: AdminBackend = {
     ...backend,
     diff: async (docs) => {
       most = Math.max(most, ++running);
-      await new Promise((r) => setTimeout(r, 50));
+      await released;
       running--;
       return backend.diff(docs);
     },
@@ -66,7 +69,12 @@ void test('DiffPolicies requests over grpc.maxConcurrentDiffs are refused at onc
   const server = await startTestServer([adminServiceBinding(slow, { mutualTls: false, unixSocketOnly: false }, undefined, gate)]);
   const c = new AdminServiceClient(server.target, insecure(), separateConnection);
   const body = { documents: [{ text: 'x'.repeat(1 << 20), location: 'big.yaml' }] };
-  const outcomes = await Promise.allSettled(Array.from({ length: 12 }, () => unary<DiffPoliciesRequest, DiffPoliciesResponse>(c.diffPolicies.bind(c), body)));
+  const calls = Promise.allSettled(Array.from({ length: 12 }, () => unary<DiffPoliciesRequest, DiffPoliciesResponse>(c.diffPolicies.bind(c), body)));
+  // Release once every request has arrived (two held, ten refused), or after a bound: the assertions below tell which.
+  const deadline = Date.now() + 10_000;
+  while (running + gate.refused < 12 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  release();
+  const outcomes = await calls;
   const refused = outcomes.filter((o) => o.status === 'rejected' && (o.reason as ServiceError).code === status.RESOURCE_EXHAUSTED);
   assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 2);
   assert.equal(refused.length, 10);

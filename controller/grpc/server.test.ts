@@ -8,7 +8,8 @@ import { createRequire } from 'node:module';
 import { connectivityState, credentials, loadPackageDefinition, status, type Client, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { protoPath as healthProto } from 'grpc-health-check';
-import { LogServiceClient, type NonceMessage, type ReplyMessage } from '../../proto/gen/feeder.js';
+import { LogServiceClient, LogServiceService, type NonceMessage, type ReplyMessage } from '../../proto/gen/feeder.js';
+import { FakeClock } from '../clock/index.js';
 import { LogBroker, logServiceBinding } from './logs/index.js';
 import { separateConnection, startTestServer, unary } from './testing.js';
 
@@ -98,4 +99,26 @@ void test('a gRPC connection with no open call is closed after grpc.maxConnectio
   }
   c.close();
   await running.stop();
+});
+
+void test('stop waits the shutdown grace (on the injected clock) for open calls, then cancels them', async () => {
+  const clock = new FakeClock();
+  let received!: () => void;
+  const arrived = new Promise<void>((resolve) => (received = resolve));
+  // A call that never finishes on its own, on a service with no shutdown hook to end it.
+  const hung = { name: 'feeder.LogService', definition: LogServiceService, implementation: { healthCheck: () => received() }, changesPolicy: false };
+  const running = await startTestServer([hung], { shutdownGraceMs: 5000, clock });
+  const client = new LogServiceClient(running.target, credentials.createInsecure());
+  const call = new Promise<ServiceError | null>((resolve) => client.healthCheck({ nonce: 1 }, (e) => resolve(e)));
+  await arrived;
+  let stopped = false;
+  const stopping = running.stop().then(() => (stopped = true));
+  await clock.waitForTimers(1);
+  await clock.advanceAsync(4999);
+  assert.equal(stopped, false, 'the open call is given the whole grace period');
+  await clock.advanceAsync(1);
+  await stopping;
+  const error = await call;
+  assert.ok(error, 'the call was cancelled, not answered');
+  client.close();
 });

@@ -6,6 +6,7 @@
  * deadline, then forceShutdown.
  */
 import type { Logger } from '../observability/index.js';
+import { realClock, type Clock } from '../clock/index.js';
 import { Server } from '@grpc/grpc-js';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
 import { ReflectionService } from '@grpc/reflection';
@@ -39,6 +40,8 @@ export interface GrpcServerOptions {
   maxConcurrentStreams?: number;
   /** How long stop() waits for calls to finish before cancelling them. */
   shutdownGraceMs?: number;
+  /** Times the shutdown grace. */
+  clock?: Clock;
   logger?: Logger;
 }
 
@@ -108,15 +111,15 @@ export class KawinGrpcServer {
     this.setServing('NOT_SERVING');
     for (const b of this.bindings) b.shutdown?.();
     const grace = this.options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
+    const clock = this.options.clock ?? realClock;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
+      const timer = clock.setTimeout(() => {
         this.options.logger?.warn('gRPC calls still open after the shutdown grace period: cancelling them', { graceMs: grace });
         this.server.forceShutdown();
         resolve();
       }, grace);
-      timer.unref();
       this.server.tryShutdown(() => {
-        clearTimeout(timer);
+        clock.clearTimeout(timer);
         resolve();
       });
     });

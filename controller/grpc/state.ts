@@ -7,7 +7,7 @@
  * stream, so its stream ends with RESOURCE_EXHAUSTED telling it to GetState again.
  */
 import type { Logger } from '../observability/index.js';
-import { status, type ServerWritableStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Metadata, status, type ServerWritableStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { StateAgentService, StateEvent, type StateEvents } from '../../proto/gen/state_agent.js';
 import { Outbox } from './stream/outbox.js';
 import type { GrpcServiceBinding } from './binding.js';
@@ -73,6 +73,8 @@ export function stateAgentBinding(provider: StateProvider, options: StateAgentOp
     watchers.add(watcher);
     unsubscribe ??= provider.subscribe(publish);
     for (const ev of ['cancelled', 'close', 'finish', 'error'] as const) call.on(ev, watcher.end);
+    // Headers now, not with the first event: a client can tell the watch is in place.
+    call.sendMetadata(new Metadata());
   };
   const getState = (call: ServerWritableStream<unknown, StateEvents>): void => {
     call.write({ StateEvents: provider.snapshot().map(toStateEvent) });

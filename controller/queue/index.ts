@@ -7,4 +7,4 @@
 export { WorkQueue, DEFAULT_BACKOFF } from './queue.js';
 export type { Backoff, WorkQueueObserver, WorkQueueOptions } from './queue.js';
 export { runWorkers, TerminalError } from './worker.js';
-export type { ReconcileFn, ReconcileResult, WorkerOptions } from './worker.js';
+export type { ReconcileFn, ReconcileResult, WorkerObserver, WorkerOptions } from './worker.js';

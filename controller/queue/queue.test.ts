@@ -112,7 +112,7 @@ void test('runWorkers retries failures with backoff, forgets on success, honours
     if (key === 'flaky' && failuresLeft-- > 0) throw new Error('driver busy');
     if (key === 'bad') throw new TerminalError('invalid');
     return key === 'resync' ? { requeueAfterMs: 300 } : undefined;
-  }, { onError: (_k, _e, delay) => errors.push(delay) });
+  }, { observer: { failed: (_k, _e, delay) => errors.push(delay) } });
   queue.add('flaky');
   queue.add('bad');
   queue.add('resync');

@@ -13,11 +13,16 @@ export class TerminalError extends Error {
   override readonly name = 'TerminalError';
 }
 
+/** Told about the workers' runs (logs). */
+export interface WorkerObserver<K> {
+  /** A run failed; it is retried in `retryInMs` (undefined for terminal errors: not retried). */
+  failed?(key: K, error: unknown, retryInMs: number | undefined): void;
+}
+
 export interface WorkerOptions<K> {
   /** Concurrent workers; a key is still never processed twice at once. Default 1. */
   workers?: number;
-  /** Told about every failed run, with the retry delay (undefined for terminal errors). */
-  onError?(key: K, error: unknown, retryInMs: number | undefined): void;
+  observer?: WorkerObserver<K>;
 }
 
 /**
@@ -47,9 +52,9 @@ async function workLoop<K>(queue: WorkQueue<K>, reconcile: ReconcileFn<K>, optio
 function handleFailure<K>(queue: WorkQueue<K>, key: K, error: unknown, options: WorkerOptions<K>): void {
   if (error instanceof TerminalError) {
     queue.forget(key);
-    options.onError?.(key, error, undefined);
+    options.observer?.failed?.(key, error, undefined);
     return;
   }
   const delay = queue.addRateLimited(key);
-  options.onError?.(key, error, delay);
+  options.observer?.failed?.(key, error, delay);
 }

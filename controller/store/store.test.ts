@@ -17,11 +17,12 @@ function parse(text: string, location: string): ParsedUnit<string> {
 }
 
 function setup(precedence = ['crd', 'files', 'grpc']) {
-  const store = new DesiredStore<string>(parse, precedence);
   const changes: [string, string | undefined][] = [];
-  store.setListener({
-    policyChanged: (key: string, entry: PolicyEntry<string> | undefined) => changes.push([key, entry?.policy]),
-    statusChanged: () => {},
+  const store = new DesiredStore<string>(parse, precedence, {
+    listener: {
+      policyChanged: (key: string, entry: PolicyEntry<string> | undefined) => changes.push([key, entry?.policy]),
+      statusChanged: () => {},
+    },
   });
   return { store, changes };
 }
@@ -120,9 +121,11 @@ void test('a unit just checked is stored without parsing it again', () => {
 
 void test('two units of one source defining one policy: a conflict both show; the version in force before stays', () => {
   const seen: string[] = [];
-  const store = new DesiredStore<string>(parse, ['files'], { observer: { conflict: (c) => seen.push(`${c.key}: ${c.units.join(' ')} kept ${c.kept}`) } });
   const changes: [string, string | undefined][] = [];
-  store.setListener({ policyChanged: (key, entry) => changes.push([key, entry?.policy]), statusChanged: () => {} });
+  const store = new DesiredStore<string>(parse, ['files'], {
+    observer: { conflict: (c) => seen.push(`${c.key}: ${c.units.join(' ')} kept ${c.kept}`) },
+    listener: { policyChanged: (key, entry) => changes.push([key, entry?.policy]), statusChanged: () => {} },
+  });
   store.upsert('files', doc('/p/b.yaml', 'a=from-b'));
   store.synced('files', 'r1');
   store.upsert('files', doc('/p/a.yaml', 'a=from-a'));

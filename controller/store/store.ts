@@ -61,11 +61,13 @@ export interface StoreListener<P> {
   statusChanged(): void;
 }
 
-export interface DesiredStoreOptions {
+export interface DesiredStoreOptions<P> {
   /** Prepares a batch of texts before their upserts (worker threads, compile cache). */
   preparer?: (texts: readonly { text: string; location: string }[]) => Promise<void>;
   /** Told about rejections and conflicts (log, metrics). */
   observer?: StoreObserver;
+  /** Downstream: the policies in force, as they change (the compiler and reconciler). */
+  listener?: StoreListener<P>;
 }
 
 export class DesiredStore<P> implements SourceSink {
@@ -74,7 +76,7 @@ export class DesiredStore<P> implements SourceSink {
   private readonly units = new Map<string, UnitRecord>();
   private readonly sources = new Map<string, SourceStatus>();
   private readonly effective = new Map<string, PolicyEntry<P>>();
-  private listener: StoreListener<P> | undefined;
+  private readonly listener: StoreListener<P> | undefined;
   private lastCheck: { text: string; location: string; unit: ParsedUnit<P> } | undefined;
   private readonly conflicted = new Map<string, IdentityConflict>();
   /** Last applied before a restart, by unit: used until the unit's source has synced. */
@@ -83,17 +85,16 @@ export class DesiredStore<P> implements SourceSink {
   constructor(
     private readonly parse: PolicyParser<P>,
     private readonly precedence: readonly string[],
-    options: DesiredStoreOptions = {},
+    options: DesiredStoreOptions<P> = {},
   ) {
     this.preparer = options.preparer;
+    this.listener = options.listener;
     this.observer = options.observer ?? {};
   }
 
   /** Prepares a batch of texts before their upserts (worker threads, compile cache). */
-  private readonly preparer: DesiredStoreOptions['preparer'];
+  private readonly preparer: DesiredStoreOptions<P>['preparer'];
   private readonly observer: StoreObserver;
-
-  setListener(listener: StoreListener<P>): void { this.listener = listener; }
 
   /** A source that must sync before anything is written. */
   register(source: string): void {

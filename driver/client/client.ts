@@ -114,6 +114,10 @@ export class DriverClient implements Driver {
     return decodeOrThrow('APPLY', () => decodeApplyResult(output, bytesReturned));
   }
 
+  /**
+   * ADD_RULES and REMOVE_RULES, for ABI conformance tests and out-of-band writers in tests;
+   * not part of `Driver`: the agent writes only through one atomic `apply`.
+   */
   async addRules(rules: readonly DriverRule[]): Promise<ApplyResult> {
     checkSize('ADD_RULES', rules.reduce((n, r) => n + ruleSize(r), HEADER.size));
     return this.write('ADD_RULES', encodeAddRules(rules));

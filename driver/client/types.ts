@@ -38,8 +38,6 @@ export interface Driver {
   listRules(): Promise<RuleTable>;
   /** One atomic transaction; GenerationConflictError when the table changed. */
   apply(tx: ApplyTransaction): Promise<ApplyResult>;
-  addRules(rules: readonly DriverRule[]): Promise<ApplyResult>;
-  removeRules(ids: readonly bigint[]): Promise<ApplyResult>;
   setConfig(config: DriverConfig): Promise<void>;
   /** Decoded event batches; reconnects after port loss; ends when closed or aborted. */
   events(options?: EventStreamOptions): AsyncIterable<EventBatch>;

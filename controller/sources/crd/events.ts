@@ -48,7 +48,12 @@ export interface EventRecorderOptions {
   settings: EventSettings;
   /** This node: the Event's reportingInstance. */
   instance: string;
-  observer?: (write: EventWrite) => void;
+  observer?: EventRecorderObserver;
+}
+
+/** Told about every Event write (metrics). */
+export interface EventRecorderObserver {
+  wrote?(write: EventWrite): void;
 }
 
 export const REPORTING_CONTROLLER = 'kawin.io/agent';
@@ -90,7 +95,7 @@ export class EventRecorder {
     }
     if (known?.flush) this.options.clock.clearTimeout(known.flush);
     if (!this.take(target, now)) {
-      this.options.observer?.('rate_limited');
+      this.options.observer?.wrote?.('rate_limited');
       return;
     }
     const entry: Series = { name: eventName(target.name), namespace: target.namespace ?? CLUSTER_EVENTS_NAMESPACE, count: 1, lastObserved: now };
@@ -134,7 +139,7 @@ export class EventRecorder {
     const body = { series: { count: entry.count, lastObservedTime: microTime(entry.lastObserved) } };
     this.enqueue(async () => {
       await this.options.api.send('PATCH', eventsPath(entry.namespace, entry.name), body, this.stopping.signal);
-      this.options.observer?.('patched');
+      this.options.observer?.wrote?.('patched');
     });
   }
 
@@ -156,13 +161,13 @@ export class EventRecorder {
       },
     };
     await this.options.api.send('POST', eventsPath(entry.namespace), body, this.stopping.signal);
-    this.options.observer?.('created');
+    this.options.observer?.wrote?.('created');
   }
 
   /** One write at a time, in order (a series patch follows its create). */
   private enqueue(write: () => Promise<void>): void {
     this.tail = this.tail.then(write).catch((error: Error) => {
-      this.options.observer?.('failed');
+      this.options.observer?.wrote?.('failed');
       this.options.logger.warn('could not write a Kubernetes Event', { error: error.message });
     });
   }

@@ -125,7 +125,7 @@ export class CrdSource implements PolicySource {
     if (crd.events.enabled) {
       this.recorder = new EventRecorder({
         api, clock: this.context.clock, logger: this.context.logger, settings: crd.events, instance: nodeName,
-        observer: (write) => this.metrics.events.inc({ result: write }),
+        observer: { wrote: (write) => this.metrics.events.inc({ result: write }) },
       });
       this.reporter = new OutcomeReporter(this.recorder, { target: (o) => this.held.get(o)?.target ?? this.deleted.get(o), originOf: crdOrigin }, nodeName);
     }

@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, readlinkSync, renameSync, rmSync, symlinkSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeClock } from '../../clock/index.js';
+import { ObservedCalls } from '../../../test/observed.js';
 import type { SourceDocument, SourceSink } from '../types.js';
 import { FileSource, type FileSourceSettled } from './index.js';
 
@@ -53,17 +54,18 @@ class Sink implements SourceSink {
   rejected(): void {}
 }
 
-async function withConfigMapDir(rescanIntervalMs: number, fn: (ctx: { dir: string; sink: Sink; clock: FakeClock; source: FileSource; settled: () => Promise<FileSourceSettled> }) => Promise<void>): Promise<void> {
+async function withConfigMapDir(rescanIntervalMs: number, fn: (ctx: { dir: string; sink: Sink; clock: FakeClock; rescans: ObservedCalls<[FileSourceSettled]>; settled: () => Promise<FileSourceSettled> }) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'kawin-configmap-'));
   kubeletWrite(dir, { 'block.yaml': policy('block', 'C:\\Windows\\System32\\cmd.exe') });
   const clock = new FakeClock();
   const sink = new Sink();
-  const source = new FileSource({ paths: [dir], debounceMs: 50, rescanIntervalMs, clock });
-  const settled = (): Promise<FileSourceSettled> => clock.runUntil(new Promise<FileSourceSettled>((resolve) => source.once('settled', resolve)));
+  const rescans = new ObservedCalls<[FileSourceSettled]>();
+  const source = new FileSource({ paths: [dir], debounceMs: 50, rescanIntervalMs, clock, observer: { settled: rescans.record } });
+  const settled = async (): Promise<FileSourceSettled> => (await clock.runUntil(rescans.next()))[0];
   try {
     await source.start(sink);
     assert.deepEqual([...sink.docs.keys()], [join(dir, 'block.yaml')], 'the user-visible name is the origin; ..data and ..<timestamp> are not');
-    await fn({ dir, sink, clock, source, settled });
+    await fn({ dir, sink, clock, rescans, settled });
   } finally {
     await source.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -94,13 +96,13 @@ void test('a swap that adds and drops files: the new names appear, the dropped o
 });
 
 void test('the periodic rescan finds a change no event announced', async () => {
-  await withConfigMapDir(30_000, async ({ dir, sink, clock, source }) => {
+  await withConfigMapDir(30_000, async ({ dir, sink, clock, rescans }) => {
     // Written inside the hidden version directory, which no watcher covers: only the rescan can notice.
     const target = join(dir, readLink(join(dir, '..data')), 'block.yaml');
     const fresh = `${target}.new`;
     writeFileSync(fresh, policy('block', 'C:\\Windows\\System32\\wscript.exe'));
     renameSync(fresh, target);
-    const seen = new Promise<FileSourceSettled>((resolve) => source.on('settled', (s) => { if (s.upserted.length) resolve(s); }));
+    const seen = rescans.next((s) => s.upserted.length > 0);
     await clock.runUntil(seen);
     assert.match(sink.docs.get(join(dir, 'block.yaml'))!.text, /wscript\.exe/);
   });

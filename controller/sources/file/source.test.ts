@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync, wr
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { FakeClock } from '../../clock/index.js';
+import { ObservedCalls } from '../../../test/observed.js';
 import type { SourceDocument, SourceSink } from '../types.js';
 import { FileSource, PolicyFileTooLargeError, type FileSourceSettled } from './index.js';
 
@@ -72,18 +73,10 @@ async function withSource(prepare: (base: string) => string[], fn: (ctx: Ctx) =>
   const clock = new FakeClock();
   const sink = new RecordingSink(base);
   let rejected = 0;
-  const source = new FileSource({ paths, clock, debounceMs: 200, maxFileBytes, failureRetryMs: 1000, observer: { rejected: () => rejected++ } });
-  const settle = (pred: (s: FileSourceSettled) => boolean = () => true) =>
-    clock.runUntil(
-      new Promise<FileSourceSettled>((resolve) => {
-        const on = (s: FileSourceSettled) => {
-          if (!pred(s)) return;
-          source.off('settled', on);
-          resolve(s);
-        };
-        source.on('settled', on);
-      }),
-    );
+  const settled = new ObservedCalls<[FileSourceSettled]>();
+  const observer = { rejected: () => rejected++, settled: settled.record };
+  const source = new FileSource({ paths, clock, debounceMs: 200, maxFileBytes, failureRetryMs: 1000, observer });
+  const settle = async (pred: (s: FileSourceSettled) => boolean = () => true) => (await clock.runUntil(settled.next(pred)))[0];
   try {
     await source.start(sink);
     await fn({ base, root: paths[0]!, clock, sink, source, rejectedCount: () => rejected, settle });

@@ -1,7 +1,7 @@
 /**
  * FileSource: desired state from directories of YAML/JSON policy files (local or synced
  * by a GitOps tool). Level-based: file-system events only mark directories dirty; after
- * a debounce window the dirty subtrees are rescanned and compared with what was
+ * a debounce (controller/watch) the dirty subtrees are rescanned and compared with what was
  * reported, so any sequence of writes, renames and symlink swaps ends in the right set.
  * While a directory is unavailable the source reports `failed` and removes nothing; the
  * full rescan after recovery reconciles.
@@ -11,11 +11,11 @@
  * (chokidar's own stabilisation timers cannot), and the symlink-swap case needs the
  * root's parent watched and each directory's identity tracked, which is done here anyway.
  */
-import { EventEmitter } from 'node:events';
 import { readFile, stat } from 'node:fs/promises';
 import type { AgentConfig } from '../../config/index.js';
 import path from 'node:path';
 import { realClock, type Clock, type TimerHandle } from '../../clock/index.js';
+import { Debouncer, type DebounceTiming } from '../../watch/index.js';
 import type { Logger } from '../../observability/log.js';
 import { DEFAULT_MAX_FILE_BYTES, type FileSourceOptions, type FileSourceSettings, type FileSourceSettled } from './types.js';
 import { SyncReporter } from './report.js';
@@ -35,11 +35,11 @@ const YIELD_AFTER_MS = 8;
 
 /** The file source's part of the agent config. */
 export function fileSettingsOf(config: AgentConfig): FileSourceSettings {
-  const { paths, debounceMs, maxFileBytes, rescanIntervalSeconds } = config.sources.files;
-  return { paths, debounceMs, maxFileBytes, rescanIntervalMs: rescanIntervalSeconds * 1000 };
+  const { paths, debounceMs, debounceMaxWaitMs, maxFileBytes, rescanIntervalSeconds } = config.sources.files;
+  return { paths, debounceMs, debounceMaxWaitMs, maxFileBytes, rescanIntervalMs: rescanIntervalSeconds * 1000 };
 }
 
-export class FileSource extends EventEmitter<{ settled: [FileSourceSettled] }> implements PolicySource {
+export class FileSource implements PolicySource {
   readonly name: string;
   private roots: string[];
   private settings: Required<FileSourceSettings>;
@@ -50,7 +50,7 @@ export class FileSource extends EventEmitter<{ settled: [FileSourceSettled] }> i
   private failures = new Map<string, Error>();
   private sink: SourceSink | undefined;
   private dirty = new Set<string>();
-  private debounce: TimerHandle | undefined;
+  private readonly debounce: Debouncer;
   private retry: TimerHandle | undefined;
   private periodic: TimerHandle | undefined;
   private running: Promise<void> = Promise.resolve();
@@ -58,13 +58,15 @@ export class FileSource extends EventEmitter<{ settled: [FileSourceSettled] }> i
   private stopped = false;
 
   constructor(private readonly options: FileSourceOptions) {
-    super();
     this.name = options.name ?? 'files';
     this.clock = options.clock ?? realClock;
     this.log = (options.logger ?? silentLogger).child({ source: this.name });
-    this.settings = { paths: [], debounceMs: 200, maxFileBytes: DEFAULT_MAX_FILE_BYTES, rescanIntervalMs: 0 };
+    this.settings = { paths: [], debounceMs: 200, debounceMaxWaitMs: 2000, maxFileBytes: DEFAULT_MAX_FILE_BYTES, rescanIntervalMs: 0 };
     this.roots = [];
     this.applySettings(options);
+    this.debounce = new Debouncer(this.clock, this.timing(), () => {
+      void this.schedule(this.failures.size > 0 ? 'all' : [...this.dirty]);
+    });
     this.watchers = new DirectoryWatchers({
       touched: (dir) => this.touched(dir),
       watchFailed: (dir, error) => {
@@ -86,8 +88,9 @@ export class FileSource extends EventEmitter<{ settled: [FileSourceSettled] }> i
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const t of [this.debounce, this.retry, this.periodic]) if (t) this.clock.clearTimeout(t);
-    this.debounce = this.retry = this.periodic = undefined;
+    this.debounce.cancel();
+    for (const t of [this.retry, this.periodic]) if (t) this.clock.clearTimeout(t);
+    this.retry = this.periodic = undefined;
     await this.running;
     // After the last batch: a batch in flight may still place watchers.
     this.watchers.close();
@@ -107,6 +110,7 @@ export class FileSource extends EventEmitter<{ settled: [FileSourceSettled] }> i
   /** Live config change: new directories, debounce or size limit; rescans everything. */
   async reconfigure(settings: Partial<FileSourceSettings>): Promise<void> {
     this.applySettings(settings);
+    this.debounce.retime(this.timing());
     if (!this.sink || this.stopped) return;
     this.watchers.watchParents(this.roots);
     this.armPeriodic();
@@ -123,16 +127,16 @@ export class FileSource extends EventEmitter<{ settled: [FileSourceSettled] }> i
     this.roots = [...new Set(this.settings.paths.map((p) => path.resolve(p)))];
   }
 
+  private timing(): DebounceTiming {
+    return { quietMs: this.settings.debounceMs, maxWaitMs: this.settings.debounceMaxWaitMs };
+  }
+
   private touched(entry: string): void {
     if (this.stopped) return;
     // A hidden entry is never a policy, but renaming one can change what the visible
     // symlinks resolve to (kubelet's atomic `..data` swap): look at its directory again.
     this.dirty.add(isIgnoredName(path.basename(entry)) ? path.dirname(entry) : entry);
-    // A fixed window from the first event: a burst coalesces, and a steady writer cannot postpone the rescan forever.
-    this.debounce ??= this.clock.setTimeout(() => {
-      this.debounce = undefined;
-      void this.schedule(this.failures.size > 0 ? 'all' : [...this.dirty]);
-    }, this.settings.debounceMs);
+    this.debounce.touch();
   }
 
   private schedule(batch: Batch): Promise<void> {
@@ -257,7 +261,7 @@ export class FileSource extends EventEmitter<{ settled: [FileSourceSettled] }> i
       result.inSync = true;
       this.reporter!.synced(result.revision);
     }
-    this.emit('settled', result);
+    this.options.observer?.settled?.(result);
   }
 
   /** The backstop for changes no event announced (a lost inotify event, a remote file system). */

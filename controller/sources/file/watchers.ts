@@ -4,8 +4,9 @@
  * created later is noticed. Events carry no truth: they only say "look at this
  * directory again"; the scan decides what changed.
  */
-import { watch, type FSWatcher } from 'node:fs';
+import type { FSWatcher } from 'node:fs';
 import path from 'node:path';
+import { watchDirectory, type DirectoryEvent } from '../../watch/index.js';
 
 interface Watched {
   watcher: FSWatcher;
@@ -75,12 +76,9 @@ export class DirectoryWatchers {
     this.parents.clear();
   }
 
-  private open(dir: string, onEvent: (name: string | null) => void): FSWatcher | undefined {
+  private open(dir: string, onEvent: DirectoryEvent): FSWatcher | undefined {
     try {
-      const watcher = watch(dir, (_type, name) => onEvent(name === null ? null : String(name)));
-      // A watched directory that disappears errors on some platforms: look again, the scan sorts it out.
-      watcher.on('error', () => onEvent(null));
-      return watcher;
+      return watchDirectory(dir, onEvent);
     } catch (error) {
       // A missing parent is normal (the root's parent may not exist yet); the retry timer covers it.
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.events.watchFailed(dir, error as Error);
