@@ -81,7 +81,8 @@ export async function buildMsi({ version, out = buildDir, restage = true }) {
   mkdirSync(out, { recursive: true });
   const msi = join(out, `kawin-${version}-x64.msi`);
   // wixl resolves relative Source paths only (against its working directory).
-  const args = ['-a', 'x64', '-D', `Version=${version}`, '-D', 'StageDir=.', '-o', msi, join(root, 'installer', 'kawin.wxs'), fragment];
+  // Wixl: what kawin.wxs does only for wixl (see there).
+  const args = ['-a', 'x64', '-D', `Version=${version}`, '-D', 'StageDir=.', '-D', 'Wixl=1', '-o', msi, join(root, 'installer', 'kawin.wxs'), fragment];
   const r = spawnSync('wixl', args, { encoding: 'utf8', cwd: stageDir });
   if (r.error) throw new Error(`wixl could not run (${r.error.message}): install msitools' wixl (Debian: apt-get install wixl)`);
   if (r.status !== 0) throw new Error(`wixl ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);

@@ -100,6 +100,16 @@ export class ServiceManager {
     });
   }
 
+  /** The state, or null when the service is not installed. */
+  statusIfInstalled(): ServiceState | null {
+    try {
+      return this.status();
+    } catch (error) {
+      if (error instanceof ServiceControlError && error.win32Error === ERROR.serviceDoesNotExist) return null;
+      throw error;
+    }
+  }
+
   /** Polls until the service is in `state` or `timeoutMs` passed; returns the last state. */
   async waitFor(state: 'RUNNING' | 'STOPPED', timeoutMs: number): Promise<ServiceState> {
     const deadline = this.clock.now() + timeoutMs;

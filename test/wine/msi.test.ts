@@ -2,13 +2,15 @@
  * The Windows build end to end under wine: the MSI's tables, signing, a silent install into
  * a fresh prefix, the service RUNNING and reporting the missing driver through the real
  * koffi Win32 path, DOS↔NT paths from wine's QueryDosDeviceW, service stop and start, an
- * upgrade that keeps the node's config, and an uninstall that removes the service and the
- * program files but keeps the data. Skips, loudly, only where wine is missing and never in CI.
+ * upgrade that keeps the node's config, a refused downgrade, an uninstall that removes the
+ * service and the program files but keeps the data, and an install to another INSTALLDIR
+ * with the driver INF whose uninstall, asked to remove the data too, leaves nothing.
+ * Skips, loudly, only where wine is missing and never in CI.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,7 +100,9 @@ void test('the MSI under wine: install, service, driver not loaded, paths, stop/
   const kawin = (...args: string[]) => prefix.run('wine', [`${APP}\\node.exe`, KAWIN_JS, ...args]);
 
   await t.test('silent install of the previous version: the service is RUNNING and the seeded config is kept', () => {
-    prefix.must('wine', ['msiexec', '/i', `Z:${oldMsi}`, '/qn'], 180_000);
+    const install = prefix.must('wine', ['msiexec', '/i', `Z:${oldMsi}`, '/qn'], 180_000);
+    // What wine lets us check of the ACL: the command init-data ran, and that it succeeded (wine's icacls is a stub).
+    assert.ok(install.includes(`icacls ${DATA} /inheritance:r /grant:r *S-1-5-18:(OI)(CI)F *S-1-5-32-544:(OI)(CI)F /T /C /Q`), install);
     assertRunning(kawin('service', 'status'));
     assert.equal(readFileSync(prefix.drive(`${DATA}\\config.json`), 'utf8'), config, 'a node\'s config.json is never overwritten');
     for (const dir of ['policies', 'state', 'logs']) assert.ok(existsSync(prefix.drive(`${DATA}\\${dir}`)), dir);
@@ -135,6 +139,14 @@ void test('the MSI under wine: install, service, driver not loaded, paths, stop/
     await checkAgent(ports, () => kawin('status', '--config', `${DATA}\\config.json`));
   });
 
+  await t.test('the previous MSI over the new install is refused, and changes nothing', () => {
+    const downgrade = prefix.run('wine', ['msiexec', '/i', `Z:${oldMsi}`, '/qn'], 180_000);
+    assert.notEqual(downgrade.status, 0, `the downgrade was installed:\n${downgrade.output}`);
+    const app = JSON.parse(readFileSync(prefix.drive(`${APP}\\app\\package.json`), 'utf8')) as { version: string };
+    assert.equal(app.version, NEW);
+    assertRunning(kawin('service', 'status'));
+  });
+
   await t.test('uninstall: the service and the program files are gone, config, policies and state stay', () => {
     prefix.must('wine', ['msiexec', '/x', `Z:${newMsi}`, '/qn'], 180_000);
     const query = prefix.run('wine', ['sc', 'query', 'kawin']);
@@ -145,17 +157,24 @@ void test('the MSI under wine: install, service, driver not loaded, paths, stop/
     assert.ok(existsSync(prefix.drive(`${DATA}\\policies\\marker.yaml`)) && existsSync(prefix.drive(`${DATA}\\state`)));
   });
 
-  // Known open problem (issue 12): under wine a file in %ProgramData%\\kawin\\logs is sometimes
-  // still held open long after the service reports STOPPED, and the folder stays. Reported as
-  // a todo (it runs, and its result is printed) until that holder is found.
-  await t.test('uninstall with KAWIN_REMOVE_DATA=1 also removes %ProgramData%\\kawin', {
-    todo: 'under wine a file in the logs folder is sometimes still held after STOPPED',
-  }, () => {
-    prefix.must('wine', ['msiexec', '/i', `Z:${newMsi}`, '/qn'], 180_000);
-    assertRunning(kawin('service', 'status'));
+  await t.test('INSTALLDIR and ADDLOCAL=Agent,Driver, then uninstall with KAWIN_REMOVE_DATA=1: nothing is left', () => {
+    const dir = 'C:\\kawin-custom';
+    const custom = (...args: string[]) => prefix.run('wine', [`${dir}\\node.exe`, `${dir}\\app\\bin\\kawin.js`, ...args]);
+    prefix.must('wine', ['msiexec', '/i', `Z:${newMsi}`, '/qn', `INSTALLDIR=${dir}\\`, 'ADDLOCAL=Agent,Driver'], 180_000);
+    assert.ok(existsSync(prefix.drive(`${dir}\\driver\\kawin.inf`)), 'the Driver feature installs the INF template');
+    assert.ok(!existsSync(prefix.drive(`${APP}\\node.exe`)), `nothing under ${APP}`);
+    assertRunning(custom('service', 'status'));
+    const refused = custom('service', 'remove-data');
+    assert.notEqual(refused.status, 0, refused.output);
+    assert.match(refused.output, /the kawin service is RUNNING: stop it first/);
+    assert.equal(readFileSync(prefix.drive(`${DATA}\\config.json`), 'utf8'), config, 'nothing removed under the running agent');
+    // No INSTALLDIR here: the uninstall finds the program files where they were installed.
     prefix.must('wine', ['msiexec', '/x', `Z:${newMsi}`, '/qn', 'KAWIN_REMOVE_DATA=1'], 180_000);
     assert.ok(!existsSync(prefix.drive(DATA)), 'the data folder is gone');
-    assert.ok(!existsSync(prefix.drive(`${APP}\\node.exe`)));
+    const left = existsSync(prefix.drive(dir)) ? readdirSync(prefix.drive(dir), { recursive: true }) : [];
+    assert.deepEqual(left, [], `left in ${dir}`);
+    const query = prefix.run('wine', ['sc', 'query', 'kawin']);
+    assert.notEqual(query.status, 0, `the service still exists:\n${query.output}`);
   });
 });
 
@@ -226,4 +245,22 @@ function checkTables(msi: string, oldMsi: string): void {
   assert.equal(features.get('Driver'), '1000', 'the driver INF is an optional feature, off by default');
   const files = msiTable(msi, 'File').map((row) => row[2]);
   for (const name of ['node.exe', 'kawin.js', 'koffi.node', 'config.schema.json', 'kawin.inf']) assert.ok(files.some((f) => f?.split('|').pop() === name), name);
+  checkSequence(msi);
+}
+
+/**
+ * Where each custom action runs. The deferred ones run in this order from the install script,
+ * so a misplaced one acts on the wrong state: remove-data before StopServices deleted the
+ * running agent's files and failed on its open log (wixl had numbered it 1).
+ */
+function checkSequence(msi: string): void {
+  const at = new Map(msiTable(msi, 'InstallExecuteSequence').map(([action, , sequence]) => [action!, Number(sequence)]));
+  const order = (...actions: string[]) => {
+    const sequences = actions.map((a) => at.get(a) ?? Number.NaN);
+    const sorted = sequences.every((s, i) => i === 0 || s > sequences[i - 1]!);
+    assert.ok(sorted, `InstallExecuteSequence: expected ${actions.join(' < ')}, got ${actions.map((a, i) => `${a}=${sequences[i]}`).join(', ')}`);
+  };
+  order('InstallValidate', 'RemoveExistingProducts', 'InstallInitialize');
+  order('StopServices', 'WaitServiceStopped', 'DeleteServices', 'RemoveDataDir', 'RemoveFiles');
+  order('InstallFiles', 'InitDataDir', 'InstallServices', 'ConfigureService', 'StartServices');
 }

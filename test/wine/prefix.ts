@@ -33,10 +33,17 @@ export class WinePrefix {
     this.env = { ...process.env, WINEPREFIX: this.dir, WINEDEBUG: '-all', WINEDLLOVERRIDES: 'mscoree,mshtml=', DISPLAY: '' };
   }
 
-  /** wineboot, Windows 10 (node exits 216 on wine's default Windows 7), then a persistent server. */
+  /**
+   * wineboot, Windows 10 (node exits 216 on wine's default Windows 7), Windows' 30 s wait
+   * for a starting service, then a persistent server.
+   */
   init(): void {
     this.must('wine', ['wineboot', '-i'], 180_000);
     this.must('wine', ['winecfg', '/v', 'win10'], 60_000);
+    // Wine's SCM gives a starting service process 10 s to connect, Windows 30 s; on a loaded
+    // machine node.exe under wine can take longer than 10 s. Wine reads the value as REG_SZ,
+    // when services.exe starts (after the wineserver -w below).
+    this.must('wine', ['reg', 'add', 'HKLM\\System\\CurrentControlSet\\Control', '/v', 'ServicesPipeTimeout', '/t', 'REG_SZ', '/d', '30000', '/f'], 60_000);
     this.must('wineserver', ['-w'], 120_000);
     this.must('wineserver', ['-p'], 10_000);
   }

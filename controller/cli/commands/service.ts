@@ -21,7 +21,8 @@ const usage = `usage: kawin service <verb> [options]     (Windows, as Administra
   init-data [--default-config FILE]
                            create %ProgramData%\\kawin\\{policies,state,logs} and config.json
                            from FILE when there is none; SYSTEM and Administrators only
-  remove-data              delete %ProgramData%\\kawin (config, policies, state, logs)`;
+  remove-data              delete %ProgramData%\\kawin (config, policies, state, logs);
+                           refused while the service is installed and not STOPPED`;
 
 const VERBS = ['install', 'uninstall', 'start', 'stop', 'status', 'configure', 'init-data', 'remove-data'] as const;
 type Verb = (typeof VERBS)[number];
@@ -35,15 +36,11 @@ function commandLine(config: string | undefined): string {
 async function act(verb: Verb, values: { config?: string; timeout?: string; 'default-config'?: string }, io: CliIO): Promise<number> {
   const ws = await import('../../winservice/index.js');
   if (verb === 'init-data') {
-    const { wroteConfig } = ws.initDataDir(values['default-config']);
-    io.stdout(`${ws.dataDir()}: ${wroteConfig ? 'default config.json written' : 'config.json kept'}; SYSTEM and Administrators only`);
+    const { wroteConfig, icaclsArgs } = ws.initDataDir(values['default-config']);
+    io.stdout(`${ws.dataDir()}: ${wroteConfig ? 'default config.json written' : 'config.json kept'}; SYSTEM and Administrators only: icacls ${icaclsArgs.join(' ')}`);
     return 0;
   }
-  if (verb === 'remove-data') {
-    ws.removeDataDir();
-    io.stdout(`${ws.dataDir()}: removed`);
-    return 0;
-  }
+  if (verb === 'remove-data') return removeData(ws, io);
   const manager = new ws.ServiceManager(ws.loadAdvapi());
   const timeoutMs = Number(values.timeout ?? 60) * 1000;
   if (!(timeoutMs > 0)) throw new UsageError('--timeout takes a number of seconds > 0');
@@ -56,6 +53,17 @@ async function act(verb: Verb, values: { config?: string; timeout?: string; 'def
     case 'status': return report(io, manager.status());
   }
   io.stdout(`kawin service: ${verb} done`);
+  return 0;
+}
+
+/** Refused under a running agent: it would lose its policies and state, and its open log file would stop the removal half-way. */
+function removeData(ws: typeof import('../../winservice/index.js'), io: CliIO): number {
+  const state = new ws.ServiceManager(ws.loadAdvapi()).statusIfInstalled()?.state;
+  if (state !== undefined && state !== 'STOPPED') {
+    throw new ws.DataDirError(`the kawin service is ${state}: stop it first ('kawin service stop'); nothing was removed`);
+  }
+  ws.removeDataDir();
+  io.stdout(`${ws.dataDir()}: removed`);
   return 0;
 }
 

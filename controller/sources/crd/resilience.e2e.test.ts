@@ -32,6 +32,13 @@ async function metric(h: AgentHarness, name: string, labels: Record<string, stri
   return m.values.filter((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val)).reduce((a, v) => a + v.value, 0);
 }
 
+/** Waits until the source has failed `rounds` more watch attempts (restarts by error) than now. */
+async function failedRounds(h: AgentHarness, rounds: number): Promise<void> {
+  const errors = (): Promise<number> => metric(h, 'kawin_crd_watch_restarts_total', { reason: 'error' });
+  const from = await errors();
+  await waitFor(async () => await errors() >= from + rounds, `${rounds} failed watch attempts`, 20_000);
+}
+
 const rule = (name: string): string => `C:\\Windows\\System32\\${name}.exe`;
 const has = (h: AgentHarness, names: string[]) => (rules: { target: { path: string } }[]): boolean =>
   JSON.stringify(h.paths(rules as never)) === JSON.stringify(names.map((n) => `\\Device\\HarddiskVolume3\\Windows\\System32\\${n}.exe`).sort());
@@ -82,8 +89,8 @@ void describe('CRD source resilience against a real kube-apiserver', { concurren
     await cluster.kubectl(['delete', 'kubearmorhostpolicy', 'gone']);
     await applyObject(cluster, hostPolicyObject('new', rule('new')));
     await waitFor(() => h.runtime!.view.desired.sourceStatus().some((s) => s.name === 'crd' && s.error !== undefined), 'the source reported failed', 10_000);
-    // Several backoff rounds (100–400 ms) without the API server: the table is untouched.
-    await new Promise((r) => setTimeout(r, 2000));
+    // Several failed attempts without the API server: the table is untouched.
+    await failedRounds(h, 3);
     assert.ok(has(h, ['gone', 'keep'])((await h.probe.listRules()).rules), 'nothing pruned while unreachable');
     const ready = h.runtime!.agent.readiness();
     assert.equal(ready.ok, false, 'readiness says the source cannot see the API server');
@@ -98,7 +105,7 @@ void describe('CRD source resilience against a real kube-apiserver', { concurren
     await h.until(has(h, ['stay']), 'the rule');
     await cluster.stopApiServer();
     await waitFor(() => h.runtime!.view.desired.sourceStatus().some((s) => s.name === 'crd' && s.error !== undefined), 'the source reported failed', 10_000);
-    await new Promise((r) => setTimeout(r, 1500));
+    await failedRounds(h, 3);
     assert.ok(has(h, ['stay'])((await h.probe.listRules()).rules), 'nothing pruned while the API server is down');
     await cluster.startApiServer();
     await applyObject(cluster, hostPolicyObject('after', rule('after')));

@@ -7,7 +7,7 @@ import { join, relative } from 'node:path';
 import { FakeClock } from '../../clock/index.js';
 import { ObservedCalls } from '../../../test/observed.js';
 import type { SourceDocument, SourceSink } from '../types.js';
-import { FileSource, PolicyFileTooLargeError, type FileSourceSettled } from './index.js';
+import { FileSource, PolicyFileTooLargeError, type FileSourceSettled, type FileSourceSettings } from './index.js';
 
 /** Records sink calls with paths relative to the test directory. */
 class RecordingSink implements SourceSink {
@@ -63,11 +63,13 @@ interface Ctx {
   sink: RecordingSink;
   source: FileSource;
   rejectedCount: () => number;
+  /** Every rescan's outcome, as the source reports it. */
+  rescans: ObservedCalls<[FileSourceSettled]>;
   /** Let the debounce run until a rescan matching `pred` has been reported. */
   settle: (pred?: (s: FileSourceSettled) => boolean) => Promise<FileSourceSettled>;
 }
 
-async function withSource(prepare: (base: string) => string[], fn: (ctx: Ctx) => Promise<void>, maxFileBytes?: number): Promise<void> {
+async function withSource(prepare: (base: string) => string[], fn: (ctx: Ctx) => Promise<void>, settings: Partial<FileSourceSettings> = {}): Promise<void> {
   const base = mkdtempSync(join(tmpdir(), 'kawin-files-'));
   const paths = prepare(base);
   const clock = new FakeClock();
@@ -75,11 +77,11 @@ async function withSource(prepare: (base: string) => string[], fn: (ctx: Ctx) =>
   let rejected = 0;
   const settled = new ObservedCalls<[FileSourceSettled]>();
   const observer = { rejected: () => rejected++, settled: settled.record };
-  const source = new FileSource({ paths, clock, debounceMs: 200, maxFileBytes, failureRetryMs: 1000, observer });
+  const source = new FileSource({ paths, clock, debounceMs: 200, failureRetryMs: 1000, observer, ...settings });
   const settle = async (pred: (s: FileSourceSettled) => boolean = () => true) => (await clock.runUntil(settled.next(pred)))[0];
   try {
     await source.start(sink);
-    await fn({ base, root: paths[0]!, clock, sink, source, rejectedCount: () => rejected, settle });
+    await fn({ base, root: paths[0]!, clock, sink, source, rejectedCount: () => rejected, rescans: settled, settle });
   } finally {
     await source.stop();
     rmSync(base, { recursive: true, force: true });
@@ -162,6 +164,32 @@ void test('a burst of writes within the debounce window is one rescan', async ()
   );
 });
 
+void test('a steady writer cannot postpone the rescan past debounceMaxWaitMs from its first event', async () => {
+  await withSource(
+    (base) => [join(base, 'p')].map((d) => (mkdirSync(d), d)),
+    async ({ root, clock, sink, rescans }) => {
+      sink.take();
+      const rescan = rescans.next((r) => r.upserted.length > 0);
+      write(join(root, 'a.yaml'), policy('v1'));
+      await clock.waitForTimers(1); // the first event armed the debounce
+      const first = clock.now();
+      await clock.advanceAsync(150);
+      write(join(root, 'a.yaml'), policy('v2'));
+      // A quiet period alone would now be due in 200 ms; the maximum wait holds it to 300 ms after the first event.
+      const deadline = Date.now() + 5000;
+      while (clock.nextTimerIn() !== 150) {
+        assert.ok(Date.now() < deadline, `the second write's event never re-armed the debounce (next in ${clock.nextTimerIn()} ms)`);
+        await new Promise((r) => setImmediate(r));
+      }
+      await clock.advanceAsync(150);
+      const [s] = await rescan;
+      assert.equal(clock.now() - first, 300);
+      assert.deepEqual(s.upserted.map((p) => relative(root, p)), ['a.yaml']);
+    },
+    { debounceMs: 200, debounceMaxWaitMs: 300 },
+  );
+});
+
 void test('a git-sync symlink swap of the whole root reports only what differs', async () => {
   await withSource(
     (base) => {
@@ -232,7 +260,7 @@ void test('oversized files are rejected and counted; the previous version stays 
       await settle(touches('big.yaml'));
       assert.deepEqual(sink.take(), ['upsert p/big.yaml', 'synced']);
     },
-    1024,
+    { maxFileBytes: 1024 },
   );
 });
 
@@ -308,7 +336,7 @@ void test('a rejected file that is deleted is reported gone, so nothing keeps co
       await settle(touches('big.yaml'));
       assert.deepEqual(sink.take(), ['remove p/big.yaml']);
     },
-    1024,
+    { maxFileBytes: 1024 },
   );
 });
 
