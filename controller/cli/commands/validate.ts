@@ -4,7 +4,10 @@
  * field: message`). Exit 0 when valid (warnings allowed), 1 when not, 2 on bad usage.
  */
 import { parseArgs } from 'node:util';
-import { PolicyCompiler, formatProblem } from '../../policy/index.js';
+// The modules themselves, not the policy folder's index, which also holds the agent's
+// compile cache and parse workers (node:v8, worker threads) that validate never uses.
+import { PolicyCompiler } from '../../policy/compiler.js';
+import { formatProblem } from '../../policy/format.js';
 import { checkPolicies, readPolicyInputs } from '../../policy/inputs.js';
 import type { CliCommand, CliIO } from '../types.js';
 import { policyCliOptions, readCommonOptions, runWithUsage } from './policy-options.js';
