@@ -81,9 +81,10 @@ function copyProtos(dist) {
 
 /**
  * Builds into `outdir` (default dist/; the Windows bundle builds its own copy, so that
- * tests running dist/ never see it half-written).
+ * tests running dist/ never see it half-written). `extraEntries` adds entries beside the
+ * shipped ones (a benchmark's harness that runs the agent as users do).
  */
-export async function buildDist({ quiet = false, outdir = `${root}dist`, sourcemap = true } = {}) {
+export async function buildDist({ quiet = false, outdir = `${root}dist`, sourcemap = true, extraEntries = {} } = {}) {
   const dist = outdir;
   rmSync(dist, { recursive: true, force: true });
   const common = {
@@ -102,7 +103,7 @@ export async function buildDist({ quiet = false, outdir = `${root}dist`, sourcem
     metafile: true,
   };
   const [result, workers] = await Promise.all([
-    build({ ...common, entryPoints, splitting: true }),
+    build({ ...common, entryPoints: { ...entryPoints, ...extraEntries }, splitting: true }),
     build({
       ...common, entryPoints: workerEntryPoints, format: 'cjs', outExtension: { '.js': '.cjs' },
       banner: { js: cjsBanner }, define: { ...common.define, 'import.meta.url': 'kawinImportMetaUrl' },

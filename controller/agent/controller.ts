@@ -151,7 +151,8 @@ export class ReconcileController implements Runnable, ReconcileView {
     const { link, reconciler, logger } = this.options;
     const driver = link.current;
     const applied = reconciler.appliedGeneration;
-    if (!driver || applied === undefined) return;
+    // During a pass the generation and counts are in motion; the pass reads the driver itself.
+    if (!driver || applied === undefined || reconciler.passing) return;
     try {
       const state = await driver.getState();
       if (state.generation === applied && state.ruleCount === reconciler.rulesApplied) return;

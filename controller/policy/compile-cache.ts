@@ -7,8 +7,8 @@
  * File: `KAWINCC1`, a length-prefixed header (the kawin version), length-prefixed
  * records (each one v8.serialize'd entry), then the SHA-256 of everything before it. A
  * file that fails any check (truncated, flipped bits, another version) is not used: the
- * cache starts empty and the next save rewrites it. Saves are atomic (temp + rename) and
- * serialize one entry at a time, yielding between entries.
+ * cache starts empty and the next save rewrites it. Saves are atomic (temp + rename);
+ * loads and saves hash and (de)serialize in slices, yielding between them.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -18,6 +18,9 @@ import type { PreparedText } from './prepared.js';
 
 const MAGIC = Buffer.from('KAWINCC1');
 const DIGEST_BYTES = 32;
+/** Longest slice of hashing, serializing or deserializing between two yields. */
+const SLICE_MS = 5;
+const HASH_STEP_BYTES = 1 << 20;
 
 export interface CacheEntry {
   key: string;
@@ -49,7 +52,7 @@ export class CompileCache {
       return { loaded: 0, rejected: `unreadable: ${(error as Error).message}` };
     }
     try {
-      for (const entry of decodeFile(bytes, this.version)) this.entries.set(entry.prepared.location, entry);
+      for (const entry of await decodeFile(bytes, this.version)) this.entries.set(entry.prepared.location, entry);
     } catch (error) {
       this.entries.clear();
       this.dirty = true;
@@ -93,17 +96,16 @@ export class CompileCache {
     if (!this.dirty) return;
     this.dirty = false;
     const chunks: Buffer[] = [MAGIC, framed(Buffer.from(this.version))];
-    let since = performance.now();
-    for (const entry of this.entries.values()) {
-      chunks.push(framed(serialize(entry)));
-      // A large cache is written without stalling the event loop.
-      if (performance.now() - since > 5) {
-        await new Promise((r) => setImmediate(r));
-        since = performance.now();
-      }
-    }
     const digest = createHash('sha256');
-    for (const c of chunks) digest.update(c);
+    digest.update(chunks[0]!).update(chunks[1]!);
+    // A large cache is written without stalling the event loop: serialized and hashed in slices.
+    const slice = new Slice();
+    for (const entry of [...this.entries.values()]) {
+      const record = framed(serialize(entry));
+      digest.update(record);
+      chunks.push(record);
+      await slice.next();
+    }
     chunks.push(digest.digest());
     await mkdir(path.dirname(this.file), { recursive: true });
     const temp = `${this.file}.${process.pid}.tmp`;
@@ -118,11 +120,28 @@ function framed(payload: Buffer): Buffer {
   return Buffer.concat([length, payload]);
 }
 
-function decodeFile(bytes: Buffer, version: string): CacheEntry[] {
+/** Yields a turn once SLICE_MS have passed since the last one. */
+class Slice {
+  private since = performance.now();
+  async next(): Promise<void> {
+    if (performance.now() - this.since < SLICE_MS) return;
+    await new Promise((r) => setImmediate(r));
+    this.since = performance.now();
+  }
+}
+
+/** The file's records, checked and decoded in slices (a cache of 100k rules is megabytes). */
+async function decodeFile(bytes: Buffer, version: string): Promise<CacheEntry[]> {
   if (bytes.length < MAGIC.length + 4 + DIGEST_BYTES || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) throw new Error('not a kawin compile cache');
   const body = bytes.subarray(0, bytes.length - DIGEST_BYTES);
   const expected = bytes.subarray(bytes.length - DIGEST_BYTES);
-  if (!createHash('sha256').update(body).digest().equals(expected)) throw new Error('checksum mismatch (corrupt or truncated)');
+  const slice = new Slice();
+  const digest = createHash('sha256');
+  for (let at = 0; at < body.length; at += HASH_STEP_BYTES) {
+    digest.update(body.subarray(at, at + HASH_STEP_BYTES));
+    await slice.next();
+  }
+  if (!digest.digest().equals(expected)) throw new Error('checksum mismatch (corrupt or truncated)');
   let at = MAGIC.length;
   const next = (): Buffer => {
     if (at + 4 > body.length) throw new Error(`truncated record at byte ${at}`);
@@ -135,6 +154,9 @@ function decodeFile(bytes: Buffer, version: string): CacheEntry[] {
   const fileVersion = next().toString();
   if (fileVersion !== version) throw new Error(`written by kawin ${fileVersion}, this is ${version}`);
   const entries: CacheEntry[] = [];
-  while (at < body.length) entries.push(deserialize(next()) as CacheEntry);
+  while (at < body.length) {
+    entries.push(deserialize(next()) as CacheEntry);
+    await slice.next();
+  }
   return entries;
 }

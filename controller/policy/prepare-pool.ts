@@ -17,6 +17,7 @@ const WORKER = workerModule('controller/policy', 'prepare-worker');
 export class PreparePoolError extends Error {}
 
 interface Pending {
+  results: PreparedText[];
   resolve(prepared: PreparedText[]): void;
   reject(error: Error): void;
 }
@@ -51,9 +52,13 @@ export class PreparePool {
     worker.on('message', (reply: PrepareReply) => {
       const pending = this.pending.get(reply.id);
       if (!pending) return;
+      if ('prepared' in reply) {
+        pending.results[reply.index] = reply.prepared;
+        return;
+      }
       this.pending.delete(reply.id);
       if ('error' in reply) pending.reject(new PreparePoolError(`a prepare worker failed: ${reply.error}`));
-      else pending.resolve(reply.prepared);
+      else pending.resolve(pending.results);
     });
     worker.on('error', (error) => this.failAll(new PreparePoolError('a prepare worker failed', { cause: error })));
     worker.on('exit', (code) => {
@@ -68,7 +73,7 @@ export class PreparePool {
   private send(worker: Worker, texts: PrepareRequest['texts'], context: TranslationContext): Promise<PreparedText[]> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { results: new Array<PreparedText>(texts.length), resolve, reject });
       worker.postMessage({ id, context, texts } satisfies PrepareRequest);
     });
   }

@@ -13,13 +13,23 @@ export interface PrepareRequest {
   texts: { text: string; location: string }[];
 }
 
-export type PrepareReply = { id: number; prepared: PreparedText[] } | { id: number; error: string };
+/**
+ * One reply per text as soon as it is prepared, then `done`: the main thread takes each
+ * small result as it comes (while the workers go on) instead of one message holding the
+ * whole batch, whose deserialization would hold its event loop for hundreds of ms.
+ */
+export type PrepareReply =
+  | { id: number; index: number; prepared: PreparedText }
+  | { id: number; done: true }
+  | { id: number; error: string };
 
 parentPort!.on('message', (request: PrepareRequest) => {
   try {
     const translate = translateFor(request.context);
-    const prepared = request.texts.map((t) => prepareText(t.text, t.location, translate));
-    parentPort!.postMessage({ id: request.id, prepared } satisfies PrepareReply);
+    request.texts.forEach((t, index) => {
+      parentPort!.postMessage({ id: request.id, index, prepared: prepareText(t.text, t.location, translate) } satisfies PrepareReply);
+    });
+    parentPort!.postMessage({ id: request.id, done: true } satisfies PrepareReply);
   } catch (error) {
     parentPort!.postMessage({ id: request.id, error: (error as Error).stack ?? String(error) } satisfies PrepareReply);
   }

@@ -15,7 +15,7 @@ import { TextLocator } from './locate.js';
 import { parsePolicies } from './parse.js';
 import { LineIndex } from './positions.js';
 import type { RuleOrigin } from './provenance.js';
-import type { ParseResult, ParsedDocument, Policy, PolicyProblem, Position } from './types.js';
+import type { ParseResult, ParsedDocument, Policy, PolicyProblem, PolicyRule, Position, SourceSpec } from './types.js';
 
 /** A policy without its `locate` closure. */
 export type PreparedPolicy = Omit<Policy, 'locate'>;
@@ -102,6 +102,31 @@ export function unpackTranslation(packed: PackedTranslation): Translation {
   return { rules, problems: packed.problems };
 }
 
+const NO_SOURCES: SourceSpec[] = Object.freeze([]) as unknown as SourceSpec[];
+const SHARED = new Map<string, string>(['process', 'file', 'path', 'directory', 'pattern', 'Allow', 'Audit', 'Block'].map((v) => [v, v]));
+const shared = <T extends string>(value: T): T => (SHARED.get(value) as T | undefined) ?? value;
+
+/**
+ * Rules that crossed a thread or came from the cache arrive with their own copy of every
+ * string and array (structured clone does not share them): the enum-like values, the
+ * empty source list and the inherited tags and message, identical across a policy's
+ * rules, are made one shared value again (at 100k rules, megabytes of duplicates).
+ */
+function shareValues(rules: PolicyRule[]): PolicyRule[] {
+  const tags = new Map<string, string[]>();
+  const messages = new Map<string, string>();
+  for (const rule of rules) {
+    rule.target = shared(rule.target);
+    rule.form = shared(rule.form);
+    rule.action = shared(rule.action);
+    if (rule.sources.length === 0) rule.sources = NO_SOURCES;
+    const tagKey = rule.tags.join('\0');
+    rule.tags = tags.get(tagKey) ?? (tags.set(tagKey, rule.tags), rule.tags);
+    rule.message = messages.get(rule.message) ?? (messages.set(rule.message, rule.message), rule.message);
+  }
+  return rules;
+}
+
 /** A hydrated text: the parse result, and each valid policy's translation by key. */
 export interface Hydrated {
   result: ParseResult;
@@ -120,7 +145,7 @@ export function hydrate(text: string, prepared: PreparedText): Hydrated {
     if (!data) return rest;
     const index = doc.index;
     const locate = (field: string): Position => (locator ??= new TextLocator(text, new LineIndex(text))).locate(index, field);
-    const policy: Policy = { ...data, locate };
+    const policy: Policy = { ...data, rules: shareValues(data.rules), locate };
     if (packed) translations.set(policy.key, { digest: policy.digest, translation: unpackTranslation(packed) });
     return { ...rest, policy };
   });

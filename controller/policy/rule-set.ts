@@ -15,9 +15,14 @@ export interface RuleSetChange {
   removed: bigint[];
 }
 
-/** Contributors of one rule id by policy key (a Map only once there are two: most rules have one). */
+/**
+ * Contributors of one rule id: most rules have one, held in `key` and `rule` (no array or
+ * Map per rule: at 100k rules those were megabytes); `all` by policy key once there are two.
+ */
 interface Entry {
-  contributors: Map<string, CompiledRule> | [string, CompiledRule] | undefined;
+  key?: string;
+  rule?: CompiledRule;
+  all?: Map<string, CompiledRule>;
   provenance?: RuleProvenance;
 }
 
@@ -57,7 +62,7 @@ export class RuleSetBuilder implements ProvenanceLookup {
 
   lookup(ruleId: bigint): RuleProvenance | undefined {
     const entry = this.entries.get(ruleId);
-    if (!entry?.contributors) return undefined;
+    if (!entry || (!entry.rule && !entry.all)) return undefined;
     entry.provenance ??= provenanceOf(ruleId, contributors(entry));
     return entry.provenance;
   }
@@ -73,8 +78,16 @@ export class RuleSetBuilder implements ProvenanceLookup {
   private withdraw(key: string, rule: CompiledRule, touched: Set<bigint>): void {
     const entry = this.entries.get(rule.id);
     if (!entry) return;
-    if (entry.contributors instanceof Map) entry.contributors.delete(key);
-    else if (entry.contributors?.[0] === key) entry.contributors = undefined;
+    if (entry.all) {
+      entry.all.delete(key);
+      if (entry.all.size === 1) {
+        [[entry.key, entry.rule]] = entry.all;
+        entry.all = undefined;
+      }
+    } else if (entry.key === key) {
+      entry.key = undefined;
+      entry.rule = undefined;
+    }
     touched.add(rule.id);
   }
 
@@ -82,13 +95,17 @@ export class RuleSetBuilder implements ProvenanceLookup {
     touched.add(rule.id);
     const entry = this.entries.get(rule.id);
     if (!entry) {
-      this.entries.set(rule.id, { contributors: [key, rule] });
-      return;
+      this.entries.set(rule.id, { key, rule });
+    } else if (entry.all) {
+      entry.all.set(key, rule);
+    } else if (!entry.rule || entry.key === key) {
+      entry.key = key;
+      entry.rule = rule;
+    } else {
+      entry.all = new Map([[entry.key!, entry.rule], [key, rule]]);
+      entry.key = undefined;
+      entry.rule = undefined;
     }
-    const current = entry.contributors;
-    if (current instanceof Map) current.set(key, rule);
-    else if (!current || current[0] === key) entry.contributors = [key, rule];
-    else entry.contributors = new Map([current, [key, rule]]);
   }
 
   private settle(touched: Set<bigint>, change: RuleSetChange): void {
@@ -110,9 +127,8 @@ export class RuleSetBuilder implements ProvenanceLookup {
 }
 
 function contributors(entry: Entry): CompiledRule[] {
-  const c = entry.contributors;
-  if (!c) return [];
-  return c instanceof Map ? [...c.values()] : [c[1]];
+  if (entry.all) return [...entry.all.values()];
+  return entry.rule ? [entry.rule] : [];
 }
 
 const pathKey = (m: PathMatch | undefined): string => (m ? `${m.match}|${m.path.toUpperCase()}` : '');
@@ -121,8 +137,12 @@ const sameRuleIgnoringPathCase = (a: DriverRule, b: DriverRule): boolean =>
   a.kind === b.kind && a.action === b.action && a.flags === b.flags && pathKey(a.target) === pathKey(b.target) && pathKey(a.source) === pathKey(b.source);
 const describe = (r: DriverRule): string => `${r.kind}|${r.action}|${r.flags}|${pathKey(r.target)}|${pathKey(r.source)}`;
 
-/** One driver rule for all contributors: the smallest spelling wins, whatever the order. */
+/**
+ * One driver rule for all contributors: the smallest spelling wins, whatever the order.
+ * A rule with one contributor is that compiled rule itself (no copy per rule).
+ */
 function representative(rules: CompiledRule[]): DriverRule {
+  if (rules.length === 1) return rules[0]!;
   let best = rules[0]!;
   for (const rule of rules) {
     if (rule.target.path < best.target.path || (rule.target.path === best.target.path && (rule.source?.path ?? '') < (best.source?.path ?? ''))) best = rule;

@@ -7,43 +7,124 @@ const rule = (id: number, path = `C:\\r${id}`): DriverRule => ({
   id: BigInt(id), kind: RuleKind.File, action: RuleAction.Block, flags: 0, target: { path, match: MatchType.Exact },
 });
 
-void test('the plan holds exactly what differs, and a committed plan leaves nothing pending', () => {
+void test('the plan holds exactly what differs, and a committed plan leaves nothing pending', async () => {
   const d = new RuleDelta();
-  d.replaceActual([rule(1), rule(2)]);
+  await d.replaceActual([rule(1), rule(2)]);
   d.setDesired(rule(2));
   d.setDesired(rule(3));
-  const plan = d.plan();
+  const plan = (await d.plan());
   assert.deepEqual(plan.remove, [1n]);
   assert.deepEqual(plan.add.map((r) => r.id), [3n]);
-  d.committed(plan);
+  await d.committed(plan);
   assert.equal(d.inSync, true);
-  assert.deepEqual(d.plan(), { add: [], remove: [] });
+  assert.deepEqual((await d.plan()), { add: [], remove: [] });
 });
 
-void test('same id with different content is re-added (replaced), not left alone', () => {
+void test('same id with different content is re-added (replaced), not left alone', async () => {
   const d = new RuleDelta();
-  d.replaceActual([rule(1, 'C:\\old')]);
+  await d.replaceActual([rule(1, 'C:\\old')]);
   d.setDesired(rule(1, 'C:\\new'));
-  assert.deepEqual(d.plan().add.map((r) => r.target.path), ['C:\\new']);
+  assert.deepEqual((await d.plan()).add.map((r) => r.target.path), ['C:\\new']);
 });
 
-void test('a read-back counts every rule that differs from what was believed applied', () => {
+void test('a read-back counts every rule that differs from what was believed applied', async () => {
   const d = new RuleDelta();
   d.setDesired(rule(1));
   d.setDesired(rule(2));
-  d.committed(d.plan());
+  await d.committed((await d.plan()));
   // Someone removed rule 1 and added rule 9 behind our back.
-  const drift = d.replaceActual([rule(2), rule(9)]);
+  const drift = await d.replaceActual([rule(2), rule(9)]);
   assert.equal(drift, 2);
-  const plan = d.plan();
+  const plan = (await d.plan());
   assert.deepEqual(plan.add.map((r) => r.id), [1n]);
   assert.deepEqual(plan.remove, [9n]);
 });
 
-void test('setting back what is already there leaves nothing to do', () => {
+void test('setting back what is already there leaves nothing to do', async () => {
   const d = new RuleDelta();
-  d.replaceActual([rule(1)]);
+  await d.replaceActual([rule(1)]);
   d.setDesired(rule(1));
   d.deleteDesired(5n);
   assert.equal(d.inSync, true);
+});
+
+void test('desired changes made while a read-back is merged are not lost', async () => {
+  const d = new RuleDelta();
+  const many = Array.from({ length: 5000 }, (_, i) => rule(i + 1));
+  for (const r of many) d.setDesired(r);
+  await d.committed(await d.plan());
+  // The merge runs in slices; these changes land before it settles.
+  const merging = d.replaceActual(many);
+  d.setDesired(rule(2, 'C:\\new'));
+  d.deleteDesired(1n);
+  d.setDesired(rule(9999));
+  assert.equal(await merging, 0, 'the read-back matched what was believed');
+  const plan = await d.plan();
+  assert.deepEqual(plan.remove, [1n]);
+  assert.deepEqual(plan.add.map((r) => [r.id, r.target.path]).sort(), [[2n, 'C:\\new'], [9999n, 'C:\\r9999']]);
+});
+
+void test('a read-back missing desired rules plans them again; one with extra rules plans their removal', async () => {
+  const d = new RuleDelta();
+  for (const id of [1, 2, 3]) d.setDesired(rule(id));
+  await d.committed(await d.plan());
+  assert.equal(await d.replaceActual([rule(1), rule(3), rule(4)]), 2);
+  const plan = await d.plan();
+  assert.deepEqual(plan.add.map((r) => r.id), [2n]);
+  assert.deepEqual(plan.remove, [4n]);
+  assert.equal(d.actualCount, 3);
+});
+
+void test('forgetting the actual side plans every desired rule, including one changed meanwhile', async () => {
+  const d = new RuleDelta();
+  for (const id of [1, 2]) d.setDesired(rule(id));
+  await d.committed(await d.plan());
+  const clearing = d.clearActual();
+  d.deleteDesired(2n);
+  d.setDesired(rule(5));
+  await clearing;
+  const plan = await d.plan();
+  assert.deepEqual(plan.add.map((r) => r.id).sort(), [1n, 5n]);
+  assert.deepEqual(plan.remove, []);
+});
+
+void test('after changes to a sorted desired side, a read-back is compared with the patched one', async () => {
+  const d = new RuleDelta();
+  for (let id = 1; id <= 100; id++) d.setDesired(rule(id));
+  await d.committed(await d.plan());
+  assert.equal(await d.replaceActual(Array.from({ length: 100 }, (_, i) => rule(i + 1))), 0);
+  // A few changes: patched into the sorted list, not sorted again.
+  d.setDesired(rule(50, 'C:\\changed'));
+  d.deleteDesired(7n);
+  d.setDesired(rule(150));
+  d.setDesired(rule(1000));
+  const wanted = [...Array.from({ length: 100 }, (_, i) => rule(i + 1)).filter((r) => r.id !== 7n && r.id !== 50n), rule(50, 'C:\\changed'), rule(150), rule(1000)]
+    .sort((a, b) => (a.id < b.id ? -1 : 1));
+  await d.replaceActual(wanted, false);
+  assert.equal(d.inSync, true, 'the driver holds exactly the patched desired side');
+  await d.replaceActual(Array.from({ length: 100 }, (_, i) => rule(i + 1)), false);
+  const plan = await d.plan();
+  assert.deepEqual(plan.remove, [7n]);
+  assert.deepEqual(plan.add.map((r) => r.id).sort((a, b) => (a < b ? -1 : 1)), [50n, 150n, 1000n]);
+});
+
+void test('a large desired side is sorted in slices, and changes made meanwhile are in the sorted result', async () => {
+  const d = new RuleDelta();
+  // Ids in descending order, more than one sorted run: the read-back is compared only after sorting.
+  const n = 10_000;
+  for (let id = n; id >= 1; id--) d.setDesired(rule(id));
+  const listed = Array.from({ length: n }, (_, i) => rule(i + 1));
+  const merging = d.replaceActual(listed, false);
+  d.setDesired(rule(n + 1));
+  d.deleteDesired(3n);
+  await merging;
+  let plan = await d.plan();
+  assert.deepEqual(plan.add.map((r) => r.id), [BigInt(n + 1)]);
+  assert.deepEqual(plan.remove, [3n]);
+  await d.committed(plan);
+  // The next read-back uses the kept sorted list, which must hold the changes.
+  const now = [...listed.filter((r) => r.id !== 3n), rule(n + 1)];
+  assert.equal(await d.replaceActual(now), 0);
+  plan = await d.plan();
+  assert.deepEqual(plan, { add: [], remove: [] });
 });

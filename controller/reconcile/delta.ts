@@ -6,10 +6,17 @@
  * Only the differences are stored: `mismatch` maps each id where the driver differs from
  * the desired set to what the driver holds there (undefined: nothing). Everywhere else
  * the driver holds exactly the desired rule. A read-back (ascending ids, as LIST_RULES
- * returns them) is merged with the desired rules sorted by id, so an idle resync of a
- * large table costs one linear pass and no hashing.
+ * returns them) is merged with the desired rules sorted by id (a lookup per rule in a Map
+ * keyed by BigInt costs several times more), so an idle resync of a large table costs one
+ * linear pass; the sorted list is kept, and patched rather than sorted again after a change.
+ *
+ * The walks over the whole table (merge, plan, commit, forgetting the actual side) are
+ * async and yield between slices (./slices.ts). Desired changes may arrive meanwhile: a
+ * walk that builds a new actual side notes the ids changed during it and settles them
+ * at the end.
  */
 import type { DriverRule, PathMatch } from '../../driver/abi/types.js';
+import { Slicer } from './slices.js';
 
 export interface RulePlan {
   add: DriverRule[];
@@ -35,9 +42,24 @@ function ascending(rules: readonly DriverRule[]): boolean {
   return true;
 }
 
+/** The rule with this id in an id-sorted list, if any. */
+function findById(rules: readonly DriverRule[], id: bigint): DriverRule | undefined {
+  let lo = 0;
+  let hi = rules.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const at = rules[mid]!.id;
+    if (at === id) return rules[mid];
+    if (at < id) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return undefined;
+}
+
 /** One linear pass over two id-sorted lists: where they differ, what the driver holds. */
-function mergeMismatches(want: readonly DriverRule[], have: readonly DriverRule[]): Map<bigint, DriverRule | undefined> {
+async function mergeMismatches(want: readonly DriverRule[], have: readonly DriverRule[]): Promise<Map<bigint, DriverRule | undefined>> {
   const next = new Map<bigint, DriverRule | undefined>();
+  const slicer = new Slicer();
   let i = 0;
   let j = 0;
   while (i < want.length && j < have.length) {
@@ -54,17 +76,78 @@ function mergeMismatches(want: readonly DriverRule[], have: readonly DriverRule[
       i++;
       j++;
     }
+    if (slicer.due()) await slicer.yield();
   }
   for (; i < want.length; i++) next.set(want[i]!.id, undefined);
   for (; j < have.length; j++) next.set(have[j]!.id, have[j]);
   return next;
 }
 
+/** Rules per run sorted at once by Array.prototype.sort (a few ms); runs are then merged in slices. */
+const SORT_RUN = 4096;
+
+/** `rules` sorted by id without one long turn: sorted runs, merged pairwise in slices. */
+async function sortedById(rules: DriverRule[]): Promise<DriverRule[]> {
+  const slicer = new Slicer();
+  let runs: DriverRule[][] = [];
+  for (let at = 0; at < rules.length; at += SORT_RUN) {
+    runs.push(rules.slice(at, at + SORT_RUN).sort(byId));
+    await slicer.yield();
+  }
+  while (runs.length > 1) {
+    const next: DriverRule[][] = [];
+    for (let r = 0; r < runs.length; r += 2) {
+      const a = runs[r]!;
+      const b = runs[r + 1];
+      if (!b) {
+        next.push(a);
+        continue;
+      }
+      const out = new Array<DriverRule>(a.length + b.length);
+      let i = 0;
+      let j = 0;
+      let k = 0;
+      while (i < a.length && j < b.length) {
+        out[k++] = a[i]!.id < b[j]!.id ? a[i++]! : b[j++]!;
+        if (slicer.due()) await slicer.yield();
+      }
+      while (i < a.length) out[k++] = a[i++]!;
+      while (j < b.length) out[k++] = b[j++]!;
+      next.push(out);
+    }
+    runs = next;
+  }
+  return runs[0] ?? [];
+}
+
+/**
+ * `sorted` with `changes` applied (id → its new rule, undefined: deleted), as one linear
+ * merge in slices: after one changed policy the desired side is not sorted again whole.
+ */
+async function patchSorted(sorted: readonly DriverRule[], changes: ReadonlyMap<bigint, DriverRule | undefined>): Promise<DriverRule[]> {
+  const added = [...changes.values()].filter((r): r is DriverRule => r !== undefined).sort(byId);
+  const out: DriverRule[] = [];
+  const slicer = new Slicer();
+  let k = 0;
+  for (const rule of sorted) {
+    while (k < added.length && added[k]!.id < rule.id) out.push(added[k++]!);
+    if (!changes.has(rule.id)) out.push(rule);
+    if (slicer.due()) await slicer.yield();
+  }
+  while (k < added.length) out.push(added[k++]!);
+  return out;
+}
+
 export class RuleDelta {
   private readonly desired = new Map<bigint, DriverRule>();
   /** Ids where the driver differs from `desired` → what the driver holds (undefined: absent). */
   private mismatch = new Map<bigint, DriverRule | undefined>();
+  /** The desired rules by id, and the changes since it was built; undefined: sort again whole. */
   private sorted: DriverRule[] | undefined;
+  private readonly sortedChanges = new Map<bigint, DriverRule | undefined>();
+  private sorting = false;
+  /** While a new actual side is built: the ids whose desired rule changed meanwhile. */
+  private changedDuringWalk: Set<bigint> | undefined;
 
   get inSync(): boolean { return this.mismatch.size === 0; }
 
@@ -82,7 +165,8 @@ export class RuleDelta {
   setDesired(rule: DriverRule): void {
     const held = this.actualOf(rule.id);
     this.desired.set(rule.id, rule);
-    this.sorted = undefined;
+    this.noteSorted(rule.id, rule);
+    this.changedDuringWalk?.add(rule.id);
     this.track(rule.id, rule, held);
   }
 
@@ -90,7 +174,8 @@ export class RuleDelta {
     if (!this.desired.has(id)) return;
     const held = this.actualOf(id);
     this.desired.delete(id);
-    this.sorted = undefined;
+    this.noteSorted(id, undefined);
+    this.changedDuringWalk?.add(id);
     this.track(id, undefined, held);
   }
 
@@ -99,41 +184,116 @@ export class RuleDelta {
    * many ids differ from what this tracker believed was there (drift, when the caller
    * believed it was in sync); else 0, and the comparison is skipped.
    */
-  replaceActual(listed: readonly DriverRule[], countDrift = true): number {
+  async replaceActual(listed: readonly DriverRule[], countDrift = true): Promise<number> {
     const previous = this.mismatch;
     if (listed.length === 0) {
-      this.clearActual();
+      await this.clearActual();
       return countDrift ? this.drift(previous, this.mismatch) : 0;
     }
     // LIST_RULES returns ascending ids; anything else (a driver bug) is sorted, not misread.
-    const next = mergeMismatches(this.desiredSorted(), ascending(listed) ? listed : [...listed].sort(byId));
+    const have = ascending(listed) ? listed : [...listed].sort(byId);
+    const next = await this.walk(async () => mergeMismatches(await this.desiredSorted(), have), (id) => findById(have, id));
     this.mismatch = next;
     return countDrift ? this.drift(previous, next) : 0;
   }
 
   /** Forget the actual side entirely (driver reloaded or never read): nothing is believed there. */
-  clearActual(): void {
+  async clearActual(): Promise<void> {
     // Entries held as "absent" are always desired ids: if every desired id is one, nothing to do.
     if (this.mismatch.size === this.desired.size && [...this.mismatch.values()].every((held) => held === undefined)) return;
-    this.mismatch = new Map();
-    for (const id of this.desired.keys()) this.mismatch.set(id, undefined);
+    this.mismatch = await this.walk(async () => {
+      const next = new Map<bigint, DriverRule | undefined>();
+      const slicer = new Slicer();
+      for (const id of [...this.desired.keys()]) {
+        if (this.desired.has(id)) next.set(id, undefined);
+        if (slicer.due()) await slicer.yield();
+      }
+      return next;
+    }, () => undefined);
   }
 
-  plan(): RulePlan {
+  /**
+   * Builds a new actual side with `build`; ids whose desired rule changed meanwhile are then
+   * compared with what the driver holds there (`actual`).
+   */
+  private async walk(build: () => Promise<Map<bigint, DriverRule | undefined>>, actual: (id: bigint) => DriverRule | undefined): Promise<Map<bigint, DriverRule | undefined>> {
+    const changed = new Set<bigint>();
+    this.changedDuringWalk = changed;
+    let next: Map<bigint, DriverRule | undefined>;
+    try {
+      next = await build();
+    } finally {
+      this.changedDuringWalk = undefined;
+    }
+    for (const id of changed) {
+      const held = actual(id);
+      if (same(this.desired.get(id), held)) next.delete(id);
+      else next.set(id, held);
+    }
+    return next;
+  }
+
+  async plan(): Promise<RulePlan> {
     const add: DriverRule[] = [];
     const remove: bigint[] = [];
-    for (const id of this.mismatch.keys()) {
+    const slicer = new Slicer();
+    for (const id of [...this.mismatch.keys()]) {
+      if (!this.mismatch.has(id)) continue;
       const want = this.desired.get(id);
       if (want) add.push(want);
       else remove.push(id);
+      if (slicer.due()) await slicer.yield();
     }
     return { add, remove };
   }
 
   /** The plan landed in the driver: the actual side now holds it. */
-  committed(plan: RulePlan): void {
-    for (const id of plan.remove) this.track(id, this.desired.get(id), undefined);
-    for (const rule of plan.add) this.track(rule.id, this.desired.get(rule.id), rule);
+  async committed(plan: RulePlan): Promise<void> {
+    const slicer = new Slicer();
+    for (const id of plan.remove) {
+      this.track(id, this.desired.get(id), undefined);
+      if (slicer.due()) await slicer.yield();
+    }
+    for (const rule of plan.add) {
+      this.track(rule.id, this.desired.get(rule.id), rule);
+      if (slicer.due()) await slicer.yield();
+    }
+  }
+
+  private noteSorted(id: bigint, rule: DriverRule | undefined): void {
+    if (!this.sorted && !this.sorting) return;
+    this.sortedChanges.set(id, rule);
+    // Past this many changes a whole sort is cheaper than patching.
+    if (this.sorted && this.sortedChanges.size > this.sorted.length / 4) {
+      this.sorted = undefined;
+      this.sortedChanges.clear();
+    }
+  }
+
+  /** The desired rules sorted by id: sorted whole the first time, patched after changes. */
+  private async desiredSorted(): Promise<DriverRule[]> {
+    if (this.sorted && this.sortedChanges.size > 0) {
+      const changes = new Map(this.sortedChanges);
+      this.sortedChanges.clear();
+      const patched = await patchSorted(this.sorted, changes);
+      // Changes made while patching stay in sortedChanges for the next time.
+      if (this.sorted) this.sorted = patched;
+    }
+    if (!this.sorted) {
+      this.sortedChanges.clear();
+      this.sorting = true;
+      let sorted: DriverRule[];
+      try {
+        sorted = await sortedById([...this.desired.values()]);
+      } finally {
+        this.sorting = false;
+      }
+      // Changes made while sorting (noted against no list) are patched in before use.
+      const changes = new Map(this.sortedChanges);
+      this.sortedChanges.clear();
+      this.sorted = changes.size > 0 ? await patchSorted(sorted, changes) : sorted;
+    }
+    return this.sorted;
   }
 
   private actualOf(id: bigint): DriverRule | undefined {
@@ -143,11 +303,6 @@ export class RuleDelta {
   private track(id: bigint, wanted: DriverRule | undefined, held: DriverRule | undefined): void {
     if (same(wanted, held)) this.mismatch.delete(id);
     else this.mismatch.set(id, held);
-  }
-
-  private desiredSorted(): DriverRule[] {
-    this.sorted ??= [...this.desired.values()].sort(byId);
-    return this.sorted;
   }
 
   /** Ids whose actual rule differs between the old belief and the new read-back. */

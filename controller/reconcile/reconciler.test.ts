@@ -120,3 +120,15 @@ void test('a transient rejection refuses nothing that passes on its own', async 
   assert.equal((await s.probe.listRules()).rules.length, 4);
   assert.equal(s.reconciler.refusals.size, 0);
 });
+
+void test('while a pass runs the reconciler says so (its generation and counts are in motion), and not after', async (t) => {
+  const s = await setup(t, Array.from({ length: 3000 }, (_, i) => rule(i + 1, `C:\\data\\file${i}.txt`)));
+  assert.equal(s.reconciler.passing, false);
+  const pass = s.reconciler.reconcile();
+  assert.equal(s.reconciler.passing, true);
+  const result = await pass;
+  assert.equal(result.outcome, 'applied');
+  assert.equal(s.reconciler.passing, false);
+  assert.equal(s.reconciler.rulesApplied, 3000);
+  assert.equal((await s.probe.getState()).generation, s.reconciler.appliedGeneration);
+});

@@ -18,6 +18,7 @@ import { REFUSAL_CHECKS, admit, driverRefusal, type RefusalCheck, type RuleRefus
 import { bisectRejected } from './bisect.js';
 import { RuleDelta, type RulePlan } from './delta.js';
 import type { ReconcileMetrics } from './observe.js';
+import { Slicer } from './slices.js';
 
 const MAX_CONFLICT_RETRIES = 3;
 
@@ -62,6 +63,13 @@ export class Reconciler {
   private believedInSync = false;
   private lastState: DriverState | undefined;
   private readonly refused = new Map<bigint, RuleRefusal>();
+  /**
+   * Set by `attach`: the next pass forgets the actual side and admits every desired rule
+   * for the new driver, in slices (at 100k rules, one synchronous walk in the connect
+   * callback held the event loop for a long time).
+   */
+  private reattach = false;
+  private running = false;
 
   constructor(private readonly options: ReconcilerOptions) {}
 
@@ -74,10 +82,9 @@ export class Reconciler {
     this.generation = undefined;
     this.needsReadBack = true;
     this.believedInSync = false;
-    this.delta.clearActual();
     this.refused.clear();
-    if (driver) this.admitAll(driver);
-    else this.reportRefusals();
+    this.reattach = true;
+    this.reportRefusals();
   }
 
   /** Desired rules (policy form, DOS paths) changed for these ids. */
@@ -103,15 +110,22 @@ export class Reconciler {
   get appliedGeneration(): bigint | undefined { return this.generation; }
   get driverState(): DriverState | undefined { return this.lastState; }
   get inSync(): boolean { return this.generation !== undefined && this.delta.inSync; }
-  get rulesApplied(): number { return this.delta.actualCount; }
+  get rulesApplied(): number { return this.reattach ? 0 : this.delta.actualCount; }
   /** Why a desired rule is not in the driver, when it was refused. */
   refusal(ruleId: bigint): RuleRefusal | undefined { return this.refused.get(ruleId); }
   get refusals(): ReadonlyMap<bigint, RuleRefusal> { return this.refused; }
+
+  /**
+   * A pass is running: its generation and counts are in motion (an APPLY in flight, its
+   * commit walked in slices), so a check of the driver against them would see drift that is not.
+   */
+  get passing(): boolean { return this.running; }
 
   async reconcile(): Promise<ReconcileResult> {
     const reconcileID = randomUUID();
     const log = this.options.logger.child({ reconcileID });
     const started = performance.now();
+    this.running = true;
     try {
       const result = await this.pass(reconcileID, log);
       this.options.metrics.reconciled(result.outcome, (performance.now() - started) / 1000);
@@ -120,6 +134,8 @@ export class Reconciler {
       this.options.metrics.reconciled('error', (performance.now() - started) / 1000);
       log.warn('reconcile failed', { error: (error as Error).message });
       throw error;
+    } finally {
+      this.running = false;
     }
   }
 
@@ -132,11 +148,16 @@ export class Reconciler {
       log.debug('not writing yet', { waitingFor: desired.waitingFor() });
       return { outcome: 'waiting', reconcileID, added: 0, removed: 0, drift: 0, refused: 0, reason };
     }
+    if (this.reattach) {
+      this.reattach = false;
+      await this.delta.clearActual();
+      await this.admitAll(driver);
+    }
     let drift = 0;
     for (let attempt = 0; ; attempt++) {
       if (this.needsReadBack) drift += await this.readBack(driver, log);
       await this.applyConfig(driver, log);
-      const plan = this.delta.plan();
+      const plan = await this.delta.plan();
       if (plan.add.length === 0 && plan.remove.length === 0) {
         this.believedInSync = true;
         this.options.metrics.rulesApplied(this.delta.actualCount);
@@ -158,10 +179,10 @@ export class Reconciler {
   }
 
   private async readBack(driver: Driver, log: Logger): Promise<number> {
-    this.recheck(driver, log);
+    await this.recheck(driver, log);
     const table = await driver.listRules();
     // Drift only means something against a state the agent believed in.
-    const counted = this.delta.replaceActual(table.rules, this.believedInSync);
+    const counted = await this.delta.replaceActual(table.rules, this.believedInSync);
     this.generation = table.generation;
     this.needsReadBack = false;
     if (counted > 0) {
@@ -190,7 +211,7 @@ export class Reconciler {
       if (!(error instanceof MalformedRequestError) || plan.add.length === 0) throw error;
       refused = await this.isolateRejected(driver, { rules: plan.add, error }, log);
       // Removals, and what a refusal left to undo (an older form of a refused rule).
-      const rest = this.delta.plan();
+      const rest = await this.delta.plan();
       if (rest.add.length || rest.remove.length) await this.applyBatch(driver, rest);
     }
     this.believedInSync = this.delta.inSync;
@@ -207,7 +228,7 @@ export class Reconciler {
     if (this.generation === undefined) throw new Error('apply before read-back');
     const result = await driver.apply({ expectedGeneration: this.generation, remove: plan.remove, add: plan.add });
     this.generation = result.generation;
-    this.delta.committed(plan);
+    await this.delta.committed(plan);
   }
 
   /** Bisects a rejected set of additions: the good ones land, the rejected ones are refused. */
@@ -231,11 +252,11 @@ export class Reconciler {
    * every rule again; otherwise only the rules refused by a node check are tried again
    * (a rule the driver rejected is tried again when it changes or the driver reconnects).
    */
-  private recheck(driver: Driver, log: Logger): void {
+  private async recheck(driver: Driver, log: Logger): Promise<void> {
     if (driver.refreshPaths()) {
       log.info("the node's volumes changed: every rule is translated again");
       this.refused.clear();
-      this.admitAll(driver);
+      await this.admitAll(driver);
       return;
     }
     const rules = this.options.desired.rules();
@@ -248,8 +269,15 @@ export class Reconciler {
     this.reportRefusals();
   }
 
-  private admitAll(driver: Driver): void {
-    for (const rule of this.options.desired.rules().values()) this.admitOne(driver, rule);
+  /** Every desired rule admitted again, in slices (a rule changed meanwhile is admitted by desiredChanged). */
+  private async admitAll(driver: Driver): Promise<void> {
+    const rules = this.options.desired.rules();
+    const slicer = new Slicer();
+    for (const id of [...rules.keys()]) {
+      const rule = rules.get(id);
+      if (rule) this.admitOne(driver, rule);
+      if (slicer.due()) await slicer.yield();
+    }
     this.reportRefusals();
   }
 

@@ -47,6 +47,8 @@ export class DriverClient implements Driver {
   private closed = false;
   /** Follows the drive map: replaced when refreshPaths() finds a volume mounted or removed. */
   private translator: PathTranslator;
+  /** Rules in the last table read back: a large one is read from its first page on the IOCTL thread. */
+  private lastTableRules = 0;
 
   private constructor(
     private readonly options: DriverClientOptions,
@@ -88,7 +90,9 @@ export class DriverClient implements Driver {
 
   async listRules(): Promise<RuleTable> {
     Object.assign(this.lastListing, { pages: 0, restarts: 0, bufferGrowths: 0 });
-    return listAllRules(this.device, { ...DEFAULT_LISTING, ...this.options.listing }, this.lastListing, OFF_THREAD_RULES);
+    const table = await listAllRules(this.device, { ...DEFAULT_LISTING, ...this.options.listing }, this.lastListing, OFF_THREAD_RULES, this.lastTableRules >= OFF_THREAD_RULES);
+    this.lastTableRules = table.rules.length;
+    return table;
   }
 
   /**

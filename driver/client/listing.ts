@@ -2,9 +2,9 @@
  * LIST_RULES paging into one consistent snapshot: start with a modest buffer, grow it on
  * ERROR_MORE_DATA / ERROR_INSUFFICIENT_BUFFER, and start over when the generation changes
  * between pages (a bounded number of times: `maxRestarts`, then a conflict error).
- * A large table (the first page says how large) is read on the IOCTL thread: the main
- * thread only decodes one page at a time between awaits, so a full read-back never holds
- * the event loop for long.
+ * A large table (the first page says how large, or the last listing did) is read on the
+ * IOCTL thread: the main thread only decodes one page at a time between awaits, so a
+ * full read-back never holds the event loop for long (nor waits on the device).
  */
 import { decodeListResponse, encodeListRequest, type ListPage } from '../abi/codec.js';
 import type { IoctlOutcome } from '../win32/binding.js';
@@ -30,11 +30,15 @@ export interface ListingStats {
   bufferGrowths: number;
 }
 
-/** Reads the whole table; `stats` (if given) counts pages, restarts and buffer growths. */
-export async function listAllRules(device: DeviceChannel, options: ListingOptions, stats?: ListingStats, offThreadFrom = Infinity): Promise<RuleTable> {
+/**
+ * Reads the whole table; `stats` (if given) counts pages, restarts and buffer growths.
+ * Pages go to the IOCTL thread once the table holds `offThreadFrom` rules; with
+ * `expectLarge` (the last listing was that large), from the first page on.
+ */
+export async function listAllRules(device: DeviceChannel, options: ListingOptions, stats?: ListingStats, offThreadFrom = Infinity, expectLarge = false): Promise<RuleTable> {
   let size = Math.max(options.initialBufferBytes, LIST_RESPONSE.size);
   for (let attempt = 0; attempt <= options.maxRestarts; attempt++) {
-    const result = await listOnce(device, size, stats, offThreadFrom);
+    const result = await listOnce(device, size, stats, offThreadFrom, expectLarge);
     size = result.bufferBytes;
     if (result.table) return result.table;
     if (stats) stats.restarts++;
@@ -43,8 +47,8 @@ export async function listAllRules(device: DeviceChannel, options: ListingOption
 }
 
 /** The pages after the first go to the IOCTL thread when the table holds at least `offThreadFrom` rules. */
-async function listOnce(device: DeviceChannel, size: number, stats: ListingStats | undefined, offThreadFrom: number): Promise<{ table?: RuleTable; bufferBytes: number }> {
-  let offThread = false;
+async function listOnce(device: DeviceChannel, size: number, stats: ListingStats | undefined, offThreadFrom: number, expectLarge: boolean): Promise<{ table?: RuleTable; bufferBytes: number }> {
+  let offThread = expectLarge;
   const rules: DriverRule[] = [];
   let cursor = 0n;
   let generation: bigint | undefined;

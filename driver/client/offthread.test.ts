@@ -34,6 +34,18 @@ void describe('large IOCTLs off the main thread', () => {
     assert.ok(table.turned, `a large read-back yields between pages (${JSON.stringify(client.lastListing)})`);
   });
 
+  void it('once a read-back was large, the next one goes to the IOCTL thread from its first page', async (t) => {
+    // One page holds the whole table: only the hint from the last listing can move it off the thread.
+    const client = await (await startEmulator(t)).client({ listing: { initialBufferBytes: 8 << 20 } });
+    await client.apply({ expectedGeneration: 0n, remove: [], add: rules(OFF_THREAD_RULES * 2) });
+    const first = await loopTurned(() => client.listRules());
+    assert.equal(client.lastListing.pages, 1);
+    assert.equal(first.turned, false, 'a table not yet known to be large is read on the calling thread');
+    const second = await loopTurned(() => client.listRules());
+    assert.equal(second.value.rules.length, OFF_THREAD_RULES * 2);
+    assert.equal(second.turned, true, 'the event loop turned while the one page was read');
+  });
+
   void it('the error of an off-thread APPLY is read on the thread that made the call, and nothing is applied', async (t) => {
     const client = await (await startEmulator(t)).client();
     await client.apply({ expectedGeneration: 0n, remove: [], add: rules(1) });

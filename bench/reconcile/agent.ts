@@ -1,0 +1,94 @@
+/**
+ * The agent side of bench:reconcile: a process that runs kawin's agent runtime as users
+ * run it (compiled into dist/ by the bench, with the compiled worker threads) and answers
+ * the harness over the IPC channel. It measures itself: wall and CPU time (every thread of
+ * the process), the main thread's stalls (perf_hooks.monitorEventLoopDelay, max and p99),
+ * and its resident set size. Nothing else runs in this process, so its RSS is the agent's.
+ */
+import { join } from 'node:path';
+import { writeHeapSnapshot } from 'node:v8';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { parseConfig } from '../../controller/config/index.js';
+import { createLogger } from '../../controller/observability/index.js';
+import { startAgentRuntime, type AgentRuntime } from '../../controller/agent/runtime.js';
+
+/** What the harness asks. */
+export type AgentCommand =
+  | { op: 'start'; config: string }
+  | { op: 'stop' }
+  | { op: 'idle' }
+  | { op: 'resync' }
+  | { op: 'begin' }
+  | { op: 'end' }
+  | { op: 'counts' }
+  /** A heap snapshot of the main thread into `dir` (for finding what holds memory). */
+  | { op: 'heap'; dir: string }
+  | { op: 'exit' };
+
+export interface Stalls { maxMs: number; p99Ms: number }
+
+/** A phase's figures, from `begin` to `end`. */
+export interface PhaseFigures { ms: number; cpuMs: number; stalls: Stalls; rssMb: number; heapUsedMb: number; externalMb: number }
+
+const r1 = (x: number): number => Math.round(x * 10) / 10;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+let runtime: AgentRuntime | undefined;
+let phase: { h: IntervalHistogram; cpu: NodeJS.CpuUsage; t0: number } | undefined;
+
+async function firstApply(): Promise<number> {
+  const t0 = performance.now();
+  while (!runtime!.view.reconcile.firstApplyDone) await sleep(1);
+  return performance.now() - t0;
+}
+
+async function endPhase(): Promise<PhaseFigures> {
+  const p = phase!;
+  // A stall at the very end shows only as the delay of the next sample.
+  await sleep(20);
+  p.h.disable();
+  const ms = performance.now() - p.t0;
+  const used = process.cpuUsage(p.cpu);
+  const memory = process.memoryUsage();
+  phase = undefined;
+  return {
+    ms: r1(ms), cpuMs: r1((used.user + used.system) / 1000),
+    stalls: { maxMs: r1(p.h.max / 1e6), p99Ms: r1(p.h.percentile(99) / 1e6) },
+    rssMb: r1(memory.rss / 2 ** 20), heapUsedMb: r1(memory.heapUsed / 2 ** 20), externalMb: r1((memory.external + memory.arrayBuffers) / 2 ** 20),
+  };
+}
+
+async function handle(command: AgentCommand): Promise<unknown> {
+  switch (command.op) {
+    case 'begin': {
+      // 10 ms resolution: stalls shorter than that read as 10.
+      const h = monitorEventLoopDelay({ resolution: 10 });
+      h.enable();
+      phase = { h, cpu: process.cpuUsage(), t0: performance.now() };
+      return {};
+    }
+    case 'end': return endPhase();
+    case 'start': {
+      const config = parseConfig(command.config);
+      // The agent's own logger, as a user runs it (warnings and errors reach stderr).
+      const logger = createLogger({ level: config.logging.level, format: 'text', stream: process.stderr });
+      runtime = await startAgentRuntime({ config, logger, watchConfig: false });
+      await firstApply();
+      return {};
+    }
+    case 'stop': await runtime?.stop(); runtime = undefined; return {};
+    case 'idle': await runtime!.agent.whenIdle(); return {};
+    case 'resync': runtime!.agent.resyncNow(); await runtime!.agent.whenIdle(); return {};
+    case 'counts': return { ...runtime!.agent.parseCounts };
+    case 'heap': return { file: writeHeapSnapshot(join(command.dir, `agent-${Date.now()}.heapsnapshot`)) };
+    case 'exit': await runtime?.stop(); setImmediate(() => process.exit(0)); return {};
+  }
+}
+
+process.on('message', (command: AgentCommand) => {
+  handle(command).then(
+    (reply) => process.send!({ ok: true, reply }),
+    (error: unknown) => process.send!({ ok: false, error: (error as Error).stack ?? String(error) }),
+  );
+});
+process.send!({ ok: true, reply: 'ready' });

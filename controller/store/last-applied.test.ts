@@ -1,0 +1,67 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MemoryLogger } from '../observability/index.js';
+import { LastAppliedFile, type AppliedPolicy } from './last-applied.js';
+
+const policy = (i: number, text = `kind: KubeArmorHostPolicy # ${i}\n`): AppliedPolicy => ({
+  key: `KubeArmorHostPolicy/p${i}`, source: 'files', origin: `/p/${i}.yaml`, location: `/p/${i}.yaml`, text,
+});
+
+function setup() {
+  const dir = mkdtempSync(join(tmpdir(), 'kawin-last-applied-'));
+  const log = new MemoryLogger();
+  return { dir, log, file: () => new LastAppliedFile(dir, log) };
+}
+
+void test('last-applied: what is saved is loaded back, by a new process', async () => {
+  const { file } = setup();
+  const policies = Array.from({ length: 50 }, (_, i) => policy(i, `line one\n"quoted" ${i}\r\n`));
+  await file().save(policies);
+  assert.deepEqual(await file().load(), policies);
+});
+
+void test('last-applied: nothing is written when what is in force equals what is on disk', async () => {
+  const { dir, file } = setup();
+  const first = file();
+  await first.save([policy(1), policy(2)]);
+  const path = join(dir, 'last-applied.json');
+  const written = statSync(path).ino;
+  await first.save([policy(1), policy(2)]);
+  assert.equal(statSync(path).ino, written, 'an unchanged save rewrote the file');
+  // After a restart, the loaded state counts as on disk: an unchanged restart writes nothing.
+  const restarted = file();
+  await restarted.save(await restarted.load());
+  assert.equal(statSync(path).ino, written);
+  await restarted.save([policy(1), policy(2, 'changed\n')]);
+  assert.notEqual(statSync(path).ino, written, 'a changed policy is written');
+  assert.deepEqual(await file().load(), [policy(1), policy(2, 'changed\n')], 'unchanged lines are written as before, the changed one anew');
+  await restarted.save([policy(2, 'changed\n'), policy(3)]);
+  assert.deepEqual(await file().load(), [policy(2, 'changed\n'), policy(3)]);
+});
+
+void test('last-applied: a file that does not verify (flipped byte, truncated) is ignored with a log line', async () => {
+  const { dir, log, file } = setup();
+  await file().save([policy(1), policy(2)]);
+  const path = join(dir, 'last-applied.json');
+  const good = readFileSync(path, 'utf8');
+  writeFileSync(path, good.replace('# 2', '# 3'));
+  assert.deepEqual(await file().load(), []);
+  writeFileSync(path, good.slice(0, good.lastIndexOf('{')));
+  assert.deepEqual(await file().load(), []);
+  const errors = log.records.filter((r) => r.msg.startsWith('last-applied policies ignored')).map((r) => String(r.error));
+  assert.equal(errors.length, 2);
+  assert.match(errors[0]!, /checksum mismatch/);
+  assert.match(errors[1]!, /truncated/);
+});
+
+void test('last-applied: a format 1 file (one JSON document) is still read', async () => {
+  const { dir, file } = setup();
+  const policies = [policy(1), policy(2)];
+  const checksum = `sha256:${createHash('sha256').update(JSON.stringify(policies)).digest('hex')}`;
+  writeFileSync(join(dir, 'last-applied.json'), `${JSON.stringify({ version: 1, checksum, policies })}\n`);
+  assert.deepEqual(await file().load(), policies);
+});
