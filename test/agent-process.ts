@@ -23,6 +23,8 @@ export interface SpawnAgentOptions {
   /** Extra node flags (e.g. `--import` a fault injector). */
   nodeArgs?: string[];
   env?: Record<string, string>;
+  /** A command the agent runs under (e.g. `['prlimit', '--nofile=400']`). */
+  wrapper?: string[];
   /** Resolve once this appears in the output (default: the first apply is done). */
   readyText?: string;
   /** Give up (kill the process, reject) when neither ready nor exited by then (default 30 s). */
@@ -31,7 +33,8 @@ export interface SpawnAgentOptions {
 
 export function spawnAgent(h: AgentHarness, options: SpawnAgentOptions = {}): Promise<AgentProcess> {
   writeFileSync(h.configFile, JSON.stringify(h.rawConfig(options.extra), null, 2));
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, 'agent', '--config', h.configFile], {
+  const [command, ...args] = [...(options.wrapper ?? []), process.execPath, ...(options.nodeArgs ?? []), BIN, 'agent', '--config', h.configFile];
+  const child = spawn(command!, args, {
     stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env },
   });
   let out = '';

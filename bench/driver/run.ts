@@ -11,8 +11,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { startEmulator, type EmulatorFixture } from '../../test/emulator.js';
 import { decodeEventMessage, encodeEventMessage } from '../../driver/abi/codec.js';
-import { ACCESS, Decision, EventType, MatchType, RuleAction, RuleKind, type DriverEvent, type DriverRule, type EventBatch } from '../../driver/abi/types.js';
-import type { DriverClient } from '../../driver/client/index.js';
+import { ACCESS, Decision, EventType, MatchType, RuleAction, RuleKind, type DriverEvent, type DriverRule } from '../../driver/abi/types.js';
+import type { DriverClient, HostEventBatch } from '../../driver/client/index.js';
 
 const quick = process.argv.includes('--quick');
 const SECONDS = quick ? 1 : 3;
@@ -165,7 +165,7 @@ function decodeRate() {
   return { eventsPerSecond: Math.round(rate(() => void decodeEventMessage(message)) * events.length), eventsPerMessage: events.length, bytesPerEvent: Math.round(message.byteLength / events.length) };
 }
 
-async function consume(it: AsyncIterator<EventBatch>, total: number) {
+async function consume(it: AsyncIterator<HostEventBatch>, total: number) {
   let received = 0;
   let dropped = 0n;
   let messages = 0;

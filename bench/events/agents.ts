@@ -9,8 +9,9 @@ import { EventPipeline, publisherSink, type AlertRecord, type EventSink } from '
 import { encodeAlert, LogBroker, logServiceBinding } from '../../controller/grpc/logs/index.js';
 import { KawinGrpcServer } from '../../controller/grpc/server.js';
 import type { DriverClient } from '../../driver/client/index.js';
-import { Decision, EventType, type DriverEvent, type EventBatch } from '../../driver/abi/types.js';
-import { DosPathTranslator } from '../../driver/client/index.js';
+import { Decision, EventType, type DriverEvent } from '../../driver/abi/types.js';
+import { DosPathTranslator, type HostEventBatch } from '../../driver/client/index.js';
+import { HostEventConverter } from '../../driver/client/host-event.js';
 import type { EmulatorFixture } from '../../test/emulator.js';
 import { clientRate, sleep, Subscribers, untilFlowing } from './subscribers.js';
 import { loadProvenance, loadRuleSet } from './load-policies.js';
@@ -68,7 +69,7 @@ export async function startAgent(emu: EmulatorFixture, driver: DriverClient) {
   const fanout = await brokerFanout();
   const timing = new Timing();
   const pipeline = new EventPipeline({
-    hostName: 'bench-node', clusterName: 'default', provenance: await loadProvenance(driver), paths: driver.paths,
+    hostName: 'bench-node', clusterName: 'default', provenance: await loadProvenance(driver),
     hostTelemetry: false, allowAlerts: false, sinks: [fanout.sink, timing], registry: new Registry(),
   });
   const ac = new AbortController();
@@ -154,7 +155,7 @@ export async function pipelineAlone(emu: EmulatorFixture, count: number, rate: n
   let bytes = 0;
   const encoding: EventSink = { alert: (a) => { bytes += encodeAlert(a).length; }, log() {}, message() {} };
   const pipeline = new EventPipeline({
-    hostName: 'bench-node', clusterName: 'default', provenance: await loadProvenance(driver), paths: driver.paths,
+    hostName: 'bench-node', clusterName: 'default', provenance: await loadProvenance(driver),
     hostTelemetry: false, allowAlerts: false, sinks: [encoding, timing], registry: new Registry(),
   });
   const ac = new AbortController();
@@ -188,9 +189,11 @@ export async function pipelineAlone(emu: EmulatorFixture, count: number, rate: n
 }
 
 /**
- * The pipeline's own cost without the driver client or gRPC: batches shaped like the
- * load generator's (two-byte strings, as the port decoder makes them) built just
- * before they are handed over, EventPipeline, the LogBroker's encoding. CPU excludes making them.
+ * The pipeline's own cost without the port or gRPC: decoded driver events shaped like the
+ * load generator's (two-byte strings, as the port decoder makes them) built just before
+ * they are handed over (CPU excluded), then what the main thread does with them: the
+ * driver client's conversion to HostEvents (DOS paths, Unix time), EventPipeline, the
+ * LogBroker's encoding.
  */
 export async function pipelineCore(count: number) {
   const two = (s: string) => Buffer.from(s, 'utf16le').toString('utf16le');
@@ -210,18 +213,19 @@ export async function pipelineCore(count: number) {
   const encoding: EventSink = { alert: (a) => { bytes += encodeAlert(a).length; }, log() {}, message() {} };
   const pipeline = new EventPipeline({
     hostName: 'bench-node', clusterName: 'default', provenance: rules,
-    paths: new DosPathTranslator(new Map([['C:', '\\Device\\HarddiskVolume3']])),
     hostTelemetry: false, allowAlerts: false, sinks: [encoding, timing], registry: new Registry(),
   });
+  const translator = new DosPathTranslator(new Map([['C:', '\\Device\\HarddiskVolume3']]));
+  const host = new HostEventConverter(() => translator, 8192);
   let makingCpu = 0;
-  async function* batches(): AsyncGenerator<EventBatch> {
+  async function* batches(): AsyncGenerator<HostEventBatch> {
     for (let i = 0; i < count; i += 240) {
       const c = process.cpuUsage();
       const events: DriverEvent[] = [];
       for (let j = i; j < Math.min(count, i + 240); j++) events.push(make(j));
       const d = process.cpuUsage(c);
       makingCpu += d.user + d.system;
-      yield { dropped: 0n, firstSequence: BigInt(i + 1), events };
+      yield { dropped: 0n, firstSequence: BigInt(i + 1), events: events.map((e) => host.convert(e)), pathCacheEvictions: host.takeEvictions() };
       // Let the builder run, as a reader waiting on the port would: without this the
       // queue overflows and the figure would be the cost of dropping, not building.
       if (pipeline.stats().queued >= CORE_BACKLOG) await sleep(0);

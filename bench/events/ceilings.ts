@@ -8,6 +8,8 @@ import { Alert, LogServiceService } from '../../proto/gen/feeder.js';
 import type { EmulatorFixture } from '../../test/emulator.js';
 import { clientRate, sleep, Subscribers, untilFlowing } from './subscribers.js';
 import { cpuFigures } from './agents.js';
+import { frameSink } from '../../controller/grpc/stream/frame-sink.js';
+import { frame } from '../../controller/grpc/stream/frames.js';
 
 export async function rawDrain(emu: EmulatorFixture, count: number) {
   const driver = await emu.client();
@@ -51,14 +53,22 @@ export function prebuiltAlerts(n: number): Alert[] {
   }));
 }
 
+/** Messages per write in the `chunks` ceiling (the LogBroker's chunks hold up to 512). */
+const CHUNK = 256;
+
 /**
- * `preEncoded`: the messages are bytes already (as the LogBroker hands grpc-js), so
- * this is the transport alone; otherwise grpc-js serializes each pre-built Alert object
- * with the generated encoder, as a plain grpc-js service would.
+ * `preEncoded`: the messages are bytes already, written one grpc-js `write` each (the
+ * transport alone, as a plain grpc-js service would send them); otherwise grpc-js
+ * serializes each pre-built Alert object with the generated encoder. `chunks`: the bytes
+ * framed `CHUNK` at a time and written straight to the HTTP/2 stream, as the LogBroker
+ * does (frame-sink.ts): what the write path costs once grpc-js's per-message path is
+ * out of it. Server CPU per message is measured too.
  */
-export async function grpcCeiling(count: number, clients: number, preEncoded: boolean) {
+export async function grpcCeiling(count: number, clients: number, preEncoded: boolean, chunks = false) {
   const objects = prebuiltAlerts(1024);
   const alerts: (Alert | Buffer)[] = preEncoded ? objects.map((a) => Buffer.from(Alert.encode(a).finish())) : objects;
+  const framed = chunks ? Buffer.concat(Array.from({ length: CHUNK }, (_, i) => frame(alerts[i % alerts.length] as Buffer))) : Buffer.alloc(0);
+  let cpu = process.cpuUsage();
   const server = new Server();
   const definition = preEncoded
     ? { ...LogServiceService, watchAlerts: { ...LogServiceService.watchAlerts, responseSerialize: (b: Buffer) => b } }
@@ -68,9 +78,18 @@ export async function grpcCeiling(count: number, clients: number, preEncoded: bo
     watchMessages: () => undefined,
     watchLogs: () => undefined,
     watchAlerts: (call: ServerWritableStream<unknown, Alert | Buffer>) => {
+      cpu = process.cpuUsage();
       void (async () => {
-        for (let i = 0; i < count; i++) {
-          if (!call.write(alerts[i % alerts.length]!)) await once(call, 'drain');
+        if (chunks) {
+          const sink = frameSink(call as ServerWritableStream<unknown, Buffer>);
+          for (let i = 0; i < count; i += CHUNK) {
+            const bytes = count - i >= CHUNK ? framed : Buffer.concat(Array.from({ length: count - i }, (_, j) => frame(alerts[j % alerts.length] as Buffer)));
+            if (!sink.write(bytes)) await new Promise<void>((r) => sink.onDrain(r));
+          }
+        } else {
+          for (let i = 0; i < count; i++) {
+            if (!call.write(alerts[i % alerts.length]!)) await once(call, 'drain');
+          }
         }
         call.end();
       })();
@@ -79,8 +98,9 @@ export async function grpcCeiling(count: number, clients: number, preEncoded: bo
   const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
   const subs = await Subscribers.start(`127.0.0.1:${port}`, clients);
   const r = await subs.settle(count);
+  const used = process.cpuUsage(cpu);
   await subs.stop();
   server.forceShutdown();
   const rate = clientRate(r);
-  return { clients, preEncoded, sent: count, ...rate, lost: clients * count - rate.received };
+  return { clients, preEncoded, chunks, sent: count, ...rate, lost: clients * count - rate.received, serverCpu: cpuFigures(used, clients * count) };
 }

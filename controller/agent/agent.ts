@@ -12,8 +12,8 @@ import { changedFields, type AgentConfig } from '../config/index.js';
 import { LogBroker, RequestGate, registerGateMetrics, registerLogMetrics } from '../grpc/index.js';
 import { Manager, type Runnable } from '../manager/index.js';
 import {
-  createAgentMetrics, driverMetricsObserver, workQueueMetricsObserver,
-  type AgentMetrics, type HealthStatus, type Logger, type Readiness,
+  createAgentMetrics, driverMetricsObserver, planConnections, workQueueMetricsObserver,
+  type AgentMetrics, type ConnectionBudget, type HealthStatus, type Logger, type Readiness,
 } from '../observability/index.js';
 import { CompileCache, NodeRuleSet, PolicyPreparer, type Policy } from '../policy/index.js';
 import { Reconciler } from '../reconcile/index.js';
@@ -33,7 +33,7 @@ import { AGENT_VERSION } from './version.js';
 import type { AgentView } from './views.js';
 
 /** Config fields bound to resources at start: a change is reported, applied at the next start. */
-const RESTART_FIELDS = ['driver', 'grpc', 'metrics', 'stateDir', 'outputs', 'events', 'hostName', 'clusterName'];
+const RESTART_FIELDS = ['driver', 'grpc', 'metrics', 'reservedDescriptors', 'stateDir', 'outputs', 'events', 'hostName', 'clusterName'];
 /** How long one part may take to stop before shutdown moves on. */
 export const STOP_DEADLINE_MS = 10_000;
 
@@ -57,6 +57,8 @@ export class Agent {
   readonly metrics: AgentMetrics;
   readonly view: AgentView;
   readonly manager: Manager;
+  /** The gRPC and HTTP connection bounds, fitted to the descriptor limit. */
+  readonly connections: ConnectionBudget;
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly store: DesiredStore<Policy>;
@@ -87,6 +89,7 @@ export class Agent {
     this.startedAt = new Date(this.clock.now());
     this.metrics = options.metrics ?? createAgentMetrics({ version: AGENT_VERSION, node: config.hostName });
     this.manager = new Manager({ logger, clock: this.clock, stopDeadlineMs: STOP_DEADLINE_MS });
+    this.connections = planConnections(config, this.metrics.registry, logger);
     const backend = createDriverBackend(config.driver);
     this.rules = new NodeRuleSet({ flavor: backend.flavor, nodeLabels: config.nodeLabels, environment: backend.environment() });
     const cache = new CompileCache(CompileCache.fileIn(config.stateDir), AGENT_VERSION);
@@ -153,6 +156,7 @@ export class Agent {
     const admin = new AgentAdmin(this.view, () => this.sources.list(), () => broker.subscriberCount());
     this.grpc = new GrpcServerRunnable({
       config, clock: this.clock, logger: logger.child({ component: 'grpc' }), broker, state: this.stateEvents, probe: probeProvider(this.view), admin, diffs, sources: () => this.sources.list(),
+      connections: this.connections.grpc, registry: this.metrics.registry,
     });
     this.pipeline = new PipelineRunnable({ config, logger, metrics: this.metrics, broker, link: this.link, provenance: this.rules });
     // Policies by state are derived when Prometheus scrapes, never on the reconcile path.
@@ -265,6 +269,7 @@ export class Agent {
     const observer = driverMetricsObserver(this.metrics);
     return new DriverLink({
       backend,
+      timers: this.clock,
       logger: this.logger.child({ component: 'driver' }),
       observer: {
         ...observer,

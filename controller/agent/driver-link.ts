@@ -6,7 +6,7 @@
  */
 import { DriverNotLoadedError, Flavor, StaleHandleError } from '../../driver/index.js';
 import type { DriverBackend } from '../../driver/backends/index.js';
-import type { Driver, DriverObserver } from '../../driver/client/types.js';
+import type { Driver, DriverObserver, Timers } from '../../driver/client/types.js';
 import type { Logger } from '../observability/index.js';
 
 /**
@@ -19,6 +19,8 @@ export interface DriverLinkOptions {
   backend: DriverBackend;
   logger: Logger;
   observer: DriverObserver;
+  /** The event stream's timers (reconnect backoff): the agent's clock. */
+  timers?: Timers;
   /** A new connection (after start or after loss): its table must be read back. */
   connected(driver: Driver): void;
   disconnected(): void;
@@ -76,10 +78,10 @@ export class DriverLink {
   }
 
   private async connect(): Promise<Driver> {
-    const { backend, logger, observer } = this.options;
+    const { backend, logger, observer, timers } = this.options;
     const loaded = await backend.load();
     if (loaded.loaded) logger.info('driver loaded', { backend: backend.kind, ...loaded.detail });
-    const client = await backend.open({ observer, listing: { initialBufferBytes: LIST_BUFFER_BYTES } });
+    const client = await backend.open({ observer, timers, listing: { initialBufferBytes: LIST_BUFFER_BYTES } });
     this.client = client;
     logger.info('driver connected', { backend: backend.kind, flavor: Flavor[client.flavor]?.toLowerCase() });
     this.options.connected(client);

@@ -42,8 +42,10 @@ class HttpRunnable implements Runnable {
   async start(): Promise<void> {
     const { config } = this.agent;
     const m = config.metrics;
+    // The HTTP port's share of the descriptor budget (this runnable exists only when metrics are on).
     const limits = {
-      maxConnections: m.maxConnections, maxConnectionsPerPeer: m.maxConnectionsPerPeer,
+      maxConnections: this.agent.connections.http?.maxConnections ?? m.maxConnections,
+      maxConnectionsPerPeer: this.agent.connections.http?.maxConnectionsPerPeer ?? m.maxConnectionsPerPeer,
       idleTimeoutMs: m.idleTimeoutSeconds * 1000, requestTimeoutMs: m.requestTimeoutSeconds * 1000,
     };
     this.server = await startObservabilityServer({ address: m.address, registry: this.agent.metrics.registry, health: this.agent, logger: this.logger, limits });

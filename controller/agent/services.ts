@@ -5,9 +5,8 @@
  * LogBroker and the JSON-lines outputs. The pipeline follows the driver across
  * reconnections: one pipeline, fed by whichever driver connection is current.
  */
-import type { EventBatch } from '../../driver/abi/types.js';
 import { machineId } from '../node/index.js';
-import type { Driver, PathTranslator } from '../../driver/client/types.js';
+import type { Driver, HostEventBatch } from '../../driver/client/index.js';
 import type { AgentConfig } from '../config/index.js';
 import type { Clock } from '../clock/index.js';
 import { EventPipeline, publisherSink } from '../events/index.js';
@@ -16,7 +15,8 @@ import {
   type AdminBackend, type GrpcServiceBinding, type LogBroker, type ProbeProvider, type RequestGate, type StateProvider,
 } from '../grpc/index.js';
 import type { Runnable } from '../manager/index.js';
-import type { AgentMetrics, Logger } from '../observability/index.js';
+import type { Registry } from 'prom-client';
+import type { AgentMetrics, Logger, PortBounds } from '../observability/index.js';
 import { createOutputs, type Outputs } from '../outputs/index.js';
 import type { ProvenanceLookup } from '../policy/index.js';
 import type { PolicySource } from '../sources/types.js';
@@ -36,6 +36,10 @@ export interface GrpcServerOptions {
   diffs: RequestGate;
   /** Sources running when the server starts; each may serve its own gRPC services. */
   sources: () => readonly PolicySource[];
+  /** The port's connection bounds, fitted to the descriptor limit (Agent.connections). */
+  connections: PortBounds;
+  /** Where the connection metrics go. */
+  registry: Registry;
 }
 
 /** The one gRPC server (started after the sources, so theirs are included). */
@@ -50,18 +54,20 @@ export class GrpcServerRunnable implements Runnable {
   get address(): string | undefined { return this.bound; }
 
   async start(): Promise<void> {
-    const { config, clock, logger, broker, state, probe, admin, diffs, sources } = this.options;
+    const { config, clock, logger, broker, state, probe, admin, diffs, sources, connections, registry } = this.options;
     const peers = peerPolicyFor({ address: config.grpc.address, tls: config.grpc.tls });
     const bindings: GrpcServiceBinding[] = [
       logServiceBinding(broker),
       ...sources().flatMap((s) => s.grpcServices?.(peers) ?? []),
-      stateAgentBinding(state, { queueSize: config.grpc.subscriberQueueSize, logger }),
+      stateAgentBinding(state, { queueSize: config.grpc.subscriberQueueSize, queueBytes: config.grpc.subscriberQueueBytes, slots: broker, logger }),
       probeServiceBinding(probe),
       adminServiceBinding(admin, peers, logger, diffs),
     ];
     this.server = new KawinGrpcServer({
       address: config.grpc.address, tls: config.grpc.tls, maxMessageBytes: config.grpc.maxMessageBytes, clock, logger,
       maxConnectionIdleMs: config.grpc.maxConnectionIdleSeconds * 1000, maxConcurrentStreams: config.grpc.maxConcurrentStreams,
+      connections: { ...connections, handshakeTimeoutMs: config.grpc.handshakeTimeoutSeconds * 1000 },
+      keepaliveMs: config.grpc.keepaliveSeconds * 1000, keepaliveTimeoutMs: config.grpc.keepaliveTimeoutSeconds * 1000, registry,
     }, bindings);
     const port = await this.server.start();
     const address = config.grpc.address;
@@ -84,17 +90,8 @@ export interface PipelineOptions {
   provenance: ProvenanceLookup;
 }
 
-/** DOS↔NT conversion of whichever driver is connected (identity before the first connection). */
-function currentPaths(link: DriverLink): PathTranslator {
-  return {
-    toDriver: (p) => link.current?.paths.toDriver(p) ?? p,
-    fromDriver: (p) => link.current?.paths.fromDriver(p) ?? p,
-    missingVolume: (p) => link.current?.paths.missingVolume(p),
-  };
-}
-
 /** Batches from the current driver connection, then from the next one, until aborted. */
-async function* followDriver(link: DriverLink, signal: AbortSignal): AsyncGenerator<EventBatch> {
+async function* followDriver(link: DriverLink, signal: AbortSignal): AsyncGenerator<HostEventBatch> {
   while (!signal.aborted) {
     const driver: Driver | undefined = link.current ?? (await link.next(signal));
     if (!driver) return;
@@ -120,13 +117,13 @@ export class PipelineRunnable implements Runnable {
   private failWith: (error: Error) => void = () => {};
 
   constructor(private readonly options: PipelineOptions) {
-    const { config, logger, metrics, broker, link, provenance } = options;
+    const { config, logger, metrics, broker, provenance } = options;
     this.outputs = createOutputs(config.outputs, {
       registry: metrics.registry,
       onError: (output, error) => logger.error('event output failed', { output, error: error.message }),
     });
     this.pipeline = new EventPipeline({
-      hostName: config.hostName, clusterName: config.clusterName, nodeId: machineId(config.hostName), provenance, paths: currentPaths(link),
+      hostName: config.hostName, clusterName: config.clusterName, nodeId: machineId(config.hostName), provenance,
       hostTelemetry: config.hostTelemetry, allowAlerts: false, agentVersion: AGENT_VERSION,
       sinks: [publisherSink(broker), ...this.outputs.sinks], registry: metrics.registry, queueSize: config.events.queueSize,
       logger: logger.child({ component: 'events' }),

@@ -10,7 +10,7 @@ import { STATE_KIND, STATE_TYPE, type AgentStateEvent, type ProbeProvider, type 
 import type { Clock, TimerHandle } from '../clock/index.js';
 import { nodeObject } from '../node/index.js';
 import type { PolicyEntry } from '../store/index.js';
-import { entryStatus, policyStatuses, type PolicyStatus } from './status.js';
+import { entryStatus, policyStatusesByKey, type PolicyStatus } from './status.js';
 import type { AgentView } from './views.js';
 
 const policyObject = (p: PolicyStatus) => ({
@@ -31,7 +31,7 @@ const IN_FORCE = new Set<PolicyStatus['state']>(['applied', 'partial', 'last_kno
 export function probeProvider(agent: AgentView): ProbeProvider {
   return {
     nodeName: () => agent.config().hostName,
-    hostPolicies: () => policyStatuses(agent)
+    hostPolicies: () => policyStatusesByKey(agent)
       .filter((p) => p.kind === 'KubeArmorHostPolicy' && IN_FORCE.has(p.state))
       .map((p) => ({ name: p.name, object: { metadata: { policyName: p.name }, ...policyObject(p) } })),
   };
@@ -92,7 +92,7 @@ export class AgentStateProvider implements StateProvider {
   }
 
   snapshot(): AgentStateEvent[] {
-    return [this.nodeEvent(STATE_TYPE.added), ...policyStatuses(this.agent).map((p) => policyEvent(STATE_TYPE.added, p))];
+    return [this.nodeEvent(STATE_TYPE.added), ...policyStatusesByKey(this.agent).map((p) => policyEvent(STATE_TYPE.added, p))];
   }
 
   subscribe(listener: (event: AgentStateEvent) => void): () => void {
@@ -122,7 +122,7 @@ export class AgentStateProvider implements StateProvider {
   }
 
   private fingerprints(): Map<string, string> {
-    return new Map(policyStatuses(this.agent).map((p) => [p.key, fingerprintOf(p)]));
+    return new Map(policyStatusesByKey(this.agent).map((p) => [p.key, fingerprintOf(p)]));
   }
 
   private publishChanges(): void {
@@ -130,7 +130,7 @@ export class AgentStateProvider implements StateProvider {
     this.touched = new Map();
     const next = new Map<string, string>();
     const events: AgentStateEvent[] = [];
-    for (const p of policyStatuses(this.agent)) {
+    for (const p of policyStatusesByKey(this.agent)) {
       const fingerprint = fingerprintOf(p);
       next.set(p.key, fingerprint);
       events.push(...changeOf(p, this.published.get(p.key), fingerprint, touched.get(p.key)?.removed === true));

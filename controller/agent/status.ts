@@ -72,6 +72,20 @@ export function policyStatuses(agent: AgentView): PolicyStatus[] {
   return out.sort((a, b) => a.key.localeCompare(b.key));
 }
 
+/**
+ * One status per policy key, for what speaks of policies by name (StateAgent, probe):
+ * the unit in force, or when none is, the first unit that holds the key. policyStatuses
+ * lists every unit, so a key defined by two units (a conflict) appears there twice.
+ */
+export function policyStatusesByKey(agent: AgentView): PolicyStatus[] {
+  const byKey = new Map<string, PolicyStatus>();
+  for (const status of policyStatuses(agent)) {
+    const inForce = agent.desired.get(status.key);
+    if (!byKey.has(status.key) || (inForce?.source === status.source && inForce.origin === status.origin)) byKey.set(status.key, status);
+  }
+  return [...byKey.values()];
+}
+
 /** The status of one policy in force (the store's effective entry for its key). */
 export function entryStatus(agent: AgentView, entry: PolicyEntry<unknown>): PolicyStatus {
   const compiled = agent.rules.status(entry.key);

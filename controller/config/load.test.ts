@@ -45,7 +45,9 @@ void test('an empty config gets every default (Linux)', () => {
   assert.deepEqual(c.grpc, {
     address: '127.0.0.1:32767', subscriberQueueSize: 4096, subscriberQueueBytes: 1024 * 1024, maxSubscribers: 128, maxConcurrentDiffs: 1,
     maxMessageBytes: 4 * 1024 * 1024, maxConnectionIdleSeconds: 300, maxConcurrentStreams: 1000,
+    maxConnections: 512, maxConnectionsPerPeer: 128, handshakeTimeoutSeconds: 10, keepaliveSeconds: 120, keepaliveTimeoutSeconds: 20,
   });
+  assert.equal(c.reservedDescriptors, 256);
   assert.deepEqual(c.events, { queueSize: 65536 });
   assert.deepEqual(c.outputs.stdout, { enabled: true, alerts: true, logs: false });
   assert.equal(c.outputs.file.path, '/var/lib/kawin/events.jsonl');

@@ -60,6 +60,7 @@ export interface AgentConfig {
   grpc: {
     address: string; tls?: TlsConfig; subscriberQueueSize: number; subscriberQueueBytes: number; maxSubscribers: number;
     maxConcurrentDiffs: number; maxMessageBytes: number; maxConnectionIdleSeconds: number; maxConcurrentStreams: number;
+    maxConnections: number; maxConnectionsPerPeer: number; handshakeTimeoutSeconds: number; keepaliveSeconds: number; keepaliveTimeoutSeconds: number;
   };
   events: { queueSize: number };
   outputs: { stdout: OutputToggles; file: OutputToggles & { path: string; maxBytes: number; maxFiles: number } };
@@ -68,6 +69,8 @@ export interface AgentConfig {
     maxConnections: number; maxConnectionsPerPeer: number; idleTimeoutSeconds: number; requestTimeoutSeconds: number;
   };
   stateDir: string;
+  /** Descriptors kept for the agent's own work; the connection bounds fit in RLIMIT_NOFILE minus this. */
+  reservedDescriptors: number;
   /** Longest a shutdown (signal or fatal error) may take before the process exits anyway. */
   shutdownTimeoutSeconds: number;
   /** `file` rotates beyond maxFileBytes, keeping maxFiles files (the newest is `file`). */

@@ -4,7 +4,7 @@
  * is cached per mask.
  */
 import { ACCESS } from '../../driver/abi/types.js';
-import { BoundedMap } from './bounded-map.js';
+import { BoundedMap } from '../../driver/collections/index.js';
 
 const NAMES: [number, string][] = [
   [ACCESS.readData, 'READ_DATA'],

@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Decision, EventType, NTSTATUS, type DriverEvent } from '../../driver/abi/types.js';
+import { Decision, EventType, NTSTATUS } from '../../driver/abi/types.js';
+import type { HostEvent } from '../../driver/client/index.js';
 import type { RuleProvenance } from '../policy/provenance.js';
 import { RecordBuilder, resultText, type RecordBuilderOptions } from './build.js';
-import { commandLineArguments, DosPathCache } from './paths.js';
-import { DosPathTranslator } from '../../driver/client/index.js';
+import { commandLineArguments } from './command-line.js';
 import { identityFromSid } from './identity.js';
 import { accessText } from './access.js';
-import { DriveMap, driverEvent, lookup, nt } from './test-fixtures.js';
+import { hostEvent, lookup } from './test-fixtures.js';
 
 const BLOCK_SECRETS: RuleProvenance = {
   ruleId: 0x1234n,
@@ -35,7 +35,7 @@ const MERGED: RuleProvenance = {
 
 function builder(over: Partial<RecordBuilderOptions> = {}): RecordBuilder {
   return new RecordBuilder({
-    hostName: 'win-node-1', clusterName: 'prod', paths: new DriveMap(),
+    hostName: 'win-node-1', clusterName: 'prod',
     provenance: lookup([BLOCK_SECRETS, AUDIT_LOGS, ALLOW_TOOLS, MERGED]),
     hostTelemetry: true, allowAlerts: false, ...over,
   });
@@ -55,7 +55,7 @@ const FILE = {
 
 interface Case {
   name: string;
-  event: Partial<DriverEvent>;
+  event: Partial<HostEvent>;
   options?: Partial<RecordBuilderOptions>;
   route: 'alert' | 'log' | 'ignore';
   expect?: Record<string, unknown>;
@@ -122,8 +122,8 @@ const CASES: Case[] = [
   {
     name: 'blocked process create → PID the creator that tried, its parent as PPID, Source the creator, args in Resource',
     event: {
-      type: EventType.ProcessCreate, processId: 1000, parentProcessId: 700, newProcessId: 0, targetPath: nt('C:\\Tools\\evil.exe'),
-      imagePath: nt('C:\\Windows\\explorer.exe'), parentImagePath: nt('C:\\Windows\\System32\\userinit.exe'),
+      type: EventType.ProcessCreate, processId: 1000, parentProcessId: 700, newProcessId: 0, targetPath: 'C:\\Tools\\evil.exe',
+      imagePath: 'C:\\Windows\\explorer.exe', parentImagePath: 'C:\\Windows\\System32\\userinit.exe',
       commandLine: '"C:\\Tools\\evil.exe" --steal  now', desiredAccess: 0,
     },
     route: 'alert',
@@ -138,7 +138,7 @@ const CASES: Case[] = [
     name: 'process create without command line → Resource is the image',
     event: {
       type: EventType.ProcessCreate, decision: Decision.Audit, ruleId: 0x55n, status: NTSTATUS.success, processId: 900,
-      newProcessId: 5000, targetPath: nt('C:\\Tools\\a.exe'), imagePath: nt('C:\\Windows\\cmd.exe'), commandLine: '',
+      newProcessId: 5000, targetPath: 'C:\\Tools\\a.exe', imagePath: 'C:\\Windows\\cmd.exe', commandLine: '',
     },
     route: 'alert',
     expect: {
@@ -157,7 +157,7 @@ const CASES: Case[] = [
   },
   {
     name: 'telemetry per kind: process on → an unmatched process start is a HostLog',
-    event: { type: EventType.ProcessCreate, decision: Decision.Allow, ruleId: 0n, status: NTSTATUS.success, targetPath: nt('C:\\Tools\\a.exe') },
+    event: { type: EventType.ProcessCreate, decision: Decision.Allow, ruleId: 0n, status: NTSTATUS.success, targetPath: 'C:\\Tools\\a.exe' },
     options: { hostTelemetry: { process: true, file: false } }, route: 'log',
     expect: { Type: 'HostLog', Operation: 'Process', ProcessName: 'C:\\Tools\\a.exe' },
   },
@@ -171,7 +171,7 @@ const CASES: Case[] = [
 for (const c of CASES) {
   void test(`mapping: ${c.name}`, () => {
     const b = builder(c.options);
-    const ev = driverEvent(c.event);
+    const ev = hostEvent(c.event);
     const route = b.route(ev);
     assert.equal(route, c.route);
     if (!c.expect) return;
@@ -184,21 +184,21 @@ for (const c of CASES) {
 
 void test('ParentProcessName comes from the pid table fed by process creates', () => {
   const b = builder();
-  const create = driverEvent({
+  const create = hostEvent({
     type: EventType.ProcessCreate, decision: Decision.Allow, ruleId: 0n, status: 0, processId: 4, newProcessId: 4000,
-    targetPath: nt('C:\\Windows\\System32\\cmd.exe'), imagePath: nt('C:\\Windows\\explorer.exe'), commandLine: 'cmd.exe /c type key.txt',
+    targetPath: 'C:\\Windows\\System32\\cmd.exe', imagePath: 'C:\\Windows\\explorer.exe', commandLine: 'cmd.exe /c type key.txt',
   });
   assert.equal(b.route(create), 'log');
   assert.equal(b.log(create).Resource, 'C:\\Windows\\System32\\cmd.exe /c type key.txt');
   // The driver did not name the parent's image: the table fills it in.
-  const open = driverEvent({ processId: 5000, parentProcessId: 4000, parentImagePath: '' });
+  const open = hostEvent({ processId: 5000, parentProcessId: 4000, parentImagePath: '' });
   b.route(open);
   assert.equal(b.alert(open).ParentProcessName, 'C:\\Windows\\System32\\cmd.exe');
   // An event without an image falls back to the table for the acting process too.
-  const anonymous = driverEvent({ processId: 4000, parentProcessId: 4, imagePath: '' });
+  const anonymous = hostEvent({ processId: 4000, parentProcessId: 4, imagePath: '' });
   b.route(anonymous);
   assert.equal(b.alert(anonymous).ProcessName, 'C:\\Windows\\System32\\cmd.exe');
-  const exit = driverEvent({ type: EventType.ProcessExit, decision: Decision.Allow, ruleId: 0n, processId: 4000, imagePath: '', targetPath: '' });
+  const exit = hostEvent({ type: EventType.ProcessExit, decision: Decision.Allow, ruleId: 0n, processId: 4000, imagePath: '', targetPath: '' });
   b.route(exit);
   assert.equal(b.log(exit).ProcessName, 'C:\\Windows\\System32\\cmd.exe');
   b.settle(exit);
@@ -209,7 +209,7 @@ void test('ParentProcessName comes from the pid table fed by process creates', (
 void test('the pid table is bounded and counts evictions', () => {
   const b = builder({ processTableSize: 2 });
   for (const pid of [10, 20, 30]) {
-    b.route(driverEvent({ type: EventType.ProcessCreate, newProcessId: pid, targetPath: nt(`C:\\p${pid}.exe`) }));
+    b.route(hostEvent({ type: EventType.ProcessCreate, newProcessId: pid, targetPath: `C:\\p${pid}.exe` }));
   }
   assert.equal(b.processes.images.size, 2);
   assert.equal(b.processes.images.evictions, 1);
@@ -217,46 +217,12 @@ void test('the pid table is bounded and counts evictions', () => {
   assert.equal(b.processes.image(30), 'C:\\p30.exe');
 });
 
-void test('NT→DOS: images are cached (bounded), file paths rewritten by the learned device prefix', () => {
-  const paths = new DriveMap();
-  const b = builder({ paths, pathCacheSize: 4 });
-  for (let i = 0; i < 100; i++) {
-    const ev = driverEvent({ targetPath: nt(`C:\\data\\f${i}.txt`) });
-    b.route(ev);
-    assert.equal(b.alert(ev).Resource, `C:\\data\\f${i}.txt`);
-  }
-  assert.equal(paths.conversions, 1, 'the translator was asked once, for the first image; the rest reuse its device prefix');
-  assert.equal(b.paths.cache.size, 2, 'only the images (process and parent) are cached');
-  for (let i = 0; i < 10; i++) {
-    const ev = driverEvent({ type: EventType.ProcessCreate, newProcessId: 100 + i, targetPath: nt(`C:\\bin\\p${i}.exe`) });
-    b.route(ev);
-    assert.equal(b.alert(ev).ProcessName, `C:\\bin\\p${i}.exe`);
-  }
-  assert.ok(b.paths.cache.size <= 4, 'never more than pathCacheSize entries');
-  assert.ok(b.paths.cache.evictions > 0, 'evictions are counted');
-  // Paths the translator does not map (another volume) pass through unchanged.
-  const other = driverEvent({ targetPath: '\\Device\\HarddiskVolume9\\x.txt' });
-  b.route(other);
-  assert.equal(b.alert(other).Resource, '\\Device\\HarddiskVolume9\\x.txt');
-});
-
-void test('the learned prefix agrees with the translator, volume boundaries included', () => {
-  const translator = new DosPathTranslator(new Map([['C:', '\\Device\\HarddiskVolume3'], ['D:', '\\Device\\HarddiskVolume30']]));
-  const cache = new DosPathCache(translator, 16);
-  const samples = [
-    '\\Device\\HarddiskVolume3\\Windows\\a.dll', '\\Device\\HarddiskVolume30\\x\\y.txt', '\\Device\\HarddiskVolume3',
-    '\\Device\\HarddiskVolume3\\b', '\\Device\\HarddiskVolume30\\z', '\\DEVICE\\HARDDISKVOLUME3\\c', '\\Device\\HarddiskVolume31\\q',
-    '\\Device\\Mup\\server\\share\\f', '',
-  ];
-  for (const p of [...samples, ...samples]) assert.equal(cache.convert(p), p === '' ? '' : translator.fromDriver(p), p);
-});
-
 void test('a recompiled rule (new provenance object) is seen at once', () => {
   const prov = lookup([BLOCK_SECRETS]);
   const b = builder({ provenance: prov });
-  assert.equal(b.alert(driverEvent()).PolicyName, 'block-secrets');
+  assert.equal(b.alert(hostEvent()).PolicyName, 'block-secrets');
   prov.map.set(0x1234n, { ...BLOCK_SECRETS, origins: [{ ...BLOCK_SECRETS.origins[0]!, policy: 'renamed' }] });
-  assert.equal(b.alert(driverEvent()).PolicyName, 'renamed');
+  assert.equal(b.alert(hostEvent()).PolicyName, 'renamed');
 });
 
 void test('Result text from NTSTATUS', () => {
@@ -289,17 +255,17 @@ void test('access mask names', () => {
 });
 
 void test('NodeID: the machine id when given, else the node name; Severity omitted when the policy sets none', () => {
-  const withId = builder({ nodeId: '4c4c4544-0042-3510-8052-b4c04f4d4e31' }).alert(driverEvent({ ruleId: 0x55n, decision: Decision.Audit }));
+  const withId = builder({ nodeId: '4c4c4544-0042-3510-8052-b4c04f4d4e31' }).alert(hostEvent({ ruleId: 0x55n, decision: Decision.Audit }));
   assert.equal(withId.NodeID, '4c4c4544-0042-3510-8052-b4c04f4d4e31');
   assert.equal(withId.Severity, '');
-  assert.equal(builder().log(driverEvent()).NodeID, 'win-node-1');
+  assert.equal(builder().log(hostEvent()).NodeID, 'win-node-1');
 });
 
 void test('EventData: what Data says as a map, the key capitalised as upstream does; shared and frozen', () => {
   const b = builder();
-  const one = b.alert(driverEvent({ desiredAccess: 3 }));
+  const one = b.alert(hostEvent({ desiredAccess: 3 }));
   assert.deepEqual(one.EventData, { Access: 'READ_DATA|WRITE_DATA' });
-  assert.equal(b.alert(driverEvent({ desiredAccess: 3 })).EventData, one.EventData, 'one map per Data text');
+  assert.equal(b.alert(hostEvent({ desiredAccess: 3 })).EventData, one.EventData, 'one map per Data text');
   assert.ok(Object.isFrozen(one.EventData));
-  assert.deepEqual(b.alert(driverEvent()).EventData, { Access: 'READ_DATA' });
+  assert.deepEqual(b.alert(hostEvent()).EventData, { Access: 'READ_DATA' });
 });

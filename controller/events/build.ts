@@ -4,22 +4,21 @@
  * enrichment) and fills a scratch object first, so the record literals below are the
  * only allocations on the hot path and always have one shape.
  */
-import { Decision, EventType, NTSTATUS, type DriverEvent } from '../../driver/abi/types.js';
-import type { PathTranslator } from '../../driver/client/types.js';
+import { Decision, EventType, NTSTATUS } from '../../driver/abi/types.js';
+import type { HostEvent } from '../../driver/client/index.js';
 import type { ProvenanceLookup } from '../policy/provenance.js';
 import { AccessTextCache } from './access.js';
 import { EventDataCache } from './event-data.js';
 import { Enricher } from './enrich.js';
-import { TimeFormatter } from './filetime.js';
+import { TimeFormatter } from './time.js';
 import { ProcessTable, SidTable } from './identity.js';
-import { commandLineArguments, DosPathCache } from './paths.js';
+import { commandLineArguments } from './command-line.js';
 import type { AlertRecord, LogRecord } from './types.js';
 
 export interface RecordBuilderOptions {
   hostName: string;
   clusterName: string;
   provenance: ProvenanceLookup;
-  paths: PathTranslator;
   /** Unmatched operations (and exits) become `HostLog` records: per kind, or both. */
   hostTelemetry: boolean | HostTelemetry;
   /** Allow-rule matches become alerts (otherwise logs when telemetry is on). */
@@ -30,14 +29,12 @@ export interface RecordBuilderOptions {
   nodeId?: string;
   /** KubeArmorVersion field of alerts. */
   agentVersion?: string;
-  pathCacheSize?: number;
   processTableSize?: number;
   sidCacheSize?: number;
 }
 
 export const BUILDER_DEFAULTS = {
   enforcer: 'KawinMinifilter',
-  pathCacheSize: 8192,
   processTableSize: 32768,
   sidCacheSize: 1024,
 } as const;
@@ -79,7 +76,6 @@ interface Facts {
 }
 
 export class RecordBuilder {
-  readonly paths: DosPathCache;
   readonly processes: ProcessTable;
   readonly sids: SidTable;
   readonly enricher: Enricher;
@@ -96,7 +92,6 @@ export class RecordBuilder {
   };
 
   constructor(private readonly o: RecordBuilderOptions) {
-    this.paths = new DosPathCache(o.paths, o.pathCacheSize ?? BUILDER_DEFAULTS.pathCacheSize);
     this.processes = new ProcessTable(o.processTableSize ?? BUILDER_DEFAULTS.processTableSize);
     this.sids = new SidTable(o.sidCacheSize ?? BUILDER_DEFAULTS.sidCacheSize);
     this.enricher = new Enricher(o.provenance);
@@ -113,10 +108,10 @@ export class RecordBuilder {
   }
 
   /** What an event becomes; also keeps the pid→image table current. */
-  route(ev: DriverEvent): Route {
+  route(ev: HostEvent): Route {
     let telemetry = this.telemetry.file;
     if (ev.type === EventType.ProcessCreate) {
-      this.processes.started(ev.newProcessId, this.paths.toDos(ev.targetPath));
+      this.processes.started(ev.newProcessId, ev.targetPath);
       telemetry = this.telemetry.process;
     } else if (ev.type === EventType.ProcessExit) {
       return this.telemetry.process ? 'log' : 'ignore';
@@ -129,11 +124,11 @@ export class RecordBuilder {
   }
 
   /** Call after building the records of an event (drops exited pids from the table). */
-  settle(ev: DriverEvent): void {
+  settle(ev: HostEvent): void {
     if (ev.type === EventType.ProcessExit) this.processes.exited(ev.processId);
   }
 
-  alert(ev: DriverEvent): AlertRecord {
+  alert(ev: HostEvent): AlertRecord {
     const f = this.facts(ev);
     const e = this.enricher.enrich(ev.decision, ev.ruleId);
     return {
@@ -151,7 +146,7 @@ export class RecordBuilder {
     };
   }
 
-  log(ev: DriverEvent): LogRecord {
+  log(ev: HostEvent): LogRecord {
     const f = this.facts(ev);
     return {
       Timestamp: f.seconds, UpdatedTime: f.updatedTime, ClusterName: this.o.clusterName,
@@ -165,9 +160,9 @@ export class RecordBuilder {
     };
   }
 
-  private facts(ev: DriverEvent): Facts {
+  private facts(ev: HostEvent): Facts {
     const f = this.f;
-    const t = this.time.format(ev.time);
+    const t = this.time.format(ev.timeMicros);
     f.seconds = t.seconds;
     f.updatedTime = t.text;
     const who = this.sids.identity(ev.userSid);
@@ -184,17 +179,17 @@ export class RecordBuilder {
   }
 
   /** Image of a process: from the event, else from the pid table. */
-  private imageOf(ntImage: string, pid: number): string {
-    return this.paths.toDos(ntImage) || this.processes.image(pid);
+  private imageOf(image: string, pid: number): string {
+    return image || this.processes.image(pid);
   }
 
-  private fileFacts(ev: DriverEvent, f: Facts): void {
+  private fileFacts(ev: HostEvent, f: Facts): void {
     const image = this.imageOf(ev.imagePath, ev.processId);
     f.operation = 'File';
     f.processName = image;
     f.source = image;
     f.parentProcessName = this.imageOf(ev.parentImagePath, ev.parentProcessId);
-    f.resource = this.paths.convert(ev.targetPath);
+    f.resource = ev.targetPath;
     f.data = this.access.text(ev.desiredAccess);
   }
 
@@ -203,8 +198,8 @@ export class RecordBuilder {
    * creator as parent; a blocked start is reported by the process that tried it (the
    * creator, with its own parent), as upstream's PID is the task whose exec was denied.
    */
-  private createFacts(ev: DriverEvent, f: Facts): void {
-    const image = this.paths.toDos(ev.targetPath);
+  private createFacts(ev: HostEvent, f: Facts): void {
+    const image = ev.targetPath;
     const creator = this.imageOf(ev.imagePath, ev.processId);
     const args = ev.commandLine === '' ? '' : commandLineArguments(ev.commandLine);
     f.operation = 'Process';
@@ -221,7 +216,7 @@ export class RecordBuilder {
     }
   }
 
-  private exitFacts(ev: DriverEvent, f: Facts): void {
+  private exitFacts(ev: HostEvent, f: Facts): void {
     const image = this.imageOf(ev.imagePath || ev.targetPath, ev.processId);
     f.operation = 'Process';
     f.processName = image;

@@ -6,7 +6,7 @@
  */
 import type { Clock, TimerHandle } from '../clock/index.js';
 import type { Logger } from '../observability/index.js';
-import { unixMillisToEventTime } from './filetime.js';
+import { unixMillisToEventTime } from './time.js';
 import { Alert } from '../../proto/gen/feeder.js';
 import type { AlertRecord, DropStage, EventSink, MessageRecord } from './types.js';
 

@@ -4,7 +4,7 @@
  * upper-cased, so `access=READ_DATA` → `{ Access: 'READ_DATA' }`). Few distinct Data
  * texts occur, so each map is built once and shared (frozen: no sink may change it).
  */
-import { BoundedMap } from './bounded-map.js';
+import { BoundedMap } from '../../driver/collections/index.js';
 
 export type EventData = { readonly [key: string]: string };
 

@@ -2,7 +2,7 @@
  * Who acted: the pid→image table (fed by process-create events, for ParentProcessName
  * of later events) and the SID→(UID, UserName) mapping.
  */
-import { BoundedMap } from './bounded-map.js';
+import { BoundedMap } from '../../driver/collections/index.js';
 
 export class ProcessTable {
   readonly images: BoundedMap<number, string>;

@@ -32,7 +32,7 @@ void test('a blocked file open and a blocked process start reach the sink as Kub
   ];
   const sink = new CollectingSink();
   const pipeline = new EventPipeline({
-    hostName: 'win-node-1', clusterName: 'prod', provenance: lookup(provenance), paths: driver.paths, nodeId: 'machine-1',
+    hostName: 'win-node-1', clusterName: 'prod', provenance: lookup(provenance), nodeId: 'machine-1',
     hostTelemetry: false, allowAlerts: false, sinks: [sink], registry: new Registry(),
   });
   const ac = new AbortController();
@@ -98,7 +98,7 @@ void test('outside an active allow-list the default posture is reported as Defau
   }]);
   const sink = new CollectingSink();
   const pipeline = new EventPipeline({
-    hostName: 'win-node-1', clusterName: 'prod', provenance: lookup([]), paths: driver.paths,
+    hostName: 'win-node-1', clusterName: 'prod', provenance: lookup([]),
     hostTelemetry: false, allowAlerts: false, sinks: [sink], registry: new Registry(),
   });
   const ac = new AbortController();

@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { Decision, NTSTATUS, type EventBatch } from '../../driver/abi/types.js';
+import { Decision, NTSTATUS } from '../../driver/abi/types.js';
+import type { HostEventBatch } from '../../driver/client/index.js';
 import { FakeClock } from '../clock/index.js';
 import { MemoryLogger } from '../observability/index.js';
 import { EventPipeline, type EventPipelineOptions } from './pipeline.js';
-import { batch, CollectingSink, DriveMap, driverEvent, fromBatches, lookup } from './test-fixtures.js';
+import { batch, CollectingSink, hostEvent, fromBatches, lookup } from './test-fixtures.js';
 import type { EventSink } from './types.js';
 import { publisherSink } from './sinks.js';
 
@@ -18,7 +19,7 @@ function pipeline(over: Partial<EventPipelineOptions> = {}) {
   const logger = new MemoryLogger();
   const warnings = (): string[] => logger.records.filter((r) => r.level === 'warn' || r.level === 'error').map((r) => r.msg);
   const p = new EventPipeline({
-    hostName: 'win-node-1', clusterName: 'prod', paths: new DriveMap(),
+    hostName: 'win-node-1', clusterName: 'prod',
     provenance: lookup([{ ruleId: 0x1234n, action: 'Block', origins: [{ kind: 'KubeArmorHostPolicy', policy: 'p', severity: 3, tags: [], message: '' }] }]),
     hostTelemetry: false, allowAlerts: false, sinks: [sink], registry, clock,
     logger,
@@ -36,7 +37,7 @@ async function metric(registry: Registry, name: string): Promise<Record<string, 
 }
 
 const events = (n: number, firstPid: number) =>
-  Array.from({ length: n }, (_, i) => driverEvent({ processId: firstPid + i }));
+  Array.from({ length: n }, (_, i) => hostEvent({ processId: firstPid + i }));
 
 void test('every event of a stream becomes an alert, in order', async () => {
   const { p, sink, registry } = pipeline();
@@ -95,8 +96,8 @@ void test('loss announcements are coalesced to one per interval', async () => {
 
 void test('telemetry logs, ignored and unsupported events are counted', async () => {
   const { p, sink, registry } = pipeline({ hostTelemetry: true });
-  const unmatched = driverEvent({ decision: Decision.Allow, ruleId: 0n, status: NTSTATUS.success });
-  await p.run(fromBatches([batch([unmatched, driverEvent({ type: 4 })])]));
+  const unmatched = hostEvent({ decision: Decision.Allow, ruleId: 0n, status: NTSTATUS.success });
+  await p.run(fromBatches([batch([unmatched, hostEvent({ type: 4 })])]));
   assert.equal(sink.logs.length, 1);
   assert.equal(sink.logs[0]!.Type, 'HostLog');
   assert.deepEqual(await metric(registry, 'kawin_events_ignored_total'), { unsupported_type: 1 });
@@ -173,7 +174,7 @@ void test('batches already built are not retained while the stream runs on (no m
   const refs: WeakRef<object>[] = [];
   let release!: () => void;
   const paused = new Promise<void>((r) => { release = r; });
-  async function* stream(): AsyncGenerator<EventBatch> {
+  async function* stream(): AsyncGenerator<HostEventBatch> {
     for (let i = 0; i < 200; i++) {
       const b = batch(events(5, 1000 + i * 5));
       refs.push(new WeakRef(b.events[0]!));

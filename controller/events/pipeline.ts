@@ -5,7 +5,7 @@
  * reader and the sinks' I/O keep running.
  */
 import type { Registry } from 'prom-client';
-import type { DriverEvent, EventBatch } from '../../driver/abi/types.js';
+import type { HostEvent, HostEventBatch } from '../../driver/client/index.js';
 import { RecordBuilder, type RecordBuilderOptions } from './build.js';
 import { DropReporter } from './drops.js';
 import type { Logger } from '../observability/index.js';
@@ -83,6 +83,8 @@ export class EventPipeline {
   /** Counts not yet added to the prom-client counters (flushed once per turn). */
   private readonly pending = { received: 0, logs: 0, ignored: 0, unsupported: 0, sinkErrors: 0, Allow: 0, Audit: 0, Block: 0 };
   private readonly dropsSeen = { driver: 0, pipeline: 0 };
+  /** Evictions of the driver client's NT→DOS path cache, reported with the batches. */
+  private pathCacheEvictions = 0;
 
   constructor(o: EventPipelineOptions) {
     this.builder = new RecordBuilder(o);
@@ -103,7 +105,7 @@ export class EventPipeline {
    * Consume batches until the stream ends or `signal` aborts (pass the same signal to
    * Driver.events()), then build what is still queued and announce pending losses.
    */
-  async run(batches: AsyncIterable<EventBatch>, signal?: AbortSignal): Promise<void> {
+  async run(batches: AsyncIterable<HostEventBatch>, signal?: AbortSignal): Promise<void> {
     const it = batches[Symbol.asyncIterator]();
     try {
       for (;;) {
@@ -123,10 +125,11 @@ export class EventPipeline {
   }
 
   /** Take one batch from the driver: count, enqueue (dropping the oldest if full), schedule. */
-  accept(batch: EventBatch): void {
+  accept(batch: HostEventBatch): void {
     this.pending.received += batch.events.length;
     this.totals.received += batch.events.length;
     if (batch.dropped > 0n) this.drops.add('driver', Number(batch.dropped));
+    this.pathCacheEvictions += batch.pathCacheEvictions;
     this.drops.add('pipeline', this.queue.push(batch.events));
     this.schedule();
   }
@@ -166,7 +169,7 @@ export class EventPipeline {
     this.drops.report();
   }
 
-  private dispatch(ev: DriverEvent): void {
+  private dispatch(ev: HostEvent): void {
     const b = this.builder;
     const route = b.route(ev);
     try {
@@ -226,7 +229,9 @@ export class EventPipeline {
 
   private flushBuilderCounts(): void {
     const b = this.builder;
-    const caches = { pathCache: b.paths.cache, processTable: b.processes.images, sidCache: b.sids.cache };
+    if (this.pathCacheEvictions) this.metrics.evictions.inc({ cache: 'pathCache' }, this.pathCacheEvictions);
+    this.pathCacheEvictions = 0;
+    const caches = { processTable: b.processes.images, sidCache: b.sids.cache };
     for (const [cache, map] of Object.entries(caches)) {
       if (map.evictions) this.metrics.evictions.inc({ cache }, map.evictions);
       map.evictions = 0;

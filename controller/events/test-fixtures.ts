@@ -1,36 +1,17 @@
-/** Shared fixtures of the pipeline's tests: events, a drive-map translator, a collecting sink. */
-import { Decision, EventType, NTSTATUS, type DriverEvent, type EventBatch } from '../../driver/abi/types.js';
-import type { PathTranslator } from '../../driver/client/types.js';
+/** Shared fixtures of the pipeline's tests: host events, a collecting sink. */
+import { Decision, EventType, NTSTATUS } from '../../driver/abi/types.js';
+import type { HostEvent, HostEventBatch } from '../../driver/client/index.js';
 import type { ProvenanceLookup, RuleProvenance } from '../policy/provenance.js';
-import { UNIX_EPOCH_FILETIME } from './filetime.js';
 import type { AlertRecord, EventSink, LogRecord, MessageRecord } from './types.js';
 
-export const VOLUME = '\\Device\\HarddiskVolume3';
+/** Unix microseconds of an ISO time. */
+export const microsOf = (iso: string): number => Date.parse(iso) * 1000;
 
-/** `\Device\HarddiskVolume3\x` ↔ `C:\x`, counting conversions (to prove caching). */
-export class DriveMap implements PathTranslator {
-  conversions = 0;
-  toDriver(path: string): string {
-    return /^c:/i.test(path) ? VOLUME + path.slice(2) : path;
-  }
-  fromDriver(path: string): string {
-    this.conversions++;
-    return path.toLowerCase().startsWith(VOLUME.toLowerCase() + '\\') ? 'C:' + path.slice(VOLUME.length) : path;
-  }
-  missingVolume(path: string): string | undefined {
-    return /^[a-bd-z]:/i.test(path) ? path.slice(0, 2).toUpperCase() : undefined;
-  }
-}
-
-export const nt = (dos: string): string => VOLUME + dos.slice(2);
-
-export const filetimeOf = (iso: string): bigint => UNIX_EPOCH_FILETIME + BigInt(Date.parse(iso)) * 10_000n;
-
-export function driverEvent(over: Partial<DriverEvent> = {}): DriverEvent {
+export function hostEvent(over: Partial<HostEvent> = {}): HostEvent {
   return {
     type: EventType.FileOpen,
     decision: Decision.Block,
-    time: filetimeOf('2026-11-21T10:00:00Z') + 1_234_567n,
+    timeMicros: microsOf('2026-11-21T10:00:00Z') + 123_456,
     ruleId: 0x1234n,
     processId: 4321,
     parentProcessId: 1000,
@@ -39,9 +20,9 @@ export function driverEvent(over: Partial<DriverEvent> = {}): DriverEvent {
     desiredAccess: 1,
     sessionId: 1,
     newProcessId: 0,
-    targetPath: nt('C:\\secret\\key.txt'),
-    imagePath: nt('C:\\Windows\\System32\\notepad.exe'),
-    parentImagePath: nt('C:\\Windows\\explorer.exe'),
+    targetPath: 'C:\\secret\\key.txt',
+    imagePath: 'C:\\Windows\\System32\\notepad.exe',
+    parentImagePath: 'C:\\Windows\\explorer.exe',
     commandLine: '',
     userSid: 'S-1-5-18',
     currentDirectory: 'C:\\Users\\alice\\',
@@ -63,10 +44,10 @@ export class CollectingSink implements EventSink {
   message(m: MessageRecord): void { this.messages.push(m); }
 }
 
-export function batch(events: DriverEvent[], dropped = 0n): EventBatch {
-  return { dropped, firstSequence: 1n, events };
+export function batch(events: HostEvent[], dropped = 0n): HostEventBatch {
+  return { dropped, firstSequence: 1n, events, pathCacheEvictions: 0 };
 }
 
-export async function* fromBatches(batches: EventBatch[]): AsyncGenerator<EventBatch> {
+export async function* fromBatches(batches: HostEventBatch[]): AsyncGenerator<HostEventBatch> {
   for (const b of batches) yield b;
 }

@@ -17,7 +17,7 @@ export type { LogBrokerOptions, LogStream, NoticeContext } from './logs/index.js
 export { probeServiceBinding, probeResponse } from './probe.js';
 export type { ProbeProvider, ProbePolicy } from './probe.js';
 export { stateAgentBinding, toStateEvent, STATE_KIND, STATE_TYPE } from './state.js';
-export type { AgentStateEvent, StateProvider, StateAgentOptions } from './state.js';
+export type { AgentStateEvent, StateProvider, StateAgentOptions, SubscriberSlots } from './state.js';
 export { adminServiceBinding, toDiagnostic, toProtoKind, fromProtoKind } from './admin.js';
 export type { AdminBackend } from './admin.js';
 export { RequestGate, registerGateMetrics } from './gate.js';

@@ -4,7 +4,9 @@
  * / `deleted`, Object = JSON bytes). As upstream, GetState sends the whole current state
  * in one StateEvents message and ends; WatchState streams changes only. A watcher that
  * falls more than `queueSize` events behind has lost state it cannot rebuild from the
- * stream, so its stream ends with RESOURCE_EXHAUSTED telling it to GetState again.
+ * stream, so its stream ends with RESOURCE_EXHAUSTED telling it to GetState again; so
+ * does one more than `queueBytes` behind. Watchers count under grpc.maxSubscribers with
+ * the LogService streams (`slots`): beyond, WatchState is refused with RESOURCE_EXHAUSTED.
  */
 import type { Logger } from '../observability/index.js';
 import { Metadata, status, type ServerWritableStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
@@ -30,9 +32,19 @@ export interface StateProvider {
   subscribe(listener: (event: AgentStateEvent) => void): () => void;
 }
 
+/** Where a watcher takes its place under grpc.maxSubscribers (the LogBroker: one cap for every subscriber). */
+export interface SubscriberSlots {
+  takeSlot(stream: string, peer?: string): (() => void) | undefined;
+  readonly maxSubscribers?: number;
+}
+
 export interface StateAgentOptions {
   /** Events a watcher may fall behind before its stream is ended (config grpc.subscriberQueueSize). */
   queueSize: number;
+  /** Bytes a watcher may fall behind before its stream is ended (config grpc.subscriberQueueBytes); default: no byte bound. */
+  queueBytes?: number;
+  /** The cap on subscribers, shared with LogService; absent: no cap. */
+  slots?: SubscriberSlots;
   logger?: Logger;
 }
 
@@ -52,20 +64,26 @@ export function stateAgentBinding(provider: StateProvider, options: StateAgentOp
     for (const w of watchers) w.outbox.push(bytes);
   };
   const watchState = (call: ServerWritableStream<unknown, Buffer>): void => {
+    const release = options.slots ? options.slots.takeSlot('state', call.getPeer()) : () => undefined;
+    if (!release) {
+      call.emit('error', { code: status.RESOURCE_EXHAUSTED, details: `too many subscribers (grpc.maxSubscribers is ${options.slots?.maxSubscribers}): try again later` });
+      return;
+    }
     let overflowed = false;
     const watcher = {
       call,
       outbox: new Outbox(call, {
-        capacity: options.queueSize, counters,
+        capacity: options.queueSize, capacityBytes: options.queueBytes, counters,
         onDrop: () => {
           if (overflowed) return;
           overflowed = true;
-          options.logger?.warn('StateAgent watcher too slow: stream ended', { peer: call.getPeer(), queueSize: options.queueSize });
-          setImmediate(() => call.emit('error', { code: status.RESOURCE_EXHAUSTED, details: `state watcher fell more than ${options.queueSize} events behind; call GetState and watch again` }));
+          options.logger?.warn('StateAgent watcher too slow: stream ended', { peer: call.getPeer(), queueSize: options.queueSize, queueBytes: options.queueBytes });
+          setImmediate(() => call.emit('error', { code: status.RESOURCE_EXHAUSTED, details: `state watcher fell more than ${options.queueSize} events or ${options.queueBytes ?? 'unbounded'} bytes behind; call GetState and watch again` }));
         },
       }),
       end: () => {
         if (!watchers.delete(watcher)) return;
+        release();
         watcher.outbox.close();
         if (watchers.size === 0) { unsubscribe?.(); unsubscribe = undefined; }
       },

@@ -12,3 +12,5 @@ export { formatReadiness } from './health.js';
 export type { HealthStatus, CheckResult, Readiness } from './health.js';
 export { startObservabilityServer } from './http.js';
 export type { ObservabilityServer, ObservabilityServerOptions } from './http.js';
+export { planConnections, descriptorLimit, DescriptorBudgetError } from './descriptors.js';
+export type { ConnectionBudget, PortBounds } from './descriptors.js';

@@ -1,10 +1,11 @@
 /**
  * A bounded line buffer in front of a slow writer (a file, a pipe). `push` never waits:
- * lines queue up to `maxBufferBytes`, beyond which the OLDEST queued lines are dropped
- * and counted; one flush loop hands the writer everything queued as one chunk and waits
+ * lines queue (a DropOldestQueue) up to `maxBufferBytes` (outputs.<name>.maxBufferBytes),
+ * beyond which the OLDEST queued lines are dropped and counted; one flush loop hands the writer everything queued as one chunk and waits
  * for it (backpressure) before the next. After a loss, the next chunk starts with a
  * SystemEvent line saying how many lines this output dropped.
  */
+import { DropOldestQueue } from '../buffer/index.js';
 import type { Clock } from '../clock/index.js';
 import { unixMillisToEventTime } from '../events/index.js';
 import { jsonLine } from './jsonl.js';
@@ -30,27 +31,22 @@ export interface BufferedOutputOptions {
 
 export class BufferedLineOutput {
   readonly counts: OutputCounts = { lines: 0, dropped: 0, writeErrors: 0 };
-  private lines: string[] = [];
-  private head = 0;
-  private bytes = 0;
+  private readonly lines: DropOldestQueue<string>;
   private droppedSinceWrite = 0;
   private flushing: Promise<void> | undefined;
   private closed = false;
 
   constructor(private readonly target: LineTarget, private readonly o: BufferedOutputOptions) {
     if (!(o.maxBufferBytes > 0)) throw new RangeError(`${o.name}: maxBufferBytes must be positive, got ${o.maxBufferBytes}`);
+    // Bounded in bytes (UTF-16 code units, as documented); the line count is bounded by the bytes.
+    this.lines = new DropOldestQueue(`outputs.${o.name}.maxBufferBytes`, { bytes: o.maxBufferBytes });
   }
 
   push(line: string): void {
     if (this.closed) return;
-    this.lines.push(line);
-    this.bytes += line.length;
-    while (this.bytes > this.o.maxBufferBytes && this.head < this.lines.length - 1) {
-      this.bytes -= this.lines[this.head]!.length;
-      this.lines[this.head++] = '';
-      this.counts.dropped++;
-      this.droppedSinceWrite++;
-    }
+    const dropped = this.lines.push(line, 1, line.length);
+    this.counts.dropped += dropped;
+    this.droppedSinceWrite += dropped;
     this.flushing ??= this.flushLoop();
   }
 
@@ -64,17 +60,14 @@ export class BufferedLineOutput {
   private async flushLoop(): Promise<void> {
     await Promise.resolve(); // gather the lines pushed in the same turn into one chunk
     try {
-      while (this.head < this.lines.length) await this.writeChunk();
+      while (this.lines.length > 0) await this.writeChunk();
     } finally {
       this.flushing = undefined;
     }
   }
 
   private async writeChunk(): Promise<void> {
-    const lines = this.head === 0 ? this.lines : this.lines.slice(this.head);
-    this.lines = [];
-    this.head = 0;
-    this.bytes = 0;
+    const lines = this.lines.drain();
     let chunk = lines.join('');
     if (this.droppedSinceWrite > 0) {
       chunk = this.lossLine(this.droppedSinceWrite) + chunk;

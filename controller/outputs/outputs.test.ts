@@ -7,17 +7,17 @@ import { PassThrough, Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import { FakeClock } from '../clock/index.js';
 import { RecordBuilder } from '../events/build.js';
-import { DriveMap, driverEvent, lookup } from '../events/test-fixtures.js';
+import { hostEvent, lookup } from '../events/test-fixtures.js';
 import { BufferedLineOutput, type LineTarget } from './buffered.js';
 import { createOutputs } from './outputs.js';
 import { RotatingFile } from './rotating-file.js';
 
 const builder = new RecordBuilder({
-  hostName: 'win-node-1', clusterName: 'prod', paths: new DriveMap(), hostTelemetry: true, allowAlerts: false,
+  hostName: 'win-node-1', clusterName: 'prod', hostTelemetry: true, allowAlerts: false,
   provenance: lookup([{ ruleId: 0x1234n, action: 'Block', origins: [{ kind: 'KubeArmorHostPolicy', policy: 'block-secrets', severity: 5, tags: ['t'], message: 'm' }] }]),
 });
-const alert = builder.alert(driverEvent());
-const log = builder.log(driverEvent({ decision: 1, ruleId: 0n, status: 0 }));
+const alert = builder.alert(hostEvent());
+const log = builder.log(hostEvent({ decision: 1, ruleId: 0n, status: 0 }));
 const message = { Timestamp: 1, UpdatedTime: 'x', ClusterName: 'prod', HostName: 'h', HostIP: '', Type: 'SystemEvent', Level: 'WARN', Message: 'lost' };
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {

@@ -18,15 +18,23 @@ export interface PolicyInput {
   text: string;
   /** Why the bytes are not text (then `text` is empty). */
   encodingError?: PolicyEncodingError;
+  /** Why the file could not be read (then `text` is empty). */
+  readError?: Error;
 }
+
+/** Reads one policy file's bytes; throws why it cannot. */
+export type PolicyReader = (location: string) => Promise<Buffer>;
 
 /** Thrown for a path that does not exist: a usage error, not an invalid policy. */
 export class MissingInputError extends Error {}
 
-export async function readPolicyInputs(paths: readonly string[]): Promise<PolicyInput[]> {
+export async function readPolicyInputs(paths: readonly string[], read: PolicyReader = (location) => readFile(location)): Promise<PolicyInput[]> {
   const files: string[] = [];
   for (const path of paths) files.push(...(await expand(path)));
-  return Promise.all(files.map(async (location) => decodeInput(location, await readFile(location))));
+  return Promise.all(files.map(async (location) => {
+    const bytes = await read(location).catch((error: Error) => error);
+    return bytes instanceof Error ? { location, text: '', readError: bytes } : decodeInput(location, bytes);
+  }));
 }
 
 /** Decoded as the agent's file source decodes: UTF-8, or UTF-16 with a BOM; anything else is an error. */
@@ -67,7 +75,8 @@ export function checkPolicies(inputs: readonly PolicyInput[], compiler: PolicyCo
   const checked: CheckedPolicies = { results: [], policies: [], translations: new Map(), problems: [] };
   const firstSeen = new Map<string, string>();
   for (const input of inputs) {
-    const result = input.encodingError ? encodingResult(input.encodingError) : parsePolicies(input.text, input.location);
+    const result = input.readError ? readErrorResult(input.location, input.readError)
+      : input.encodingError ? encodingResult(input.encodingError) : parsePolicies(input.text, input.location);
     checked.results.push(result);
     const problems = [...result.problems];
     for (const doc of result.documents) {
@@ -117,4 +126,9 @@ function duplicateIdentity(key: string, earlier: string, location: string, line:
 function encodingResult(error: PolicyEncodingError): ParseResult {
   const problem: PolicyProblem = { severity: 'error', code: 'encoding', location: error.location, line: 0, column: 0, path: '', message: `${error.problem} at byte ${error.offset}; save the file as UTF-8 (or UTF-16 with a byte-order mark)` };
   return { location: error.location, documents: [], problems: [problem] };
+}
+
+function readErrorResult(location: string, error: Error): ParseResult {
+  const problem: PolicyProblem = { severity: 'error', code: 'read', location, line: 0, column: 0, path: '', message: error.message };
+  return { location, documents: [], problems: [problem] };
 }

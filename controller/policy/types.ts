@@ -17,7 +17,7 @@ export type PolicyIdentity = StoreIdentity<PolicyKind>;
 
 /** Machine-readable class of a problem, for metrics and tests; `message` is for people. */
 export type ProblemCode =
-  | 'syntax' | 'encoding' | 'limit.size' | 'limit.aliases' | 'limit.depth' | 'limit.driver'
+  | 'syntax' | 'encoding' | 'read' | 'limit.size' | 'limit.aliases' | 'limit.depth' | 'limit.driver'
   | 'document' | 'schema' | 'path' | 'environment' | 'flavor'
   | 'duplicate' | 'conflict' | 'unsupported' | 'skipped';
 

@@ -12,7 +12,7 @@ import {
 import { APPLY_RESULT, HEADER } from '../abi/layout.js';
 import {
   Flavor, LIMITS, WINDOWS_DEVICE_NAME, WINDOWS_PORT_NAME,
-  type ApplyResult, type DriverConfig, type DriverRule, type DriverState, type EventBatch, type IoctlName,
+  type ApplyResult, type DriverConfig, type DriverRule, type DriverState, type IoctlName,
 } from '../abi/types.js';
 import { pathTranslatorFor, queryDriveMap, sameDriveMap, type DriveMap } from './paths.js';
 import type { Win32Binding } from '../win32/binding.js';
@@ -20,8 +20,9 @@ import { decodeOrThrow } from './decode.js';
 import { DeviceChannel } from './device.js';
 import { DriverError, RequestTooLargeError } from './errors.js';
 import { DEFAULT_EVENT_STREAM, PortEventStream, type EventStreamSettings } from './event-stream.js';
+import { HostEventConverter, type HostEventBatch } from './host-event.js';
 import { DEFAULT_LISTING, listAllRules, type ListingOptions, type ListingStats } from './listing.js';
-import type { ApplyTransaction, Driver, DriverObserver, EventStreamOptions, PathTranslator, RuleTable } from './types.js';
+import type { ApplyTransaction, Driver, DriverObserver, EventStreamOptions, PathTranslator, RuleTable, Timers } from './types.js';
 
 export interface DriverClientOptions {
   binding: Win32Binding;
@@ -32,6 +33,8 @@ export interface DriverClientOptions {
   observer?: DriverObserver;
   listing?: Partial<ListingOptions>;
   events?: Partial<EventStreamSettings>;
+  /** The event stream's timers (reconnect backoff, stop deadline); default the process's. */
+  timers?: Timers;
 }
 
 /** From this many rules, an APPLY or a read-back runs on the IOCTL thread (below, a round trip costs more than it saves). */
@@ -44,6 +47,8 @@ export class DriverClient implements Driver {
   /** Counters of the last listRules() call (pages, restarts, buffer growths). */
   readonly lastListing: ListingStats = { pages: 0, restarts: 0, bufferGrowths: 0 };
   private readonly streams = new Set<PortEventStream>();
+  /** The open streams' NT→DOS conversions, reset when the drive map changes. */
+  private readonly converters = new Set<HostEventConverter>();
   private closed = false;
   /** Follows the drive map: replaced when refreshPaths() finds a volume mounted or removed. */
   private translator: PathTranslator;
@@ -79,6 +84,7 @@ export class DriverClient implements Driver {
     if (sameDriveMap(drives, this.drives)) return false;
     this.drives = drives;
     this.translator = pathTranslatorFor(this.flavor, drives);
+    for (const c of this.converters) c.paths.reset();
     return true;
   }
 
@@ -136,16 +142,20 @@ export class DriverClient implements Driver {
     await this.device.call({ op: 'SET_CONFIG', input: encodeSetConfig(config), output: null, readOnly: false });
   }
 
-  events(options: EventStreamOptions = {}): AsyncIterable<EventBatch> {
+  events(options: EventStreamOptions = {}): AsyncIterable<HostEventBatch> {
     if (this.closed) throw new DriverError('the client is closed', { operation: 'events' });
-    const stream = new PortEventStream(this.options.binding, this.options.port ?? WINDOWS_PORT_NAME,
-      this.options.observer ?? {}, { ...DEFAULT_EVENT_STREAM, ...this.options.events });
+    const settings = { ...DEFAULT_EVENT_STREAM, ...this.options.events };
+    const host = new HostEventConverter(() => this.translator, settings.pathCacheSize);
+    const stream = new PortEventStream(this.options.binding, this.options.port ?? WINDOWS_PORT_NAME, settings,
+      { observer: this.options.observer ?? {}, host, timers: this.options.timers });
+    this.converters.add(host);
     this.streams.add(stream);
     const signal = options.signal;
     const onAbort = (): void => void stream.close();
     if (signal?.aborted) onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
     const streams = this.streams;
+    const converters = this.converters;
     return {
       async *[Symbol.asyncIterator]() {
         try {
@@ -154,6 +164,7 @@ export class DriverClient implements Driver {
           signal?.removeEventListener('abort', onAbort);
           await stream.close();
           streams.delete(stream);
+          converters.delete(host);
         }
       },
     };
@@ -164,6 +175,7 @@ export class DriverClient implements Driver {
     this.closed = true;
     await Promise.all([...this.streams].map((s) => s.close()));
     this.streams.clear();
+    this.converters.clear();
     this.device.close();
   }
 

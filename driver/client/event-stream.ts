@@ -1,5 +1,6 @@
 /**
- * The event port as an async iterator of decoded batches. A worker thread blocks in
+ * The event port as an async iterator of HostEvent batches (host-event.ts: the Windows ABI
+ * stops here). A worker thread blocks in
  * FilterGetMessage (see port-reader.ts) and reads into a shared ring of slots; this side
  * connects the port, decodes every message waiting in the ring when its consumer asks
  * (consecutive messages as one batch), reconnects with backoff after the port is lost (driver reload,
@@ -8,15 +9,16 @@
  */
 import { Worker } from 'node:worker_threads';
 import { decodeEventMessage } from '../abi/codec.js';
-import { LIMITS, type EventBatch } from '../abi/types.js';
+import { LIMITS } from '../abi/types.js';
 import type { Handle, Win32Binding } from '../win32/binding.js';
 import { workerModule } from '../package-files/index.js';
 import { decodeOrThrow } from './decode.js';
 import { DriverError, errorFromHresult, NotElevatedError, PortConnectionLimitError } from './errors.js';
+import type { HostEventBatch, HostEventConverter } from './host-event.js';
 import {
   CONTROL_ARMED, CONTROL_FILLED, CONTROL_STOP, CONTROL_WORDS, type PortReaderData, type PortReaderMessage,
 } from './port-protocol.js';
-import type { DriverObserver } from './types.js';
+import { realTimers, type DriverObserver, type Timers } from './types.js';
 
 export interface EventStreamSettings {
   /** Port messages read ahead of the consumer: slots of the shared ring (each LIMITS.maxMessageBytes). */
@@ -25,11 +27,22 @@ export interface EventStreamSettings {
   reconnectMaxMs: number;
   /** How long close() keeps cancelling a blocked read before giving up on the worker. */
   stopTimeoutMs: number;
+  /** NT→DOS conversions of process images kept (a bounded cache). */
+  pathCacheSize: number;
 }
 
 export const DEFAULT_EVENT_STREAM: EventStreamSettings = {
-  readAheadMessages: 64, reconnectInitialMs: 50, reconnectMaxMs: 5000, stopTimeoutMs: 5000,
+  readAheadMessages: 64, reconnectInitialMs: 50, reconnectMaxMs: 5000, stopTimeoutMs: 5000, pathCacheSize: 8192,
 };
+
+/** The stream's collaborators. */
+export interface EventStreamDeps {
+  observer: DriverObserver;
+  /** DriverEvent → HostEvent (the client's, so that a new drive map reaches it). */
+  host: HostEventConverter;
+  /** Reconnect backoff runs on these (default: the process's timers); stopping waits in real time. */
+  timers?: Timers;
+}
 
 const CANCEL_RETRY_MS = 10;
 /**
@@ -38,9 +51,9 @@ const CANCEL_RETRY_MS = 10;
  */
 const MAX_MESSAGES_PER_TAKE = 16;
 
-type Waiter = { resolve: (r: IteratorResult<EventBatch>) => void; reject: (e: unknown) => void };
+type Waiter = { resolve: (r: IteratorResult<HostEventBatch>) => void; reject: (e: unknown) => void };
 
-export class PortEventStream implements AsyncIterableIterator<EventBatch> {
+export class PortEventStream implements AsyncIterableIterator<HostEventBatch> {
   private readonly worker: Worker;
   private readonly control = new Int32Array(new SharedArrayBuffer(4 * CONTROL_WORDS));
   private readonly ring: SharedArrayBuffer;
@@ -48,7 +61,7 @@ export class PortEventStream implements AsyncIterableIterator<EventBatch> {
   /** The slot the next message is taken from (the worker fills them in the same order). */
   private nextSlot = 0;
   /** Decoded batches not yet handed out (more than one only after a gap in the sequence). */
-  private readonly queue: EventBatch[] = [];
+  private readonly queue: HostEventBatch[] = [];
   private waiter: Waiter | undefined;
   private failure: unknown;
   private handle: Handle | null = null;
@@ -56,16 +69,23 @@ export class PortEventStream implements AsyncIterableIterator<EventBatch> {
   private stopping = false;
   private finished = false;
   private backoffMs: number;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private retryTimer: unknown;
   private readonly exited: Promise<void>;
   private closing: Promise<void> | undefined;
+
+  private readonly observer: DriverObserver;
+  private readonly host: HostEventConverter;
+  private readonly timers: Timers;
 
   constructor(
     private readonly binding: Win32Binding,
     private readonly portName: string,
-    private readonly observer: DriverObserver,
     private readonly settings: EventStreamSettings,
+    deps: EventStreamDeps,
   ) {
+    this.observer = deps.observer;
+    this.host = deps.host;
+    this.timers = deps.timers ?? realTimers;
     this.backoffMs = settings.reconnectInitialMs;
     const slots = settings.readAheadMessages;
     if (!Number.isInteger(slots) || slots < 1) throw new RangeError(`readAheadMessages must be a positive integer, got ${slots}`);
@@ -90,7 +110,7 @@ export class PortEventStream implements AsyncIterableIterator<EventBatch> {
     return this;
   }
 
-  next(): Promise<IteratorResult<EventBatch>> {
+  next(): Promise<IteratorResult<HostEventBatch>> {
     const batch = this.take();
     if (batch) return Promise.resolve({ value: batch, done: false });
     if (this.failure !== undefined) return Promise.reject(this.failure);
@@ -101,7 +121,7 @@ export class PortEventStream implements AsyncIterableIterator<EventBatch> {
     });
   }
 
-  async return(): Promise<IteratorResult<EventBatch>> {
+  async return(): Promise<IteratorResult<HostEventBatch>> {
     await this.close();
     return { value: undefined, done: true };
   }
@@ -114,7 +134,7 @@ export class PortEventStream implements AsyncIterableIterator<EventBatch> {
 
   private async shutdown(): Promise<void> {
     this.stopping = true;
-    clearTimeout(this.retryTimer);
+    if (this.retryTimer !== undefined) this.timers.clearTimeout(this.retryTimer);
     Atomics.store(this.control, CONTROL_STOP, 1);
     Atomics.notify(this.control, CONTROL_FILLED);
     const released = await this.cancelReads();
@@ -145,7 +165,7 @@ export class PortEventStream implements AsyncIterableIterator<EventBatch> {
     if (this.stopping) return;
     const delay = this.backoffMs;
     this.backoffMs = Math.min(this.backoffMs * 2, this.settings.reconnectMaxMs);
-    this.retryTimer = setTimeout(() => this.connect(), delay);
+    this.retryTimer = this.timers.setTimeout(() => { this.retryTimer = undefined; this.connect(); }, delay);
   }
 
   private onWorkerMessage(m: PortReaderMessage): void {
@@ -180,7 +200,7 @@ export class PortEventStream implements AsyncIterableIterator<EventBatch> {
   }
 
   /** The next batch: queued, else every message in the ring decoded and its slots released. */
-  private take(): EventBatch | undefined {
+  private take(): HostEventBatch | undefined {
     if (this.queue.length === 0 && this.failure === undefined) this.decodeRing();
     return this.queue.shift();
   }
@@ -189,7 +209,7 @@ export class PortEventStream implements AsyncIterableIterator<EventBatch> {
     const filled = Math.min(Atomics.load(this.control, CONTROL_FILLED), MAX_MESSAGES_PER_TAKE);
     if (filled === 0) return;
     const slots = this.lengths.length;
-    let current: EventBatch | undefined;
+    let current: HostEventBatch | undefined;
     try {
       for (let i = 0; i < filled; i++) {
         const slot = this.nextSlot;
@@ -200,11 +220,12 @@ export class PortEventStream implements AsyncIterableIterator<EventBatch> {
         // Consecutive messages make one batch; a gap (drops) starts the next, so that
         // every batch still says exactly what was lost before it.
         if (current && dropped === 0n && firstSequence === current.firstSequence + BigInt(current.events.length)) {
-          for (const e of events) current.events.push(e);
+          for (const e of events) current.events.push(this.host.convert(e));
         } else {
-          current = { dropped, firstSequence, events };
+          current = { dropped, firstSequence, events: events.map((e) => this.host.convert(e)), pathCacheEvictions: 0 };
           this.queue.push(current);
         }
+        current.pathCacheEvictions += this.host.takeEvictions();
       }
     } catch (error) {
       this.queue.length = 0;
@@ -217,6 +238,7 @@ export class PortEventStream implements AsyncIterableIterator<EventBatch> {
 
   /** Repeats CancelIoEx until the worker reports its read ended (it may not have blocked yet). */
   private async cancelReads(): Promise<boolean> {
+    // Real time, not the injected timers: this waits on a native thread, which a fake clock cannot move.
     const deadline = Date.now() + this.settings.stopTimeoutMs;
     while (this.reading && this.handle !== null && Date.now() < deadline) {
       this.binding.cancelIo(this.handle);

@@ -1,22 +1,22 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { startEmulator } from '../../test/emulator.js';
-import { filetimeToUnixMs } from '../abi/codec.js';
 import {
   ACCESS, Decision, EventType, MatchType, NTSTATUS, Posture, REPORT, RuleAction, RuleKind,
-  type EventBatch, type DriverEvent,
 } from '../abi/types.js';
 import { join } from 'node:path';
 import { startEmulatedKernel } from '../emulator/index.js';
+import { FakeClock } from '../../controller/clock/index.js';
 import type { DriverClient } from './client.js';
+import type { HostEvent, HostEventBatch } from './host-event.js';
 import { DriverNotLoadedError, PortDisconnectedError } from './errors.js';
 
 const drives = { 'C:': '\\Device\\HarddiskVolume3' };
 
 /** Pulls batches until `enough` says so; returns the events and the drops seen. */
-async function collect(it: AsyncIterator<EventBatch>, enough: (events: number, dropped: bigint) => boolean) {
-  const events: DriverEvent[] = [];
-  const batches: EventBatch[] = [];
+async function collect(it: AsyncIterator<HostEventBatch>, enough: (events: number, dropped: bigint) => boolean) {
+  const events: HostEvent[] = [];
+  const batches: HostEventBatch[] = [];
   let dropped = 0n;
   while (!enough(events.length, dropped)) {
     const r = await it.next();
@@ -39,7 +39,7 @@ async function blockRule(client: DriverClient, dosPath: string): Promise<bigint>
 }
 
 void describe('event stream', () => {
-  void it('a blocked open arrives decoded, with NT paths, the rule and the status', async (t) => {
+  void it('a blocked open arrives decoded, in host terms (DOS paths, Unix time), with the rule and the status', async (t) => {
     const emu = await startEmulator(t, { drives, userSid: 'S-1-5-21-1' });
     const client = await emu.client();
     const ruleId = await blockRule(client, 'C:\\secret.txt');
@@ -53,11 +53,11 @@ void describe('event stream', () => {
     const it = client.events()[Symbol.asyncIterator]();
     const { events } = await collect(it, (n) => n >= 1);
     const e = events[0]!;
-    assert.deepEqual({ ...e, time: 0n, threadId: 0 }, {
-      type: EventType.FileOpen, decision: Decision.Block, time: 0n, ruleId, processId: 1234, parentProcessId: 900,
+    assert.deepEqual({ ...e, timeMicros: 0, threadId: 0 }, {
+      type: EventType.FileOpen, decision: Decision.Block, timeMicros: 0, ruleId, processId: 1234, parentProcessId: 900,
       threadId: 0, status: NTSTATUS.accessDenied, desiredAccess: ACCESS.writeData, sessionId: 1, newProcessId: 0,
-      targetPath: '\\Device\\HarddiskVolume3\\secret.txt', imagePath: '\\Device\\HarddiskVolume3\\Windows\\cmd.exe',
-      parentImagePath: '\\Device\\HarddiskVolume3\\Windows\\explorer.exe',
+      targetPath: 'C:\\secret.txt', imagePath: 'C:\\Windows\\cmd.exe',
+      parentImagePath: 'C:\\Windows\\explorer.exe',
       commandLine: '', userSid: 'S-1-5-21-7-1001', currentDirectory: 'C:\\Users\\me\\',
     });
     // An opener the driver does not track: only what the operation itself says.
@@ -65,8 +65,8 @@ void describe('event stream', () => {
     const [unknown] = (await collect(it, (n) => n >= 1)).events;
     assert.deepEqual([unknown!.parentProcessId, unknown!.parentImagePath, unknown!.sessionId, unknown!.userSid, unknown!.currentDirectory],
       [0, '', 0, 'S-1-5-21-1', '']);
-    assert.ok(Math.abs(filetimeToUnixMs(e.time) - before) < 60_000, 'FILETIME is now');
-    assert.equal(client.paths.fromDriver(e.targetPath), 'C:\\secret.txt');
+    assert.ok(Math.abs(e.timeMicros / 1000 - before) < 60_000, 'the time is now');
+    assert.ok(Number.isInteger(e.timeMicros));
     await it.return!();
   });
 
@@ -84,18 +84,18 @@ void describe('event stream', () => {
     assert.equal(e!.newProcessId, d.processId);
     assert.ok(d.processId > 0);
     assert.equal(e!.parentProcessId, 4);
-    assert.equal(e!.parentImagePath, '\\Device\\HarddiskVolume3\\Windows\\System32\\userinit.exe');
+    assert.equal(e!.parentImagePath, 'C:\\Windows\\System32\\userinit.exe');
     assert.equal(e!.sessionId, 2);
     assert.equal(e!.currentDirectory, 'C:\\Windows\\');
     assert.equal(e!.commandLine, 'x.exe --flag "a b"');
-    assert.equal(e!.imagePath, '\\Device\\HarddiskVolume3\\Windows\\explorer.exe');
+    assert.equal(e!.imagePath, 'C:\\Windows\\explorer.exe');
     // The new process is tracked: its own operations name the creator as parent.
     emu.machine.simulateFileOpen('C:\\tools\\data.txt', { process: 'C:\\tools\\x.exe', pid: d.processId });
     await client.setConfig({ caseFold: true, eventMask: REPORT.unmatchedFile, processPosture: Posture.Audit, filePosture: Posture.Audit, networkPosture: Posture.Audit, registryPosture: Posture.Audit });
     emu.machine.simulateFileOpen('C:\\tools\\data.txt', { process: 'C:\\tools\\x.exe', pid: d.processId });
     const [open] = (await collect(it, (n) => n >= 1)).events;
     assert.deepEqual([open!.processId, open!.parentProcessId, open!.parentImagePath, open!.sessionId, open!.currentDirectory],
-      [d.processId, 500, '\\Device\\HarddiskVolume3\\Windows\\explorer.exe', 2, 'C:\\Windows\\']);
+      [d.processId, 500, 'C:\\Windows\\explorer.exe', 2, 'C:\\Windows\\']);
     await it.return!();
   });
 
@@ -136,15 +136,14 @@ void describe('event stream', () => {
   void it('the load generator names rules the table holds, each as the decision the driver reports for it', async (t) => {
     const emu = await startEmulator(t, { drives, ringCapacity: 4096 });
     const client = await emu.client();
-    const nt = (p: string) => client.paths.toDriver(p);
     const state = await client.getState();
     await client.apply({
       expectedGeneration: state.generation, remove: [],
       add: [
-        { id: 10n, kind: RuleKind.File, action: RuleAction.Audit, flags: 0, target: { path: nt('C:\\data\\'), match: MatchType.Recursive } },
-        { id: 20n, kind: RuleKind.Process, action: RuleAction.Block, flags: 0, target: { path: nt('C:\\Tools\\nc.exe'), match: MatchType.Exact } },
-        { id: 30n, kind: RuleKind.File, action: RuleAction.Allow, flags: 0, target: { path: nt('C:\\ok\\'), match: MatchType.Recursive } },
-        { id: 40n, kind: RuleKind.File, action: RuleAction.Block, flags: 0, target: { path: nt('C:\\logs\\*.log'), match: MatchType.Glob } },
+        { id: 10n, kind: RuleKind.File, action: RuleAction.Audit, flags: 0, target: { path: client.paths.toDriver('C:\\data\\'), match: MatchType.Recursive } },
+        { id: 20n, kind: RuleKind.Process, action: RuleAction.Block, flags: 0, target: { path: client.paths.toDriver('C:\\Tools\\nc.exe'), match: MatchType.Exact } },
+        { id: 30n, kind: RuleKind.File, action: RuleAction.Allow, flags: 0, target: { path: client.paths.toDriver('C:\\ok\\'), match: MatchType.Recursive } },
+        { id: 40n, kind: RuleKind.File, action: RuleAction.Block, flags: 0, target: { path: client.paths.toDriver('C:\\logs\\*.log'), match: MatchType.Glob } },
       ],
     });
     const it = client.events()[Symbol.asyncIterator]();
@@ -156,15 +155,15 @@ void describe('event stream', () => {
         assert.equal(e.type, EventType.FileOpen);
         assert.equal(e.decision, Decision.Audit);
         assert.equal(e.status, NTSTATUS.success);
-        assert.match(e.targetPath, /^\\Device\\HarddiskVolume3\\data\\kawin-load-\d{6}\.dat$/);
+        assert.match(e.targetPath, /^C:\\data\\kawin-load-\d{6}\.dat$/);
       } else if (e.ruleId === 20n) {
         assert.equal(e.type, EventType.ProcessCreate);
         assert.equal(e.decision, Decision.Block);
         assert.equal(e.status, NTSTATUS.accessDenied);
-        assert.equal(e.targetPath, nt('C:\\Tools\\nc.exe'));
+        assert.equal(e.targetPath, 'C:\\Tools\\nc.exe');
       } else {
         assert.equal(e.ruleId, 40n);
-        assert.equal(e.targetPath, nt('C:\\logs\\x.log'), 'the glob, each wildcard read as one character');
+        assert.equal(e.targetPath, 'C:\\logs\\x.log', 'the glob, each wildcard read as one character');
         assert.equal(e.decision, Decision.Block);
       }
     }
@@ -180,7 +179,7 @@ void describe('event stream', () => {
     for (const e of events) {
       assert.equal(e.ruleId, 0n);
       assert.equal(e.decision, Decision.Allow);
-      assert.match(e.targetPath, /^\\Device\\HarddiskVolume3\\kawin-load\\d\d{2}\\file\d{6}\.txt$/);
+      assert.match(e.targetPath, /^C:\\kawin-load\\d\d{2}\\file\d{6}\.txt$/);
     }
     await it.return!();
   });
@@ -234,8 +233,28 @@ void describe('event stream', () => {
     while (!(await client.getState()).portConnected) await new Promise((r) => setTimeout(r, 5));
     emu.machine.simulateFileOpen('C:\\b.txt', { process: 'C:\\p.exe' });
     const { events } = await collect(it, (n) => n >= 1);
-    assert.equal(events[0]!.targetPath, '\\Device\\HarddiskVolume3\\b.txt');
+    assert.equal(events[0]!.targetPath, 'C:\\b.txt');
     await it.return!();
+  });
+
+  void it('reconnect backoff runs on the injected timers: doubling up to reconnectMaxMs', async (t) => {
+    const emu = await startEmulator(t, { drives });
+    const clock = new FakeClock();
+    const errors: Error[] = [];
+    const client = await emu.client({
+      observer: { portError: (e) => errors.push(e) }, events: { reconnectInitialMs: 100, reconnectMaxMs: 300 }, timers: clock,
+    });
+    emu.machine.shutdown();
+    client.events(); // connects at once, and fails
+    assert.equal(errors.length, 1);
+    assert.ok(errors[0] instanceof DriverNotLoadedError);
+    for (const delay of [100, 200, 300, 300]) {
+      clock.advance(delay - 1);
+      const failures: number = errors.length;
+      clock.advance(1);
+      assert.equal(errors.length, failures + 1, `a retry after ${delay} ms, not before`);
+    }
+    await client.close();
   });
 
   void it('close() during a blocked read releases it and ends the pending next()', async (t) => {

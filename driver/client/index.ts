@@ -8,4 +8,6 @@ export * from './errors.js';
 export type { ListingOptions, ListingStats } from './listing.js';
 export type { EventStreamSettings } from './event-stream.js';
 export type * from './types.js';
+export { realTimers } from './types.js';
+export type { HostEvent, HostEventBatch } from './host-event.js';
 export { DosPathTranslator, identityPaths, pathTranslatorFor, queryDriveMap, type DriveMap } from './paths.js';

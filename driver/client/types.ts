@@ -3,7 +3,8 @@
  * implementation (DriverClient in ./client.ts) speaks to the real minifilter or the
  * emulator through the same koffi binding; errors are the typed ones of ./errors.ts.
  */
-import type { ApplyResult, DriverConfig, DriverRule, DriverState, EventBatch } from '../abi/types.js';
+import type { ApplyResult, DriverConfig, DriverRule, DriverState } from '../abi/types.js';
+import type { HostEventBatch } from './host-event.js';
 
 export interface ApplyTransaction {
   /** The generation the caller read; a different current generation is a conflict. */
@@ -27,6 +28,21 @@ export interface DriverObserver {
   portError?(error: Error): void;
 }
 
+/**
+ * Time as the driver client needs it (the event stream's reconnect backoff). The driver
+ * layer sits below the controller, so this is structural: controller/clock's Clock fits.
+ */
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** The process's timers. */
+export const realTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
 export interface EventStreamOptions {
   /** Stop the stream (and release the blocked reader) when this aborts. */
   signal?: AbortSignal;
@@ -39,8 +55,8 @@ export interface Driver {
   /** One atomic transaction; GenerationConflictError when the table changed. */
   apply(tx: ApplyTransaction): Promise<ApplyResult>;
   setConfig(config: DriverConfig): Promise<void>;
-  /** Decoded event batches; reconnects after port loss; ends when closed or aborted. */
-  events(options?: EventStreamOptions): AsyncIterable<EventBatch>;
+  /** Event batches in the agent's terms (HostEvent); reconnects after port loss; ends when closed or aborted. */
+  events(options?: EventStreamOptions): AsyncIterable<HostEventBatch>;
   /** Path conversion between policy (DOS) paths and the driver's (NT) paths. */
   readonly paths: PathTranslator;
   /**

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Posture, REPORT, type DriverEvent, type EventBatch } from '../../../driver/abi/types.js';
+import { Posture, REPORT } from '../../../driver/abi/types.js';
+import type { HostEvent, HostEventBatch } from '../../../driver/client/index.js';
 import { startEmulator } from '../../../test/emulator.js';
 import { command as simulate } from './simulate.js';
 import type { CliIO } from '../types.js';
@@ -13,7 +14,7 @@ async function run(argv: string[]) {
   return { code: await simulate.run(argv, io), out: out.join('\n') };
 }
 
-async function next(it: AsyncIterator<EventBatch>): Promise<DriverEvent> {
+async function next(it: AsyncIterator<HostEventBatch>): Promise<HostEvent> {
   for (;;) {
     const r = await it.next();
     assert.ok(!r.done);
@@ -36,14 +37,14 @@ void test('simulate hands the driver what a minifilter knows of the acting proce
   assert.equal(open.code, 0, open.out);
   const e = await next(it);
   assert.deepEqual([e.processId, e.parentProcessId, e.parentImagePath, e.sessionId, e.userSid, e.currentDirectory],
-    [3000, 2000, '\\Device\\HarddiskVolume3\\Windows\\explorer.exe', 1, 'S-1-5-21-9-9-9-1001', 'C:\\Users\\bob\\']);
+    [3000, 2000, 'C:\\Windows\\explorer.exe', 1, 'S-1-5-21-9-9-9-1001', 'C:\\Users\\bob\\']);
   // The opener is tracked now: it starts a process, and the event names it and its parent.
   const start = await run(['process-create', 'C:\\Tools\\x.exe', '--config', config, '--parent', 'C:\\Windows\\notepad.exe',
     '--parent-pid', '3000', '--command-line', 'x.exe -v']);
   assert.equal(start.code, 0, start.out);
   const p = await next(it);
   assert.deepEqual([p.processId, p.parentProcessId, p.parentImagePath, p.commandLine, p.currentDirectory, p.newProcessId > 0],
-    [3000, 2000, '\\Device\\HarddiskVolume3\\Windows\\explorer.exe', 'x.exe -v', 'C:\\Users\\bob\\', true]);
+    [3000, 2000, 'C:\\Windows\\explorer.exe', 'x.exe -v', 'C:\\Users\\bob\\', true]);
   await assert.rejects(run(['file-open', 'C:\\x', '--config', config, '--parent', 'C:\\p.exe']), /--parent of a file-open needs --ppid/);
   await it.return!();
 });

@@ -2,6 +2,9 @@
  * `kawin validate <files or dirs…>`: reads policies as kawin would on a node of the
  * given flavour and reports every problem like a compiler (`file:line:col: error:
  * field: message`). Exit 0 when valid (warnings allowed), 1 when not, 2 on bad usage.
+ * Files are read as the agent's file source reads them: a FIFO, device or socket is
+ * refused without being opened for a blocking read, and at most the agent's default
+ * size limit is read.
  */
 import { parseArgs } from 'node:util';
 // The modules themselves, not the policy folder's index, which also holds the agent's
@@ -9,6 +12,8 @@ import { parseArgs } from 'node:util';
 import { PolicyCompiler } from '../../policy/compiler.js';
 import { formatProblem } from '../../policy/format.js';
 import { checkPolicies, readPolicyInputs } from '../../policy/inputs.js';
+import { readPolicyPath } from '../../sources/file/read.js';
+import { DEFAULT_MAX_FILE_BYTES } from '../../sources/file/types.js';
 import type { CliCommand, CliIO } from '../types.js';
 import { policyCliOptions, readCommonOptions, runWithUsage } from './policy-options.js';
 
@@ -30,7 +35,11 @@ async function validate(argv: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: policyCliOptions, allowPositionals: true, strict: true });
   const options = readCommonOptions(values, positionals);
   const compiler = new PolicyCompiler({ flavor: options.flavor, environment: options.environment });
-  const checked = checkPolicies(await readPolicyInputs(positionals), compiler);
+  const read = (location: string): Promise<Buffer> => readPolicyPath(location, DEFAULT_MAX_FILE_BYTES).catch((error: Error) => {
+    // The agent's wording says what stays in force on a node; here only the refusal matters.
+    throw new Error(error.message.replace(/; its previous version stays in force$/, ''), { cause: error });
+  });
+  const checked = checkPolicies(await readPolicyInputs(positionals, read), compiler);
   const errors = checked.problems.filter((p) => p.severity === 'error').length;
   const warnings = checked.problems.length - errors;
   const documents = checked.results.reduce((n, r) => n + r.documents.length, 0);

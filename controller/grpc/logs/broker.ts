@@ -1,9 +1,12 @@
 /**
  * LogBroker: the fan-out between the event pipeline and LogService subscribers.
  * The pipeline publishes each Alert / Log / Message once; the broker encodes it once
- * (only if someone is listening, with the fast encoders of encode.ts), writes the bytes
- * to every subscriber that keeps up, and keeps them once per stream in a bounded shared
- * log for those that are behind (stream/shared-log.ts): a slow or stalled subscriber
+ * (only if someone is listening, with the fast encoders of encode.ts) into the stream's
+ * current chunk of framed messages. A chunk closes when it is full or when the current
+ * turn of the event loop ends (a microtask), and goes in one write to every subscriber
+ * that keeps up (stream/frame-sink.ts: grpc-js's per-message write path would cost more
+ * than building the alert), and once per stream into a bounded shared log for those
+ * that are behind (stream/shared-log.ts): a slow or stalled subscriber
  * costs the publisher nothing per message and never delays the others. Drops are per
  * subscriber, exact, logged, counted in metrics and reported to the subscriber in-band
  * (an Alert/Log of Type SystemEvent, or a Message). At most `maxSubscribers` at once:
@@ -11,12 +14,23 @@
  */
 import type { Logger } from '../../observability/index.js';
 import type { Alert, Log, Message } from '../../../proto/gen/feeder.js';
-import { encodeAlert, encodeLog, encodeMessage } from './encode.js';
-import type { QueueAccount, StreamCounters, WritableCall } from '../stream/outbox.js';
-import { LogReader, SharedLog } from '../stream/shared-log.js';
+import type { ByteAccount } from '../../buffer/index.js';
+import { encodeAlert, encodeLog, encodeMessage, type FeedEncoder } from './encode.js';
+import { frameSink, type WritableCall } from '../stream/frame-sink.js';
+import { FrameBatch } from '../stream/frames.js';
+import { LogReader, SharedLog, type StreamCounters } from '../stream/shared-log.js';
 import { dropNotice, LOG_STREAMS, type LogStream, type NoticeContext } from './notice.js';
 
 export { LOG_STREAMS, type LogStream } from './notice.js';
+
+/** A chunk closes at this many messages (or at grpc.subscriberQueueSize, if smaller)… */
+const CHUNK_MESSAGES = 512;
+/**
+ * …or at this many bytes (or half grpc.subscriberQueueBytes): enough messages (~45
+ * alerts) that a write costs little per message, and no more than an HTTP/2 stream's own
+ * write buffer (16 KiB), since a stalled subscriber holds the chunk it refused on top of it.
+ */
+const CHUNK_BYTES = 16 * 1024;
 
 export interface LogBrokerOptions {
   /** Messages a subscriber may fall behind (config grpc.subscriberQueueSize). */
@@ -45,7 +59,7 @@ export class LogBroker {
     messages: { sent: 0, dropped: 0 },
   };
   /** Bytes kept for subscribers that are behind (the shared logs of the three streams). */
-  readonly queued: QueueAccount = { bytes: 0 };
+  readonly queued: ByteAccount = { bytes: 0 };
   /** Subscriptions refused because maxSubscribers were connected. */
   refused = 0;
   /** Published while at least one subscriber of the stream was connected. */
@@ -59,7 +73,16 @@ export class LogBroker {
   private readonly current: Record<LogStream, Set<LogReader>> = { alerts: new Set(), logs: new Set(), messages: new Set() };
   private readonly behind: Record<LogStream, Set<LogReader>> = { alerts: new Set(), logs: new Set(), messages: new Set() };
   private readonly logs: Record<LogStream, SharedLog>;
+  /** Messages published in this turn of the event loop, not yet written. */
+  private readonly batches: Record<LogStream, FrameBatch> = {
+    alerts: new FrameBatch(CHUNK_BYTES), logs: new FrameBatch(CHUNK_BYTES), messages: new FrameBatch(CHUNK_BYTES),
+  };
+  private readonly chunkMessages: number;
+  private readonly chunkBytes: number;
+  private flushQueued = false;
   private nextId = 1;
+  /** Slots held by other services' watchers (takeSlot). */
+  private external = 0;
   private readonly onClose = new Set<() => void>();
   /** A refusal was logged and no subscriber left since: one log line per episode at the cap. */
   private refusing = false;
@@ -72,6 +95,8 @@ export class LogBroker {
     if (cap !== undefined && (!Number.isInteger(cap) || cap < 1)) throw new RangeError(`grpc.maxSubscribers must be a positive integer, got ${cap}`);
     const log = (): SharedLog => new SharedLog({ capacity: options.queueSize, capacityBytes: options.queueBytes ?? Infinity, account: this.queued });
     this.logs = { alerts: log(), logs: log(), messages: log() };
+    this.chunkMessages = Math.min(CHUNK_MESSAGES, options.queueSize);
+    this.chunkBytes = Math.min(CHUNK_BYTES, (options.queueBytes ?? Infinity) / 2);
   }
 
   /** Messages dropped for subscribers of `stream`, exact, including those still behind. */
@@ -82,18 +107,21 @@ export class LogBroker {
   }
 
   publishAlert(alert: Alert): void {
-    if (this.subscribers.alerts.size === 0) return;
-    this.fanOut('alerts', encodeAlert(alert));
+    this.publish('alerts', encodeAlert, alert);
   }
 
   publishLog(log: Log): void {
-    if (this.subscribers.logs.size === 0) return;
-    this.fanOut('logs', encodeLog(log));
+    this.publish('logs', encodeLog, log);
   }
 
   publishMessage(message: Message): void {
-    if (this.subscribers.messages.size === 0) return;
-    this.fanOut('messages', encodeMessage(message));
+    this.publish('messages', encodeMessage, message);
+  }
+
+  /** Writes out what was published in this turn (also done by a microtask at its end). */
+  flush(): void {
+    this.flushQueued = false;
+    for (const stream of LOG_STREAMS) this.flushStream(stream);
   }
 
   get maxSubscribers(): number | undefined {
@@ -105,9 +133,37 @@ export class LogBroker {
     return this.subscribers[stream].size > 0;
   }
 
+  /** Subscribers of `stream`; without one, all of them, other services' watchers (takeSlot) included. */
   subscriberCount(stream?: LogStream): number {
     if (stream) return this.subscribers[stream].size;
-    return LOG_STREAMS.reduce((n, s) => n + this.subscribers[s].size, 0);
+    return LOG_STREAMS.reduce((n, s) => n + this.subscribers[s].size, this.external);
+  }
+
+  /**
+   * A place under `maxSubscribers` for a stream another service serves (StateAgent
+   * WatchState), so that one cap bounds every subscriber. Returns its release function
+   * (idempotent), or undefined when full (counted and logged as a refusal).
+   */
+  takeSlot(stream: string, peer = ''): (() => void) | undefined {
+    if (this.atCap(stream, peer)) return undefined;
+    this.external++;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.external--;
+      this.refusing = false;
+    };
+  }
+
+  /** True (counted, logged once per episode) when `maxSubscribers` are connected. */
+  private atCap(stream: string, peer: string): boolean {
+    const cap = this.options.maxSubscribers;
+    if (cap === undefined || this.subscriberCount() < cap) return false;
+    this.refused++;
+    if (!this.refusing) this.options.logger?.warn('gRPC subscriber refused: grpc.maxSubscribers are connected', { stream, peer, maxSubscribers: cap });
+    this.refusing = true;
+    return true;
   }
 
   /**
@@ -116,18 +172,12 @@ export class LogBroker {
    */
   subscribe(stream: LogStream, call: WritableCall, peer = ''): Subscription | undefined {
     const logger = this.options.logger;
-    const cap = this.options.maxSubscribers;
-    if (cap !== undefined && this.subscriberCount() >= cap) {
-      this.refused++;
-      if (!this.refusing) logger?.warn('gRPC subscriber refused: grpc.maxSubscribers are connected', { stream, peer, maxSubscribers: cap });
-      this.refusing = true;
-      return undefined;
-    }
+    if (this.atCap(stream, peer)) return undefined;
     const id = this.nextId++;
     const set = this.subscribers[stream];
     const current = this.current[stream];
     const behind = this.behind[stream];
-    const reader = new LogReader(call, this.logs[stream], {
+    const reader = new LogReader(frameSink(call), this.logs[stream], {
       counters: this.counters[stream],
       notice: (lost, total) => dropNotice(stream, lost, total, this.options),
       onReported: (lost, total) =>
@@ -161,16 +211,31 @@ export class LogBroker {
 
   /** Ends every subscription (server shutdown). */
   close(): void {
+    this.flush();
     for (const listener of [...this.onClose]) listener();
     for (const stream of LOG_STREAMS) for (const sub of [...this.subscribers[stream]]) sub.close();
   }
 
-  private fanOut(stream: LogStream, bytes: Buffer): void {
+  private publish<T>(stream: LogStream, encode: FeedEncoder<T>, record: T): void {
+    if (this.subscribers[stream].size === 0) return;
     this.published[stream]++;
-    const log = this.logs[stream];
-    const seq = log.end;
-    for (const reader of this.current[stream]) reader.offer(bytes, seq);
-    if (this.behind[stream].size > 0) log.append(bytes);
+    const batch = this.batches[stream];
+    encode.frameInto(record, batch);
+    if (batch.count >= this.chunkMessages || batch.bytes >= this.chunkBytes) this.flushStream(stream);
+    else if (!this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  /** The stream's chunk to every reader that keeps up, and into the log if any is behind. */
+  private flushStream(stream: LogStream): void {
+    const batch = this.batches[stream];
+    if (batch.count === 0) return;
+    const count = batch.count;
+    const frames = batch.take();
+    for (const reader of this.current[stream]) reader.offer(frames, count);
+    if (this.behind[stream].size > 0) this.logs[stream].append(frames, count);
   }
 
   /** Nobody behind: the stream's log holds nothing. */

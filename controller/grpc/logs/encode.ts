@@ -8,6 +8,7 @@
  * messages), so every client decodes them as usual.
  */
 import type { Alert, Log, Message } from '../../../proto/gen/feeder.js';
+import { FRAME_PREFIX, writePrefix, type FrameBatch } from '../stream/frames.js';
 
 const enum Kind { Str, I32, I64, Strs, Map, Msg }
 interface Field { name: string; tag: number; kind: Kind; sub?: Field[] }
@@ -144,16 +145,34 @@ function compile(fields: Field[]): Compiled {
   return make(helpers, subs);
 }
 
-function encoder(fields: Field[]): (m: unknown) => Buffer {
+/** Encodes a message as bytes of its own, or framed (frames.ts) into a FrameBatch. */
+export interface FeedEncoder<T> {
+  (m: T): Buffer;
+  /** Appends `m` framed (5-byte prefix + message) to `batch`; returns its framed size. */
+  frameInto(m: T, batch: FrameBatch): number;
+}
+
+function encoder<T>(fields: Field[]): FeedEncoder<T> {
   const compiled = compile(fields);
-  return (m) => {
+  const encode = ((m: T) => {
     const L: number[] = [];
     const b = Buffer.allocUnsafe(compiled.size(m, L));
     compiled.write(b, 0, m, L, { i: 0 });
     return b;
+  }) as FeedEncoder<T>;
+  encode.frameInto = (m, batch) => {
+    const L: number[] = [];
+    const n = compiled.size(m, L);
+    const at = batch.reserve(FRAME_PREFIX + n);
+    const b = batch.buffer;
+    writePrefix(b, at, n);
+    compiled.write(b, at + FRAME_PREFIX, m, L, { i: 0 });
+    batch.commit(FRAME_PREFIX + n);
+    return FRAME_PREFIX + n;
   };
+  return encode;
 }
 
-export const encodeAlert: (a: Alert) => Buffer = encoder(ALERT_FIELDS);
-export const encodeLog: (l: Log) => Buffer = encoder(LOG_FIELDS);
-export const encodeMessage: (m: Message) => Buffer = encoder(MESSAGE_FIELDS);
+export const encodeAlert: FeedEncoder<Alert> = encoder(ALERT_FIELDS);
+export const encodeLog: FeedEncoder<Log> = encoder(LOG_FIELDS);
+export const encodeMessage: FeedEncoder<Message> = encoder(MESSAGE_FIELDS);

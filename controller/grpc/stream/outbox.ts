@@ -1,33 +1,16 @@
 /**
  * One subscriber's outbox: a bounded queue of pre-encoded messages in front of a
- * grpc-js server stream. While the stream accepts writes, messages go straight through;
+ * grpc-js server stream (StateAgent's WatchState; the log feed uses the shared log of
+ * shared-log.ts instead). While the stream accepts writes, messages go straight through;
  * when `write()` returns false the outbox waits for 'drain' and queues up to `capacity`
- * messages and `capacityBytes` bytes, dropping the oldest beyond either. Drops are
- * counted exactly and, when the stream drains, reported in-band by a notice placed where
- * the gap is (drop-oldest always leaves the gap at the head of the queue). Nothing here
- * ever blocks the caller. The queue grows with use (an idle subscriber holds a few
- * slots, not `capacity`), and its bytes are added to a shared account.
+ * messages and `capacityBytes` bytes (a DropOldestQueue), dropping the oldest beyond
+ * either. Drops are counted exactly and, when the stream drains, reported in-band by a
+ * notice placed where the gap is (drop-oldest always leaves the gap at the head of the
+ * queue). Nothing here ever blocks the caller.
  */
-
-/** The part of a grpc-js ServerWritableStream the outbox uses. */
-export interface WritableCall {
-  write(chunk: Buffer): boolean;
-  once(event: 'drain', listener: () => void): unknown;
-  removeListener(event: 'drain', listener: () => void): unknown;
-}
-
-/** Counters shared by every outbox of one stream kind (read by metrics at scrape time). */
-export interface StreamCounters {
-  sent: number;
-  dropped: number;
-}
-
-/** Bytes queued in outboxes, shared by those it accounts for (read by metrics). */
-export interface QueueAccount {
-  bytes: number;
-}
-
-const INITIAL_SLOTS = 16;
+import { DropOldestQueue, type ByteAccount } from '../../buffer/index.js';
+import type { WritableCall } from './frame-sink.js';
+import type { StreamCounters } from './shared-log.js';
 
 export interface OutboxOptions {
   /** Messages held while the stream is not accepting writes (named limit: grpc.subscriberQueueSize). */
@@ -35,7 +18,7 @@ export interface OutboxOptions {
   /** Bytes held while the stream is not accepting writes (grpc.subscriberQueueBytes); default: no byte bound. */
   capacityBytes?: number;
   /** Where the queued bytes are accounted. */
-  account?: QueueAccount;
+  account?: ByteAccount;
   counters: StreamCounters;
   /** Encodes the in-band notice for `lost` messages (total lost so far: `totalLost`). */
   notice?: (lost: number, totalLost: number) => Buffer;
@@ -46,47 +29,33 @@ export interface OutboxOptions {
 }
 
 export class Outbox {
-  private ring: (Buffer | undefined)[];
-  private head = 0;
-  private size = 0;
-  private bytes = 0;
-  private readonly capacityBytes: number;
+  private readonly queue: DropOldestQueue<Buffer>;
   private waiting = false;
   private closed = false;
   private unreported = 0;
   /** Messages handed to the stream (notices excluded). */
   sent = 0;
-  /** Messages this subscriber lost; exact. */
-  dropped = 0;
 
   constructor(private readonly call: WritableCall, private readonly options: OutboxOptions) {
-    if (!Number.isInteger(options.capacity) || options.capacity < 1) {
-      throw new RangeError(`subscriber queue size must be a positive integer, got ${options.capacity}`);
-    }
-    this.capacityBytes = options.capacityBytes ?? Infinity;
-    if (!(this.capacityBytes > 0)) throw new RangeError(`subscriber queue bytes must be positive, got ${options.capacityBytes}`);
-    this.ring = new Array<Buffer | undefined>(Math.min(INITIAL_SLOTS, options.capacity));
+    this.queue = new DropOldestQueue('grpc.subscriberQueueSize', { weight: options.capacity, bytes: options.capacityBytes }, { account: options.account });
   }
 
-  get queued(): number {
-    return this.size;
-  }
-
-  get queuedBytes(): number {
-    return this.bytes;
-  }
+  /** Messages this subscriber lost; exact. */
+  get dropped(): number { return this.queue.dropped; }
+  get queued(): number { return this.queue.length; }
+  get queuedBytes(): number { return this.queue.bytes; }
 
   push(message: Buffer): void {
     if (this.closed) return;
-    if (!this.waiting && this.size === 0 && this.unreported === 0) {
+    if (!this.waiting && this.queue.length === 0 && this.unreported === 0) {
       this.write(message);
       return;
     }
-    while (this.size > 0 && (this.size === this.options.capacity || this.bytes + message.length > this.capacityBytes)) this.dropOldest();
-    if (this.size === this.ring.length) this.grow();
-    this.ring[(this.head + this.size) % this.ring.length] = message;
-    this.size++;
-    this.account(message.length);
+    const lost = this.queue.push(message, 1, message.length);
+    if (lost === 0) return;
+    this.unreported += lost;
+    this.options.counters.dropped += lost;
+    this.options.onDrop?.(this.queue.dropped);
   }
 
   /** Stops writing; returns how many queued messages were never sent. */
@@ -94,42 +63,7 @@ export class Outbox {
     if (this.closed) return 0;
     this.closed = true;
     this.call.removeListener('drain', this.onDrain);
-    const pending = this.size;
-    this.ring = [];
-    this.size = 0;
-    this.account(-this.bytes);
-    return pending;
-  }
-
-  private account(delta: number): void {
-    this.bytes += delta;
-    if (this.options.account) this.options.account.bytes += delta;
-  }
-
-  /** Twice the slots (at most `capacity`), the queue unwrapped to the start. */
-  private grow(): void {
-    const next = new Array<Buffer | undefined>(Math.min(this.ring.length * 2, this.options.capacity));
-    for (let i = 0; i < this.size; i++) next[i] = this.ring[(this.head + i) % this.ring.length];
-    this.ring = next;
-    this.head = 0;
-  }
-
-  /** Takes the oldest queued message out of the queue and the account. */
-  private shift(): Buffer {
-    const message = this.ring[this.head]!;
-    this.ring[this.head] = undefined;
-    this.head = (this.head + 1) % this.ring.length;
-    this.size--;
-    this.account(-message.length);
-    return message;
-  }
-
-  private dropOldest(): void {
-    this.shift();
-    this.dropped++;
-    this.unreported++;
-    this.options.counters.dropped++;
-    this.options.onDrop?.(this.dropped);
+    return this.queue.clear();
   }
 
   private write(message: Buffer): void {
@@ -156,15 +90,16 @@ export class Outbox {
         this.report();
         continue;
       }
-      if (this.size === 0) return;
-      this.write(this.shift());
+      const message = this.queue.shift();
+      if (message === undefined) return;
+      this.write(message);
     }
   }
 
   private report(): void {
     const lost = this.unreported;
     this.unreported = 0;
-    this.options.onReported?.(lost, this.dropped);
-    if (this.options.notice) this.writeRaw(this.options.notice(lost, this.dropped));
+    this.options.onReported?.(lost, this.queue.dropped);
+    if (this.options.notice) this.writeRaw(this.options.notice(lost, this.queue.dropped));
   }
 }

@@ -1,88 +1,65 @@
 /**
  * Fan-out without a queue per subscriber. One stream kind's recent messages are kept
  * once, in a SharedLog, for the subscribers that are behind; each subscriber is a
- * LogReader: a position in that log. A subscriber that keeps up is written to directly
+ * LogReader: a position in that log. Messages travel in chunks of framed messages
+ * (frames.ts), one write per chunk. A subscriber that keeps up is written to directly
  * and costs the log nothing; one that stalls costs nothing per message at all (it is
  * not visited), and when its stream drains it reads on from its position. What fell out
- * of the log meanwhile (drop-oldest, bounded by `capacity` messages and `capacityBytes`
- * bytes) is its exact loss, reported in-band by a notice where the gap is.
+ * of the log meanwhile (drop-oldest, message by message, bounded by `capacity` messages and
+ * `capacityBytes` bytes) is its exact loss, reported in-band by a notice where the gap is.
  *
- * So the work per published message is proportional to the subscribers that keep up,
- * and the memory of stalled ones is one shared, bounded window per stream, however many
+ * So the work per published chunk is proportional to the subscribers that keep up, and
+ * the memory of stalled ones is one shared, bounded window per stream, however many
  * there are.
  */
-import type { QueueAccount, StreamCounters, WritableCall } from './outbox.js';
+import { DropOldestQueue, type ByteAccount } from '../../buffer/index.js';
+import { dropFrames, frame } from './frames.js';
+import type { FrameSink } from './frame-sink.js';
 
-const INITIAL_SLOTS = 16;
+/** Counters shared by every reader of one stream kind (read by metrics at scrape time). */
+export interface StreamCounters {
+  sent: number;
+  dropped: number;
+}
 
 export interface SharedLogOptions {
   /** Messages a subscriber may fall behind (grpc.subscriberQueueSize). */
   capacity: number;
   /** Bytes a subscriber may fall behind (grpc.subscriberQueueBytes). */
   capacityBytes: number;
-  account?: QueueAccount;
+  account?: ByteAccount;
 }
 
 export class SharedLog {
-  private ring: (Buffer | undefined)[] = [];
-  /** Sequence number of the oldest message held. */
-  first = 0;
-  /** Sequence number the next appended message gets. */
-  end = 0;
-  bytes = 0;
+  /** Chunks of framed messages; weight = messages in the chunk. */
+  readonly chunks: DropOldestQueue<Buffer>;
 
-  constructor(private readonly o: SharedLogOptions) {
-    if (!Number.isInteger(o.capacity) || o.capacity < 1) throw new RangeError(`subscriber queue size must be a positive integer, got ${o.capacity}`);
-    if (!(o.capacityBytes > 0)) throw new RangeError(`subscriber queue bytes must be positive, got ${o.capacityBytes}`);
-    this.ring = new Array<Buffer | undefined>(Math.min(INITIAL_SLOTS, o.capacity));
+  constructor(o: SharedLogOptions) {
+    this.chunks = new DropOldestQueue('grpc.subscriberQueueSize', { weight: o.capacity, bytes: o.capacityBytes }, {
+      account: o.account,
+      trim: (frames, drop) => {
+        const rest = dropFrames(frames, drop);
+        return { item: rest, bytes: rest.length };
+      },
+    });
   }
 
-  get size(): number {
-    return this.end - this.first;
+  /** Messages held. */
+  get size(): number { return this.chunks.weight; }
+
+  append(frames: Buffer, count: number): void {
+    this.chunks.push(frames, count, frames.length);
   }
 
-  append(message: Buffer): void {
-    while (this.size > 0 && (this.size >= this.o.capacity || this.bytes + message.length > this.o.capacityBytes)) this.evict();
-    if (this.size === this.ring.length) this.grow();
-    this.ring[this.end % this.ring.length] = message;
-    this.end++;
-    this.account(message.length);
-  }
-
-  /** The message with sequence number `seq` (first ≤ seq < end). */
-  get(seq: number): Buffer {
-    return this.ring[seq % this.ring.length]!;
-  }
-
-  /** Nobody is behind: forget everything (the sequence numbers go on). */
+  /** Nobody is behind: forget everything (positions go on). */
   clear(): void {
-    while (this.size > 0) this.evict();
-  }
-
-  private evict(): void {
-    const i = this.first % this.ring.length;
-    const message = this.ring[i]!;
-    this.ring[i] = undefined;
-    this.first++;
-    this.account(-message.length);
-  }
-
-  /** Twice the slots (at most `capacity`); any run of ≤ length sequence numbers maps to distinct slots. */
-  private grow(): void {
-    const next = new Array<Buffer | undefined>(Math.min(this.ring.length * 2, this.o.capacity));
-    for (let s = this.first; s < this.end; s++) next[s % next.length] = this.ring[s % this.ring.length];
-    this.ring = next;
-  }
-
-  private account(delta: number): void {
-    this.bytes += delta;
-    if (this.o.account) this.o.account.bytes += delta;
+    this.chunks.clear();
   }
 }
 
 export interface LogReaderOptions {
   counters: StreamCounters;
-  /** Encodes the in-band notice for `lost` messages (total lost so far: `totalLost`). */
+  /** Encodes the in-band notice (the message, unframed) for `lost` messages (total lost so far: `totalLost`). */
   notice?: (lost: number, totalLost: number) => Buffer;
   /** Called when a loss is reported (the notice was written). */
   onReported?: (lost: number, totalLost: number) => void;
@@ -97,12 +74,13 @@ export class LogReader {
   sent = 0;
   private lost = 0;
   private unreported = 0;
-  /** While behind: the sequence number of the next message it needs. */
-  private next = 0;
+  /** While behind: the log chunk it needs next, and that chunk's position in messages. */
+  private nextChunk = 0;
+  private nextMessage = 0;
   private behind = false;
   private closed = false;
 
-  constructor(private readonly call: WritableCall, private readonly log: SharedLog, private readonly o: LogReaderOptions) {}
+  constructor(private readonly sink: FrameSink, private readonly log: SharedLog, private readonly o: LogReaderOptions) {}
 
   /** Messages this subscriber lost, exact (including those gone from the log while it waits). */
   get dropped(): number {
@@ -111,15 +89,19 @@ export class LogReader {
 
   /** Lost while waiting, not yet counted in the stream's counters. */
   pendingLoss(): number {
-    return this.behind ? Math.max(0, this.log.first - this.next) : 0;
+    return this.behind ? Math.max(0, this.log.chunks.firstWeight - this.nextMessage) : 0;
   }
 
-  /** A message published while this reader keeps up; `seq` is the number it has in the log. */
-  offer(message: Buffer, seq: number): void {
+  /**
+   * A chunk of `count` messages published while this reader keeps up. It gets the log's
+   * next chunk number (`log.chunks.end`), and is appended to the log if any reader is
+   * behind after the offers.
+   */
+  offer(frames: Buffer, count: number): void {
     if (this.closed) return;
-    this.sent++;
-    this.o.counters.sent++;
-    if (!this.call.write(message)) this.fallBehind(seq + 1);
+    this.sent += count;
+    this.o.counters.sent += count;
+    if (!this.sink.write(frames)) this.fallBehind(this.log.chunks.end + 1, this.log.chunks.endWeight + count);
   }
 
   /** Stops reading; returns how many messages of the log it never got. */
@@ -127,14 +109,15 @@ export class LogReader {
     if (this.closed) return 0;
     this.realizeLoss();
     this.closed = true;
-    this.call.removeListener('drain', this.onDrain);
-    return this.behind ? Math.max(0, this.log.end - this.next) : 0;
+    this.sink.offDrain(this.onDrain);
+    return this.behind ? Math.max(0, this.log.chunks.endWeight - this.nextMessage) : 0;
   }
 
-  private fallBehind(next: number): void {
-    this.next = next;
+  private fallBehind(nextChunk: number, nextMessage: number): void {
+    this.nextChunk = nextChunk;
+    this.nextMessage = nextMessage;
     this.behind = true;
-    this.call.once('drain', this.onDrain);
+    this.sink.onDrain(this.onDrain);
     this.o.onBehind(this);
   }
 
@@ -142,10 +125,13 @@ export class LogReader {
     if (!this.closed) this.readOn();
   };
 
+  /** What fell out of the log (whole chunks, or the head of the chunk it needs next) is lost. */
   private realizeLoss(): void {
-    const lost = this.pendingLoss();
-    if (lost === 0) return;
-    this.next += lost;
+    const chunks = this.log.chunks;
+    if (!this.behind || this.nextMessage >= chunks.firstWeight) return;
+    const lost = chunks.firstWeight - this.nextMessage;
+    this.nextChunk = Math.max(this.nextChunk, chunks.first);
+    this.nextMessage = chunks.firstWeight;
     this.lost += lost;
     this.unreported += lost;
     this.o.counters.dropped += lost;
@@ -153,24 +139,27 @@ export class LogReader {
 
   /** From its position to the end of the log, until the stream refuses again. */
   private readOn(): void {
+    const chunks = this.log.chunks;
     for (;;) {
       this.realizeLoss();
       if (this.unreported > 0) {
         const lost = this.unreported;
         this.unreported = 0;
         this.o.onReported?.(lost, this.lost);
-        if (this.o.notice && !this.call.write(this.o.notice(lost, this.lost))) return void this.call.once('drain', this.onDrain);
+        if (this.o.notice && !this.sink.write(frame(this.o.notice(lost, this.lost)))) return this.sink.onDrain(this.onDrain);
         continue;
       }
-      if (this.next >= this.log.end) {
+      if (this.nextChunk >= chunks.end) {
         this.behind = false;
         this.o.onCaughtUp(this);
         return;
       }
-      const message = this.log.get(this.next++);
-      this.sent++;
-      this.o.counters.sent++;
-      if (!this.call.write(message)) return void this.call.once('drain', this.onDrain);
+      const count = chunks.weightAt(this.nextChunk);
+      const frames = chunks.at(this.nextChunk++);
+      this.nextMessage += count;
+      this.sent += count;
+      this.o.counters.sent += count;
+      if (!this.sink.write(frames)) return this.sink.onDrain(this.onDrain);
     }
   }
 }

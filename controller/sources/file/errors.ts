@@ -23,14 +23,19 @@ export class PolicyFileNotRegularError extends Error {
   }
 }
 
-/** A policy file that exists but cannot be read (permissions, I/O error). */
+/**
+ * A policy file that exists but cannot be read: for good (permissions, I/O error), or for
+ * a passing reason (`transient`: out of descriptors, busy), then retried with backoff.
+ */
 export class PolicyFileUnreadableError extends Error {
   override readonly name = 'PolicyFileUnreadableError';
   constructor(
     readonly path: string,
     cause: unknown,
+    readonly transient = false,
   ) {
-    super(`cannot read ${path}: ${(cause as Error).message}; its previous version stays in force`, { cause });
+    const retry = transient ? ' (a passing failure: retried with backoff)' : '';
+    super(`cannot read ${path}: ${(cause as Error).message}${retry}; its previous version stays in force`, { cause });
   }
 }
 

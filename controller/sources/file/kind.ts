@@ -6,7 +6,7 @@ import type { FileSourceObserver } from './types.js';
 
 /** Rejected files and watch failures, as metrics. */
 export function fileSourceMetricsObserver(metrics: AgentMetrics, source = 'files'): FileSourceObserver {
-  for (const reason of ['too_large', 'unreadable', 'not_regular', 'encoding']) metrics.sourceFilesRejected.inc({ source, reason }, 0);
+  for (const reason of ['too_large', 'unreadable', 'transient', 'not_regular', 'encoding']) metrics.sourceFilesRejected.inc({ source, reason }, 0);
   metrics.sourceWatchFailures.inc({ source }, 0);
   return {
     rejected: (reason) => metrics.sourceFilesRejected.inc({ source, reason }),

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { decodePolicyText, PolicyEncodingError } from '../../policy/index.js';
+import { isTransientError } from '../../fserrors/index.js';
 import { PolicyFileNotRegularError, PolicyFileTooLargeError, PolicyFileUnreadableError } from './errors.js';
 import { isGone, typeOf, type ScannedFile } from './scan.js';
 
-export type RejectReason = 'too_large' | 'unreadable' | 'not_regular' | 'encoding';
+/** transient: a read failed for a passing reason (fserrors) and is retried. */
+export type RejectReason = 'too_large' | 'unreadable' | 'transient' | 'not_regular' | 'encoding';
 
 export type ReadOutcome =
   | { kind: 'content'; text: string; digest: string }
@@ -21,12 +23,31 @@ export function sha256(data: string | Buffer): string {
 const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0);
 const CHUNK_BYTES = 64 * 1024;
 
+/** The bytes of a policy file, or why not. */
+export type BytesOutcome = { kind: 'bytes'; data: Buffer } | Exclude<ReadOutcome, { kind: 'content' }>;
+
 /**
  * Read one policy file within the size limit: at most `maxBytes + 1` bytes are ever read
  * from the descriptor, so a file that grows, or a pseudo-file that never ends (procfs,
  * `/dev/zero` behind a symlink), costs at most the limit.
  */
 export async function readPolicyFile(file: ScannedFile, maxBytes: number): Promise<ReadOutcome> {
+  const outcome = await readPolicyBytes(file, maxBytes);
+  if (outcome.kind !== 'bytes') return outcome;
+  try {
+    return { kind: 'content', text: decodePolicyText(outcome.data, file.origin), digest: sha256(outcome.data) };
+  } catch (error) {
+    if (error instanceof PolicyEncodingError) return rejected('encoding', error);
+    throw error;
+  }
+}
+
+/**
+ * The bytes of one policy file, read as the file source reads them: anything but a
+ * regular file (by the scan's stat, then by fstat on a descriptor opened without
+ * blocking) is refused unread, and at most `maxBytes + 1` bytes are read.
+ */
+export async function readPolicyBytes(file: Pick<ScannedFile, 'origin' | 'size' | 'type'>, maxBytes: number): Promise<BytesOutcome> {
   if (file.type !== 'file') return rejected('not_regular', new PolicyFileNotRegularError(file.origin, file.type));
   if (file.size > maxBytes) return rejected('too_large', new PolicyFileTooLargeError(file.origin, file.size, maxBytes));
   let handle: FileHandle;
@@ -34,20 +55,28 @@ export async function readPolicyFile(file: ScannedFile, maxBytes: number): Promi
     handle = await open(file.origin, OPEN_FLAGS);
   } catch (error) {
     if (isGone(error)) return { kind: 'gone' };
-    return rejected('unreadable', new PolicyFileUnreadableError(file.origin, error));
+    return unreadable(file.origin, error);
   }
   try {
     const info = await handle.stat({ bigint: true });
     if (!info.isFile()) return rejected('not_regular', new PolicyFileNotRegularError(file.origin, typeOf(info)));
     const data = await readBounded(handle, maxBytes);
     if (data.length > maxBytes) return rejected('too_large', new PolicyFileTooLargeError(file.origin, data.length, maxBytes, true));
-    return { kind: 'content', text: decodePolicyText(data, file.origin), digest: sha256(data) };
+    return { kind: 'bytes', data };
   } catch (error) {
-    if (error instanceof PolicyEncodingError) return rejected('encoding', error);
-    return rejected('unreadable', new PolicyFileUnreadableError(file.origin, error));
+    return unreadable(file.origin, error);
   } finally {
     await handle.close().catch(() => undefined);
   }
+}
+
+/** The bytes of the policy file at `origin` (a CLI argument): stat first (it never blocks), then as above; throws the refusal. */
+export async function readPolicyPath(origin: string, maxBytes: number): Promise<Buffer> {
+  const info = await stat(origin, { bigint: true });
+  const outcome = await readPolicyBytes({ origin, size: Number(info.size), type: typeOf(info) }, maxBytes);
+  if (outcome.kind === 'bytes') return outcome.data;
+  if (outcome.kind === 'gone') throw Object.assign(new Error(`${origin} vanished while being read`), { code: 'ENOENT' });
+  throw outcome.error;
 }
 
 /** Up to `maxBytes + 1` bytes of the descriptor (one more than allowed proves "too large"). */
@@ -64,8 +93,13 @@ async function readBounded(handle: FileHandle, maxBytes: number): Promise<Buffer
   return Buffer.concat(chunks, total);
 }
 
-function rejected(reason: RejectReason, error: Error): ReadOutcome {
+function rejected(reason: RejectReason, error: Error): { kind: 'rejected'; reason: RejectReason; error: Error } {
   return { kind: 'rejected', reason, error };
+}
+
+function unreadable(origin: string, error: unknown): { kind: 'rejected'; reason: RejectReason; error: Error } {
+  const transient = isTransientError(error);
+  return rejected(transient ? 'transient' : 'unreadable', new PolicyFileUnreadableError(origin, error, transient));
 }
 
 /** Run `fn` over `items` with at most `limit` in flight, results in input order. */

@@ -27,11 +27,14 @@ import { mapLimit, readPolicyFile, type ReadOutcome } from './read.js';
 import { isIgnoredName } from './names.js';
 import { isGone, scanPath, scanTree, type ScannedFile } from './scan.js';
 import { DirectoryWatchers } from './watchers.js';
+import { retryDelay } from '../../fserrors/index.js';
 
 type Batch = 'all' | string[];
 
 /** Longest stretch of upserts between two yields to the event loop. */
 const YIELD_AFTER_MS = 8;
+/** First retry of a read that failed for a passing reason (EMFILE…); doubles up to failureRetryMs. */
+const TRANSIENT_RETRY_MS = 100;
 
 /** The file source's part of the agent config. */
 export function fileSettingsOf(config: AgentConfig): FileSourceSettings {
@@ -52,6 +55,10 @@ export class FileSource implements PolicySource {
   private dirty = new Set<string>();
   private readonly debounce: Debouncer;
   private retry: TimerHandle | undefined;
+  /** Files whose last read failed for a passing reason, with the error shown for each. */
+  private readonly transient = new Map<string, string>();
+  private transientRetry: TimerHandle | undefined;
+  private transientAttempt = 0;
   private periodic: TimerHandle | undefined;
   private running: Promise<void> = Promise.resolve();
   private reporter: SyncReporter | undefined;
@@ -89,8 +96,8 @@ export class FileSource implements PolicySource {
   async stop(): Promise<void> {
     this.stopped = true;
     this.debounce.cancel();
-    for (const t of [this.retry, this.periodic]) if (t) this.clock.clearTimeout(t);
-    this.retry = this.periodic = undefined;
+    for (const t of [this.retry, this.periodic, this.transientRetry]) if (t) this.clock.clearTimeout(t);
+    this.retry = this.periodic = this.transientRetry = undefined;
     await this.running;
     // After the last batch: a batch in flight may still place watchers.
     this.watchers.close();
@@ -166,6 +173,7 @@ export class FileSource implements PolicySource {
     const result = await this.applyContent(seen);
     result.removed = this.removeMissing(new Set(seen.keys()), batch === 'all' ? this.roots : scanned);
     if (!this.stopped) this.report(result);
+    this.armTransientRetry();
   }
 
   /** Scan one root, or one entry below a root (a vanished entry is scanned as empty: its files are gone). */
@@ -219,10 +227,13 @@ export class FileSource implements PolicySource {
   }
 
   private applyOne(file: ScannedFile, outcome: ReadOutcome, seen: Map<string, ScannedFile>, result: FileSourceSettled): void {
+    const shownTransient = this.transient.get(file.origin);
+    this.transient.delete(file.origin);
     if (outcome.kind === 'gone') {
       seen.delete(file.origin);
       return;
     }
+    if (outcome.kind === 'rejected' && outcome.reason === 'transient') return this.failedForNow(file, outcome.error, shownTransient, result);
     if (outcome.kind === 'rejected') {
       this.files.record(file.origin, file.signature);
       result.rejected.push(file.origin);
@@ -231,11 +242,39 @@ export class FileSource implements PolicySource {
       this.sink?.rejected(this.name, file.origin, outcome.error);
       return;
     }
-    const changed = this.files.reportedDigest(file.origin) !== outcome.digest;
+    // After a passing failure the sink holds a rejection: the same text must be reported again to clear it.
+    const changed = shownTransient !== undefined || this.files.reportedDigest(file.origin) !== outcome.digest;
     this.files.record(file.origin, file.signature, outcome.digest);
     if (!changed) return;
     result.upserted.push(file.origin);
     this.sink?.upsert(this.name, { origin: file.origin, text: outcome.text, location: file.origin });
+  }
+
+  /**
+   * A read that failed for a passing reason: the file is not recorded as seen (so it is read
+   * again), shown rejected once per distinct error (its previous version stays), counted
+   * each time, and retried with backoff after the batch.
+   */
+  private failedForNow(file: ScannedFile, error: Error, shown: string | undefined, result: FileSourceSettled): void {
+    result.rejected.push(file.origin);
+    this.options.observer?.rejected?.('transient');
+    this.transient.set(file.origin, error.message);
+    if (shown !== error.message) this.sink?.rejected(this.name, file.origin, error);
+  }
+
+  /** Read the files that failed for a passing reason again, later each time while they keep failing. */
+  private armTransientRetry(): void {
+    if (this.transient.size === 0) {
+      this.transientAttempt = 0;
+      return;
+    }
+    if (this.transientRetry || this.stopped) return;
+    const delay = retryDelay(this.transientAttempt++, TRANSIENT_RETRY_MS, this.options.failureRetryMs ?? 5000);
+    this.transientRetry = this.clock.setTimeout(() => {
+      this.transientRetry = undefined;
+      for (const origin of this.transient.keys()) this.dirty.add(origin);
+      void this.schedule(this.failures.size > 0 ? 'all' : [...this.dirty]);
+    }, delay);
   }
 
   /** Report files gone from `scopes`, except under a failed (unavailable or unreadable) directory. */

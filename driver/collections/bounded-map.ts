@@ -1,5 +1,6 @@
 /**
- * A map with a named capacity for the per-event caches (NT→DOS paths, pid→image, SIDs).
+ * A map with a named capacity for the per-event caches (the driver client's NT→DOS paths,
+ * the pipeline's pid→image table and SIDs).
  * Two generations approximate LRU at O(1): new entries go to the young map; when it is
  * full it becomes the old map and the previous old map is dropped (its entries counted
  * as evictions); a hit in the old map moves the entry back to the young one, so entries
@@ -48,6 +49,12 @@ export class BoundedMap<K, V> {
       this.set(key, v);
     }
     return v;
+  }
+
+  /** Forgets every entry (not counted as evictions). */
+  clear(): void {
+    this.young = new Map();
+    this.old = new Map();
   }
 
   delete(key: K): void {
