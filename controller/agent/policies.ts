@@ -89,8 +89,9 @@ export class PolicyFlow implements StoreListener<Policy> {
 
 /**
  * The policy preparer as a runnable: at start it loads the compile cache (an unchanged
- * restart parses nothing) and, when there is none, warms the parse workers while the
- * sources are read; at stop it writes the cache.
+ * restart parses nothing); at stop it writes the cache. The parse workers start with the
+ * first batch large enough for them, not here: workers started and stopped unused left an
+ * agent with few policies about 8 MB larger for good (bench:startup's agent RSS).
  */
 export class PreparerRunnable implements Runnable {
   readonly name = 'policy-preparer';
@@ -99,8 +100,6 @@ export class PreparerRunnable implements Runnable {
   async start(): Promise<void> {
     const loaded = await this.cache.load();
     if ('rejected' in loaded) this.logger.warn('compile cache not used: it is rebuilt', { file: this.cache.file, reason: loaded.rejected });
-    // A first start (or a lost cache) parses every policy: the workers start while the sources are read.
-    if (loaded.loaded === 0) this.preparer.warm();
   }
 
   async stop(): Promise<void> {

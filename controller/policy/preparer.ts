@@ -44,8 +44,8 @@ export class PolicyPreparer {
 
   constructor(private readonly options: PreparerOptions) {}
 
-  /** Starts the worker threads now (their start-up then overlaps with reading the sources). */
-  warm(): void {
+  /** Starts the worker threads for a batch. */
+  private warm(): void {
     if ((this.options.workers ?? 1) > 0) this.pool ??= new PreparePool(this.options.workers);
   }
 
@@ -92,14 +92,9 @@ export class PolicyPreparer {
     return result;
   }
 
-  /**
-   * Writes the cache (after the first apply; at stop). The cold start is over then:
-   * workers warmed for it that no batch used (too few policies) go too.
-   */
+  /** Writes the cache (after a batch; at stop). */
   save(): Promise<void> {
     this.ready.clear();
-    void this.pool?.close();
-    this.pool = undefined;
     return this.options.cache.save();
   }
 

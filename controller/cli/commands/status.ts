@@ -112,8 +112,8 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   });
   const client = new AdminServiceClient(conn.target, conn.credentials, conn.channelOptions);
   try {
-    const status = await getStatus(client);
-    const policies = await listPolicies(client);
+    // Both calls at once: one round trip to wait for, not two.
+    const [status, policies] = await Promise.all([getStatus(client), listPolicies(client)]);
     if (values.output === 'json') {
       io.stdout(JSON.stringify({ agent: status, policies: policies.map((p) => ({ ...p, kind: KIND_NAMES[p.ref?.kind ?? 0], state: stateName(p.state) })) }, null, 2));
     } else {

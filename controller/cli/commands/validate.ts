@@ -7,7 +7,10 @@
  * size limit is read.
  */
 import { parseArgs } from 'node:util';
-import { PolicyCompiler, formatProblem } from '../../policy/index.js';
+// The modules themselves, not the policy folder's index, which also holds the agent's
+// compile cache and parse workers (node:v8, worker threads) that validate never uses.
+import { PolicyCompiler } from '../../policy/compiler.js';
+import { formatProblem } from '../../policy/format.js';
 import { checkPolicies, readPolicyInputs } from '../../policy/inputs.js';
 import { readPolicyPath } from '../../sources/file/read.js';
 import { DEFAULT_MAX_FILE_BYTES } from '../../sources/file/types.js';
