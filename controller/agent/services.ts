@@ -120,7 +120,7 @@ export class PipelineRunnable implements Runnable {
     const { config, logger, metrics, broker, provenance } = options;
     this.outputs = createOutputs(config.outputs, {
       registry: metrics.registry,
-      onError: (output, error) => logger.error('event output failed', { output, error: error.message }),
+      observer: { failed: (output, error) => logger.error('event output failed', { output, error: error.message }) },
     });
     this.pipeline = new EventPipeline({
       hostName: config.hostName, clusterName: config.clusterName, nodeId: machineId(config.hostName), provenance,

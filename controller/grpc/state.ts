@@ -74,11 +74,13 @@ export function stateAgentBinding(provider: StateProvider, options: StateAgentOp
       call,
       outbox: new Outbox(call, {
         capacity: options.queueSize, capacityBytes: options.queueBytes, counters,
-        onDrop: () => {
-          if (overflowed) return;
-          overflowed = true;
-          options.logger?.warn('StateAgent watcher too slow: stream ended', { peer: call.getPeer(), queueSize: options.queueSize, queueBytes: options.queueBytes });
-          setImmediate(() => call.emit('error', { code: status.RESOURCE_EXHAUSTED, details: `state watcher fell more than ${options.queueSize} events or ${options.queueBytes ?? 'unbounded'} bytes behind; call GetState and watch again` }));
+        observer: {
+          dropped: () => {
+            if (overflowed) return;
+            overflowed = true;
+            options.logger?.warn('StateAgent watcher too slow: stream ended', { peer: call.getPeer(), queueSize: options.queueSize, queueBytes: options.queueBytes });
+            setImmediate(() => call.emit('error', { code: status.RESOURCE_EXHAUSTED, details: `state watcher fell more than ${options.queueSize} events or ${options.queueBytes ?? 'unbounded'} bytes behind; call GetState and watch again` }));
+          },
         },
       }),
       end: () => {

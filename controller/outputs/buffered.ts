@@ -26,7 +26,13 @@ export interface BufferedOutputOptions {
   name: string;
   maxBufferBytes: number;
   clock: Clock;
-  onError?: (error: Error) => void;
+  observer?: BufferedOutputObserver;
+}
+
+/** What a buffered output tells (the notification style of docs/extending.md). */
+export interface BufferedOutputObserver {
+  /** A write to the target failed (the lines are counted as write errors). */
+  failed?(error: Error): void;
 }
 
 export class BufferedLineOutput {
@@ -79,7 +85,7 @@ export class BufferedLineOutput {
     } catch (err) {
       this.counts.writeErrors++;
       this.counts.dropped += lines.length;
-      this.o.onError?.(err as Error);
+      this.o.observer?.failed?.(err as Error);
     }
   }
 

@@ -135,7 +135,7 @@ void test('stdout output honours backpressure and counts on the registry', async
 void test('a failing writer counts errors and lost lines', async () => {
   const broken = new Writable({ write(_c, _e, cb) { cb(new Error('EPIPE')); } });
   const errors: string[] = [];
-  const outputs = createOutputs({ stdout: { enabled: true, alerts: true, logs: true } }, { registry: new Registry(), stdout: broken, onError: (o, e) => errors.push(`${o}: ${e.message}`) });
+  const outputs = createOutputs({ stdout: { enabled: true, alerts: true, logs: true } }, { registry: new Registry(), stdout: broken, observer: { failed: (o, e) => errors.push(`${o}: ${e.message}`) } });
   outputs.sinks[0]!.alert(alert);
   await new Promise((r) => setImmediate(r));
   await new Promise((r) => setImmediate(r));

@@ -16,7 +16,13 @@ export interface OutputDeps {
   /** Where the stdout output writes (default process.stdout). */
   stdout?: NodeJS.WritableStream;
   clock?: Clock;
-  onError?: (output: string, error: Error) => void;
+  observer?: OutputsObserver;
+}
+
+/** What the outputs tell (the notification style of docs/extending.md). */
+export interface OutputsObserver {
+  /** A write of output `output` failed. */
+  failed?(output: string, error: Error): void;
 }
 
 export interface Outputs {
@@ -40,7 +46,7 @@ export function createOutputs(config: OutputsConfig, deps: OutputDeps): Outputs 
   const make = (name: string, target: LineTarget, c: StreamOutputConfig): JsonLinesSink => new JsonLinesSink(name,
     new BufferedLineOutput(target, {
       name, clock, maxBufferBytes: c.maxBufferBytes ?? OUTPUT_DEFAULTS.maxBufferBytes,
-      onError: (e) => deps.onError?.(name, e),
+      observer: { failed: (e) => deps.observer?.failed?.(name, e) },
     }), c);
   if (config.stdout?.enabled) made.push({ sink: make('stdout', streamTarget(deps.stdout ?? process.stdout), config.stdout) });
   if (config.file?.enabled) {

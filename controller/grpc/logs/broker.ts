@@ -180,10 +180,12 @@ export class LogBroker {
     const reader = new LogReader(frameSink(call), this.logs[stream], {
       counters: this.counters[stream],
       notice: (lost, total) => dropNotice(stream, lost, total, this.options),
-      onReported: (lost, total) =>
-        logger?.warn('gRPC subscriber too slow: messages dropped', { stream, subscriber: id, peer, lost, totalLost: total, queueSize: this.options.queueSize }),
-      onBehind: (r) => { current.delete(r); behind.add(r); },
-      onCaughtUp: (r) => { behind.delete(r); current.add(r); this.trim(stream); },
+      observer: {
+        reported: (lost, total) =>
+          logger?.warn('gRPC subscriber too slow: messages dropped', { stream, subscriber: id, peer, lost, totalLost: total, queueSize: this.options.queueSize }),
+        behind: (r) => { current.delete(r); behind.add(r); },
+        caughtUp: (r) => { behind.delete(r); current.add(r); this.trim(stream); },
+      },
     });
     const subscription: Subscription = {
       id, stream, reader,

@@ -39,7 +39,7 @@ void test('drop-oldest with an exact count, reported once where the gap is', () 
   const box = new Outbox(call, {
     capacity: 4, counters,
     notice: (lost, total) => Buffer.from(`lost ${lost}/${total}`),
-    onReported: (lost, total) => reports.push([lost, total]),
+    observer: { reported: (lost, total) => reports.push([lost, total]) },
   });
   for (let i = 0; i < 11; i++) box.push(msg(i)); // 0 written, 1..10 offered to a queue of 4
   assert.equal(box.dropped, 6);

@@ -22,10 +22,15 @@ export interface OutboxOptions {
   counters: StreamCounters;
   /** Encodes the in-band notice for `lost` messages (total lost so far: `totalLost`). */
   notice?: (lost: number, totalLost: number) => Buffer;
-  /** Called after every drop with the outbox's total drop count. */
-  onDrop?: (totalLost: number) => void;
-  /** Called when a drop episode is reported (the notice was written). */
-  onReported?: (lost: number, totalLost: number) => void;
+  observer?: OutboxObserver;
+}
+
+/** What an outbox tells (the notification style of docs/extending.md). */
+export interface OutboxObserver {
+  /** After every drop, with the outbox's total drop count. */
+  dropped?(totalLost: number): void;
+  /** A drop episode was reported (the notice was written). */
+  reported?(lost: number, totalLost: number): void;
 }
 
 export class Outbox {
@@ -55,7 +60,7 @@ export class Outbox {
     if (lost === 0) return;
     this.unreported += lost;
     this.options.counters.dropped += lost;
-    this.options.onDrop?.(this.queue.dropped);
+    this.options.observer?.dropped?.(this.queue.dropped);
   }
 
   /** Stops writing; returns how many queued messages were never sent. */
@@ -99,7 +104,7 @@ export class Outbox {
   private report(): void {
     const lost = this.unreported;
     this.unreported = 0;
-    this.options.onReported?.(lost, this.queue.dropped);
+    this.options.observer?.reported?.(lost, this.queue.dropped);
     if (this.options.notice) this.writeRaw(this.options.notice(lost, this.queue.dropped));
   }
 }

@@ -36,8 +36,10 @@ function fanout(capacity: number, capacityBytes = Infinity) {
   const reader = (sink: FakeSink) => {
     const r = new LogReader(sink, log, {
       counters, notice: (lost, total) => Buffer.from(`lost ${lost} of ${total}`),
-      onBehind: (x) => { current.delete(x); behind.add(x); },
-      onCaughtUp: (x) => { behind.delete(x); current.add(x); if (behind.size === 0) log.clear(); },
+      observer: {
+        behind: (x) => { current.delete(x); behind.add(x); },
+        caughtUp: (x) => { behind.delete(x); current.add(x); if (behind.size === 0) log.clear(); },
+      },
     });
     current.add(r);
     return r;

@@ -61,12 +61,17 @@ export interface LogReaderOptions {
   counters: StreamCounters;
   /** Encodes the in-band notice (the message, unframed) for `lost` messages (total lost so far: `totalLost`). */
   notice?: (lost: number, totalLost: number) => Buffer;
-  /** Called when a loss is reported (the notice was written). */
-  onReported?: (lost: number, totalLost: number) => void;
+  observer: LogReaderObserver;
+}
+
+/** What a log reader tells (the notification style of docs/extending.md). */
+export interface LogReaderObserver {
+  /** A loss was reported (the notice was written). */
+  reported?(lost: number, totalLost: number): void;
   /** The stream stopped accepting writes: the reader now waits in the log. */
-  onBehind: (reader: LogReader) => void;
+  behind(reader: LogReader): void;
   /** The reader caught up with the log: written to directly again. */
-  onCaughtUp: (reader: LogReader) => void;
+  caughtUp(reader: LogReader): void;
 }
 
 export class LogReader {
@@ -118,7 +123,7 @@ export class LogReader {
     this.nextMessage = nextMessage;
     this.behind = true;
     this.sink.onDrain(this.onDrain);
-    this.o.onBehind(this);
+    this.o.observer.behind(this);
   }
 
   private readonly onDrain = (): void => {
@@ -145,13 +150,13 @@ export class LogReader {
       if (this.unreported > 0) {
         const lost = this.unreported;
         this.unreported = 0;
-        this.o.onReported?.(lost, this.lost);
+        this.o.observer.reported?.(lost, this.lost);
         if (this.o.notice && !this.sink.write(frame(this.o.notice(lost, this.lost)))) return this.sink.onDrain(this.onDrain);
         continue;
       }
       if (this.nextChunk >= chunks.end) {
         this.behind = false;
-        this.o.onCaughtUp(this);
+        this.o.observer.caughtUp(this);
         return;
       }
       const count = chunks.weightAt(this.nextChunk);
