@@ -10,7 +10,7 @@ import {
 } from '../../policy/index.js';
 import { checkPolicies, readPolicyInputs } from '../../policy/inputs.js';
 import { UsageError, type CliCommand, type CliIO } from '../types.js';
-import { policyCliOptions, readCommonOptions, runWithUsage } from './policy-options.js';
+import { policyCliOptions, readCommonOptions, readPolicyFileForCli, runWithUsage } from './policy-options.js';
 
 const usage = `usage: kawin compile <files or dirs…> [--node-labels k=v,…] [--flavor windows|posix] [--env NAME=VALUE]… [--output json]
   Prints the driver rules of valid host policies, with their ids.
@@ -32,7 +32,7 @@ async function compile(argv: string[], io: CliIO): Promise<number> {
   const options = readCommonOptions(values, positionals);
   const nodeLabels = values['node-labels'] === undefined ? undefined : labelsOption(values['node-labels']);
   const compiler = new PolicyCompiler({ flavor: options.flavor, environment: options.environment, nodeLabels: nodeLabels ?? {} });
-  const checked = checkPolicies(await readPolicyInputs(positionals), compiler);
+  const checked = checkPolicies(await readPolicyInputs(positionals, readPolicyFileForCli), compiler);
   const errors = checked.problems.filter((p) => p.severity === 'error');
   for (const problem of checked.problems) io.stderr(formatProblem(problem));
   if (errors.length > 0) return 1;

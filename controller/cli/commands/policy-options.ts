@@ -1,7 +1,21 @@
 /** Options shared by `kawin validate` and `kawin compile`. */
 import { Flavor } from '../../../driver/abi/types.js';
 import { MissingInputError } from '../../policy/inputs.js';
+import { readPolicyPath } from '../../sources/file/read.js';
+import { DEFAULT_MAX_FILE_BYTES } from '../../sources/file/types.js';
 import { UsageError, type CliIO } from '../types.js';
+
+/**
+ * Reads a policy file as the agent's file source reads it: a FIFO, device or socket is
+ * refused without being opened for a blocking read, and at most the agent's default size
+ * limit is read.
+ */
+export function readPolicyFileForCli(location: string): Promise<Buffer> {
+  return readPolicyPath(location, DEFAULT_MAX_FILE_BYTES).catch((error: Error) => {
+    // The agent's wording says what stays in force on a node; here only the refusal matters.
+    throw new Error(error.message.replace(/; its previous version stays in force$/, ''), { cause: error });
+  });
+}
 
 export const policyCliOptions = {
   flavor: { type: 'string', default: 'windows' },

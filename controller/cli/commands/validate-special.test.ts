@@ -1,5 +1,5 @@
 /**
- * Issue 9, findings 5 and 7 for `kawin validate`: a FIFO (or device) where a policy file
+ * Issue 9, findings 5 and 7 for `kawin validate` and `kawin compile`: a FIFO (or device) where a policy file
  * should be is refused without being opened for a blocking read, as the agent's file
  * source refuses it; the other files are still checked.
  */
@@ -10,6 +10,7 @@ import { closeSync, constants, mkdtempSync, openSync, rmSync, symlinkSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { command } from './validate.js';
+import { command as compileCommand } from './compile.js';
 
 const good = `apiVersion: security.kubearmor.com/v1
 kind: KubeArmorHostPolicy
@@ -25,10 +26,10 @@ spec:
   action: Block
 `;
 
-async function run(args: string[]): Promise<{ code: number | 'hung'; out: string }> {
+async function run(args: string[], cmd = command): Promise<{ code: number | 'hung'; out: string }> {
   let out = '';
   const io = { stdout: (s: string) => { out += `${s}\n`; }, stderr: (s: string) => { out += `${s}\n`; }, isTTY: false };
-  const code = await Promise.race([command.run(args, io), new Promise<'hung'>((r) => setTimeout(() => r('hung'), 5000))]);
+  const code = await Promise.race([cmd.run(args, io), new Promise<'hung'>((r) => setTimeout(() => r('hung'), 5000))]);
   return { code, out };
 }
 
@@ -50,4 +51,7 @@ void test('kawin validate refuses a FIFO or a device without blocking on it, and
   assert.match(out, /3 file\(s\), 1 document\(s\), 1 valid policies, 2 error\(s\)/);
   const named = await run([fifo]);
   assert.equal(named.code, 1, 'named on the command line: refused the same way');
+  const compiled = await run([dir], compileCommand);
+  assert.equal(compiled.code, 1, `kawin compile refuses them the same way:\n${compiled.out}`);
+  assert.match(compiled.out, /fifo\.yaml.*is a fifo, not a regular file/);
 });

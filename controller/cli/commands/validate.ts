@@ -12,10 +12,8 @@ import { parseArgs } from 'node:util';
 import { PolicyCompiler } from '../../policy/compiler.js';
 import { formatProblem } from '../../policy/format.js';
 import { checkPolicies, readPolicyInputs } from '../../policy/inputs.js';
-import { readPolicyPath } from '../../sources/file/read.js';
-import { DEFAULT_MAX_FILE_BYTES } from '../../sources/file/types.js';
 import type { CliCommand, CliIO } from '../types.js';
-import { policyCliOptions, readCommonOptions, runWithUsage } from './policy-options.js';
+import { policyCliOptions, readCommonOptions, readPolicyFileForCli, runWithUsage } from './policy-options.js';
 
 const usage = `usage: kawin validate <files or dirs…> [--flavor windows|posix] [--env NAME=VALUE]… [--output json]
   Validates KubeArmor policies (*.yaml, *.yml, *.json; directories recursively).
@@ -35,11 +33,7 @@ async function validate(argv: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: policyCliOptions, allowPositionals: true, strict: true });
   const options = readCommonOptions(values, positionals);
   const compiler = new PolicyCompiler({ flavor: options.flavor, environment: options.environment });
-  const read = (location: string): Promise<Buffer> => readPolicyPath(location, DEFAULT_MAX_FILE_BYTES).catch((error: Error) => {
-    // The agent's wording says what stays in force on a node; here only the refusal matters.
-    throw new Error(error.message.replace(/; its previous version stays in force$/, ''), { cause: error });
-  });
-  const checked = checkPolicies(await readPolicyInputs(positionals, read), compiler);
+  const checked = checkPolicies(await readPolicyInputs(positionals, readPolicyFileForCli), compiler);
   const errors = checked.problems.filter((p) => p.severity === 'error').length;
   const warnings = checked.problems.length - errors;
   const documents = checked.results.reduce((n, r) => n + r.documents.length, 0);
