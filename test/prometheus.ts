@@ -5,24 +5,15 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from './net.js';
+
+export { freePort };
 
 /** promtool's verdict on a /metrics body: '' when it finds nothing to report. */
 export function promtoolCheck(body: string): string {
   const lint = spawnSync('promtool', ['check', 'metrics'], { input: body, encoding: 'utf8' });
   return `${lint.stdout}${lint.stderr}`;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export function requireTool(name: string): void {

@@ -11,7 +11,6 @@
  * without, measured in the same run. A full run writes bench/results/startup.json.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -20,6 +19,7 @@ import { packageFile } from '../../driver/package-files/index.js';
 import { buildDist } from '../../scripts/build.mjs';
 import { agentFloorRssMb, statusFloor, validateFloor } from './floor.js';
 import { rssMb, startAgent, timeCommand, timeWorkerStart, type Timing } from './measure.js';
+import { freePort } from '../../test/net.js';
 
 const quick = process.argv.includes('--quick');
 const RUNS = quick ? 5 : 15;
@@ -28,15 +28,6 @@ const BIN = packageFile('bin/kawin.js').pathname;
 const POLICY = packageFile('examples/policies/block-certutil.yaml').pathname;
 /** The CLI as bin/kawin.js ran it before the compiled build: TypeScript through tsx. */
 const SOURCES_CLI = `const { main } = await import(${JSON.stringify(packageFile('controller/cli/main.ts').href)}); process.exitCode = await main(process.argv.slice(1));`;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    }).on('error', reject);
-  });
-}
 
 function line(label: string, figure: string, goal: string, ok: boolean, extra = ''): void {
   console.log(`  ${label.padEnd(44)} ${figure.padStart(10)}   goal ${goal.padEnd(9)} ${(ok ? 'ok' : 'MISSED').padEnd(6)} ${extra}`);

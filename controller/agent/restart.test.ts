@@ -1,36 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Decision } from '../../driver/abi/types.js';
-import { hostPolicy, startHarness, type AgentHarness } from '../../test/agent-harness.js';
+import { hostPolicy, startHarness } from '../../test/agent-harness.js';
+import { spawnAgent } from '../../test/agent-process.js';
 
-const BIN = fileURLToPath(new URL('../../bin/kawin.js', import.meta.url));
 const CMD = hostPolicy('block-cmd', `  process:
     matchPaths:
       - path: C:\\Windows\\System32\\cmd.exe
   action: Block
 `);
-
-/** The agent as its own process, as `kawin agent` runs it; resolves once its first apply is done. */
-function spawnAgent(h: AgentHarness): Promise<ChildProcess> {
-  writeFileSync(h.configFile, JSON.stringify(h.rawConfig(), null, 2));
-  const child = spawn(process.execPath, [BIN, 'agent', '--config', h.configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('initial sync done')) resolve(child);
-    });
-    child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
-    child.once('exit', (code) => reject(new Error(`agent exited (${code}) before its first apply:\n${out}`)));
-  });
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
-}
 
 void test('kill -9 and restart of the agent: enforcement never stops and the new agent writes nothing', async (t) => {
   const h = await startHarness(t);
@@ -51,8 +29,8 @@ void test('kill -9 and restart of the agent: enforcement never stops and the new
     }
   })();
 
-  first.kill('SIGKILL');
-  await exited(first);
+  first.child.kill('SIGKILL');
+  await first.exited;
   assert.equal((await h.probe.listRules()).rules.length, 1, 'the driver outlived the agent');
   const second = await spawnAgent(h);
   sampling = false;
@@ -60,8 +38,8 @@ void test('kill -9 and restart of the agent: enforcement never stops and the new
   assert.ok(samples > 10);
   assert.equal((await h.probe.getState()).generation, generation, 'the restarted agent wrote nothing');
 
-  second.kill('SIGTERM');
-  assert.equal(await exited(second), 0, 'clean shutdown exits 0');
+  second.child.kill('SIGTERM');
+  assert.equal(await second.exited, 0, 'clean shutdown exits 0');
 });
 
 void test('a restart with nothing changed neither parses nor writes: the compile cache answers', async (t) => {

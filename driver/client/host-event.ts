@@ -8,42 +8,26 @@
  */
 import { BoundedMap } from '../collections/index.js';
 import { FILETIME_UNIX_EPOCH } from '../abi/codec.js';
-import type { Decision, DriverEvent, EventType } from '../abi/types.js';
+import type { DriverEvent } from '../abi/types.js';
 
 /** The part of the driver's PathTranslator (types.ts) the conversion needs. */
 export interface NtToDos {
   fromDriver(ntPath: string): string;
 }
 
-/** A driver event in the agent's terms. */
-export interface HostEvent {
-  type: EventType;
-  decision: Decision;
+/**
+ * A driver event in the agent's terms: the driver's fields (DriverEvent) with the time as
+ * Unix microseconds and every path in DOS form.
+ */
+export interface HostEvent extends Omit<DriverEvent, 'time' | 'targetPath' | 'imagePath' | 'parentImagePath'> {
   /** Unix time in whole microseconds (the driver's 100 ns digit truncated, as the wire format has six). */
   timeMicros: number;
-  ruleId: bigint;
-  /** The acting process. */
-  processId: number;
-  /** The acting process's parent (0 when unknown). */
-  parentProcessId: number;
-  threadId: number;
-  /** NTSTATUS returned to the caller. */
-  status: number;
-  desiredAccess: number;
-  sessionId: number;
-  /** Process create: the new process (0 when the creation was blocked); else 0. */
-  newProcessId: number;
   /** DOS path of the file, or of the new image. */
   targetPath: string;
   /** DOS path of the acting process's image ('' when unknown). */
   imagePath: string;
   /** DOS path of its parent's image ('' when unknown or exited). */
   parentImagePath: string;
-  /** Process create: the new process's command line; else ''. */
-  commandLine: string;
-  userSid: string;
-  /** The acting process's current directory ('' when unknown). */
-  currentDirectory: string;
 }
 
 export interface HostEventBatch {

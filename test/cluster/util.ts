@@ -1,16 +1,7 @@
 /** Small helpers of the cluster harness: free ports, polling, kubectl. */
 import { execFile } from 'node:child_process';
-import net from 'node:net';
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject).listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../net.js';
 
 /** Poll `check` every 100 ms until it is true; fail with `what` after `timeoutMs` (or once `dead()`). */
 export async function waitFor(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 10_000, dead?: () => boolean): Promise<void> {

@@ -11,7 +11,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +22,7 @@ import { buildMsi } from '../../installer/build-msi.mjs';
 import { stage, stageDir } from '../../installer/stage.mjs';
 // @ts-expect-error: plain ESM scripts without types
 import { signBuild } from '../../installer/sign.mjs';
+import { freePort } from '../net.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const OLD = '0.0.1';
@@ -30,15 +30,6 @@ const NEW = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { v
 const APP = 'C:\\Program Files\\kawin';
 const KAWIN_JS = `${APP}\\app\\bin\\kawin.js`;
 const DATA = 'C:\\ProgramData\\kawin';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    }).on('error', reject);
-  });
-}
 
 function msiTable(msi: string, table: string): string[][] {
   const out = spawnSync('msiinfo', ['export', msi, table], { encoding: 'utf8' });
