@@ -6,3 +6,4 @@
 export type { Clock, TimerHandle } from './clock.js';
 export { realClock, sleep } from './clock.js';
 export { FakeClock } from './fake.js';
+export { backoffDelay } from './backoff.js';

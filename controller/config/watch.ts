@@ -6,8 +6,8 @@
  */
 import type { FSWatcher } from 'node:fs';
 import path from 'node:path';
-import { realClock, type Clock, type TimerHandle } from '../clock/index.js';
-import { isTransientError, retryDelay } from '../fserrors/index.js';
+import { backoffDelay, realClock, type Clock, type TimerHandle } from '../clock/index.js';
+import { isTransientError } from '../fserrors/index.js';
 import { Debouncer, watchDirectory, type DebounceTiming } from '../watch/index.js';
 import { ConfigValidationError } from './errors.js';
 import { loadConfig, readRegularFile, type LoadOptions } from './load.js';
@@ -99,7 +99,7 @@ export class ConfigWatcher {
     this.transient.retry = this.clock.setTimeout(() => {
       if (this.transient) this.transient.retry = undefined;
       void this.reload();
-    }, retryDelay(attempt, TRANSIENT_RETRY_MS, TRANSIENT_RETRY_MAX_MS));
+    }, backoffDelay(attempt, TRANSIENT_RETRY_MS, TRANSIENT_RETRY_MAX_MS));
   }
 
   private async reread(): Promise<void> {

@@ -1,4 +1,4 @@
-import { realClock, type Clock, type TimerHandle } from '../clock/index.js';
+import { backoffDelay, realClock, type Clock, type TimerHandle } from '../clock/index.js';
 
 /**
  * Per-key retry delays: the n-th consecutive failure (n = 0, 1, …) waits
@@ -80,7 +80,7 @@ export class WorkQueue<K = string> {
   addRateLimited(key: K): number {
     const n = this.failures.get(key) ?? 0;
     this.failures.set(key, n + 1);
-    const delay = Math.min(this.backoff.initialMs * 2 ** n, this.backoff.maxMs);
+    const delay = backoffDelay(n, this.backoff.initialMs, this.backoff.maxMs);
     this.observer.retry?.();
     this.addAfter(key, delay);
     return delay;

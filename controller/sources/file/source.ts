@@ -14,7 +14,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { AgentConfig } from '../../config/index.js';
 import path from 'node:path';
-import { realClock, type Clock, type TimerHandle } from '../../clock/index.js';
+import { backoffDelay, realClock, type Clock, type TimerHandle } from '../../clock/index.js';
 import { Debouncer, type DebounceTiming } from '../../watch/index.js';
 import type { Logger } from '../../observability/log.js';
 import { DEFAULT_MAX_FILE_BYTES, type FileSourceOptions, type FileSourceSettings, type FileSourceSettled } from './types.js';
@@ -27,7 +27,6 @@ import { mapLimit, readPolicyFile, type ReadOutcome } from './read.js';
 import { isIgnoredName } from './names.js';
 import { isGone, scanPath, scanTree, type ScannedFile } from './scan.js';
 import { DirectoryWatchers } from './watchers.js';
-import { retryDelay } from '../../fserrors/index.js';
 
 type Batch = 'all' | string[];
 
@@ -269,7 +268,7 @@ export class FileSource implements PolicySource {
       return;
     }
     if (this.transientRetry || this.stopped) return;
-    const delay = retryDelay(this.transientAttempt++, TRANSIENT_RETRY_MS, this.options.failureRetryMs ?? 5000);
+    const delay = backoffDelay(this.transientAttempt++, TRANSIENT_RETRY_MS, this.options.failureRetryMs ?? 5000);
     this.transientRetry = this.clock.setTimeout(() => {
       this.transientRetry = undefined;
       for (const origin of this.transient.keys()) this.dirty.add(origin);
