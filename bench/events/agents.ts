@@ -14,6 +14,8 @@ import { DosPathTranslator, type HostEventBatch } from '../../driver/client/inde
 import { HostEventConverter } from '../../driver/client/host-event.js';
 import type { EmulatorFixture } from '../../test/emulator.js';
 import { clientRate, sleep, Subscribers, untilFlowing } from './subscribers.js';
+import { emulatorStatus } from '../../driver/emulator/index.js';
+import { watchCpu } from './cpu.js';
 import { loadProvenance, loadRuleSet } from './load-policies.js';
 
 const SUBSCRIBER_QUEUE = 65_536;
@@ -87,13 +89,15 @@ export async function throughPipeline(emu: EmulatorFixture, agent: Agent, count:
   const before = { ...agent.pipeline.stats().dropped, fanout: agent.fanout.dropped() };
   agent.timing.reset();
   const cpu = process.cpuUsage();
+  const processes = watchCpu({ agent: process.pid, subscriber: subs.pid, emulator: daemonPid(emu) });
   await emu.machine.generateLoad(count, rate, true);
   const r = await subs.settle(count);
   const used = process.cpuUsage(cpu);
+  const atClient = clientRate(r);
+  const processCpu = processes.stop(count);
   await subs.stop();
   while (agent.fanout.subscribers() > 0) await sleep(20);
   const after = agent.pipeline.stats().dropped;
-  const atClient = clientRate(r);
   const serverSeconds = (agent.timing.last - agent.timing.first) / 1000;
   const loss = {
     driver: after.driver - before.driver,
@@ -106,12 +110,21 @@ export async function throughPipeline(emu: EmulatorFixture, agent: Agent, count:
     pipelineEventsPerSecond: serverSeconds > 0 ? Math.round(agent.timing.alerts / serverSeconds) : 0,
     perSubscriber: atClient.perSubscriber, seconds: atClient.seconds, received: atClient.received,
     /** Agent-process CPU per published event (subscriber process not included). */
-    agentCpu: cpuFigures(used, agent.timing.alerts), loss,
+    agentCpu: cpuFigures(used, agent.timing.alerts),
+    /** CPU µs per generated event of each process (and of the agent's threads), from /proc. */
+    processCpu, loss,
     lossless: loss.missingAtClients === 0,
     /** Lossless and delivered at (nearly) the offered rate: not just absorbed by the queues. */
     sustained: loss.missingAtClients === 0 && rate > 0 && atClient.perSubscriber >= SUSTAINED_SHARE * rate,
     checkErrors: r.errors,
   };
+}
+
+/** The emulated kernel's daemon: the load generator, the ring, the port (the kernel's share on Windows). */
+export function daemonPid(emu: EmulatorFixture): number {
+  const { pid } = emulatorStatus(emu.dir);
+  if (pid === undefined) throw new Error(`no kawin-driverd pid under ${emu.dir}`);
+  return pid;
 }
 
 export type Step = Awaited<ReturnType<typeof throughPipeline>>;

@@ -8,6 +8,7 @@ import { Alert, LogServiceService } from '../../proto/gen/feeder.js';
 import type { EmulatorFixture } from '../../test/emulator.js';
 import { clientRate, sleep, Subscribers, untilFlowing } from './subscribers.js';
 import { cpuFigures } from './agents.js';
+import { watchCpu } from './cpu.js';
 import { frameSink } from '../../controller/grpc/stream/frame-sink.js';
 import { frame } from '../../controller/grpc/stream/frames.js';
 
@@ -69,6 +70,9 @@ export async function grpcCeiling(count: number, clients: number, preEncoded: bo
   const alerts: (Alert | Buffer)[] = preEncoded ? objects.map((a) => Buffer.from(Alert.encode(a).finish())) : objects;
   const framed = chunks ? Buffer.concat(Array.from({ length: CHUNK }, (_, i) => frame(alerts[i % alerts.length] as Buffer))) : Buffer.alloc(0);
   let cpu = process.cpuUsage();
+  // The server starts writing once the subscriber process is known, so that both CPU figures cover the same span.
+  let go!: () => void;
+  const started = new Promise<void>((r) => { go = r; });
   const server = new Server();
   const definition = preEncoded
     ? { ...LogServiceService, watchAlerts: { ...LogServiceService.watchAlerts, responseSerialize: (b: Buffer) => b } }
@@ -78,8 +82,9 @@ export async function grpcCeiling(count: number, clients: number, preEncoded: bo
     watchMessages: () => undefined,
     watchLogs: () => undefined,
     watchAlerts: (call: ServerWritableStream<unknown, Alert | Buffer>) => {
-      cpu = process.cpuUsage();
       void (async () => {
+        await started;
+        cpu = process.cpuUsage();
         if (chunks) {
           const sink = frameSink(call as ServerWritableStream<unknown, Buffer>);
           for (let i = 0; i < count; i += CHUNK) {
@@ -97,10 +102,14 @@ export async function grpcCeiling(count: number, clients: number, preEncoded: bo
   });
   const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
   const subs = await Subscribers.start(`127.0.0.1:${port}`, clients);
+  const processes = watchCpu({ server: process.pid, subscriber: subs.pid }, ['server']);
+  go();
   const r = await subs.settle(count);
   const used = process.cpuUsage(cpu);
+  const rate = clientRate(r);
+  /** CPU µs per message of the server (this process) and the subscriber process, from /proc. */
+  const processCpu = processes.stop(clients * count);
   await subs.stop();
   server.forceShutdown();
-  const rate = clientRate(r);
-  return { clients, preEncoded, chunks, sent: count, ...rate, lost: clients * count - rate.received, serverCpu: cpuFigures(used, clients * count) };
+  return { clients, preEncoded, chunks, sent: count, ...rate, lost: clients * count - rate.received, serverCpu: cpuFigures(used, clients * count), processCpu };
 }

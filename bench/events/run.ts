@@ -19,6 +19,8 @@ import { startEmulator } from '../../test/emulator.js';
 import { pipelineAlone, pipelineCore, startAgent, sweep, throughPipeline, type Step } from './agents.js';
 import { grpcCeiling, rawDrain } from './ceilings.js';
 import type { EmulatorFixture } from '../../test/emulator.js';
+import { budgetMicros, CORES } from './cpu.js';
+import { cpuLine, wallVerdict, type WallVerdict } from './wall.js';
 
 const quick = process.argv.includes('--quick');
 /**
@@ -35,7 +37,8 @@ const CEILING_1 = quick ? 100_000 : 500_000;
 const CEILING_10 = quick ? 20_000 : 100_000;
 const SECONDS = quick ? 1.5 : 4;
 const STOP_AFTER = quick ? 1 : 2;
-const RATES_1 = quick ? [20_000, 40_000, 80_000] : [20_000, 30_000, 40_000, 50_000, 60_000, 80_000, 100_000, 120_000, 150_000, 200_000];
+const RATES_1 = process.env.BENCH_RATES ? process.env.BENCH_RATES.split(',').map(Number)
+  : quick ? [20_000, 40_000, 80_000] : [20_000, 30_000, 40_000, 50_000, 60_000, 80_000, 100_000, 120_000, 150_000, 200_000];
 /** Goals of issue 13: a main-thread stall during a burst; paced CPU per event within this factor of a burst's; share of the grpc-js ceiling. */
 const STALL_GOAL_MS = 20;
 const PACED_VS_BURST_GOAL = 1.5;
@@ -45,15 +48,24 @@ const RATES_10 = quick ? [2_000, 5_000] : [2_000, 3_000, 4_000, 6_000, 8_000, 12
 const show = (label: string) => (s: Step) => console.log(
   `  ${label} ${s.clients} sub @ ${s.rate}/s: ${s.perSubscriber} ev/s per subscriber (pipeline ${s.pipelineEventsPerSecond} ev/s, ${s.agentCpu.cpuMicrosPerEvent} µs agent CPU/ev)` +
   `${s.sustained ? ', sustained, no loss' : s.lossless ? ', no loss but fell behind' : `, LOSS ${JSON.stringify(s.loss)}`}` +
-  `${s.checkErrors.length ? ` ERRORS ${s.checkErrors.length}` : ''}`);
+  `${s.checkErrors.length ? ` ERRORS ${s.checkErrors.length}` : ''}\n    ${cpuLine(s.processCpu)}; budget ${budgetMicros(s.rate as number)} µs/ev on ${CORES} cores`);
 
-async function pipelineSweeps(emu: EmulatorFixture) {
+const showCeiling = (label: string, c: Awaited<ReturnType<typeof grpcCeiling>>) =>
+  console.log(`  ${label}: ${cpuLine(c.processCpu)}; budget at ${c.perSubscriber * c.clients} msg/s ${budgetMicros(c.perSubscriber * c.clients)} µs/msg`);
+
+function showWall(w: WallVerdict): void {
+  console.log(`one subscriber at the goal ${w.goalRate}/s (CPU per event measured at the ${w.atRate}/s step): ${w.sumMicrosPerEvent} µs/ev × ${w.goalRate}/s = ` +
+    `${w.coresNeededAtGoal} CPU-s/s against ${w.cores} cores (budget ${w.budgetMicrosAtGoal} µs/ev): ` +
+    `${w.overBudget ? 'OVER the machine — the measured wall' : 'fits the machine — the loss is not a CPU wall'}`);
+}
+
+async function pipelineSweeps(emu: EmulatorFixture, tenToo = true) {
   const driver = await emu.client();
   const agent = await startAgent(emu, driver);
   try {
     const plan = { seconds: SECONDS, stopAfter: STOP_AFTER };
     const one = await sweep(emu, agent, { ...plan, clients: 1, rates: RATES_1 }, show('broker'));
-    const ten = await sweep(emu, agent, { ...plan, clients: 10, rates: RATES_10 }, show('broker'));
+    const ten = tenToo ? await sweep(emu, agent, { ...plan, clients: 10, rates: RATES_10 }, show('broker')) : undefined;
     return { one, ten };
   } finally {
     await agent.stop();
@@ -67,6 +79,15 @@ async function profileOnly(emu: EmulatorFixture): Promise<void> {
   await agent.stop();
 }
 
+/** `--only one`: the pre-encoded ceilings and the one-subscriber sweep (BENCH_RATES=a,b,… to choose the rates), with the CPU table. */
+async function oneOnly(emu: EmulatorFixture): Promise<void> {
+  const bytes1 = await grpcCeiling(CEILING_1, 1, true);
+  console.log(`plain grpc-js, pre-encoded bytes: ${bytes1.perSubscriber} msg/s`);
+  showCeiling('pre-encoded ceiling', bytes1);
+  const { one } = await pipelineSweeps(emu, false);
+  showWall(wallVerdict(one.steps, Math.round(CEILING_SHARE_GOAL * bytes1.perSubscriber)));
+}
+
 async function main(): Promise<void> {
   const machine = { flavor: 'windows', drives: { 'C:': '\\Device\\HarddiskVolume3' } } as const;
   // The sweeps run against the default ring (8192, as on Windows); capacity figures use a
@@ -75,6 +96,7 @@ async function main(): Promise<void> {
   const big = await startEmulator(undefined, { ...machine, ringCapacity: BIG_RING });
   try {
     if (only === 'pipeline1') return await profileOnly(emu);
+    if (only === 'one') return await oneOnly(emu);
     if (only === 'alone') return console.log(JSON.stringify(await pipelineAlone(big, BURST, Number(process.env.BENCH_RATE ?? ALONE_RATE))));
     console.log(`bench:events${quick ? ' (quick)' : ''}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
     const drain = await rawDrain(big, BURST);
@@ -100,10 +122,16 @@ async function main(): Promise<void> {
       `server ${bytes1.serverCpu.cpuMicrosPerEvent} µs CPU per message (1 subscriber)`);
     console.log(`pre-encoded bytes in chunks of 256 straight to the HTTP/2 stream (as the LogBroker writes): ${chunks1.perSubscriber} msg/s (1 subscriber), ` +
       `server ${chunks1.serverCpu.cpuMicrosPerEvent} µs CPU per message`);
+    showCeiling('pre-encoded ceiling, 1 subscriber', bytes1);
+    showCeiling('pre-encoded chunks, 1 subscriber', chunks1);
     const goal1 = Math.round(CEILING_SHARE_GOAL * bytes1.perSubscriber);
     const goal10 = Math.round((CEILING_SHARE_GOAL * bytes1.perSubscriber) / 10);
     console.log('pipeline (emulator → DriverClient.events() → EventPipeline → fan-out → gRPC):');
-    const broker = await pipelineSweeps(emu);
+    const sweeps = await pipelineSweeps(emu);
+    if (!sweeps.ten) throw new Error('the ten-subscriber sweep did not run');
+    const broker = { one: sweeps.one, ten: sweeps.ten };
+    const wall = wallVerdict(broker.one.steps, goal1);
+    showWall(wall);
     const r = (x: number, y: number) => +(x / y).toFixed(3);
     const ratios = {
       broker1PeakVsGrpcObjects: r(broker.one.peakDeliveredPerSubscriber, objects1.perSubscriber),
@@ -127,7 +155,7 @@ async function main(): Promise<void> {
     const result = {
       bench: 'events', quick, date: new Date().toISOString(), node: process.version, loadAverage: loadavg(),
       ceilings: { rawDrain: drain, grpcObjects1: objects1, grpcBytes1: bytes1, grpcObjects10: objects10, grpcBytes10: bytes10, grpcChunks1: chunks1 },
-      pipeline: { core, alone, burst, broker }, ratios, goals,
+      pipeline: { core, alone, burst, broker }, oneSubscriberWall: wall, ratios, goals,
     };
     if (quick) return; // figures of a full run only
     const out = new URL('../results/', import.meta.url).pathname;

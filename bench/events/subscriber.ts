@@ -45,7 +45,8 @@ function isNotice(m: Buffer | Alert): boolean {
 
 const conns: InstanceType<typeof RawClient>[] = [];
 for (let i = 0; i < clients; i++) {
-  const client = new RawClient(target!, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
+  const window = process.env.BENCH_CLIENT_WINDOW ? { 'grpc-node.flow_control_window': Number(process.env.BENCH_CLIENT_WINDOW) } : {};
+  const client = new RawClient(target!, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1, ...window });
   conns.push(client);
   const watch = (mode === 'decode'
     ? (req: { Filter: string }) => client.makeServerStreamRequest('/feeder.LogService/WatchAlerts', LogServiceService.watchAlerts.requestSerialize, Alert.decode, req)

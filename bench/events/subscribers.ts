@@ -9,6 +9,9 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 export class Subscribers {
   private constructor(private readonly child: ChildProcess) {}
 
+  /** The subscriber process (for its CPU time). */
+  get pid(): number { return this.child.pid!; }
+
   static async start(target: string, clients: number): Promise<Subscribers> {
     const child = fork(new URL('./subscriber.ts', import.meta.url).pathname, [target, String(clients)], { execArgv: ['--import', 'tsx'] });
     const [m] = (await once(child, 'message')) as [string];

@@ -32,3 +32,5 @@ export const CONTROL_FILLED = 1;
 /** 1: the main thread waits for a message; the worker that fills a slot clears it and posts `ready`. */
 export const CONTROL_ARMED = 2;
 export const CONTROL_WORDS = 3;
+/** The OS thread name the worker gives itself where it can (Linux), for per-thread tools. */
+export const PORT_READER_THREAD_NAME = 'kawin-port';
