@@ -75,7 +75,7 @@ export class LogBroker {
   private readonly logs: Record<LogStream, SharedLog>;
   /** Messages published in this turn of the event loop, not yet written. */
   private readonly batches: Record<LogStream, FrameBatch> = {
-    alerts: new FrameBatch(CHUNK_BYTES), logs: new FrameBatch(CHUNK_BYTES), messages: new FrameBatch(CHUNK_BYTES),
+    alerts: new FrameBatch(), logs: new FrameBatch(), messages: new FrameBatch(),
   };
   private readonly chunkMessages: number;
   private readonly chunkBytes: number;

@@ -44,29 +44,43 @@ export function dropFrames(frames: Buffer, count: number): Buffer {
 }
 
 /**
- * Framed messages gathered into one buffer. `reserve(n)` returns where n bytes may be
- * written; `take()` returns what was gathered as a buffer of its own (the scratch buffer
- * is reused, so a chunk never pins more memory than its bytes).
+ * Bytes of the slabs a FrameBatch writes into. One allocation serves hundreds of
+ * messages (a fresh buffer per chunk cost more than encoding its messages); a chunk is
+ * a view of its slab, so the chunks a stream's shared log holds pin at most the bytes
+ * they account for plus a slab at either end.
+ */
+export const SLAB_BYTES = 256 * 1024;
+
+/**
+ * Framed messages gathered into a chunk. `reserve(n)` returns where n bytes may be
+ * written in `buffer`; `commit(n)` counts them as one message; `take()` returns the
+ * messages gathered since the last take as a chunk of their own: a view of the current
+ * slab that nothing writes to again (the batch only writes after it, or in a new slab).
  */
 export class FrameBatch {
-  private scratch: Buffer;
+  private slab: Buffer;
+  /** Where the open chunk starts in the slab, and where its bytes end. */
+  private start = 0;
   private used = 0;
   /** Messages gathered. */
   count = 0;
 
-  constructor(private readonly initialBytes: number) {
-    this.scratch = Buffer.allocUnsafe(initialBytes);
+  constructor(private readonly slabBytes = SLAB_BYTES) {
+    this.slab = Buffer.allocUnsafeSlow(slabBytes);
   }
 
-  get bytes(): number { return this.used; }
-  get buffer(): Buffer { return this.scratch; }
+  get bytes(): number { return this.used - this.start; }
+  get buffer(): Buffer { return this.slab; }
 
-  /** Offset of `n` free bytes (the scratch grows if needed); call `commit` after writing them. */
+  /** Offset in `buffer` of `n` free bytes (a new slab if this one is full); call `commit` after writing them. */
   reserve(n: number): number {
-    if (this.used + n > this.scratch.length) {
-      const next = Buffer.allocUnsafe(Math.max(this.scratch.length * 2, this.used + n));
-      this.scratch.copy(next, 0, 0, this.used);
-      this.scratch = next;
+    if (this.used + n > this.slab.length) {
+      const open = this.used - this.start;
+      const next = Buffer.allocUnsafeSlow(Math.max(this.slabBytes, open + n));
+      this.slab.copy(next, 0, this.start, this.used);
+      this.slab = next;
+      this.start = 0;
+      this.used = open;
     }
     return this.used;
   }
@@ -76,13 +90,11 @@ export class FrameBatch {
     this.count++;
   }
 
-  /** The gathered frames (a copy), and the batch emptied. */
+  /** The gathered frames (a view no later write touches), and the batch emptied. */
   take(): Buffer {
-    const out = Buffer.allocUnsafe(this.used);
-    this.scratch.copy(out, 0, 0, this.used);
-    this.used = 0;
+    const out = this.slab.subarray(this.start, this.used);
+    this.start = this.used;
     this.count = 0;
-    if (this.scratch.length > 4 * this.initialBytes) this.scratch = Buffer.allocUnsafe(this.initialBytes);
     return out;
   }
 }
