@@ -21,6 +21,7 @@ import { grpcCeiling, rawDrain } from './ceilings.js';
 import type { EmulatorFixture } from '../../test/emulator.js';
 import { budgetMicros, CORES } from './cpu.js';
 import { cpuLine, wallVerdict, type WallVerdict } from './wall.js';
+import { karmorSweep, type KarmorStep } from './karmor.js';
 
 const quick = process.argv.includes('--quick');
 /**
@@ -56,17 +57,22 @@ const showCeiling = (label: string, c: Awaited<ReturnType<typeof grpcCeiling>>) 
 function showWall(w: WallVerdict): void {
   console.log(`one subscriber at the goal ${w.goalRate}/s (CPU per event measured at the ${w.atRate}/s step): ${w.sumMicrosPerEvent} µs/ev × ${w.goalRate}/s = ` +
     `${w.coresNeededAtGoal} CPU-s/s against ${w.cores} cores (budget ${w.budgetMicrosAtGoal} µs/ev): ` +
-    `${w.overBudget ? 'OVER the machine — the measured wall' : 'fits the machine — the loss is not a CPU wall'}`);
+    `${w.overBudget ? 'OVER the machine — the measured wall' : 'fits the machine'}; other work on the machine kept ${w.othersCores} cores busy meanwhile`);
 }
 
-async function pipelineSweeps(emu: EmulatorFixture, tenToo = true) {
+const showKarmor = (s: KarmorStep) => console.log(
+  `  karmor logs @ ${s.rate}/s: ${s.sustained ? `${s.perSubscriber} ev/s, sustained, no loss` : s.exitedWithAllEvents ? `${s.perSubscriber} ev/s, fell behind` : `did not get all ${s.generated} events (subscriber-queue drops ${s.subscriberQueueDrops})`}` +
+  `\n    CPU µs/ev: ${Object.entries(s.processCpu.microsPerEvent).map(([k, v]) => `${k} ${v}`).join(', ')}; sum ${s.processCpu.sumMicrosPerEvent}; budget ${s.budgetMicros} µs/ev on ${CORES} cores`);
+
+async function pipelineSweeps(emu: EmulatorFixture, which: { ten?: boolean; karmor?: boolean; grpcjs?: boolean } = {}) {
   const driver = await emu.client();
   const agent = await startAgent(emu, driver);
   try {
     const plan = { seconds: SECONDS, stopAfter: STOP_AFTER };
-    const one = await sweep(emu, agent, { ...plan, clients: 1, rates: RATES_1 }, show('broker'));
-    const ten = tenToo ? await sweep(emu, agent, { ...plan, clients: 10, rates: RATES_10 }, show('broker')) : undefined;
-    return { one, ten };
+    const one = which.grpcjs === false ? undefined : await sweep(emu, agent, { ...plan, clients: 1, rates: RATES_1 }, show('broker'));
+    const ten = which.ten === false ? undefined : await sweep(emu, agent, { ...plan, clients: 10, rates: RATES_10 }, show('broker'));
+    const karmor = which.karmor === false ? undefined : await karmorSweep(emu, agent, { ...plan, rates: RATES_1 }, showKarmor);
+    return { one, ten, karmor };
   } finally {
     await agent.stop();
     await driver.close();
@@ -84,8 +90,13 @@ async function oneOnly(emu: EmulatorFixture): Promise<void> {
   const bytes1 = await grpcCeiling(CEILING_1, 1, true);
   console.log(`plain grpc-js, pre-encoded bytes: ${bytes1.perSubscriber} msg/s`);
   showCeiling('pre-encoded ceiling', bytes1);
-  const { one } = await pipelineSweeps(emu, false);
-  showWall(wallVerdict(one.steps, Math.round(CEILING_SHARE_GOAL * bytes1.perSubscriber)));
+  const { one } = await pipelineSweeps(emu, { ten: false, karmor: false });
+  showWall(wallVerdict(one!.steps, Math.round(CEILING_SHARE_GOAL * bytes1.perSubscriber)));
+}
+
+/** `--only karmor`: the real karmor logs as the one subscriber (BENCH_RATES as for `one`). */
+async function karmorOnly(emu: EmulatorFixture): Promise<void> {
+  await pipelineSweeps(emu, { ten: false, grpcjs: false });
 }
 
 async function main(): Promise<void> {
@@ -97,6 +108,7 @@ async function main(): Promise<void> {
   try {
     if (only === 'pipeline1') return await profileOnly(emu);
     if (only === 'one') return await oneOnly(emu);
+    if (only === 'karmor') return await karmorOnly(emu);
     if (only === 'alone') return console.log(JSON.stringify(await pipelineAlone(big, BURST, Number(process.env.BENCH_RATE ?? ALONE_RATE))));
     console.log(`bench:events${quick ? ' (quick)' : ''}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
     const drain = await rawDrain(big, BURST);
@@ -128,8 +140,9 @@ async function main(): Promise<void> {
     const goal10 = Math.round((CEILING_SHARE_GOAL * bytes1.perSubscriber) / 10);
     console.log('pipeline (emulator → DriverClient.events() → EventPipeline → fan-out → gRPC):');
     const sweeps = await pipelineSweeps(emu);
-    if (!sweeps.ten) throw new Error('the ten-subscriber sweep did not run');
+    if (!sweeps.one || !sweeps.ten || !sweeps.karmor) throw new Error('a sweep did not run');
     const broker = { one: sweeps.one, ten: sweeps.ten };
+    const karmor = sweeps.karmor;
     const wall = wallVerdict(broker.one.steps, goal1);
     showWall(wall);
     const r = (x: number, y: number) => +(x / y).toFixed(3);
@@ -150,12 +163,13 @@ async function main(): Promise<void> {
     };
     console.log(`sustained without loss: ${broker.one.sustainedZeroLossRate}/s to 1 subscriber (goal ≥ ${goal1}: ${CEILING_SHARE_GOAL} of the pre-encoded ceiling), ` +
       `${broker.ten.sustainedZeroLossRate}/s to each of 10 (goal ≥ ${goal10}: ${CEILING_SHARE_GOAL} of a tenth of it)`);
+    console.log(`karmor logs (Go, JSON to /dev/null) as the one subscriber: sustained without loss ${karmor.sustainedZeroLossRate}/s`);
     console.log(`ratios ${JSON.stringify(ratios)}`);
     console.log(`goals ${JSON.stringify(goals)}`);
     const result = {
       bench: 'events', quick, date: new Date().toISOString(), node: process.version, loadAverage: loadavg(),
       ceilings: { rawDrain: drain, grpcObjects1: objects1, grpcBytes1: bytes1, grpcObjects10: objects10, grpcBytes10: bytes10, grpcChunks1: chunks1 },
-      pipeline: { core, alone, burst, broker }, oneSubscriberWall: wall, ratios, goals,
+      pipeline: { core, alone, burst, broker, karmor }, oneSubscriberWall: wall, ratios, goals,
     };
     if (quick) return; // figures of a full run only
     const out = new URL('../results/', import.meta.url).pathname;

@@ -25,6 +25,8 @@ export interface WallVerdict {
   cores: number;
   /** The measured costs exceed the machine at the goal rate: the wall, not the code's pacing. */
   overBudget: boolean;
+  /** Cores the rest of the machine (not this run's processes) kept busy during that step. */
+  othersCores: number;
 }
 
 export function wallVerdict(steps: MeasuredStep[], goalRate: number): WallVerdict {
@@ -36,6 +38,7 @@ export function wallVerdict(steps: MeasuredStep[], goalRate: number): WallVerdic
   return {
     goalRate, atRate: step.rate, microsPerEvent: step.processCpu.microsPerEvent, sumMicrosPerEvent: sum,
     budgetMicrosAtGoal: budgetMicros(goalRate), coresNeededAtGoal: needed, cores: CORES, overBudget: needed > CORES,
+    othersCores: +Math.max(0, step.processCpu.machineCoresBusy - step.processCpu.coresBusy).toFixed(2),
   };
 }
 

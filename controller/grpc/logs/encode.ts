@@ -254,19 +254,26 @@ export interface FeedEncoder<T> {
 
 function encoder<T>(fields: Field[]): FeedEncoder<T> {
   const compiled = compile(fields);
+  // The lengths and the cursor of one message, reused: an encode runs to its end before
+  // the next starts (nothing in it calls out), so one of each serves every message.
+  const L: number[] = [];
+  const c = { i: 0 };
+  const size = (m: T): number => {
+    L.length = 0;
+    c.i = 0;
+    return compiled.size(m, L);
+  };
   const encode = ((m: T) => {
-    const L: number[] = [];
-    const b = Buffer.allocUnsafe(compiled.size(m, L));
-    compiled.write(b, 0, m, L, { i: 0 });
+    const b = Buffer.allocUnsafe(size(m));
+    compiled.write(b, 0, m, L, c);
     return b;
   }) as FeedEncoder<T>;
   encode.frameInto = (m, batch) => {
-    const L: number[] = [];
-    const n = compiled.size(m, L);
+    const n = size(m);
     const at = batch.reserve(FRAME_PREFIX + n);
     const b = batch.buffer;
     writePrefix(b, at, n);
-    compiled.write(b, at + FRAME_PREFIX, m, L, { i: 0 });
+    compiled.write(b, at + FRAME_PREFIX, m, L, c);
     batch.commit(FRAME_PREFIX + n);
     return FRAME_PREFIX + n;
   };
