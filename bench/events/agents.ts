@@ -82,9 +82,18 @@ export async function startAgent(emu: EmulatorFixture, driver: DriverClient) {
 
 export type Agent = Awaited<ReturnType<typeof startAgent>>;
 
-/** `count` generated events at `rate`/s (0: as fast as the generator goes) to `clients` subscribers. */
-export async function throughPipeline(emu: EmulatorFixture, agent: Agent, count: number, clients: number, rate: number) {
-  const subs = await Subscribers.start(agent.fanout.target, clients);
+export interface Load {
+  count: number;
+  clients: number;
+  /** Events per second (0: as fast as the generator goes). */
+  rate: number;
+  /** The subscribers' HTTP/2 receive window in bytes (0: grpc-js's default). */
+  window?: number;
+}
+
+/** `count` generated events at `rate`/s to `clients` subscribers. */
+export async function throughPipeline(emu: EmulatorFixture, agent: Agent, { count, clients, rate, window = 0 }: Load) {
+  const subs = await Subscribers.start(agent.fanout.target, clients, window);
   while (agent.fanout.subscribers() < clients) await sleep(20);
   const before = { ...agent.pipeline.stats().dropped, fanout: agent.fanout.dropped() };
   agent.timing.reset();
@@ -136,6 +145,8 @@ export interface SweepPlan {
   seconds: number;
   /** Stop after this many steps that were not sustained (saturation reached). */
   stopAfter: number;
+  /** The subscribers' HTTP/2 receive window in bytes (0: grpc-js's default). */
+  window?: number;
 }
 
 /** Drive the pipeline at increasing rates until it saturates. */
@@ -143,7 +154,7 @@ export async function sweep(emu: EmulatorFixture, agent: Agent, plan: SweepPlan,
   const steps: Step[] = [];
   let missed = 0;
   for (const rate of plan.rates) {
-    const step = await throughPipeline(emu, agent, Math.round(rate * plan.seconds), plan.clients, rate);
+    const step = await throughPipeline(emu, agent, { count: Math.round(rate * plan.seconds), clients: plan.clients, rate, window: plan.window });
     log(step);
     steps.push(step);
     if (!step.sustained && ++missed >= plan.stopAfter) break;

@@ -65,7 +65,7 @@ const CHUNK = 256;
  * does (frame-sink.ts): what the write path costs once grpc-js's per-message path is
  * out of it. Server CPU per message is measured too.
  */
-export async function grpcCeiling(count: number, clients: number, preEncoded: boolean, chunks = false) {
+export async function grpcCeiling(count: number, clients: number, preEncoded: boolean, chunks = false, window = 0) {
   const objects = prebuiltAlerts(1024);
   const alerts: (Alert | Buffer)[] = preEncoded ? objects.map((a) => Buffer.from(Alert.encode(a).finish())) : objects;
   const framed = chunks ? Buffer.concat(Array.from({ length: CHUNK }, (_, i) => frame(alerts[i % alerts.length] as Buffer))) : Buffer.alloc(0);
@@ -101,7 +101,7 @@ export async function grpcCeiling(count: number, clients: number, preEncoded: bo
     },
   });
   const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
-  const subs = await Subscribers.start(`127.0.0.1:${port}`, clients);
+  const subs = await Subscribers.start(`127.0.0.1:${port}`, clients, window);
   const processes = watchCpu({ server: process.pid, subscriber: subs.pid }, ['server']);
   go();
   const r = await subs.settle(count);
@@ -111,5 +111,5 @@ export async function grpcCeiling(count: number, clients: number, preEncoded: bo
   const processCpu = processes.stop(clients * count);
   await subs.stop();
   server.forceShutdown();
-  return { clients, preEncoded, chunks, sent: count, ...rate, lost: clients * count - rate.received, serverCpu: cpuFigures(used, clients * count), processCpu };
+  return { clients, preEncoded, chunks, window, sent: count, ...rate, lost: clients * count - rate.received, serverCpu: cpuFigures(used, clients * count), processCpu };
 }

@@ -5,7 +5,9 @@
  * SAMPLE to check it is a well-formed Alert: decoding every message with ts-proto in one
  * Node process would measure ts-proto's decoder (karmor decodes in Go), not the server.
  * `decode` mode decodes everything. The parent asks for counts over IPC.
- * Usage (forked by run.ts): subscriber.ts <target> <clients> [raw|decode]
+ * `window`: the client's HTTP/2 receive window in bytes (grpc-node.flow_control_window;
+ * 0: grpc-js's default, 64 KiB).
+ * Usage (forked by run.ts): subscriber.ts <target> <clients> [raw|decode] [window]
  */
 import { credentials, makeGenericClientConstructor, type ClientReadableStream } from '@grpc/grpc-js';
 import { Alert, LogServiceService } from '../../proto/gen/feeder.js';
@@ -20,7 +22,7 @@ export interface SubscriberReport {
 }
 
 const SAMPLE = 1000;
-const [target, clientsArg, mode = 'raw'] = process.argv.slice(2);
+const [target, clientsArg, mode = 'raw', windowArg = '0'] = process.argv.slice(2);
 const clients = Number(clientsArg ?? '1');
 const now = (): number => performance.timeOrigin + performance.now();
 const report: SubscriberReport = { received: new Array<number>(clients).fill(0), firstAt: 0, lastAt: 0, checked: 0, errors: [] };
@@ -45,7 +47,7 @@ function isNotice(m: Buffer | Alert): boolean {
 
 const conns: InstanceType<typeof RawClient>[] = [];
 for (let i = 0; i < clients; i++) {
-  const window = process.env.BENCH_CLIENT_WINDOW ? { 'grpc-node.flow_control_window': Number(process.env.BENCH_CLIENT_WINDOW) } : {};
+  const window = Number(windowArg) > 0 ? { 'grpc-node.flow_control_window': Number(windowArg) } : {};
   const client = new RawClient(target!, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1, ...window });
   conns.push(client);
   const watch = (mode === 'decode'

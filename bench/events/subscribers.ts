@@ -12,8 +12,10 @@ export class Subscribers {
   /** The subscriber process (for its CPU time). */
   get pid(): number { return this.child.pid!; }
 
-  static async start(target: string, clients: number): Promise<Subscribers> {
-    const child = fork(new URL('./subscriber.ts', import.meta.url).pathname, [target, String(clients)], { execArgv: ['--import', 'tsx'] });
+  /** `window`: the clients' HTTP/2 receive window in bytes (0: grpc-js's default). */
+  static async start(target: string, clients: number, window = 0): Promise<Subscribers> {
+    const args = [target, String(clients), 'raw', String(window)];
+    const child = fork(new URL('./subscriber.ts', import.meta.url).pathname, args, { execArgv: ['--import', 'tsx'] });
     const [m] = (await once(child, 'message')) as [string];
     if (m !== 'ready') throw new Error(`subscriber said ${m}`);
     return new Subscribers(child);
