@@ -6,7 +6,7 @@
  * IOCTL thread: the main thread only decodes one page at a time between awaits, so a
  * full read-back never holds the event loop for long (nor waits on the device).
  */
-import { decodeListResponse, encodeListRequest, type ListPage } from '../abi/codec.js';
+import { RuleRecords, decodeListPageInto, decodeListResponse, encodeListRequest } from '../abi/codec.js';
 import type { IoctlOutcome } from '../win32/binding.js';
 import { LIST_RESPONSE } from '../abi/layout.js';
 import { LIMITS, WIN32, type DriverRule } from '../abi/types.js';
@@ -49,7 +49,7 @@ export async function listAllRules(device: DeviceChannel, options: ListingOption
 /** The pages after the first go to the IOCTL thread when the table holds at least `offThreadFrom` rules. */
 async function listOnce(device: DeviceChannel, size: number, stats: ListingStats | undefined, offThreadFrom: number, expectLarge: boolean): Promise<{ table?: RuleTable; bufferBytes: number }> {
   let offThread = expectLarge;
-  const rules: DriverRule[] = [];
+  const records = new RuleRecords();
   let cursor = 0n;
   let generation: bigint | undefined;
   let output = new Uint8Array(size);
@@ -65,15 +65,16 @@ async function listOnce(device: DeviceChannel, size: number, stats: ListingStats
       if (stats) stats.bufferGrowths++;
       continue;
     }
-    const page: ListPage = decodeOrThrow('LIST_RULES', () => decodeListResponse(output, outcome.bytesReturned));
+    // The page's bytes are kept (records are decoded on demand): the next page gets a fresh buffer.
+    const page = output.slice(0, outcome.bytesReturned);
+    const head = decodeOrThrow('LIST_RULES', () => decodeListPageInto(page, page.byteLength, records));
     if (stats) stats.pages++;
-    if (generation !== undefined && page.generation !== generation) return { bufferBytes: size };
-    generation = page.generation;
-    offThread = page.totalRules >= offThreadFrom;
-    for (const r of page.rules) rules.push(r);
-    if (!page.more) return { table: checkedTable(page.generation, page.totalRules, rules), bufferBytes: size };
-    if (page.rules.length === 0) throw new DriverProtocolError('a page with the MORE flag had no records', { operation: 'LIST_RULES' });
-    cursor = page.nextCursor;
+    if (generation !== undefined && head.generation !== generation) return { bufferBytes: size };
+    generation = head.generation;
+    offThread = head.totalRules >= offThreadFrom;
+    if (!head.more) return { table: checkedTable(head.generation, head.totalRules, records), bufferBytes: size };
+    if (head.count === 0) throw new DriverProtocolError('a page with the MORE flag had no records', { operation: 'LIST_RULES' });
+    cursor = head.nextCursor;
   }
 }
 
@@ -92,9 +93,15 @@ function grownSize(size: number, required: number): number {
   return next;
 }
 
-function checkedTable(generation: bigint, totalRules: number, rules: DriverRule[]): RuleTable {
-  if (totalRules !== rules.length) {
-    throw new DriverProtocolError(`listing returned ${rules.length} rules, the driver reports ${totalRules}`, { operation: 'LIST_RULES' });
+function checkedTable(generation: bigint, totalRules: number, records: RuleRecords): RuleTable {
+  if (totalRules !== records.length) {
+    throw new DriverProtocolError(`listing returned ${records.length} rules, the driver reports ${totalRules}`, { operation: 'LIST_RULES' });
   }
-  return { generation, rules };
+  return tableOf(generation, records);
+}
+
+/** A rule table over `records` (its `rules` decoded on first use). */
+export function tableOf(generation: bigint, records: RuleRecords): RuleTable {
+  let rules: DriverRule[] | undefined;
+  return { generation, records, get rules() { return (rules ??= records.toArray()); } };
 }
