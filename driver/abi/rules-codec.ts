@@ -106,7 +106,7 @@ export function checkRuleAt(c: Cursor, at: number): RuleRecordHead {
     fail(at, `SourceMatchType ${fixed.sourceMatch} disagrees with SourcePathBytes ${sourceBytes}`);
   }
   if (RULE.size + pathBytes + sourceBytes > fixed.size) fail(at, `strings (${pathBytes + sourceBytes} bytes) overflow Size ${fixed.size}`);
-  return { ...fixed, pathBytes, sourceBytes };
+  return { size: fixed.size, kind: fixed.kind, match: fixed.match, action: fixed.action, sourceMatch: fixed.sourceMatch, id: fixed.id, flags: fixed.flags, pathBytes, sourceBytes };
 }
 
 /** Decodes the rule at `at`; returns it and the record size (unknown trailing bytes skipped). */

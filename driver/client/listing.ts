@@ -7,10 +7,9 @@
  * full read-back never holds the event loop for long (nor waits on the device).
  */
 import { RuleRecords, decodeListPageInto, decodeListResponse, encodeListRequest } from '../abi/codec.js';
-import type { IoctlOutcome } from '../win32/binding.js';
 import { LIST_RESPONSE } from '../abi/layout.js';
 import { LIMITS, WIN32, type DriverRule } from '../abi/types.js';
-import type { DeviceChannel } from './device.js';
+import type { AdoptedOutcome, DeviceChannel } from './device.js';
 import { BufferTooSmallError, DriverProtocolError, GenerationConflictError } from './errors.js';
 import { decodeOrThrow } from './decode.js';
 import type { RuleTable } from './types.js';
@@ -56,17 +55,18 @@ async function listOnce(device: DeviceChannel, size: number, stats: ListingStats
   for (;;) {
     const call = {
       op: 'LIST_RULES', input: encodeListRequest(cursor), output, readOnly: true,
-      expected: [WIN32.moreData, WIN32.insufficientBuffer],
+      expected: [WIN32.moreData, WIN32.insufficientBuffer], adoptOutput: true,
     } as const;
-    const outcome: IoctlOutcome = offThread ? await device.ioctlOffThread(call) : await device.call(call);
+    const outcome: AdoptedOutcome = offThread ? await device.ioctlOffThread(call) : await device.call(call);
     if (!outcome.ok) {
-      size = grownSize(size, outcome.error === WIN32.moreData ? requiredSize(output, outcome.bytesReturned) : 0);
+      size = grownSize(size, outcome.error === WIN32.moreData ? requiredSize(outcome.output ?? output, outcome.bytesReturned) : 0);
       output = new Uint8Array(size);
       if (stats) stats.bufferGrowths++;
       continue;
     }
-    // The page's bytes are kept (records are decoded on demand): the next page gets a fresh buffer.
-    const page = output.slice(0, outcome.bytesReturned);
+    // The page's bytes are kept (records are decoded on demand): a page read off the thread
+    // arrives in a buffer of its own; one read here is copied out of the reused `output`.
+    const page = outcome.output ? outcome.output.subarray(0, outcome.bytesReturned) : output.slice(0, outcome.bytesReturned);
     const head = decodeOrThrow('LIST_RULES', () => decodeListPageInto(page, page.byteLength, records));
     if (stats) stats.pages++;
     if (generation !== undefined && head.generation !== generation) return { bufferBytes: size };
