@@ -110,7 +110,7 @@ export class DeviceChannel {
     const handle = this.open(call);
     this.thread ??= new IoctlThread(this.binding.spec);
     // A write is never repeated (see ioctl), so its input can move to the thread uncopied.
-    const { outcome, seconds, output } = await this.thread.call(handle, IOCTL[call.op], call.input, call.output, !call.readOnly, call.adoptOutput);
+    const { outcome, seconds, output } = await this.thread.call(handle, IOCTL[call.op], call.input, call.output, { transferInput: !call.readOnly, adoptOutput: call.adoptOutput });
     const settled = this.settle(call, outcome, seconds);
     return output ? { ...settled, output } : settled;
   }

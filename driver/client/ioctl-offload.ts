@@ -28,7 +28,7 @@ export class IoctlThread {
    * `adoptOutput`: the output comes back in the thread's own buffer (as `output`), moved
    * rather than copied into `output`, which then only gives the size.
    */
-  call(handle: Handle, code: number, input: Uint8Array | null, output: Uint8Array | null, transferInput = false, adoptOutput = false): Promise<{ outcome: IoctlOutcome; seconds: number; output?: Uint8Array }> {
+  call(handle: Handle, code: number, input: Uint8Array | null, output: Uint8Array | null, { transferInput = false, adoptOutput = false } = {}): Promise<{ outcome: IoctlOutcome; seconds: number; output?: Uint8Array }> {
     const worker = this.started();
     const id = this.nextId++;
     return new Promise<IoctlReply>((resolve, reject) => {

@@ -64,9 +64,7 @@ async function listOnce(device: DeviceChannel, size: number, stats: ListingStats
       if (stats) stats.bufferGrowths++;
       continue;
     }
-    // The page's bytes are kept (records are decoded on demand): a page read off the thread
-    // arrives in a buffer of its own; one read here is copied out of the reused `output`.
-    const page = outcome.output ? outcome.output.subarray(0, outcome.bytesReturned) : output.slice(0, outcome.bytesReturned);
+    const page = pageBytes(outcome, output);
     const head = decodeOrThrow('LIST_RULES', () => decodeListPageInto(page, page.byteLength, records));
     if (stats) stats.pages++;
     if (generation !== undefined && head.generation !== generation) return { bufferBytes: size };
@@ -76,6 +74,14 @@ async function listOnce(device: DeviceChannel, size: number, stats: ListingStats
     if (head.count === 0) throw new DriverProtocolError('a page with the MORE flag had no records', { operation: 'LIST_RULES' });
     cursor = head.nextCursor;
   }
+}
+
+/**
+ * The page's bytes, kept (records are decoded on demand): a page read off the thread
+ * arrives in a buffer of its own; one read here is copied out of the reused `output`.
+ */
+function pageBytes(outcome: AdoptedOutcome, output: Uint8Array): Uint8Array {
+  return outcome.output ? outcome.output.subarray(0, outcome.bytesReturned) : output.slice(0, outcome.bytesReturned);
 }
 
 function requiredSize(output: Uint8Array, bytes: number): number {
