@@ -42,7 +42,7 @@ const fromSources = process.argv.includes('--sources');
 const profileDir = process.argv.find((a) => a.startsWith('--profile='))?.slice('--profile='.length);
 /** `--heap=<dir>`: heap snapshots of the agent's main thread after the cold converge and after the warm restart. */
 const heapDir = process.argv.find((a) => a.startsWith('--heap='))?.slice('--heap='.length);
-const agentFlags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+const agentFlags = [...(process.env.AGENT_FLAGS ? process.env.AGENT_FLAGS.split(' ') : []), ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
 const FILES = quick ? 200 : 1000;
 const RULES_PER_FILE = 100;
 const DEBOUNCE_MS = 5;
