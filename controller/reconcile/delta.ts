@@ -52,17 +52,23 @@ async function mergeMismatches(want: readonly DriverRule[], have: RuleRecords): 
   let j = 0;
   while (i < want.length && j < have.length) {
     const w = want[i]!;
-    const id = have.id(j);
-    if (id < w.id) {
-      next.set(id, have.rule(j));
-      j++;
-    } else if (w.id < id) {
-      next.set(w.id, undefined);
+    // In sync (the usual case): same id, same rule; compared in place.
+    if (have.matches(j, w)) {
       i++;
+      j++;
     } else {
-      if (!have.matches(j, w)) next.set(id, have.rule(j));
-      i++;
-      j++;
+      const id = have.id(j);
+      if (id < w.id) {
+        next.set(id, have.rule(j));
+        j++;
+      } else if (w.id < id) {
+        next.set(w.id, undefined);
+        i++;
+      } else {
+        next.set(id, have.rule(j));
+        i++;
+        j++;
+      }
     }
     if (slicer.due()) await slicer.yield();
   }

@@ -6,10 +6,13 @@
  * them made 100k rules with their paths for every resync, which lived long enough to be
  * promoted and cost major collections and resident memory.
  */
+import { endianness } from 'node:os';
 import { RULE } from './layout.js';
 import { checkRuleAt, decodeRuleAt, encodeRuleAt, ruleMatchesAt, ruleSize, type Cursor } from './rules-codec.js';
 import type { DriverRule } from './types.js';
 import { AbiDecodeError, dataView, textView } from './wire.js';
+
+const LITTLE_ENDIAN = endianness() === 'LE';
 
 export class RuleRecords {
   private readonly pages: Cursor[] = [];
@@ -35,7 +38,9 @@ export class RuleRecords {
    * there). `bytes` is kept: the caller must not reuse it.
    */
   addPage(bytes: Uint8Array, at: number, count: number, end: number, structName: string): void {
-    const page: Cursor = { view: dataView(bytes), text: textView(bytes), end };
+    // Records start 8-aligned within the page, so their strings are at even offsets of it.
+    const units = LITTLE_ENDIAN && bytes.byteOffset % 2 === 0 ? new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 1) : undefined;
+    const page: Cursor = { view: dataView(bytes), text: textView(bytes), end, units };
     const index = this.pages.push(page) - 1;
     if (index > 0xffff) throw new AbiDecodeError(structName, at, 'more than 65536 pages in one listing');
     this.reserve(this.count + count);
