@@ -108,10 +108,10 @@ async function workerRuns(): Promise<{ firstMs: number; warmMs: number; workers:
   const texts = yamlTexts.map((text, i) => ({ text, location: `bench-${i}.yaml` }));
   const t0 = performance.now();
   const pool = new PreparePool();
-  await pool.prepare(texts, compiler.translation);
+  await pool.prepare(texts, compiler.translation, () => undefined);
   const firstMs = performance.now() - t0;
   const t1 = performance.now();
-  await pool.prepare(texts, compiler.translation);
+  await pool.prepare(texts, compiler.translation, () => undefined);
   const warmMs = performance.now() - t1;
   await pool.close();
   return { firstMs, warmMs, workers: pool.size };

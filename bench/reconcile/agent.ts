@@ -6,7 +6,8 @@
  * and its resident set size. Nothing else runs in this process, so its RSS is the agent's.
  */
 import { join } from 'node:path';
-import { writeHeapSnapshot } from 'node:v8';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
+import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { parseConfig } from '../../controller/config/index.js';
 import { createLogger } from '../../controller/observability/index.js';
@@ -23,6 +24,8 @@ export type AgentCommand =
   | { op: 'counts' }
   /** A heap snapshot of the main thread into `dir` (for finding what holds memory). */
   | { op: 'heap'; dir: string }
+  /** Where the resident memory is: V8's spaces, external buffers, and /proc's split of RSS. */
+  | { op: 'memory' }
   | { op: 'exit' };
 
 export interface Stalls { maxMs: number; p99Ms: number }
@@ -80,9 +83,25 @@ async function handle(command: AgentCommand): Promise<unknown> {
     case 'idle': await runtime!.agent.whenIdle(); return {};
     case 'resync': runtime!.agent.resyncNow(); await runtime!.agent.whenIdle(); return {};
     case 'counts': return { ...runtime!.agent.parseCounts };
+    case 'memory': return memoryBreakdown();
     case 'heap': return { file: writeHeapSnapshot(join(command.dir, `agent-${Date.now()}.heapsnapshot`)) };
     case 'exit': await runtime?.stop(); setImmediate(() => process.exit(0)); return {};
   }
+}
+
+function memoryBreakdown(): Record<string, number> {
+  const mb = (n: number): number => r1(n / 2 ** 20);
+  const out: Record<string, number> = {};
+  for (const s of getHeapSpaceStatistics()) out[`v8.${s.space_name}`] = mb(s.space_size);
+  const m = process.memoryUsage();
+  Object.assign(out, { rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) });
+  try {
+    for (const line of readFileSync('/proc/self/status', 'utf8').split('\n')) {
+      const [key, value] = line.split(':');
+      if (key && /^Rss(Anon|File|Shmem)$/.test(key)) out[key] = r1(parseInt(value!, 10) / 1024);
+    }
+  } catch { /* not Linux */ }
+  return out;
 }
 
 process.on('message', (command: AgentCommand) => {

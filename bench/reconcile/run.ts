@@ -42,7 +42,7 @@ const fromSources = process.argv.includes('--sources');
 const profileDir = process.argv.find((a) => a.startsWith('--profile='))?.slice('--profile='.length);
 /** `--heap=<dir>`: heap snapshots of the agent's main thread after the cold converge and after the warm restart. */
 const heapDir = process.argv.find((a) => a.startsWith('--heap='))?.slice('--heap='.length);
-const agentFlags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+const agentFlags = [...(process.env.AGENT_FLAGS ? process.env.AGENT_FLAGS.split(' ') : []), ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
 const FILES = quick ? 200 : 1000;
 const RULES_PER_FILE = 100;
 const DEBOUNCE_MS = 5;
@@ -207,11 +207,13 @@ async function main(): Promise<void> {
   try {
     const load = [loadavg()[0]!];
     const cold = await phase(s, () => startAgent(s));
+    const memoryAtCold = await s.agent.ask<Record<string, number>>({ op: 'memory' });
     if (heapDir) console.log('heap snapshot:', await s.agent.ask({ op: 'heap', dir: heapDir }));
     const warm = await warmPhase(s);
     if (heapDir) console.log('heap snapshot after the warm restart:', await s.agent.ask({ op: 'heap', dir: heapDir }));
     const change = await phase(s, () => oneChange(s));
     const resync = await phase(s, () => idleResync(s));
+    const memoryAfterResync = await s.agent.ask<Record<string, number>>({ op: 'memory' });
     // The same process doing nothing: the stall floor that the scheduler alone causes on this machine.
     const idle = await phase(s, async () => { await sleep(IDLE_FLOOR_MS); return {}; });
     load.push(loadavg()[0]!);
@@ -227,6 +229,8 @@ async function main(): Promise<void> {
       rssMb: cold.rssMb, rssMbAfter: { warmRestart: warm.rssMb, oneChange: change.rssMb, idleResync: resync.rssMb },
       heapUsedMb: { cold: cold.heapUsedMb, warmRestart: warm.heapUsedMb, oneChange: change.heapUsedMb, idleResync: resync.heapUsedMb },
       externalMbAtCold: cold.externalMb,
+      memoryAtColdMb: memoryAtCold,
+      memoryAfterResyncMb: memoryAfterResync,
       goals,
     };
     const mark = (ok: boolean): string => (ok ? 'OK' : 'MISSED');

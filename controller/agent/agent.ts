@@ -48,7 +48,16 @@ export interface AgentOptions {
 class DriverRunnable implements Runnable {
   readonly name = 'driver';
   constructor(private readonly link: DriverLink) {}
-  start(): Promise<void> { return Promise.resolve(); }
+  /**
+   * Connects now, without waiting: the connection (loading the driver, its drive map) then
+   * overlaps with reading the policies, and each rule is admitted as its policy arrives.
+   * A failure here is met again, and reported, by the first reconcile pass.
+   */
+  start(): Promise<void> {
+    this.link.ensure().catch(() => undefined);
+    return Promise.resolve();
+  }
+
   stop(): Promise<void> { return this.link.close(); }
   ready(): HealthStatus { return this.link.current ? { ok: true } : { ok: false, reason: 'driver not connected' }; }
 }
@@ -99,7 +108,7 @@ export class Agent {
       policyParser(() => this.rules.compiler, (text, location) => preparer.parse(text, location)),
       config.sources.precedence,
       {
-        preparer: async (texts) => { await preparer.prepareAll([...texts]); },
+        preparer: (texts) => preparer.prepareAll(texts),
         observer: loggingStoreObserver(logger.child({ component: 'store' })),
         // The flow is built below (it needs the reconciler, which reads the store); no change comes before start.
         listener: { policyChanged: (key, entry) => this.flow.policyChanged(key, entry), statusChanged: () => this.flow.statusChanged() },
@@ -178,8 +187,8 @@ export class Agent {
     await this.manager.add(this.preparer);
     // Before any source reports: a unit broken at start-up keeps what was applied before.
     this.store.restore(await this.lastApplied.load());
-    await this.sources.ensure(this.currentConfig);
     await this.manager.add(new DriverRunnable(this.link));
+    await this.sources.ensure(this.currentConfig);
     await this.manager.add(this.grpc);
     await this.manager.add(this.pipeline);
     await this.manager.add(this.controller);

@@ -11,7 +11,6 @@ import { realClock, type Clock } from '../clock/index.js';
 import { Server } from '@grpc/grpc-js';
 import { Registry } from 'prom-client';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
-import { ReflectionService } from '@grpc/reflection';
 import { loadSync } from '@grpc/proto-loader';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -20,6 +19,7 @@ import type { GrpcServiceBinding } from './binding.js';
 import { serverCredentials, type GrpcTlsOptions } from './tls.js';
 import type { PeerPolicy } from './peer.js';
 import { tolerateMalformed } from './malformed.js';
+import { addLazyReflection } from './reflection.js';
 import { isUnixAddress, unixSocketPath } from '../config/address.js';
 import { bindOwnerOnly, prepareUnixSocket } from './unix-socket.js';
 import { DEFAULT_GRPC_CONNECTION_LIMITS, GrpcListener, listenTarget, type GrpcConnectionLimits } from './listener.js';
@@ -92,8 +92,7 @@ export class KawinGrpcServer {
       this.health.setStatus(b.name, 'NOT_SERVING');
     }
     this.health.addToServer(this.server);
-    const pkg = loadSync([...PROTO_FILES.map((f) => join(protoDir, f)), healthProtoPath], { includeDirs: [protoDir] });
-    new ReflectionService(pkg).addToServer(this.server);
+    addLazyReflection(this.server, () => loadSync([...PROTO_FILES.map((f) => join(protoDir, f)), healthProtoPath], { includeDirs: [protoDir] }));
   }
 
   get address(): string {

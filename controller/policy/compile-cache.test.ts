@@ -102,7 +102,7 @@ void test('a batch is prepared by worker threads, with the same result as inline
   const { preparer, compiler } = await make();
   t.after(() => preparer.close());
   const texts = Array.from({ length: MIN_WORKER_BATCH + 4 }, (_, i) => ({ text: policy(i), location: `p${i}.yaml` }));
-  await preparer.prepareAll(texts);
+  await preparer.prepareAll(texts).done;
   assert.deepEqual(preparer.counts, { cached: 0, prepared: texts.length, inline: 0, workerFailures: 0 });
   const reference = new PolicyCompiler({ flavor: Flavor.Windows, nodeLabels: { 'kubernetes.io/os': 'windows' } });
   for (const { text, location } of texts) {

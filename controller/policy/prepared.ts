@@ -7,6 +7,10 @@
  *
  * Translated rules travel packed (ids in a BigUint64Array, codes and flags in typed
  * arrays, paths as strings): a rule costs a few array slots instead of three objects.
+ * A policy's entries as written (`Policy.rules`, one object per path) do not travel at
+ * all: only a translation for another context needs them, and a hydrated policy reads
+ * them again from its text on first use. At 100k rules they were 100k objects held
+ * for nothing, copied across threads and into the cache.
  */
 import { hash } from 'node:crypto';
 import type { MatchType, RuleAction, RuleKind } from '../../driver/abi/types.js';
@@ -15,10 +19,10 @@ import { TextLocator } from './locate.js';
 import { parsePolicies } from './parse.js';
 import { LineIndex } from './positions.js';
 import type { RuleOrigin } from './provenance.js';
-import type { ParseResult, ParsedDocument, Policy, PolicyProblem, PolicyRule, Position, SourceSpec } from './types.js';
+import type { ParseResult, ParsedDocument, Policy, PolicyProblem, PolicyRule, Position } from './types.js';
 
-/** A policy without its `locate` closure. */
-export type PreparedPolicy = Omit<Policy, 'locate'>;
+/** A policy without its `locate` closure and its entries (read again from the text when needed). */
+export type PreparedPolicy = Omit<Policy, 'locate' | 'rules'>;
 
 export interface PackedTranslation {
   ids: BigUint64Array;
@@ -56,7 +60,7 @@ export function prepareText(text: string, location: string, translate: (policy: 
   const parsed = parsePolicies(text, location);
   const documents = parsed.documents.map((doc): PreparedDocument => {
     if (!doc.policy) return doc as PreparedDocument;
-    const { locate: _locate, ...policy } = doc.policy;
+    const { locate: _locate, rules: _rules, ...policy } = doc.policy;
     return { ...doc, policy, translation: packTranslation(translate(doc.policy)) };
   });
   return { location, problems: parsed.problems, documents };
@@ -89,42 +93,18 @@ export function packTranslation(translation: Translation): PackedTranslation {
 }
 
 export function unpackTranslation(packed: PackedTranslation): Translation {
-  const rules = new Array<CompiledRule>(packed.ids.length);
+  const { ids, codes, flags, targets, sources, originOf, origins } = packed;
+  const rules = new Array<CompiledRule>(ids.length);
   for (let i = 0; i < rules.length; i++) {
     const c = i * 4;
-    const target = { path: packed.targets[i]!, match: packed.codes[c + 2] as MatchType };
-    const base = { id: packed.ids[i]!, kind: packed.codes[c] as RuleKind, action: packed.codes[c + 1] as RuleAction, flags: packed.flags[i]! };
-    const origin = packed.origins[packed.originOf[i]!]!;
-    rules[i] = packed.codes[c + 3] !== 0
-      ? { ...base, target, source: { path: packed.sources[i]!, match: packed.codes[c + 3] as MatchType }, origin }
-      : { ...base, target, origin };
+    const target = { path: targets[i]!, match: codes[c + 2] as MatchType };
+    const origin = origins[originOf[i]!]!;
+    // One object literal per shape (no spread): this loop runs once per rule of a cold start.
+    rules[i] = codes[c + 3] !== 0
+      ? { id: ids[i]!, kind: codes[c] as RuleKind, action: codes[c + 1] as RuleAction, flags: flags[i]!, target, source: { path: sources[i]!, match: codes[c + 3] as MatchType }, origin }
+      : { id: ids[i]!, kind: codes[c] as RuleKind, action: codes[c + 1] as RuleAction, flags: flags[i]!, target, origin };
   }
   return { rules, problems: packed.problems };
-}
-
-const NO_SOURCES: SourceSpec[] = Object.freeze([]) as unknown as SourceSpec[];
-const SHARED = new Map<string, string>(['process', 'file', 'path', 'directory', 'pattern', 'Allow', 'Audit', 'Block'].map((v) => [v, v]));
-const shared = <T extends string>(value: T): T => (SHARED.get(value) as T | undefined) ?? value;
-
-/**
- * Rules that crossed a thread or came from the cache arrive with their own copy of every
- * string and array (structured clone does not share them): the enum-like values, the
- * empty source list and the inherited tags and message, identical across a policy's
- * rules, are made one shared value again (at 100k rules, megabytes of duplicates).
- */
-function shareValues(rules: PolicyRule[]): PolicyRule[] {
-  const tags = new Map<string, string[]>();
-  const messages = new Map<string, string>();
-  for (const rule of rules) {
-    rule.target = shared(rule.target);
-    rule.form = shared(rule.form);
-    rule.action = shared(rule.action);
-    if (rule.sources.length === 0) rule.sources = NO_SOURCES;
-    const tagKey = rule.tags.join('\0');
-    rule.tags = tags.get(tagKey) ?? (tags.set(tagKey, rule.tags), rule.tags);
-    rule.message = messages.get(rule.message) ?? (messages.set(rule.message, rule.message), rule.message);
-  }
-  return rules;
 }
 
 /** A hydrated text: the parse result, and each valid policy's translation by key. */
@@ -139,15 +119,33 @@ export interface Hydrated {
  */
 export function hydrate(text: string, prepared: PreparedText): Hydrated {
   let locator: TextLocator | undefined;
+  let reparsed: ParseResult | undefined;
   const translations = new Map<string, { digest: string; translation: Translation }>();
   const documents = prepared.documents.map((doc): ParsedDocument => {
     const { translation: packed, policy: data, ...rest } = doc;
     if (!data) return rest;
     const index = doc.index;
     const locate = (field: string): Position => (locator ??= new TextLocator(text, new LineIndex(text))).locate(index, field);
-    const policy: Policy = { ...data, rules: shareValues(data.rules), locate };
+    const policy = withEntriesFromText({ ...data, locate } as Policy, () => (reparsed ??= parsePolicies(text, prepared.location)), index);
     if (packed) translations.set(policy.key, { digest: policy.digest, translation: unpackTranslation(packed) });
     return { ...rest, policy };
   });
   return { result: { location: prepared.location, documents, problems: prepared.problems }, translations };
+}
+
+/**
+ * `policy.rules` read from the text on first use (then kept): the same text parses to
+ * the same entries. Not enumerable, so copying a policy never parses.
+ */
+function withEntriesFromText(policy: Policy, parse: () => ParseResult, index: number): Policy {
+  Object.defineProperty(policy, 'rules', {
+    configurable: true,
+    enumerable: false,
+    get(): PolicyRule[] {
+      const rules = parse().documents.find((d) => d.index === index)?.policy?.rules ?? [];
+      Object.defineProperty(policy, 'rules', { value: rules, configurable: true, enumerable: false, writable: true });
+      return rules;
+    },
+  });
+  return policy;
 }

@@ -4,9 +4,9 @@
  * nothing changed parses nothing); a batch of unknown texts (a cold start, a rescan) is
  * prepared in worker threads; a single text is prepared inline (lower latency than a
  * round trip to a worker). Whatever prepared it, the result is the same data, hydrated
- * the same way, and the compiler is seeded with the translations. The workers live for
- * one batch: each holds a V8 heap with the parser and the schemas (tens of MB), which an
- * agent at rest should not pay for.
+ * the same way, and the compiler is seeded with the translations. The workers live while
+ * batches come (and a moment after): each holds a V8 heap with the parser and the
+ * schemas (tens of MB), which an agent at rest should not pay for.
  */
 import type { PolicyCompiler } from './compiler.js';
 import type { CompileCache } from './compile-cache.js';
@@ -14,9 +14,14 @@ import { PreparePool } from './prepare-pool.js';
 import { hydrate, prepareText, preparedKey, type PreparedText } from './prepared.js';
 import { translateFor } from './compiler.js';
 import type { ParseResult } from './types.js';
+import type { PrepareProgress } from '../store/index.js';
+
+const PREPARED: PrepareProgress = { ready: () => Promise.resolve(), done: Promise.resolve() };
 
 /** Below this many unknown texts a batch is prepared inline: a worker round trip would cost more. */
 export const MIN_WORKER_BATCH = 16;
+/** How long idle workers wait for another batch before they stop. */
+const POOL_LINGER_MS = 200;
 
 export interface PrepareCounts {
   /** Texts found in the compile cache. */
@@ -39,36 +44,58 @@ export interface PreparerOptions {
 export class PolicyPreparer {
   readonly counts: PrepareCounts = { cached: 0, prepared: 0, inline: 0, workerFailures: 0 };
   private pool: PreparePool | undefined;
+  /** Batches in flight on `pool`. */
+  private batches = 0;
   /** Prepared by workers, waiting for the synchronous `parse` of the same text. */
   private readonly ready = new Map<string, PreparedText>();
 
   constructor(private readonly options: PreparerOptions) {}
 
-  /** Starts the worker threads for a batch. */
-  private warm(): void {
-    if ((this.options.workers ?? 1) > 0) this.pool ??= new PreparePool(this.options.workers);
-  }
-
-  /** Prepares, in worker threads, the texts of a batch that the cache does not hold. */
-  async prepareAll(texts: { text: string; location: string }[]): Promise<void> {
+  /**
+   * Prepares, in worker threads, the texts of a batch that the cache does not hold; each
+   * is ready (for `parse` to hydrate) as soon as its worker answers. If the workers fail,
+   * every text is reported ready and `parse` prepares it on the calling thread. Batches
+   * given while others are in flight share the workers; the workers stop when the last
+   * batch is done.
+   */
+  prepareAll(texts: readonly { text: string; location: string }[]): PrepareProgress {
     const compiler = this.options.compiler();
     const contextKey = compiler.contextKey;
-    const missing = texts.filter((t) => !this.options.cache.get(t.location, preparedKey(t.text, t.location, contextKey)));
-    if (missing.length >= MIN_WORKER_BATCH && (this.options.workers ?? 1) > 0) {
-      this.warm();
-      const pool = this.pool!;
-      this.pool = undefined;
-      try {
-        const prepared = await pool.prepare(missing, compiler.translation);
-        // The context may have changed meanwhile: such results are simply never looked up.
-        missing.forEach((t, i) => this.ready.set(preparedKey(t.text, t.location, contextKey), prepared[i]!));
-        this.counts.prepared += missing.length;
-      } catch {
-        this.counts.workerFailures++;
-      } finally {
-        void pool.close();
+    const keys = texts.map((t) => preparedKey(t.text, t.location, contextKey));
+    const missing = texts.flatMap((t, i) => (this.options.cache.get(t.location, keys[i]!) ? [] : [i]));
+    if (missing.length < MIN_WORKER_BATCH || (this.options.workers ?? 1) === 0) return PREPARED;
+    const pool = (this.pool ??= new PreparePool(this.options.workers));
+    this.batches++;
+    const pending = new Set(missing);
+    const waiting = new Map<number, () => void>();
+    const release = (i: number): void => {
+      pending.delete(i);
+      waiting.get(i)?.();
+      waiting.delete(i);
+    };
+    // The context may change meanwhile: such results are simply never looked up.
+    const done = pool.prepare(missing.map((i) => texts[i]!), compiler.translation, (j, prepared) => {
+      const i = missing[j]!;
+      this.ready.set(keys[i]!, prepared);
+      this.counts.prepared++;
+      release(i);
+    }).catch(() => {
+      this.counts.workerFailures++;
+    }).finally(() => {
+      for (const i of [...pending]) release(i);
+      if (--this.batches === 0) {
+        // A source reading its files in groups hands the next group soon: the workers wait a little for it.
+        setTimeout(() => {
+          if (this.batches > 0 || this.pool !== pool) return;
+          this.pool = undefined;
+          void pool.close();
+        }, POOL_LINGER_MS).unref();
       }
-    }
+    });
+    return {
+      ready: (i) => (pending.has(i) ? new Promise<void>((resolve) => waiting.set(i, resolve)) : Promise.resolve()),
+      done,
+    };
   }
 
   /** The parse result of one text (cache, worker result or inline), with the compiler seeded. */

@@ -40,7 +40,18 @@ export class RuleSetBuilder implements ProvenanceLookup {
     const change: RuleSetChange = { added: [], removed: [] };
     const touched = new Set<bigint>();
     if (previous) for (const rule of previous) this.withdraw(key, rule, touched);
-    for (const rule of compiled.rules) this.contribute(key, rule, touched);
+    for (const rule of compiled.rules) {
+      const entry = this.entries.get(rule.id);
+      if (entry) {
+        this.contribute(entry, key, rule);
+        touched.add(rule.id);
+        continue;
+      }
+      // An id no policy had: this rule is the merged one, nothing to settle (most rules of a cold start).
+      this.entries.set(rule.id, { key, rule });
+      this.merged.set(rule.id, rule);
+      change.added.push(rule.id);
+    }
     if (compiled.rules.length > 0) this.policies.set(key, compiled.rules);
     else this.policies.delete(key);
     this.settle(touched, change);
@@ -91,12 +102,8 @@ export class RuleSetBuilder implements ProvenanceLookup {
     touched.add(rule.id);
   }
 
-  private contribute(key: string, rule: CompiledRule, touched: Set<bigint>): void {
-    touched.add(rule.id);
-    const entry = this.entries.get(rule.id);
-    if (!entry) {
-      this.entries.set(rule.id, { key, rule });
-    } else if (entry.all) {
+  private contribute(entry: Entry, key: string, rule: CompiledRule): void {
+    if (entry.all) {
       entry.all.set(key, rule);
     } else if (!entry.rule || entry.key === key) {
       entry.key = key;

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MatchType, RuleAction, RuleKind, type DriverRule } from '../../driver/abi/types.js';
+import { RuleRecords } from '../../driver/abi/rule-records.js';
 import { RuleDelta } from './delta.js';
 
 const rule = (id: number, path = `C:\\r${id}`): DriverRule => ({
@@ -9,7 +10,7 @@ const rule = (id: number, path = `C:\\r${id}`): DriverRule => ({
 
 void test('the plan holds exactly what differs, and a committed plan leaves nothing pending', async () => {
   const d = new RuleDelta();
-  await d.replaceActual([rule(1), rule(2)]);
+  await d.replaceActual(RuleRecords.of([rule(1), rule(2)]));
   d.setDesired(rule(2));
   d.setDesired(rule(3));
   const plan = (await d.plan());
@@ -22,7 +23,7 @@ void test('the plan holds exactly what differs, and a committed plan leaves noth
 
 void test('same id with different content is re-added (replaced), not left alone', async () => {
   const d = new RuleDelta();
-  await d.replaceActual([rule(1, 'C:\\old')]);
+  await d.replaceActual(RuleRecords.of([rule(1, 'C:\\old')]));
   d.setDesired(rule(1, 'C:\\new'));
   assert.deepEqual((await d.plan()).add.map((r) => r.target.path), ['C:\\new']);
 });
@@ -33,7 +34,7 @@ void test('a read-back counts every rule that differs from what was believed app
   d.setDesired(rule(2));
   await d.committed((await d.plan()));
   // Someone removed rule 1 and added rule 9 behind our back.
-  const drift = await d.replaceActual([rule(2), rule(9)]);
+  const drift = await d.replaceActual(RuleRecords.of([rule(2), rule(9)]));
   assert.equal(drift, 2);
   const plan = (await d.plan());
   assert.deepEqual(plan.add.map((r) => r.id), [1n]);
@@ -42,7 +43,7 @@ void test('a read-back counts every rule that differs from what was believed app
 
 void test('setting back what is already there leaves nothing to do', async () => {
   const d = new RuleDelta();
-  await d.replaceActual([rule(1)]);
+  await d.replaceActual(RuleRecords.of([rule(1)]));
   d.setDesired(rule(1));
   d.deleteDesired(5n);
   assert.equal(d.inSync, true);
@@ -54,7 +55,7 @@ void test('desired changes made while a read-back is merged are not lost', async
   for (const r of many) d.setDesired(r);
   await d.committed(await d.plan());
   // The merge runs in slices; these changes land before it settles.
-  const merging = d.replaceActual(many);
+  const merging = d.replaceActual(RuleRecords.of(many));
   d.setDesired(rule(2, 'C:\\new'));
   d.deleteDesired(1n);
   d.setDesired(rule(9999));
@@ -68,7 +69,7 @@ void test('a read-back missing desired rules plans them again; one with extra ru
   const d = new RuleDelta();
   for (const id of [1, 2, 3]) d.setDesired(rule(id));
   await d.committed(await d.plan());
-  assert.equal(await d.replaceActual([rule(1), rule(3), rule(4)]), 2);
+  assert.equal(await d.replaceActual(RuleRecords.of([rule(1), rule(3), rule(4)])), 2);
   const plan = await d.plan();
   assert.deepEqual(plan.add.map((r) => r.id), [2n]);
   assert.deepEqual(plan.remove, [4n]);
@@ -92,7 +93,7 @@ void test('after changes to a sorted desired side, a read-back is compared with 
   const d = new RuleDelta();
   for (let id = 1; id <= 100; id++) d.setDesired(rule(id));
   await d.committed(await d.plan());
-  assert.equal(await d.replaceActual(Array.from({ length: 100 }, (_, i) => rule(i + 1))), 0);
+  assert.equal(await d.replaceActual(RuleRecords.of(Array.from({ length: 100 }, (_, i) => rule(i + 1)))), 0);
   // A few changes: patched into the sorted list, not sorted again.
   d.setDesired(rule(50, 'C:\\changed'));
   d.deleteDesired(7n);
@@ -100,9 +101,9 @@ void test('after changes to a sorted desired side, a read-back is compared with 
   d.setDesired(rule(1000));
   const wanted = [...Array.from({ length: 100 }, (_, i) => rule(i + 1)).filter((r) => r.id !== 7n && r.id !== 50n), rule(50, 'C:\\changed'), rule(150), rule(1000)]
     .sort((a, b) => (a.id < b.id ? -1 : 1));
-  await d.replaceActual(wanted, false);
+  await d.replaceActual(RuleRecords.of(wanted), false);
   assert.equal(d.inSync, true, 'the driver holds exactly the patched desired side');
-  await d.replaceActual(Array.from({ length: 100 }, (_, i) => rule(i + 1)), false);
+  await d.replaceActual(RuleRecords.of(Array.from({ length: 100 }, (_, i) => rule(i + 1))), false);
   const plan = await d.plan();
   assert.deepEqual(plan.remove, [7n]);
   assert.deepEqual(plan.add.map((r) => r.id).sort((a, b) => (a < b ? -1 : 1)), [50n, 150n, 1000n]);
@@ -114,7 +115,7 @@ void test('a large desired side is sorted in slices, and changes made meanwhile 
   const n = 10_000;
   for (let id = n; id >= 1; id--) d.setDesired(rule(id));
   const listed = Array.from({ length: n }, (_, i) => rule(i + 1));
-  const merging = d.replaceActual(listed, false);
+  const merging = d.replaceActual(RuleRecords.of(listed), false);
   d.setDesired(rule(n + 1));
   d.deleteDesired(3n);
   await merging;
@@ -124,7 +125,7 @@ void test('a large desired side is sorted in slices, and changes made meanwhile 
   await d.committed(plan);
   // The next read-back uses the kept sorted list, which must hold the changes.
   const now = [...listed.filter((r) => r.id !== 3n), rule(n + 1)];
-  assert.equal(await d.replaceActual(now), 0);
+  assert.equal(await d.replaceActual(RuleRecords.of(now)), 0);
   plan = await d.plan();
   assert.deepEqual(plan, { add: [], remove: [] });
 });

@@ -6,9 +6,11 @@
  * Only the differences are stored: `mismatch` maps each id where the driver differs from
  * the desired set to what the driver holds there (undefined: nothing). Everywhere else
  * the driver holds exactly the desired rule. A read-back (ascending ids, as LIST_RULES
- * returns them) is merged with the desired rules sorted by id (a lookup per rule in a Map
- * keyed by BigInt costs several times more), so an idle resync of a large table costs one
- * linear pass; the sorted list is kept, and patched rather than sorted again after a change.
+ * returns them, kept as the driver's bytes) is merged with the desired rules sorted by id
+ * (a lookup per rule in a Map keyed by BigInt costs several times more), comparing each
+ * record in place, so an idle resync of a large table costs one linear pass and decodes
+ * only what differs; the sorted list is kept, and patched rather than sorted again after
+ * a change.
  *
  * The walks over the whole table (merge, plan, commit, forgetting the actual side) are
  * async and yield between slices (./slices.ts). Desired changes may arrive meanwhile: a
@@ -16,6 +18,7 @@
  * at the end.
  */
 import type { DriverRule, PathMatch } from '../../driver/abi/types.js';
+import { RuleRecords } from '../../driver/abi/rule-records.js';
 import { Slicer } from './slices.js';
 
 export interface RulePlan {
@@ -37,49 +40,40 @@ const same = (a: DriverRule | undefined, b: DriverRule | undefined): boolean =>
 
 const byId = (a: DriverRule, b: DriverRule): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
-function ascending(rules: readonly DriverRule[]): boolean {
-  for (let k = 1; k < rules.length; k++) if (rules[k - 1]!.id >= rules[k]!.id) return false;
-  return true;
-}
-
-/** The rule with this id in an id-sorted list, if any. */
-function findById(rules: readonly DriverRule[], id: bigint): DriverRule | undefined {
-  let lo = 0;
-  let hi = rules.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const at = rules[mid]!.id;
-    if (at === id) return rules[mid];
-    if (at < id) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return undefined;
-}
-
-/** One linear pass over two id-sorted lists: where they differ, what the driver holds. */
-async function mergeMismatches(want: readonly DriverRule[], have: readonly DriverRule[]): Promise<Map<bigint, DriverRule | undefined>> {
+/**
+ * One linear pass over the desired rules and the listed records (both by ascending id):
+ * where they differ, what the driver holds. A record equal to the desired rule is
+ * compared in place and never decoded; only differing records become objects.
+ */
+async function mergeMismatches(want: readonly DriverRule[], have: RuleRecords): Promise<Map<bigint, DriverRule | undefined>> {
   const next = new Map<bigint, DriverRule | undefined>();
   const slicer = new Slicer();
   let i = 0;
   let j = 0;
   while (i < want.length && j < have.length) {
     const w = want[i]!;
-    const a = have[j]!;
-    if (a.id < w.id) {
-      next.set(a.id, a);
-      j++;
-    } else if (w.id < a.id) {
-      next.set(w.id, undefined);
+    // In sync (the usual case): same id, same rule; compared in place.
+    if (have.matches(j, w)) {
       i++;
+      j++;
     } else {
-      if (!sameRule(w, a)) next.set(a.id, a);
-      i++;
-      j++;
+      const id = have.id(j);
+      if (id < w.id) {
+        next.set(id, have.rule(j));
+        j++;
+      } else if (w.id < id) {
+        next.set(w.id, undefined);
+        i++;
+      } else {
+        next.set(id, have.rule(j));
+        i++;
+        j++;
+      }
     }
     if (slicer.due()) await slicer.yield();
   }
   for (; i < want.length; i++) next.set(want[i]!.id, undefined);
-  for (; j < have.length; j++) next.set(have[j]!.id, have[j]);
+  for (; j < have.length; j++) next.set(have.id(j), have.rule(j));
   return next;
 }
 
@@ -151,6 +145,9 @@ export class RuleDelta {
 
   get inSync(): boolean { return this.mismatch.size === 0; }
 
+  /** Nothing desired and nothing believed in the driver. */
+  get empty(): boolean { return this.desired.size === 0 && this.mismatch.size === 0; }
+
   /** Rules in the driver, as far as this tracker knows. */
   get actualCount(): number {
     let count = this.desired.size;
@@ -184,15 +181,18 @@ export class RuleDelta {
    * many ids differ from what this tracker believed was there (drift, when the caller
    * believed it was in sync); else 0, and the comparison is skipped.
    */
-  async replaceActual(listed: readonly DriverRule[], countDrift = true): Promise<number> {
+  async replaceActual(listed: RuleRecords, countDrift = true): Promise<number> {
     const previous = this.mismatch;
     if (listed.length === 0) {
       await this.clearActual();
       return countDrift ? this.drift(previous, this.mismatch) : 0;
     }
     // LIST_RULES returns ascending ids; anything else (a driver bug) is sorted, not misread.
-    const have = ascending(listed) ? listed : [...listed].sort(byId);
-    const next = await this.walk(async () => mergeMismatches(await this.desiredSorted(), have), (id) => findById(have, id));
+    const have = listed.ascending ? listed : RuleRecords.of(listed.toArray().sort(byId));
+    const next = await this.walk(async () => mergeMismatches(await this.desiredSorted(), have), (id) => {
+      const at = have.indexOf(id);
+      return at < 0 ? undefined : have.rule(at);
+    });
     this.mismatch = next;
     return countDrift ? this.drift(previous, next) : 0;
   }

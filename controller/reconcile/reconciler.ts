@@ -83,7 +83,9 @@ export class Reconciler {
     this.needsReadBack = true;
     this.believedInSync = false;
     this.refused.clear();
-    this.reattach = true;
+    // Nothing desired or tracked yet (a driver connected at start, before the policies are
+    // loaded): each rule is admitted as it arrives, with no walk over the table later.
+    this.reattach = this.options.desired.rules().size > 0 || !this.delta.empty;
     this.reportRefusals();
   }
 
@@ -182,7 +184,7 @@ export class Reconciler {
     await this.recheck(driver, log);
     const table = await driver.listRules();
     // Drift only means something against a state the agent believed in.
-    const counted = await this.delta.replaceActual(table.rules, this.believedInSync);
+    const counted = await this.delta.replaceActual(table.records, this.believedInSync);
     this.generation = table.generation;
     this.needsReadBack = false;
     if (counted > 0) {

@@ -14,7 +14,7 @@ import type { AgentMetrics, Logger } from '../observability/index.js';
 import type { GrpcServiceBinding, PeerPolicy } from '../grpc/index.js';
 import type { PolicyIdentity, Problem } from '../store/types.js';
 
-export type { SourceDocument, SourceSink } from '../store/types.js';
+export type { PrepareProgress, SourceDocument, SourceSink } from '../store/types.js';
 import type { SourceSink } from '../store/types.js';
 
 /** Where one policy of a source stands after a reconcile (what a source may report back). */

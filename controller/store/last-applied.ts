@@ -49,8 +49,6 @@ async function sliced<T>(items: readonly T[], step: (item: T, index: number) => 
 export class LastAppliedFile {
   /** What is on disk (as loaded or last written); undefined: unknown, the next save writes. */
   private onDisk: readonly AppliedPolicy[] | undefined;
-  /** The encoded line of each policy last written: one changed policy re-encodes one line, not megabytes. */
-  private lines = new Map<string, { policy: AppliedPolicy; line: string }>();
 
   constructor(private readonly stateDir: string, private readonly log: Logger) {}
 
@@ -80,20 +78,18 @@ export class LastAppliedFile {
   /** Persist `policies` when they differ from what is on disk. */
   async save(policies: readonly AppliedPolicy[]): Promise<void> {
     if (this.onDisk && samePolicies(this.onDisk, policies)) return;
+    // Encoded again whole (in slices): keeping each policy's encoded line between saves
+    // held a second copy of every text (megabytes at a thousand policies) for a few ms saved.
     const lines: string[] = [];
-    const encoded = new Map<string, { policy: AppliedPolicy; line: string }>();
     const digest = createHash('sha256');
     await sliced(policies, (p) => {
-      const known = this.lines.get(p.key);
-      const line = known && samePolicy(known.policy, p) ? known.line : `${JSON.stringify({ key: p.key, source: p.source, origin: p.origin, location: p.location, text: p.text })}\n`;
-      encoded.set(p.key, { policy: p, line });
+      const line = `${JSON.stringify({ key: p.key, source: p.source, origin: p.origin, location: p.location, text: p.text })}\n`;
       digest.update(line);
       lines.push(line);
     });
     const header = `${JSON.stringify({ version: VERSION, checksum: `sha256:${digest.digest('hex')}`, count: policies.length })}\n`;
     await writeFileAtomic(this.stateDir, FILE, header + lines.join(''));
     this.onDisk = [...policies];
-    this.lines = encoded;
   }
 }
 

@@ -10,7 +10,10 @@
  * Both units show the conflict as an error until one of them drops the identity.
  */
 import type { AppliedPolicy } from './last-applied.js';
-import type { ParsedUnit, PolicyEntry, PolicyIdentity, PolicyParser, Problem, SourceDocument, SourceSink, SourceStatus } from './types.js';
+import type { ParsedUnit, PolicyEntry, PolicyIdentity, PolicyParser, PrepareProgress, Problem, SourceDocument, SourceSink, SourceStatus } from './types.js';
+
+/** Nothing to wait for: every doc is upserted (and parsed, if need be) at once. */
+const PREPARED: PrepareProgress = { ready: () => Promise.resolve(), done: Promise.resolve() };
 
 interface Contribution<P> {
   entry?: PolicyEntry<P>;
@@ -63,7 +66,7 @@ export interface StoreListener<P> {
 
 export interface DesiredStoreOptions<P> {
   /** Prepares a batch of texts before their upserts (worker threads, compile cache). */
-  preparer?: (texts: readonly { text: string; location: string }[]) => Promise<void>;
+  preparer?: (texts: readonly { text: string; location: string }[]) => PrepareProgress;
   /** Told about rejections and conflicts (log, metrics). */
   observer?: StoreObserver;
   /** Downstream: the policies in force, as they change (the compiler and reconciler). */
@@ -172,9 +175,9 @@ export class DesiredStore<P> implements SourceSink {
     return last && last.text === text && last.location === location ? last.unit : this.parse(text, location);
   }
 
-  /** A batch of units about to be upserted: prepared at once, so the upserts that follow parse nothing. */
-  async prepare(_source: string, docs: readonly SourceDocument[]): Promise<void> {
-    await this.preparer?.(docs);
+  /** A batch of units about to be upserted: prepared off this thread, so the upserts that follow parse nothing. */
+  prepare(_source: string, docs: readonly SourceDocument[]): PrepareProgress {
+    return this.preparer?.(docs) ?? PREPARED;
   }
 
   upsert(source: string, doc: SourceDocument): void {

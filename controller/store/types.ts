@@ -82,8 +82,17 @@ export interface SourceSink {
   rejected(source: string, origin: string, error: Error): void;
   /**
    * Optional: a batch of units about to be upserted. The store may prepare (parse,
-   * validate, compile) them all at once, off the main thread, before the upserts.
+   * validate, compile) them off the main thread; the source upserts doc `i` once
+   * `ready(i)` resolves, so the first units are merged while the rest are prepared.
    */
-  prepare?(source: string, docs: readonly SourceDocument[]): Promise<void>;
+  prepare?(source: string, docs: readonly SourceDocument[]): PrepareProgress;
+}
+
+/** A batch being prepared off the main thread. */
+export interface PrepareProgress {
+  /** Resolves once the batch's doc `index` is prepared (or, if preparing failed, will be parsed on upsert). */
+  ready(index: number): Promise<void>;
+  /** Resolves once every doc of the batch is. */
+  readonly done: Promise<void>;
 }
 

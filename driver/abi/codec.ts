@@ -7,10 +7,11 @@ export { AbiDecodeError, AbiEncodeError } from './wire.js';
 export { layout, structs, constants, type StructLayout } from './layout.js';
 export { decodeRuleAt, encodeRuleAt, ruleSize } from './rules-codec.js';
 export {
-  applyRequestSize, decodeAddRules, decodeApplyRequest, decodeApplyResult, decodeListRequest, decodeListResponse,
+  applyRequestSize, decodeAddRules, decodeApplyRequest, decodeApplyResult, decodeListPageInto, decodeListRequest, decodeListResponse,
   decodeRemoveRules, encodeAddRules, encodeApplyRequest, encodeApplyRequestInSteps, encodeApplyResult, encodeListRequest, encodeListResponse,
   encodeRemoveRules, type ListPage,
 } from './control-codec.js';
+export { RuleRecords } from './rule-records.js';
 export { decodeSetConfig, decodeState, encodeGetState, encodeSetConfig, encodeState } from './state-codec.js';
 export {
   decodeEventMessage, encodeEventMessage, filetimeToDate, filetimeToUnixMs, unixMsToFiletime, FILETIME_UNIX_EPOCH,

@@ -7,6 +7,7 @@ import { APPLY_REQUEST, APPLY_RESULT, HEADER, LIST_REQUEST, LIST_RESPONSE } from
 import { decodeRuleAt, encodeRuleAt, ruleSize, type Cursor } from './rules-codec.js';
 import { ABI_VERSION, LIST_FLAG_MORE, type ApplyResult, type DriverRule } from './types.js';
 import { AbiDecodeError, checkU64, dataView, need, textView } from './wire.js';
+import type { RuleRecords } from './rule-records.js';
 
 export interface WireHeader { version: number; size: number; flags: number; count: number; totalSize: number }
 
@@ -224,6 +225,23 @@ export function encodeListResponse(page: ListPage): Uint8Array {
 }
 
 /** Decodes a LIST_RULES answer of `length` bytes (the IOCTL's bytes returned). */
+/** A LIST_RULES page whose records are checked and appended to `records` (kept as bytes: `bytes` must not be reused). */
+export function decodeListPageInto(bytes: Uint8Array, length: number, records: RuleRecords): Omit<ListPage, 'rules'> & { count: number } {
+  const NAME = 'KAWIN_LIST_RESPONSE';
+  const c = cursorOf(bytes, length);
+  const h = readHeader(c, 0, NAME, LIST_RESPONSE.size);
+  const f = LIST_RESPONSE.fields;
+  records.addPage(bytes, LIST_RESPONSE.size, h.count, h.totalSize, NAME);
+  return {
+    generation: c.view.getBigUint64(f.Generation, true),
+    nextCursor: c.view.getBigUint64(f.NextCursor, true),
+    totalRules: c.view.getUint32(f.TotalRules, true),
+    requiredSize: c.view.getUint32(f.RequiredSize, true),
+    more: (h.flags & LIST_FLAG_MORE) !== 0,
+    count: h.count,
+  };
+}
+
 export function decodeListResponse(bytes: Uint8Array, length = bytes.byteLength): ListPage {
   const NAME = 'KAWIN_LIST_RESPONSE';
   const c = cursorOf(bytes, length);

@@ -16,6 +16,8 @@ export interface Cursor {
   readonly view: DataView;
   readonly text: Buffer;
   readonly end: number;
+  /** The same bytes as UTF-16 code units, where they can be read so (little-endian host, even offset): faster string comparison. */
+  readonly units?: Uint16Array;
 }
 
 /** Bytes the encoded rule takes (validates the rule). */
@@ -81,8 +83,21 @@ function readFixed(c: Cursor, at: number) {
   return { size, kind, match, action, sourceMatch, id, flags: v.getUint32(at + F.Flags, true) };
 }
 
-/** Decodes the rule at `at`; returns it and the record size (unknown trailing bytes skipped). */
-export function decodeRuleAt(c: Cursor, at: number): { rule: DriverRule; size: number } {
+/** The record at `at`, checked whole (its strings not decoded): fixed fields and string byte counts. */
+export interface RuleRecordHead {
+  size: number;
+  kind: number;
+  match: number;
+  action: number;
+  sourceMatch: number;
+  id: bigint;
+  flags: number;
+  pathBytes: number;
+  sourceBytes: number;
+}
+
+/** Checks the record at `at` as decoding it would (throws AbiDecodeError), without decoding its strings. */
+export function checkRuleAt(c: Cursor, at: number): RuleRecordHead {
   need(NAME, at, RULE.size, c.end);
   const fixed = readFixed(c, at);
   const pathBytes = c.view.getUint16(at + F.PathBytes, true);
@@ -93,16 +108,50 @@ export function decodeRuleAt(c: Cursor, at: number): { rule: DriverRule; size: n
     fail(at, `SourceMatchType ${fixed.sourceMatch} disagrees with SourcePathBytes ${sourceBytes}`);
   }
   if (RULE.size + pathBytes + sourceBytes > fixed.size) fail(at, `strings (${pathBytes + sourceBytes} bytes) overflow Size ${fixed.size}`);
+  return { size: fixed.size, kind: fixed.kind, match: fixed.match, action: fixed.action, sourceMatch: fixed.sourceMatch, id: fixed.id, flags: fixed.flags, pathBytes, sourceBytes };
+}
+
+/** Decodes the rule at `at`; returns it and the record size (unknown trailing bytes skipped). */
+export function decodeRuleAt(c: Cursor, at: number): { rule: DriverRule; size: number } {
+  const head = checkRuleAt(c, at);
   const strings = at + RULE.size;
   const rule: DriverRule = {
-    id: fixed.id,
-    kind: fixed.kind,
-    action: fixed.action,
-    flags: fixed.flags,
-    target: { path: readUtf16(c.text, strings, pathBytes), match: fixed.match },
+    id: head.id,
+    kind: head.kind,
+    action: head.action,
+    flags: head.flags,
+    target: { path: readUtf16(c.text, strings, head.pathBytes), match: head.match },
   };
-  if (sourceBytes > 0) {
-    rule.source = { path: readUtf16(c.text, strings + pathBytes, sourceBytes), match: fixed.sourceMatch };
+  if (head.sourceBytes > 0) {
+    rule.source = { path: readUtf16(c.text, strings + head.pathBytes, head.sourceBytes), match: head.sourceMatch };
   }
-  return { rule, size: fixed.size };
+  return { rule, size: head.size };
+}
+
+/** UTF-16LE bytes at `at` equal `s`, compared in place (no string is made). */
+function sameText(c: Cursor, at: number, bytes: number, s: string): boolean {
+  if (bytes !== s.length * 2) return false;
+  const units = c.units;
+  if (units) {
+    const first = at >>> 1;
+    for (let k = 0; k < s.length; k++) if (units[first + k] !== s.charCodeAt(k)) return false;
+    return true;
+  }
+  const v = c.view;
+  for (let k = 0; k < s.length; k++) if (v.getUint16(at + 2 * k, true) !== s.charCodeAt(k)) return false;
+  return true;
+}
+
+/**
+ * The checked record at `at` (checkRuleAt) holds exactly `rule`: what a full read-back
+ * asks of every rule, answered without decoding it.
+ */
+export function ruleMatchesAt(c: Cursor, at: number, rule: DriverRule): boolean {
+  const v = c.view;
+  if (v.getBigUint64(at + F.Id, true) !== rule.id || v.getUint8(at + F.Kind) !== rule.kind || v.getUint8(at + F.Action) !== rule.action ||
+    v.getUint32(at + F.Flags, true) !== rule.flags || v.getUint8(at + F.MatchType) !== rule.target.match ||
+    v.getUint8(at + F.SourceMatchType) !== (rule.source ? rule.source.match : MatchType.None)) return false;
+  const pathBytes = v.getUint16(at + F.PathBytes, true);
+  if (!sameText(c, at + RULE.size, pathBytes, rule.target.path)) return false;
+  return !rule.source || sameText(c, at + RULE.size + pathBytes, v.getUint16(at + F.SourcePathBytes, true), rule.source.path);
 }

@@ -72,7 +72,10 @@ export class DriverClient implements Driver {
     const device = DeviceChannel.open(options.binding, options.device ?? WINDOWS_DEVICE_NAME, observer);
     try {
       const state = readState(device);
-      return new DriverClient({ ...options, observer }, device, state.flavor, driveMapOf(options.binding, state.flavor));
+      const client = new DriverClient({ ...options, observer }, device, state.flavor, driveMapOf(options.binding, state.flavor));
+      // A table already large (the driver outlived the last agent) is listed off the main thread from the first page.
+      client.lastTableRules = state.ruleCount;
+      return client;
     } catch (error) {
       device.close();
       throw error;
@@ -97,7 +100,7 @@ export class DriverClient implements Driver {
   async listRules(): Promise<RuleTable> {
     Object.assign(this.lastListing, { pages: 0, restarts: 0, bufferGrowths: 0 });
     const table = await listAllRules(this.device, { ...DEFAULT_LISTING, ...this.options.listing }, this.lastListing, OFF_THREAD_RULES, this.lastTableRules >= OFF_THREAD_RULES);
-    this.lastTableRules = table.rules.length;
+    this.lastTableRules = table.records.length;
     return table;
   }
 

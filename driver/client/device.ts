@@ -19,7 +19,16 @@ export interface IoctlCall {
   readOnly: boolean;
   /** Win32 errors the caller handles itself (returned, not thrown, not reported as failures). */
   expected?: readonly number[];
+  /**
+   * Off the thread, the output is handed back as the outcome's `output` (the IOCTL
+   * thread's buffer, moved) instead of copied into `output`, which then only gives the
+   * size: a read-back page is kept as it arrives, with no copy.
+   */
+  adoptOutput?: boolean;
 }
+
+/** An outcome with the adopted output (IoctlCall.adoptOutput, off the thread). */
+export type AdoptedOutcome = IoctlOutcome & { output?: Uint8Array };
 
 export class DeviceChannel {
   private handle: Handle | null;
@@ -63,7 +72,7 @@ export class DeviceChannel {
   }
 
   /** The same as `ioctl`, with the call (and its GetLastError) made on the IOCTL thread. */
-  async ioctlOffThread(call: IoctlCall): Promise<IoctlOutcome> {
+  async ioctlOffThread(call: IoctlCall): Promise<AdoptedOutcome> {
     this.offThread++;
     try {
       return await this.offThreadOnce(call);
@@ -72,7 +81,7 @@ export class DeviceChannel {
     }
   }
 
-  private async offThreadOnce(call: IoctlCall): Promise<IoctlOutcome> {
+  private async offThreadOnce(call: IoctlCall): Promise<AdoptedOutcome> {
     const outcome = await this.timedOffThread(call);
     if (outcome.error !== WIN32.invalidHandle) return outcome;
     this.reopen(call.op);
@@ -97,12 +106,13 @@ export class DeviceChannel {
     return this.settle(call, outcome, (performance.now() - start) / 1000);
   }
 
-  private async timedOffThread(call: IoctlCall): Promise<IoctlOutcome> {
+  private async timedOffThread(call: IoctlCall): Promise<AdoptedOutcome> {
     const handle = this.open(call);
     this.thread ??= new IoctlThread(this.binding.spec);
     // A write is never repeated (see ioctl), so its input can move to the thread uncopied.
-    const { outcome, seconds } = await this.thread.call(handle, IOCTL[call.op], call.input, call.output, !call.readOnly);
-    return this.settle(call, outcome, seconds);
+    const { outcome, seconds, output } = await this.thread.call(handle, IOCTL[call.op], call.input, call.output, { transferInput: !call.readOnly, adoptOutput: call.adoptOutput });
+    const settled = this.settle(call, outcome, seconds);
+    return output ? { ...settled, output } : settled;
   }
 
   private open(call: IoctlCall): Handle {

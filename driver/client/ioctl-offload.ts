@@ -25,8 +25,10 @@ export class IoctlThread {
    * DeviceIoControl on the IOCTL thread; resolves with its outcome and output bytes.
    * `transferInput`: the input's buffer moves to the thread instead of being copied (a
    * 100k-rule APPLY is about 10 MB); the caller must not use it afterwards.
+   * `adoptOutput`: the output comes back in the thread's own buffer (as `output`), moved
+   * rather than copied into `output`, which then only gives the size.
    */
-  call(handle: Handle, code: number, input: Uint8Array | null, output: Uint8Array | null, transferInput = false): Promise<{ outcome: IoctlOutcome; seconds: number }> {
+  call(handle: Handle, code: number, input: Uint8Array | null, output: Uint8Array | null, { transferInput = false, adoptOutput = false } = {}): Promise<{ outcome: IoctlOutcome; seconds: number; output?: Uint8Array }> {
     const worker = this.started();
     const id = this.nextId++;
     return new Promise<IoctlReply>((resolve, reject) => {
@@ -35,11 +37,13 @@ export class IoctlThread {
       const transfer = transferInput && input && input.byteOffset === 0 && input.byteLength === input.buffer.byteLength ? [input.buffer as ArrayBuffer] : [];
       worker.postMessage({ id, handle, code, input, outputBytes: output?.byteLength ?? 0 } satisfies IoctlRequest, transfer);
     }).then(async (reply) => {
-      if (output && reply.output) output.set(new Uint8Array(reply.output));
+      // Adopted: the thread's buffer (moved here, not copied) is the caller's; else copied into `output`.
+      const adopted = adoptOutput && reply.output ? new Uint8Array(reply.output) : undefined;
+      if (output && reply.output && !adopted) output.set(new Uint8Array(reply.output));
       // Node delivers every queued worker message in one go: without this turn, a caller
       // chaining calls (the pages of a read-back) would keep timers and I/O waiting.
       await new Promise((resolve) => setImmediate(resolve));
-      return { outcome: reply.outcome, seconds: reply.seconds };
+      return { outcome: reply.outcome, seconds: reply.seconds, output: adopted };
     });
   }
 

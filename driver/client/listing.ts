@@ -6,11 +6,10 @@
  * IOCTL thread: the main thread only decodes one page at a time between awaits, so a
  * full read-back never holds the event loop for long (nor waits on the device).
  */
-import { decodeListResponse, encodeListRequest, type ListPage } from '../abi/codec.js';
-import type { IoctlOutcome } from '../win32/binding.js';
+import { RuleRecords, decodeListPageInto, decodeListResponse, encodeListRequest } from '../abi/codec.js';
 import { LIST_RESPONSE } from '../abi/layout.js';
 import { LIMITS, WIN32, type DriverRule } from '../abi/types.js';
-import type { DeviceChannel } from './device.js';
+import type { AdoptedOutcome, DeviceChannel } from './device.js';
 import { BufferTooSmallError, DriverProtocolError, GenerationConflictError } from './errors.js';
 import { decodeOrThrow } from './decode.js';
 import type { RuleTable } from './types.js';
@@ -49,32 +48,40 @@ export async function listAllRules(device: DeviceChannel, options: ListingOption
 /** The pages after the first go to the IOCTL thread when the table holds at least `offThreadFrom` rules. */
 async function listOnce(device: DeviceChannel, size: number, stats: ListingStats | undefined, offThreadFrom: number, expectLarge: boolean): Promise<{ table?: RuleTable; bufferBytes: number }> {
   let offThread = expectLarge;
-  const rules: DriverRule[] = [];
+  const records = new RuleRecords();
   let cursor = 0n;
   let generation: bigint | undefined;
   let output = new Uint8Array(size);
   for (;;) {
     const call = {
       op: 'LIST_RULES', input: encodeListRequest(cursor), output, readOnly: true,
-      expected: [WIN32.moreData, WIN32.insufficientBuffer],
+      expected: [WIN32.moreData, WIN32.insufficientBuffer], adoptOutput: true,
     } as const;
-    const outcome: IoctlOutcome = offThread ? await device.ioctlOffThread(call) : await device.call(call);
+    const outcome: AdoptedOutcome = offThread ? await device.ioctlOffThread(call) : await device.call(call);
     if (!outcome.ok) {
-      size = grownSize(size, outcome.error === WIN32.moreData ? requiredSize(output, outcome.bytesReturned) : 0);
+      size = grownSize(size, outcome.error === WIN32.moreData ? requiredSize(outcome.output ?? output, outcome.bytesReturned) : 0);
       output = new Uint8Array(size);
       if (stats) stats.bufferGrowths++;
       continue;
     }
-    const page: ListPage = decodeOrThrow('LIST_RULES', () => decodeListResponse(output, outcome.bytesReturned));
+    const page = pageBytes(outcome, output);
+    const head = decodeOrThrow('LIST_RULES', () => decodeListPageInto(page, page.byteLength, records));
     if (stats) stats.pages++;
-    if (generation !== undefined && page.generation !== generation) return { bufferBytes: size };
-    generation = page.generation;
-    offThread = page.totalRules >= offThreadFrom;
-    for (const r of page.rules) rules.push(r);
-    if (!page.more) return { table: checkedTable(page.generation, page.totalRules, rules), bufferBytes: size };
-    if (page.rules.length === 0) throw new DriverProtocolError('a page with the MORE flag had no records', { operation: 'LIST_RULES' });
-    cursor = page.nextCursor;
+    if (generation !== undefined && head.generation !== generation) return { bufferBytes: size };
+    generation = head.generation;
+    offThread = head.totalRules >= offThreadFrom;
+    if (!head.more) return { table: checkedTable(head.generation, head.totalRules, records), bufferBytes: size };
+    if (head.count === 0) throw new DriverProtocolError('a page with the MORE flag had no records', { operation: 'LIST_RULES' });
+    cursor = head.nextCursor;
   }
+}
+
+/**
+ * The page's bytes, kept (records are decoded on demand): a page read off the thread
+ * arrives in a buffer of its own; one read here is copied out of the reused `output`.
+ */
+function pageBytes(outcome: AdoptedOutcome, output: Uint8Array): Uint8Array {
+  return outcome.output ? outcome.output.subarray(0, outcome.bytesReturned) : output.slice(0, outcome.bytesReturned);
 }
 
 function requiredSize(output: Uint8Array, bytes: number): number {
@@ -92,9 +99,15 @@ function grownSize(size: number, required: number): number {
   return next;
 }
 
-function checkedTable(generation: bigint, totalRules: number, rules: DriverRule[]): RuleTable {
-  if (totalRules !== rules.length) {
-    throw new DriverProtocolError(`listing returned ${rules.length} rules, the driver reports ${totalRules}`, { operation: 'LIST_RULES' });
+function checkedTable(generation: bigint, totalRules: number, records: RuleRecords): RuleTable {
+  if (totalRules !== records.length) {
+    throw new DriverProtocolError(`listing returned ${records.length} rules, the driver reports ${totalRules}`, { operation: 'LIST_RULES' });
   }
-  return { generation, rules };
+  return tableOf(generation, records);
+}
+
+/** A rule table over `records` (its `rules` decoded on first use). */
+export function tableOf(generation: bigint, records: RuleRecords): RuleTable {
+  let rules: DriverRule[] | undefined;
+  return { generation, records, get rules() { return (rules ??= records.toArray()); } };
 }

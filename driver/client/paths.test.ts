@@ -20,6 +20,12 @@ void describe('DosPathTranslator', () => {
   void it('leaves unmapped drives, relative and NT paths alone', () => {
     for (const p of ['E:\\x', 'x\\y', '\\Device\\HarddiskVolume3\\x', 'C:relative', '**\\*.exe']) assert.equal(paths.toDriver(p), p);
   });
+  void it('names the missing volume of a path on an unmapped drive, whatever its spelling', () => {
+    assert.equal(paths.missingVolume('e:\\x'), 'E:');
+    assert.equal(paths.missingVolume('\\\\?\\q:\\x'), 'Q:');
+    assert.equal(paths.missingVolume('\\??\\E:'), 'E:');
+    for (const p of ['C:\\x', 'd:', '\\\\?\\C:\\x', 'x\\y', 'E:relative', '\\Device\\HarddiskVolume9\\x', '\\\\?\\UNC\\s\\x']) assert.equal(paths.missingVolume(p), undefined, p);
+  });
   void it('NT -> DOS, case-insensitive, longest device first, only at a separator', () => {
     assert.equal(paths.fromDriver('\\Device\\HarddiskVolume3\\a\\b'), 'C:\\a\\b');
     assert.equal(paths.fromDriver('\\DEVICE\\HARDDISKVOLUME30\\a'), 'D:\\a');

@@ -12,37 +12,54 @@ import type { Win32Binding } from '../win32/binding.js';
 /** Drive letter (`C:`) -> NT device (`\Device\HarddiskVolume3`). */
 export type DriveMap = ReadonlyMap<string, string>;
 
-const DRIVE = /^([A-Za-z]):(?=\\|$)/;
-const VERBATIM = /^(?:\\\\\?\\|\\\?\?\\)(?=[A-Za-z]:)/; // \\?\C: and \??\C:
+/**
+ * Where the drive letter of a DOS path is (`C:`, `\\?\C:`, `\??\C:`, followed by `\` or
+ * the end), or -1. Character tests rather than a regular expression: admission runs
+ * this for every rule of the table.
+ */
+function driveAt(path: string): number {
+  let at = 0;
+  if (path.charCodeAt(0) === 0x5c) {
+    // \\?\ or \??\ (verbatim prefixes)
+    const verbatim = path.charCodeAt(3) === 0x5c && path.charCodeAt(2) === 0x3f &&
+      (path.charCodeAt(1) === 0x5c || path.charCodeAt(1) === 0x3f);
+    if (!verbatim) return -1;
+    at = 4;
+  }
+  const letter = path.charCodeAt(at) | 0x20;
+  if (letter < 0x61 || letter > 0x7a || path.charCodeAt(at + 1) !== 0x3a) return -1;
+  return path.length === at + 2 || path.charCodeAt(at + 2) === 0x5c ? at : -1;
+}
+
+const letterIndex = (path: string, at: number): number => (path.charCodeAt(at) | 0x20) - 0x61;
 
 export class DosPathTranslator implements PathTranslator {
   /** NT devices, longest first, so `\Device\HarddiskVolume30` wins over `...Volume3`. */
   private readonly devices: Array<{ drive: string; device: string; folded: string }>;
-  private readonly drives = new Map<string, string>();
+  /** NT device by drive letter (a = 0). */
+  private readonly byLetter: (string | undefined)[] = new Array<string | undefined>(26).fill(undefined);
 
   constructor(drives: DriveMap) {
     this.devices = [];
     for (const [letter, device] of drives) {
       const drive = letter.slice(0, 1).toUpperCase() + ':';
-      this.drives.set(drive, device);
+      this.byLetter[letterIndex(drive, 0)] = device;
       this.devices.push({ drive, device, folded: device.toUpperCase() });
     }
     this.devices.sort((a, b) => b.device.length - a.device.length);
   }
 
   toDriver(path: string): string {
-    const bare = path.replace(VERBATIM, '');
-    const m = DRIVE.exec(bare);
-    if (!m) return path;
-    const device = this.drives.get(m[1]!.toUpperCase() + ':');
-    return device === undefined ? path : device + bare.slice(2);
+    const at = driveAt(path);
+    if (at < 0) return path;
+    const device = this.byLetter[letterIndex(path, at)];
+    return device === undefined ? path : device + path.slice(at + 2);
   }
 
   missingVolume(path: string): string | undefined {
-    const m = DRIVE.exec(path.replace(VERBATIM, ''));
-    if (!m) return undefined;
-    const drive = m[1]!.toUpperCase() + ':';
-    return this.drives.has(drive) ? undefined : drive;
+    const at = driveAt(path);
+    if (at < 0 || this.byLetter[letterIndex(path, at)] !== undefined) return undefined;
+    return `${path.charAt(at).toUpperCase()}:`;
   }
 
   fromDriver(path: string): string {
@@ -58,13 +75,20 @@ export class DosPathTranslator implements PathTranslator {
 
 export const identityPaths: PathTranslator = { toDriver: (p) => p, fromDriver: (p) => p, missingVolume: () => undefined };
 
-/** The drive map of this machine (or the emulator's), from QueryDosDeviceW on A: to Z:. */
+/**
+ * The drive map of this machine (or the emulator's): GetLogicalDrives for the letters
+ * present, then QueryDosDeviceW for each (one call per drive, not 26: a full read-back
+ * reads the map again).
+ */
 export function queryDriveMap(binding: Win32Binding): Map<string, string> {
   const map = new Map<string, string>();
-  for (let c = 65; c <= 90; c++) {
-    const drive = String.fromCharCode(c) + ':';
+  const { mask, error: maskError } = binding.logicalDrives();
+  if (mask === 0 && maskError !== 0) throw errorFromWin32('GetLogicalDrives', maskError);
+  for (let c = 0; c < 26; c++) {
+    if ((mask & (1 << c)) === 0) continue;
+    const drive = String.fromCharCode(65 + c) + ':';
     const { targets, error } = binding.queryDosDevice(drive);
-    // ERROR_FILE_NOT_FOUND: no such drive. Anything else would silently lose a drive.
+    // ERROR_FILE_NOT_FOUND: the drive went away meanwhile. Anything else would silently lose a drive.
     if (error !== 0 && error !== WIN32.fileNotFound) throw errorFromWin32('QueryDosDeviceW', error);
     if (targets[0] !== undefined) map.set(drive, targets[0]);
   }

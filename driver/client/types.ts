@@ -4,6 +4,7 @@
  * emulator through the same koffi binding; errors are the typed ones of ./errors.ts.
  */
 import type { ApplyResult, DriverConfig, DriverRule, DriverState } from '../abi/types.js';
+import type { RuleRecords } from '../abi/rule-records.js';
 import type { HostEventBatch } from './host-event.js';
 
 export interface ApplyTransaction {
@@ -15,8 +16,11 @@ export interface ApplyTransaction {
 
 export interface RuleTable {
   /** Generation of the table the listing is a consistent snapshot of. */
-  generation: bigint;
-  rules: DriverRule[];
+  readonly generation: bigint;
+  /** The listed records, in the driver's order (ascending ids), decoded on demand. */
+  readonly records: RuleRecords;
+  /** Every record decoded (on first use). */
+  readonly rules: DriverRule[];
 }
 
 /** Told about every IOCTL and port transition, for metrics and logs. */

@@ -36,6 +36,8 @@ export interface Win32Binding {
   /** FilterGetMessage (synchronous, blocks); returns its HRESULT. */
   getMessage(port: Handle, buffer: Uint8Array): number;
   replyMessage(port: Handle, reply: Uint8Array): number;
+  /** GetLogicalDrives(): the drive letters present (bit 0 = A:), or 0 and the error. */
+  logicalDrives(): { mask: number; error: number };
   /** QueryDosDeviceW(name): the targets (e.g. `\Device\HarddiskVolume3`) or the error. */
   queryDosDevice(name: string): { targets: string[]; error: number };
 }
@@ -58,6 +60,7 @@ function declare(kernel32: LibraryHandle, fltlib: LibraryHandle) {
     CloseHandle: kernel32.func(`int __stdcall CloseHandle(${H} h)`),
     CancelIoEx: kernel32.func(`int __stdcall CancelIoEx(${H} h, void *overlapped)`),
     GetLastError: kernel32.func('uint32_t __stdcall GetLastError()'),
+    GetLogicalDrives: kernel32.func('uint32_t __stdcall GetLogicalDrives()'),
     QueryDosDeviceW: kernel32.func('uint32_t __stdcall QueryDosDeviceW(const char16_t *name, void *target, uint32_t max)'),
     FilterConnectCommunicationPort: fltlib.func(`int32_t __stdcall FilterConnectCommunicationPort(const char16_t *name, uint32_t options, void *ctx, uint16_t ctxSize, void *sa, _Out_ ${H} *port)`),
     FilterGetMessage: fltlib.func(`int32_t __stdcall FilterGetMessage(${H} port, void *buffer, uint32_t size, void *overlapped)`),
@@ -118,6 +121,10 @@ export function loadBinding(spec: BindingSpec = {}): Win32Binding {
     },
     getMessage: (port, buffer) => (f.FilterGetMessage(port, buffer, buffer.byteLength, null) as number) >>> 0,
     replyMessage: (port, reply) => (f.FilterReplyMessage(port, reply, reply.byteLength) as number) >>> 0,
+    logicalDrives() {
+      const mask = (f.GetLogicalDrives() as number) >>> 0;
+      return { mask, error: mask === 0 ? lastError() : 0 };
+    },
     queryDosDevice(name) {
       const buffer = new Uint16Array(QUERY_DOS_CHARS);
       const n = f.QueryDosDeviceW(name, buffer, QUERY_DOS_CHARS) as number;

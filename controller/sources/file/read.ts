@@ -60,7 +60,7 @@ export async function readPolicyBytes(file: Pick<ScannedFile, 'origin' | 'size' 
   try {
     const info = await handle.stat({ bigint: true });
     if (!info.isFile()) return rejected('not_regular', new PolicyFileNotRegularError(file.origin, typeOf(info)));
-    const data = await readBounded(handle, maxBytes);
+    const data = await readBounded(handle, maxBytes, Number(info.size));
     if (data.length > maxBytes) return rejected('too_large', new PolicyFileTooLargeError(file.origin, data.length, maxBytes, true));
     return { kind: 'bytes', data };
   } catch (error) {
@@ -79,16 +79,23 @@ export async function readPolicyPath(origin: string, maxBytes: number): Promise<
   throw outcome.error;
 }
 
-/** Up to `maxBytes + 1` bytes of the descriptor (one more than allowed proves "too large"). */
-async function readBounded(handle: FileHandle, maxBytes: number): Promise<Buffer> {
+/**
+ * Up to `maxBytes + 1` bytes of the regular file (one more than allowed proves "too
+ * large"). The first read asks for one byte more than fstat's size, so a file that did
+ * not change takes one read: a short read of a regular file is its end.
+ */
+async function readBounded(handle: FileHandle, maxBytes: number, size: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
+  let want = Math.min(size + 1, CHUNK_BYTES);
   while (total <= maxBytes) {
-    const chunk = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, maxBytes + 1 - total));
+    const chunk = Buffer.allocUnsafe(Math.min(want, maxBytes + 1 - total));
     const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
     if (bytesRead === 0) break;
     chunks.push(chunk.subarray(0, bytesRead));
     total += bytesRead;
+    if (bytesRead < chunk.length) break;
+    want = CHUNK_BYTES;
   }
   return Buffer.concat(chunks, total);
 }

@@ -20,7 +20,7 @@ import type { Logger } from '../../observability/log.js';
 import { DEFAULT_MAX_FILE_BYTES, type FileSourceOptions, type FileSourceSettings, type FileSourceSettled } from './types.js';
 import { SyncReporter } from './report.js';
 import { silentLogger } from '../../observability/log-memory.js';
-import type { PolicySource, SourceSink } from '../types.js';
+import type { PolicySource, PrepareProgress, SourceSink } from '../types.js';
 import { PolicyDirectoryError } from './errors.js';
 import { FileSet } from './fileset.js';
 import { mapLimit, readPolicyFile, type ReadOutcome } from './read.js';
@@ -32,6 +32,11 @@ type Batch = 'all' | string[];
 
 /** Longest stretch of upserts between two yields to the event loop. */
 const YIELD_AFTER_MS = 8;
+/**
+ * Files read before they are handed to the preparer: large enough for the worker threads
+ * to be worth starting (MIN_WORKER_BATCH), small enough that they start soon.
+ */
+const READ_GROUP = 128;
 /** First retry of a read that failed for a passing reason (EMFILE…); doubles up to failureRetryMs. */
 const TRANSIENT_RETRY_MS = 100;
 
@@ -206,20 +211,32 @@ export class FileSource implements PolicySource {
   private async applyContent(seen: Map<string, ScannedFile>): Promise<FileSourceSettled> {
     const result: FileSourceSettled = { inSync: false, revision: '', upserted: [], removed: [], rejected: [] };
     const toRead = [...seen.values()].filter((f) => !this.files.unchanged(f.origin, f.signature)).sort((a, b) => (a.origin < b.origin ? -1 : 1));
-    const outcomes = await mapLimit(toRead, 32, (f) => readPolicyFile(f, this.settings.maxFileBytes));
-    const texts = toRead.flatMap((f, i) => {
-      const o = outcomes[i]!;
-      return o.kind === 'content' && this.files.reportedDigest(f.origin) !== o.digest ? [{ origin: f.origin, text: o.text, location: f.origin }] : [];
-    });
-    if (texts.length > 0) await this.sink?.prepare?.(this.name, texts);
-    // Each upsert parses (or hydrates) and compiles one file: a thousand of them in one
-    // synchronous loop would hold the event loop for a long time, so yield every few ms.
+    // Read in groups, each handed to the sink's preparer (worker threads) as soon as it is
+    // read: the workers parse the first files while the next ones are read, and each file
+    // is upserted once prepared, so merging overlaps with preparing the rest.
+    const groups: { files: ScannedFile[]; outcomes: ReadOutcome[]; progress?: PrepareProgress; index: Map<string, number> }[] = [];
+    for (let at = 0; at < toRead.length; at += READ_GROUP) {
+      const files = toRead.slice(at, at + READ_GROUP);
+      const outcomes = await mapLimit(files, 32, (f) => readPolicyFile(f, this.settings.maxFileBytes));
+      const texts = files.flatMap((f, i) => {
+        const o = outcomes[i]!;
+        return o.kind === 'content' && this.files.reportedDigest(f.origin) !== o.digest ? [{ origin: f.origin, text: o.text, location: f.origin }] : [];
+      });
+      const progress = texts.length > 0 ? this.sink?.prepare?.(this.name, texts) : undefined;
+      groups.push({ files, outcomes, progress, index: new Map(texts.map((t, i) => [t.origin, i])) });
+    }
+    // Each upsert hydrates and compiles one file: a thousand of them in one synchronous
+    // loop would hold the event loop for a long time, so yield every few ms.
     let since = performance.now();
-    for (let i = 0; i < toRead.length; i++) {
-      this.applyOne(toRead[i]!, outcomes[i]!, seen, result);
-      if (performance.now() - since > YIELD_AFTER_MS) {
-        await new Promise((r) => setImmediate(r));
-        since = performance.now();
+    for (const { files, outcomes, progress, index } of groups) {
+      for (let i = 0; i < files.length; i++) {
+        const k = index.get(files[i]!.origin);
+        if (progress && k !== undefined) await progress.ready(k);
+        this.applyOne(files[i]!, outcomes[i]!, seen, result);
+        if (performance.now() - since > YIELD_AFTER_MS) {
+          await new Promise((r) => setImmediate(r));
+          since = performance.now();
+        }
       }
     }
     return result;

@@ -1,6 +1,6 @@
 /*
  * kernel32 exports of the shim: CreateFileW / DeviceIoControl / CloseHandle / CancelIoEx /
- * QueryDosDeviceW with Windows' signatures, error codes and METHOD_BUFFERED semantics.
+ * GetLogicalDrives, QueryDosDeviceW with Windows' signatures, error codes and METHOD_BUFFERED semantics.
  * The device name is the emulated kernel's device socket path.
  */
 #include <stdlib.h>
@@ -156,6 +156,24 @@ static int find_drive(const DriveList *d, const WCHAR *name)
     for (int i = 0; i < d->n; i++)
         if (d->name[i][0] == c) return i;
     return -1;
+}
+
+/* The drive letters present (bit 0 = A:), from the same drive map as QueryDosDeviceW;
+ * 0 with the last error set when there is no kernel to ask. */
+KW_EXPORT DWORD GetLogicalDrives(void)
+{
+    DriveList d;
+    uint32_t err = load_drives(&d);
+    if (err) return (DWORD)fail_with(err);
+    DWORD mask = 0;
+    for (int i = 0; i < d.n; i++) {
+        WCHAR c = d.name[i][0];
+        if (c >= 'a' && c <= 'z') c = (WCHAR)(c - 32);
+        if (c >= 'A' && c <= 'Z') mask |= (DWORD)1 << (c - 'A');
+    }
+    free_drives(&d);
+    shim_set_error(0);
+    return mask;
 }
 
 /* Answers from the drive map of the kernel whose device this process opened last
