@@ -31,20 +31,22 @@ export function canonicalJson(value: unknown, key: string): string {
     for (let i = 0; i < value.length; i++) out += (i > 0 ? ',' : '') + canonicalJson(value[i], String(i));
     return `${out}]`;
   }
-  const labels = key === 'matchLabels';
-  const node = value as Record<string, unknown>;
+  return canonicalMapping(value as Record<string, unknown>, key === 'matchLabels');
+}
+
+function canonicalMapping(node: Record<string, unknown>, labels: boolean): string {
   let out = '{';
-  let first = true;
   for (const k of jsonKeyOrder(sortedKeys(node))) {
     const child = node[k];
-    if (child === undefined || typeof child === 'function' || typeof child === 'symbol') continue;
-    if (!labels && isUnset(child)) continue;
+    if (!written(child) || (!labels && isUnset(child))) continue;
     const member = !labels && k === 'action' && typeof child === 'string' ? capitalize(child) : child;
-    out += `${first ? '' : ','}${JSON.stringify(k)}:${canonicalJson(member, k)}`;
-    first = false;
+    out += `${out.length > 1 ? ',' : ''}${JSON.stringify(k)}:${canonicalJson(member, k)}`;
   }
   return `${out}}`;
 }
+
+/** What JSON.stringify writes as a member (it leaves out undefined, functions and symbols). */
+const written = (v: unknown): boolean => v !== undefined && typeof v !== 'function' && typeof v !== 'symbol';
 
 /** Array-index keys ("0", "7", not "07") come first in numeric order, as in any object's own keys. */
 function jsonKeyOrder(keys: string[]): string[] {
