@@ -57,7 +57,7 @@ export class DriverUnavailableError extends Error {}
 
 export class Reconciler {
   private driver: Driver | undefined;
-  private readonly delta = new RuleDelta();
+  private readonly delta = new RuleDelta(() => this.driver?.paths);
   private generation: bigint | undefined;
   private needsReadBack = true;
   private believedInSync = false;

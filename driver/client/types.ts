@@ -56,7 +56,11 @@ export interface Driver {
   getState(): Promise<DriverState>;
   /** All pages, as one consistent snapshot (restarts if the table changes mid-listing). */
   listRules(): Promise<RuleTable>;
-  /** One atomic transaction; GenerationConflictError when the table changed. */
+  /**
+   * One atomic transaction; GenerationConflictError when the table changed. The added
+   * rules' paths may be in the policy's form (DOS paths): they are written in the
+   * driver's (`paths.toDriver`), so callers keep no second copy of a rule per form.
+   */
   apply(tx: ApplyTransaction): Promise<ApplyResult>;
   setConfig(config: DriverConfig): Promise<void>;
   /** Event batches in the agent's terms (HostEvent); reconnects after port loss; ends when closed or aborted. */
