@@ -71,6 +71,11 @@ void describe('DriverClient against the emulator', () => {
     const toDriver = (p: string): string => client.paths.toDriver(p);
     assert.ok(many.every((r, i) => table.records.matches(i, r, toDriver)), 'each record is its DOS rule in NT form');
     assert.equal(table.records.matches(0, many[0]!), false, 'and not the DOS rule as written');
+    // Released: its pages go back to the IOCTL thread, which fills them with the next listing.
+    table.release();
+    assert.throws(() => table.records.length, /read after release/);
+    const again = await client.listRules();
+    assert.ok(many.every((r, i) => again.records.matches(i, r, toDriver)), 'a listing into reused pages reads the same table');
   });
 
   void it('uses paths as they are on the posix flavour', async (t) => {

@@ -21,6 +21,11 @@ export interface RuleTable {
   readonly records: RuleRecords;
   /** Every record decoded (on first use). */
   readonly rules: DriverRule[];
+  /**
+   * Done with `records`: their memory (megabytes at 100k rules) is reused by the next
+   * listing, and reading them afterwards throws. Optional to call; a full read-back does.
+   */
+  release(): void;
 }
 
 /** Told about every IOCTL and port transition, for metrics and logs. */
