@@ -9,8 +9,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { loadBinding } from '../win32/binding.js';
 import type { IoctlRecycle, IoctlReply, IoctlRequest, IoctlThreadData } from './ioctl-protocol.js';
 
-/** Spare output buffers kept (a read-back of 100k rules is three 8 MiB pages). */
-const MAX_SPARE = 4;
+/** Spare output buffers kept (the agent reads 100k rules back in about nine 2 MiB pages). */
+const MAX_SPARE = 16;
 
 function main(): void {
   const port = parentPort;
