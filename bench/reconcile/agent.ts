@@ -110,12 +110,4 @@ process.on('message', (command: AgentCommand) => {
     (error: unknown) => process.send!({ ok: false, error: (error as Error).stack ?? String(error) }),
   );
 });
-if (process.env.KAWIN_STALL_TRACE) {
-  let last = process.hrtime.bigint();
-  setInterval(() => {
-    const now = process.hrtime.bigint();
-    if (now - last > 20_000_000n) console.error(`STALL ${last / 1000n} ${now / 1000n}`);
-    last = now;
-  }, 1).unref();
-}
 process.send!({ ok: true, reply: 'ready' });
