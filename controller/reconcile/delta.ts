@@ -18,7 +18,7 @@
  * at the end.
  */
 import type { DriverRule, PathMatch } from '../../driver/abi/types.js';
-import type { PathMapping } from '../../driver/abi/codec.js';
+import type { PathMapping, PathParts } from '../../driver/abi/codec.js';
 import type { PathTranslator } from '../../driver/client/types.js';
 import { RuleRecords } from '../../driver/abi/rule-records.js';
 import { Slicer } from './slices.js';
@@ -53,7 +53,7 @@ const byId = (a: DriverRule, b: DriverRule): number => (a.id < b.id ? -1 : a.id 
  * where they differ, what the driver holds. A record equal to the desired rule is
  * compared in place and never decoded; only differing records become objects.
  */
-async function mergeMismatches(want: readonly DriverRule[], have: RuleRecords, map: PathMapping): Promise<Map<bigint, DriverRule | undefined>> {
+async function mergeMismatches(want: readonly DriverRule[], have: RuleRecords, parts: PathParts | undefined): Promise<Map<bigint, DriverRule | undefined>> {
   const next = new Map<bigint, DriverRule | undefined>();
   const slicer = new Slicer();
   let i = 0;
@@ -61,7 +61,7 @@ async function mergeMismatches(want: readonly DriverRule[], have: RuleRecords, m
   while (i < want.length && j < have.length) {
     const w = want[i]!;
     // In sync (the usual case): same id, same rule; compared in place.
-    if (have.matches(j, w, map)) {
+    if (have.matches(j, w, parts)) {
       i++;
       j++;
     } else {
@@ -147,7 +147,7 @@ export class RuleDelta {
    * `paths` (the connected driver's translator).
    */
   private readonly desired = new Map<bigint, DriverRule>();
-  private mapping: { paths: PathTranslator | undefined; map: PathMapping } = { paths: undefined, map: asIs };
+  private mapping: { paths: PathTranslator | undefined; map: PathMapping; parts: PathParts | undefined } = { paths: undefined, map: asIs, parts: undefined };
   /** Ids where the driver differs from `desired` → what the driver holds (undefined: absent). */
   private mismatch = new Map<bigint, DriverRule | undefined>();
   /** The desired rules by id, and the changes since it was built; undefined: sort again whole. */
@@ -161,9 +161,20 @@ export class RuleDelta {
 
   /** DOS → the driver's form, by the connected driver's translator (as is when none). */
   private driverForm(): PathMapping {
-    const paths = this.paths();
-    if (paths !== this.mapping.paths) this.mapping = { paths, map: paths ? (p) => paths.toDriver(p) : asIs };
+    this.follow();
     return this.mapping.map;
+  }
+
+  /** The same, in parts (no string built per rule: a read-back's merge). */
+  private driverParts(): PathParts | undefined {
+    this.follow();
+    return this.mapping.parts;
+  }
+
+  private follow(): void {
+    const paths = this.paths();
+    if (paths === this.mapping.paths) return;
+    this.mapping = paths ? { paths, map: (p) => paths.toDriver(p), parts: (p) => paths.toDriverParts(p) } : { paths, map: asIs, parts: undefined };
   }
 
   get inSync(): boolean { return this.mismatch.size === 0; }
@@ -212,7 +223,7 @@ export class RuleDelta {
     }
     // LIST_RULES returns ascending ids; anything else (a driver bug) is sorted, not misread.
     const have = listed.ascending ? listed : RuleRecords.of(listed.toArray().sort(byId));
-    const next = await this.walk(async () => mergeMismatches(await this.desiredSorted(), have, this.driverForm()), (id) => {
+    const next = await this.walk(async () => mergeMismatches(await this.desiredSorted(), have, this.driverParts()), (id) => {
       const at = have.indexOf(id);
       return at < 0 ? undefined : have.rule(at);
     });

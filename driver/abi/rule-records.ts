@@ -8,7 +8,7 @@
  */
 import { endianness } from 'node:os';
 import { RULE } from './layout.js';
-import { checkRuleAt, decodeRuleAt, encodeRuleAt, ruleMatchesAt, ruleSize, type Cursor, type PathMapping } from './rules-codec.js';
+import { checkRuleAt, decodeRuleAt, encodeRuleAt, ruleMatchesAt, ruleSize, type Cursor, type PathParts } from './rules-codec.js';
 import type { DriverRule } from './types.js';
 import { AbiDecodeError, dataView, textView } from './wire.js';
 
@@ -83,9 +83,9 @@ export class RuleRecords {
     return decodeRuleAt(this.pages[this.pageOf[i]!]!, this.offsets[i]!).rule;
   }
 
-  /** Record `i` holds exactly `rule`, its paths mapped to the driver's form by `mapPath`. */
-  matches(i: number, rule: DriverRule, mapPath?: PathMapping): boolean {
-    return ruleMatchesAt(this.pages[this.pageOf[i]!]!, this.offsets[i]!, rule, mapPath);
+  /** Record `i` holds exactly `rule`, its paths in the driver's form by `parts` (as they are without). */
+  matches(i: number, rule: DriverRule, parts?: PathParts): boolean {
+    return ruleMatchesAt(this.pages[this.pageOf[i]!]!, this.offsets[i]!, rule, parts);
   }
 
   /** The index of the record with this id, or -1 (binary search: the records must be ascending). */

@@ -28,6 +28,16 @@ export interface Cursor {
 export type PathMapping = (path: string) => string;
 const asIs: PathMapping = (path) => path;
 
+/** A path in the driver's form as `prefix` + `path.slice(skip)` of the policy's (no string built). */
+export interface DriverPathParts {
+  prefix: string;
+  skip: number;
+}
+/** The driver's form of a policy path, in parts. */
+export type PathParts = (path: string) => DriverPathParts;
+const AS_IS_PARTS: DriverPathParts = Object.freeze({ prefix: '', skip: 0 });
+const asIsParts: PathParts = () => AS_IS_PARTS;
+
 /** Bytes the encoded rule takes (validates the rule). */
 export function ruleSize(rule: DriverRule, mapPath: PathMapping = asIs): number {
   const pathBytes = checkStringBytes('rule path', mapPath(rule.target.path), LIMITS.maxPathBytes);
@@ -139,30 +149,33 @@ export function decodeRuleAt(c: Cursor, at: number): { rule: DriverRule; size: n
   return { rule, size: head.size };
 }
 
-/** UTF-16LE bytes at `at` equal `s`, compared in place (no string is made). */
-function sameText(c: Cursor, at: number, bytes: number, s: string): boolean {
-  if (bytes !== s.length * 2) return false;
+/** UTF-16LE bytes at `at` equal `prefix` + `s.slice(skip)`, compared in place (no string is made). */
+function sameText(c: Cursor, at: number, bytes: number, s: string, { prefix, skip }: DriverPathParts): boolean {
+  if (bytes !== (prefix.length + s.length - skip) * 2) return false;
   const units = c.units;
   if (units) {
-    const first = at >>> 1;
-    for (let k = 0; k < s.length; k++) if (units[first + k] !== s.charCodeAt(k)) return false;
+    let u = at >>> 1;
+    for (let k = 0; k < prefix.length; k++, u++) if (units[u] !== prefix.charCodeAt(k)) return false;
+    for (let k = skip; k < s.length; k++, u++) if (units[u] !== s.charCodeAt(k)) return false;
     return true;
   }
   const v = c.view;
-  for (let k = 0; k < s.length; k++) if (v.getUint16(at + 2 * k, true) !== s.charCodeAt(k)) return false;
+  let b = at;
+  for (let k = 0; k < prefix.length; k++, b += 2) if (v.getUint16(b, true) !== prefix.charCodeAt(k)) return false;
+  for (let k = skip; k < s.length; k++, b += 2) if (v.getUint16(b, true) !== s.charCodeAt(k)) return false;
   return true;
 }
 
 /**
- * The checked record at `at` (checkRuleAt) holds exactly `rule` (its paths mapped to the
- * driver's form): what a full read-back asks of every rule, answered without decoding it.
+ * The checked record at `at` (checkRuleAt) holds exactly `rule`, its paths in the driver's
+ * form (`parts`): what a full read-back asks of every rule, answered without decoding it.
  */
-export function ruleMatchesAt(c: Cursor, at: number, rule: DriverRule, mapPath: PathMapping = asIs): boolean {
+export function ruleMatchesAt(c: Cursor, at: number, rule: DriverRule, parts: PathParts = asIsParts): boolean {
   const v = c.view;
   if (v.getBigUint64(at + F.Id, true) !== rule.id || v.getUint8(at + F.Kind) !== rule.kind || v.getUint8(at + F.Action) !== rule.action ||
     v.getUint32(at + F.Flags, true) !== rule.flags || v.getUint8(at + F.MatchType) !== rule.target.match ||
     v.getUint8(at + F.SourceMatchType) !== (rule.source ? rule.source.match : MatchType.None)) return false;
   const pathBytes = v.getUint16(at + F.PathBytes, true);
-  if (!sameText(c, at + RULE.size, pathBytes, mapPath(rule.target.path))) return false;
-  return !rule.source || sameText(c, at + RULE.size + pathBytes, v.getUint16(at + F.SourcePathBytes, true), mapPath(rule.source.path));
+  if (!sameText(c, at + RULE.size, pathBytes, rule.target.path, parts(rule.target.path))) return false;
+  return !rule.source || sameText(c, at + RULE.size + pathBytes, v.getUint16(at + F.SourcePathBytes, true), rule.source.path, parts(rule.source.path));
 }

@@ -68,7 +68,7 @@ void describe('DriverClient against the emulator', () => {
     await client.apply({ expectedGeneration: 1n, remove: [], add: many });
     const table = await client.listRules();
     assert.equal(table.records.length, many.length);
-    const toDriver = (p: string): string => client.paths.toDriver(p);
+    const toDriver = (p: string): ReturnType<typeof client.paths.toDriverParts> => client.paths.toDriverParts(p);
     assert.ok(many.every((r, i) => table.records.matches(i, r, toDriver)), 'each record is its DOS rule in NT form');
     assert.equal(table.records.matches(0, many[0]!), false, 'and not the DOS rule as written');
     // Released: its pages go back to the IOCTL thread, which fills them with the next listing.

@@ -5,6 +5,9 @@
  */
 import type { ApplyResult, DriverConfig, DriverRule, DriverState } from '../abi/types.js';
 import type { RuleRecords } from '../abi/rule-records.js';
+import type { DriverPathParts } from '../abi/rules-codec.js';
+
+export type { DriverPathParts };
 import type { HostEventBatch } from './host-event.js';
 
 export interface ApplyTransaction {
@@ -87,6 +90,11 @@ export interface Driver {
  */
 export interface PathTranslator {
   toDriver(path: string): string;
+  /**
+   * `toDriver(path)` as two parts, `prefix` + `path.slice(skip)`, without building it:
+   * what a read-back compares each of 100k records with.
+   */
+  toDriverParts(path: string): DriverPathParts;
   fromDriver(path: string): string;
   /** The drive (`Q:`) of a DOS path when the node has no such volume; undefined when translatable. */
   missingVolume(path: string): string | undefined;
