@@ -224,14 +224,13 @@ export function encodeListResponse(page: ListPage): Uint8Array {
   return bytes;
 }
 
-/** Decodes a LIST_RULES answer of `length` bytes (the IOCTL's bytes returned). */
-/** A LIST_RULES page whose records are checked and appended to `records` (kept as bytes: `bytes` must not be reused). */
-export function decodeListPageInto(bytes: Uint8Array, length: number, records: RuleRecords): Omit<ListPage, 'rules'> & { count: number } {
-  const NAME = 'KAWIN_LIST_RESPONSE';
-  const c = cursorOf(bytes, length);
-  const h = readHeader(c, 0, NAME, LIST_RESPONSE.size);
+const LIST_NAME = 'KAWIN_LIST_RESPONSE';
+type ListHead = Omit<ListPage, 'rules'> & { count: number; totalSize: number };
+
+/** A LIST_RULES answer's fixed part (checked); its records follow. */
+function listHead(c: Cursor): ListHead {
+  const h = readHeader(c, 0, LIST_NAME, LIST_RESPONSE.size);
   const f = LIST_RESPONSE.fields;
-  records.addPage(bytes, LIST_RESPONSE.size, h.count, h.totalSize, NAME);
   return {
     generation: c.view.getBigUint64(f.Generation, true),
     nextCursor: c.view.getBigUint64(f.NextCursor, true),
@@ -239,21 +238,21 @@ export function decodeListPageInto(bytes: Uint8Array, length: number, records: R
     requiredSize: c.view.getUint32(f.RequiredSize, true),
     more: (h.flags & LIST_FLAG_MORE) !== 0,
     count: h.count,
+    totalSize: h.totalSize,
   };
 }
 
+/** A LIST_RULES page whose records are checked and appended to `records` (kept as bytes: `bytes` must not be reused). */
+export function decodeListPageInto(bytes: Uint8Array, length: number, records: RuleRecords): Omit<ListHead, 'totalSize'> {
+  const { totalSize, ...head } = listHead(cursorOf(bytes, length));
+  records.addPage(bytes, LIST_RESPONSE.size, head.count, totalSize, LIST_NAME);
+  return head;
+}
+
+/** Decodes a LIST_RULES answer of `length` bytes (the IOCTL's bytes returned). */
 export function decodeListResponse(bytes: Uint8Array, length = bytes.byteLength): ListPage {
-  const NAME = 'KAWIN_LIST_RESPONSE';
   const c = cursorOf(bytes, length);
-  const h = readHeader(c, 0, NAME, LIST_RESPONSE.size);
-  const f = LIST_RESPONSE.fields;
-  return {
-    generation: c.view.getBigUint64(f.Generation, true),
-    nextCursor: c.view.getBigUint64(f.NextCursor, true),
-    totalRules: c.view.getUint32(f.TotalRules, true),
-    requiredSize: c.view.getUint32(f.RequiredSize, true),
-    more: (h.flags & LIST_FLAG_MORE) !== 0,
-    rules: readRules(c, LIST_RESPONSE.size, h.count, h.totalSize, NAME),
-  };
+  const { count, totalSize, ...head } = listHead(c);
+  return { ...head, rules: readRules(c, LIST_RESPONSE.size, count, totalSize, LIST_NAME) };
 }
 
