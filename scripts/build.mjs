@@ -41,8 +41,8 @@ const cjsBanner = [
   "const kawinImportMetaUrl = require('node:url').pathToFileURL(__filename).href;",
 ].join(' ');
 
-// Some dependencies load .proto files from `${__dirname}/../../proto` (grpc-health-check
-// when imported, @grpc/reflection and grpc-js's channelz when used). In the bundle
+// Some dependencies load .proto files from `${__dirname}/../../proto` (@grpc/reflection
+// and grpc-js's channelz when used). In the bundle
 // __dirname would be dist/, so each such file gets its original folder under dist/
 // instead, and the package's .proto files are copied there.
 const protoUsers = new Set();

@@ -36,7 +36,7 @@ export function agentFloorRssMb(): number {
       w.unref();
       const g = ${req('@grpc/grpc-js')};
       const server = new g.Server();
-      ${req('@grpc/reflection')}; ${req('grpc-health-check')}; ${req('js-yaml')};
+      ${req('@grpc/reflection')}; ${req('js-yaml')};
       server.bindAsync('127.0.0.1:0', g.ServerCredentials.createInsecure(), () => {});
       const prom = ${req('prom-client')};
       prom.collectDefaultMetrics();

@@ -78,6 +78,8 @@ export class Agent {
   private readonly controller: ReconcileController;
   private readonly lastApplied: LastAppliedFile;
   private saving: Promise<void> = Promise.resolve();
+  /** The store's change count when the policies in force were last persisted (-1: never). */
+  private persistedChanges = -1;
   private readonly flow: PolicyFlow;
   private readonly sources: AgentSources;
   private readonly stateEvents: AgentStateProvider;
@@ -243,7 +245,12 @@ export class Agent {
 
   private reconciled(): void {
     this.stateEvents.reconciled();
-    if (this.reconciler.inSync) this.persistApplied();
+    // Persisted once per change of the policies in force (not at every idle pass: a
+    // snapshot of a thousand policies is milliseconds of the main thread).
+    if (this.reconciler.inSync && this.store.changeCount !== this.persistedChanges) {
+      this.persistedChanges = this.store.changeCount;
+      this.persistApplied();
+    }
     this.feedback.deliver(this.sources.list(), () => policyStatuses(this.view), this.currentConfig.sources.precedence);
   }
 

@@ -36,6 +36,40 @@ void test('grpc.health.v1 answers SERVING for the server and each service, NOT_F
   await running.stop();
 });
 
+void test('grpc.health.v1 Watch streams a status and its changes (SERVICE_UNKNOWN until set); List gives every status (upstream health.proto client)', async () => {
+  const running = await startTestServer([logServiceBinding(broker())]);
+  const Health = ctor(healthProto, 'grpc.health.v1.Health');
+  const c = new Health(running.target, credentials.createInsecure());
+  /** The first `n` statuses of a Watch; `first` resolves with the first (the watch is registered by then). */
+  const seen = (service: string, n: number) => {
+    const call = c.Watch!({ service }) as unknown as NodeJS.EventEmitter & { cancel(): void };
+    const statuses: string[] = [];
+    let first!: () => void;
+    const registered = new Promise<void>((resolve) => (first = resolve));
+    const all = new Promise<string[]>((resolve, reject) => {
+      call.on('data', (r: { status: string }) => {
+        statuses.push(r.status);
+        if (statuses.length === 1) first();
+        if (statuses.length === n) { call.cancel(); resolve(statuses); }
+      });
+      call.on('error', (e: ServiceError) => { if (e.code !== status.CANCELLED) reject(e); });
+    });
+    return { registered, all };
+  };
+  const watching = seen('feeder.LogService', 2);
+  const unknown = seen('nope.Service', 1);
+  await watching.registered;
+  running.server.health.setStatus('feeder.LogService', 'NOT_SERVING');
+  assert.deepEqual(await watching.all, ['SERVING', 'NOT_SERVING']);
+  assert.deepEqual(await unknown.all, ['SERVICE_UNKNOWN']);
+  const listed = await new Promise<{ statuses: Record<string, { status: string }> }>((resolve, reject) =>
+    c.List!({}, (e: ServiceError | null, r: { statuses: Record<string, { status: string }> }) => (e ? reject(e) : resolve(r))));
+  assert.equal(listed.statuses['']?.status, 'SERVING');
+  assert.equal(listed.statuses['feeder.LogService']?.status, 'NOT_SERVING');
+  c.close();
+  await running.stop();
+});
+
 void test('reflection lists the KubeArmor services, kawin admin and health', async () => {
   const running = await startTestServer([logServiceBinding(broker())]);
   const Reflection = ctor(reflectionProto, 'grpc.reflection.v1.ServerReflection');

@@ -10,7 +10,6 @@ import type { Logger } from '../observability/index.js';
 import { realClock, type Clock } from '../clock/index.js';
 import { Server } from '@grpc/grpc-js';
 import { Registry } from 'prom-client';
-import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
 import { loadSync } from '@grpc/proto-loader';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -20,6 +19,7 @@ import { serverCredentials, type GrpcTlsOptions } from './tls.js';
 import type { PeerPolicy } from './peer.js';
 import { tolerateMalformed } from './malformed.js';
 import { addLazyReflection } from './reflection.js';
+import { HealthServiceImplementation } from './health.js';
 import { isUnixAddress, unixSocketPath } from '../config/address.js';
 import { bindOwnerOnly, prepareUnixSocket } from './unix-socket.js';
 import { DEFAULT_GRPC_CONNECTION_LIMITS, GrpcListener, listenTarget, type GrpcConnectionLimits } from './listener.js';
@@ -58,7 +58,7 @@ export interface GrpcServerOptions {
 }
 
 const protoDir = fileURLToPath(packageFile('proto/'));
-const PROTO_FILES = ['feeder.proto', 'policy.proto', 'state_agent.proto', 'kawin_admin.proto'];
+const PROTO_FILES = ['feeder.proto', 'policy.proto', 'state_agent.proto', 'kawin_admin.proto', 'health.proto'];
 
 /** The peer rule for a server with these options (see peer.ts). */
 export function peerPolicyFor(options: Pick<GrpcServerOptions, 'address' | 'tls'>): PeerPolicy {
@@ -69,7 +69,7 @@ export function peerPolicyFor(options: Pick<GrpcServerOptions, 'address' | 'tls'
 }
 
 export class KawinGrpcServer {
-  readonly health = new HealthImplementation({ '': 'NOT_SERVING' });
+  readonly health = new HealthServiceImplementation();
   private readonly server: Server;
   private listener: GrpcListener | undefined;
   private readonly interceptor: GrpcListener['interceptor'];
@@ -87,12 +87,13 @@ export class KawinGrpcServer {
       'grpc.keepalive_timeout_ms': options.keepaliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS,
       interceptors: [this.interceptor],
     });
+    this.health.setStatus('', 'NOT_SERVING');
     for (const b of bindings.map(tolerateMalformed)) {
       this.server.addService(b.definition, b.implementation);
       this.health.setStatus(b.name, 'NOT_SERVING');
     }
     this.health.addToServer(this.server);
-    addLazyReflection(this.server, () => loadSync([...PROTO_FILES.map((f) => join(protoDir, f)), healthProtoPath], { includeDirs: [protoDir] }));
+    addLazyReflection(this.server, () => loadSync(PROTO_FILES.map((f) => join(protoDir, f)), { includeDirs: [protoDir] }));
   }
 
   get address(): string {

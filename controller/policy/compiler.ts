@@ -133,6 +133,7 @@ class Translator {
   readonly problems: PolicyProblem[] = [];
   private readonly seen = new Map<string, { action: string; field: string }>();
   private readonly origins = new Map<string, RuleOrigin>();
+  private lastOrigin: { rule: PolicyRule; origin: RuleOrigin } | undefined;
 
   constructor(private readonly policy: Policy, private readonly context: PathContext) {}
 
@@ -193,6 +194,16 @@ class Translator {
 
   /** Rules with the same severity, tags and message share one origin object. */
   private origin(rule: PolicyRule): RuleOrigin {
+    // Most rules inherit the policy's severity, message and tags (the same values): the
+    // last origin answers without building a key.
+    const last = this.lastOrigin;
+    if (last && last.rule.severity === rule.severity && last.rule.message === rule.message && last.rule.tags === rule.tags) return last.origin;
+    const origin = this.originFor(rule);
+    this.lastOrigin = { rule, origin };
+    return origin;
+  }
+
+  private originFor(rule: PolicyRule): RuleOrigin {
     const key = `${rule.severity}\0${rule.message}\0${rule.tags.join('\0')}`;
     let origin = this.origins.get(key);
     if (!origin) {

@@ -12,27 +12,50 @@ import { hash } from 'node:crypto';
 import type { PolicyIdentity } from './types.js';
 
 export function meaningDigest(identity: PolicyIdentity, spec: unknown): string {
-  const text = isUnset(spec) ? '{}' : JSON.stringify(spec, canonicalize);
+  const text = isUnset(spec) ? '{}' : canonicalJson(spec, '');
   return hash('sha256', `${identity.kind}\0${identity.namespace ?? ''}\0${identity.name}\0${text}`, 'hex').slice(0, 32);
 }
 
 /**
- * JSON.stringify's replacer: each mapping becomes a copy with sorted keys and without
- * its unset members, actions capitalised. Label maps (`matchLabels`) are kept as they
- * are, but sorted: "" is a label value.
+ * The canonical JSON text of a value (written directly: a JSON.stringify replacer made a
+ * sorted copy of every mapping, the larger part of the digest's cost): mappings with
+ * sorted keys and without their unset members, actions capitalised. Label maps
+ * (`matchLabels`) keep every entry, sorted: "" is a label value. The text is the one
+ * JSON.stringify gives for those sorted copies, integer-like keys first as it orders them
+ * (digest.test.ts compares the two).
  */
-function canonicalize(this: unknown, key: string, value: unknown): unknown {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
-  const labels = key === 'matchLabels';
-  const node = value as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  for (const k of sortedKeys(node)) {
-    const child = node[k];
-    if (labels) out[k] = child;
-    else if (!isUnset(child)) out[k] = k === 'action' && typeof child === 'string' ? capitalize(child) : child;
+export function canonicalJson(value: unknown, key: string): string {
+  if (typeof value !== 'object' || value === null) return value === undefined ? 'null' : JSON.stringify(value);
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i > 0 ? ',' : '') + canonicalJson(value[i], String(i));
+    return `${out}]`;
   }
-  return out;
+  return canonicalMapping(value as Record<string, unknown>, key === 'matchLabels');
 }
+
+function canonicalMapping(node: Record<string, unknown>, labels: boolean): string {
+  let out = '{';
+  for (const k of jsonKeyOrder(sortedKeys(node))) {
+    const child = node[k];
+    if (!written(child) || (!labels && isUnset(child))) continue;
+    const member = !labels && k === 'action' && typeof child === 'string' ? capitalize(child) : child;
+    out += `${out.length > 1 ? ',' : ''}${JSON.stringify(k)}:${canonicalJson(member, k)}`;
+  }
+  return `${out}}`;
+}
+
+/** What JSON.stringify writes as a member (it leaves out undefined, functions and symbols). */
+const written = (v: unknown): boolean => v !== undefined && typeof v !== 'function' && typeof v !== 'symbol';
+
+/** Array-index keys ("0", "7", not "07") come first in numeric order, as in any object's own keys. */
+function jsonKeyOrder(keys: string[]): string[] {
+  if (!keys.some(isIndexKey)) return keys;
+  const indexes = keys.filter(isIndexKey).sort((a, b) => Number(a) - Number(b));
+  return [...indexes, ...keys.filter((k) => !isIndexKey(k))];
+}
+
+const isIndexKey = (k: string): boolean => /^(?:0|[1-9]\d*)$/.test(k) && Number(k) < 4294967295;
 
 /** null, false, "", and mappings or lists with nothing set: every KubeArmor field defaults to these. */
 function isUnset(v: unknown): boolean {

@@ -81,7 +81,9 @@ export class RuleSetBuilder implements ProvenanceLookup {
   private checkCollisions(rules: readonly CompiledRule[]): void {
     for (const rule of rules) {
       const entry = this.entries.get(rule.id);
-      const other = entry ? contributors(entry)[0] : undefined;
+      if (!entry) continue;
+      // Any one contributor stands for all (they are equal up to path case); no array per rule.
+      const other = entry.rule ?? (entry.all ? entry.all.values().next().value : undefined);
       if (other && !sameRuleIgnoringPathCase(other, rule)) throw new RuleIdCollisionError(rule.id, describe(other), describe(rule));
     }
   }

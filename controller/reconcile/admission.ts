@@ -23,15 +23,13 @@ export interface RuleRefusal {
 
 export type Admission = { rule: DriverRule; refusal?: undefined } | { rule?: undefined; refusal: RuleRefusal };
 
-/** The rule in the driver's form (NT paths), or why this node cannot take it. */
+/**
+ * The rule itself when this node can take it (its paths stay in the policy's form: the
+ * driver client writes them as NT paths), or why not.
+ */
 export function admit(rule: DriverRule, paths: PathTranslator): Admission {
-  const target = translate(rule.target, paths);
-  const source = rule.source ? translate(rule.source, paths) : undefined;
-  const problem = 'reason' in target ? target : source && 'reason' in source ? source : undefined;
-  if (problem) return { refusal: { ruleId: rule.id, ...problem, path: rule.target.path } };
-  const out: DriverRule = { id: rule.id, kind: rule.kind, action: rule.action, flags: rule.flags, target: target as PathMatch };
-  if (source) out.source = source as PathMatch;
-  return { rule: out };
+  const problem = check(rule.target, paths) ?? (rule.source ? check(rule.source, paths) : undefined);
+  return problem ? { refusal: { ruleId: rule.id, ...problem, path: rule.target.path } } : { rule };
 }
 
 /** A refusal by the driver itself (found by bisection), with its error. */
@@ -41,16 +39,15 @@ export function driverRefusal(ruleId: bigint, policyPath: string, error: Error):
 
 type Problem = Pick<RuleRefusal, 'check' | 'reason'>;
 
-function translate(clause: PathMatch, paths: PathTranslator): PathMatch | Problem {
+function check(clause: PathMatch, paths: PathTranslator): Problem | undefined {
   const drive = paths.missingVolume(clause.path);
   if (drive !== undefined) {
     return { check: 'volume', reason: `volume ${drive} is not present on this node (the rule is applied when it appears)` };
   }
-  const path = paths.toDriver(clause.path);
   // A JavaScript string's length is its count of UTF-16 units: two bytes each on the wire.
-  const bytes = path.length * 2;
+  const bytes = paths.toDriver(clause.path).length * 2;
   if (bytes > LIMITS.maxPathBytes) {
     return { check: 'limit', reason: `the driver path is ${bytes} UTF-16 bytes, above the driver's limit of ${LIMITS.maxPathBytes} (KAWIN_MAX_PATH_BYTES)` };
   }
-  return { path, match: clause.match };
+  return undefined;
 }

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MatchType, RuleAction, RuleKind, type DriverRule } from '../../driver/abi/types.js';
 import { RuleRecords } from '../../driver/abi/rule-records.js';
+import { DosPathTranslator } from '../../driver/client/paths.js';
 import { RuleDelta } from './delta.js';
 
 const rule = (id: number, path = `C:\\r${id}`): DriverRule => ({
@@ -128,4 +129,19 @@ void test('a large desired side is sorted in slices, and changes made meanwhile 
   assert.equal(await d.replaceActual(RuleRecords.of(now)), 0);
   plan = await d.plan();
   assert.deepEqual(plan, { add: [], remove: [] });
+});
+
+void test('desired rules stay in the policy form: a read-back in the driver form matches through the drive map, and a changed map is drift', async () => {
+  let paths = new DosPathTranslator(new Map([['C:', '\\Device\\HarddiskVolume3']]));
+  const d = new RuleDelta(() => paths);
+  const dos = rule(1, 'C:\\Tools\\a.exe');
+  const nt = rule(1, '\\Device\\HarddiskVolume3\\Tools\\a.exe');
+  d.setDesired(dos);
+  assert.equal(await d.replaceActual(RuleRecords.of([nt]), false), 0);
+  assert.equal(d.inSync, true, 'the NT record is the DOS rule on this node');
+  assert.deepEqual(await d.plan(), { add: [], remove: [] });
+  // C: is now another volume: the same record no longer holds the rule.
+  paths = new DosPathTranslator(new Map([['C:', '\\Device\\HarddiskVolume7']]));
+  assert.equal(await d.replaceActual(RuleRecords.of([nt])), 1);
+  assert.deepEqual(await d.plan(), { add: [dos], remove: [] }, 'added again, in the policy form (the client writes it as NT)');
 });

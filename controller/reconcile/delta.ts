@@ -18,6 +18,8 @@
  * at the end.
  */
 import type { DriverRule, PathMatch } from '../../driver/abi/types.js';
+import type { PathMapping, PathParts } from '../../driver/abi/codec.js';
+import type { PathTranslator } from '../../driver/client/types.js';
 import { RuleRecords } from '../../driver/abi/rule-records.js';
 import { Slicer } from './slices.js';
 
@@ -26,17 +28,23 @@ export interface RulePlan {
   remove: bigint[];
 }
 
-const samePath = (a: PathMatch | undefined, b: PathMatch | undefined): boolean =>
-  a === b || (a !== undefined && b !== undefined && a.path === b.path && a.match === b.match);
+const asIs: PathMapping = (path) => path;
 
-export function sameRule(a: DriverRule, b: DriverRule): boolean {
+const samePath = (a: PathMatch | undefined, b: PathMatch | undefined, map: PathMapping): boolean =>
+  a === b || (a !== undefined && b !== undefined && a.match === b.match && (a.path === b.path || map(a.path) === map(b.path)));
+
+/**
+ * The same rule in the driver: paths compared in the driver's form (`map`: DOS → NT; it
+ * leaves a path already in the driver's form as it is, so either side may be in either).
+ */
+export function sameRule(a: DriverRule, b: DriverRule, map: PathMapping = asIs): boolean {
   if (a === b) return true;
   return a.id === b.id && a.kind === b.kind && a.action === b.action && a.flags === b.flags &&
-    samePath(a.target, b.target) && samePath(a.source, b.source);
+    samePath(a.target, b.target, map) && samePath(a.source, b.source, map);
 }
 
-const same = (a: DriverRule | undefined, b: DriverRule | undefined): boolean =>
-  a === b || (a !== undefined && b !== undefined && sameRule(a, b));
+const same = (a: DriverRule | undefined, b: DriverRule | undefined, map: PathMapping): boolean =>
+  a === b || (a !== undefined && b !== undefined && sameRule(a, b, map));
 
 const byId = (a: DriverRule, b: DriverRule): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
@@ -45,7 +53,7 @@ const byId = (a: DriverRule, b: DriverRule): number => (a.id < b.id ? -1 : a.id 
  * where they differ, what the driver holds. A record equal to the desired rule is
  * compared in place and never decoded; only differing records become objects.
  */
-async function mergeMismatches(want: readonly DriverRule[], have: RuleRecords): Promise<Map<bigint, DriverRule | undefined>> {
+async function mergeMismatches(want: readonly DriverRule[], have: RuleRecords, parts: PathParts | undefined): Promise<Map<bigint, DriverRule | undefined>> {
   const next = new Map<bigint, DriverRule | undefined>();
   const slicer = new Slicer();
   let i = 0;
@@ -53,7 +61,7 @@ async function mergeMismatches(want: readonly DriverRule[], have: RuleRecords): 
   while (i < want.length && j < have.length) {
     const w = want[i]!;
     // In sync (the usual case): same id, same rule; compared in place.
-    if (have.matches(j, w)) {
+    if (have.matches(j, w, parts)) {
       i++;
       j++;
     } else {
@@ -133,7 +141,13 @@ async function patchSorted(sorted: readonly DriverRule[], changes: ReadonlyMap<b
 }
 
 export class RuleDelta {
+  /**
+   * The desired rules by id, in the policy's form (DOS paths: the compiler's own rule
+   * objects, no copy per rule); compared with what the driver holds in its form through
+   * `paths` (the connected driver's translator).
+   */
   private readonly desired = new Map<bigint, DriverRule>();
+  private mapping: { paths: PathTranslator | undefined; map: PathMapping; parts: PathParts | undefined } = { paths: undefined, map: asIs, parts: undefined };
   /** Ids where the driver differs from `desired` → what the driver holds (undefined: absent). */
   private mismatch = new Map<bigint, DriverRule | undefined>();
   /** The desired rules by id, and the changes since it was built; undefined: sort again whole. */
@@ -142,6 +156,26 @@ export class RuleDelta {
   private sorting = false;
   /** While a new actual side is built: the ids whose desired rule changed meanwhile. */
   private changedDuringWalk: Set<bigint> | undefined;
+
+  constructor(private readonly paths: () => PathTranslator | undefined = () => undefined) {}
+
+  /** DOS → the driver's form, by the connected driver's translator (as is when none). */
+  private driverForm(): PathMapping {
+    this.follow();
+    return this.mapping.map;
+  }
+
+  /** The same, in parts (no string built per rule: a read-back's merge). */
+  private driverParts(): PathParts | undefined {
+    this.follow();
+    return this.mapping.parts;
+  }
+
+  private follow(): void {
+    const paths = this.paths();
+    if (paths === this.mapping.paths) return;
+    this.mapping = paths ? { paths, map: (p) => paths.toDriver(p), parts: (p) => paths.toDriverParts(p) } : { paths, map: asIs, parts: undefined };
+  }
 
   get inSync(): boolean { return this.mismatch.size === 0; }
 
@@ -189,7 +223,7 @@ export class RuleDelta {
     }
     // LIST_RULES returns ascending ids; anything else (a driver bug) is sorted, not misread.
     const have = listed.ascending ? listed : RuleRecords.of(listed.toArray().sort(byId));
-    const next = await this.walk(async () => mergeMismatches(await this.desiredSorted(), have), (id) => {
+    const next = await this.walk(async () => mergeMismatches(await this.desiredSorted(), have, this.driverParts()), (id) => {
       const at = have.indexOf(id);
       return at < 0 ? undefined : have.rule(at);
     });
@@ -227,7 +261,7 @@ export class RuleDelta {
     }
     for (const id of changed) {
       const held = actual(id);
-      if (same(this.desired.get(id), held)) next.delete(id);
+      if (same(this.desired.get(id), held, this.driverForm())) next.delete(id);
       else next.set(id, held);
     }
     return next;
@@ -301,7 +335,7 @@ export class RuleDelta {
   }
 
   private track(id: bigint, wanted: DriverRule | undefined, held: DriverRule | undefined): void {
-    if (same(wanted, held)) this.mismatch.delete(id);
+    if (same(wanted, held, this.driverForm())) this.mismatch.delete(id);
     else this.mismatch.set(id, held);
   }
 
@@ -310,10 +344,10 @@ export class RuleDelta {
     let drift = 0;
     for (const [id, held] of next) {
       const believed = previous.has(id) ? previous.get(id) : this.desired.get(id);
-      if (!same(believed, held)) drift++;
+      if (!same(believed, held, this.driverForm())) drift++;
     }
     for (const [id, believed] of previous) {
-      if (!next.has(id) && !same(believed, this.desired.get(id))) drift++;
+      if (!next.has(id) && !same(believed, this.desired.get(id), this.driverForm())) drift++;
     }
     return drift;
   }

@@ -57,7 +57,7 @@ export class DriverUnavailableError extends Error {}
 
 export class Reconciler {
   private driver: Driver | undefined;
-  private readonly delta = new RuleDelta();
+  private readonly delta = new RuleDelta(() => this.driver?.paths);
   private generation: bigint | undefined;
   private needsReadBack = true;
   private believedInSync = false;
@@ -184,7 +184,12 @@ export class Reconciler {
     await this.recheck(driver, log);
     const table = await driver.listRules();
     // Drift only means something against a state the agent believed in.
-    const counted = await this.delta.replaceActual(table.records, this.believedInSync);
+    let counted: number;
+    try {
+      counted = await this.delta.replaceActual(table.records, this.believedInSync);
+    } finally {
+      table.release();
+    }
     this.generation = table.generation;
     this.needsReadBack = false;
     if (counted > 0) {

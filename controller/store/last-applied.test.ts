@@ -37,8 +37,9 @@ void test('last-applied: nothing is written when what is in force equals what is
   await restarted.save(await restarted.load());
   assert.equal(statSync(path).ino, written);
   await restarted.save([policy(1), policy(2, 'changed\n')]);
-  assert.notEqual(statSync(path).ino, written, 'a changed policy is written');
-  assert.deepEqual(await file().load(), [policy(1), policy(2, 'changed\n')], 'unchanged lines are written as before, the changed one anew');
+  assert.equal(statSync(path).ino, written, 'a change is appended to the journal, the snapshot left as it is');
+  assert.equal(readFileSync(join(dir, 'last-applied.journal'), 'utf8').split('\n').length, 3, 'its header and one line for the one changed policy');
+  assert.deepEqual(await file().load(), [policy(1), policy(2, 'changed\n')], 'the snapshot with the journal replayed');
   await restarted.save([policy(2, 'changed\n'), policy(3)]);
   assert.deepEqual(await file().load(), [policy(2, 'changed\n'), policy(3)]);
 });
@@ -64,4 +65,43 @@ void test('last-applied: a format 1 file (one JSON document) is still read', asy
   const checksum = `sha256:${createHash('sha256').update(JSON.stringify(policies)).digest('hex')}`;
   writeFileSync(join(dir, 'last-applied.json'), `${JSON.stringify({ version: 1, checksum, policies })}\n`);
   assert.deepEqual(await file().load(), policies);
+});
+
+void test('last-applied journal: a line cut short by a crash ends the replay there; a journal of another snapshot is ignored', async () => {
+  const { dir, log, file } = setup();
+  const first = file();
+  await first.save([policy(1), policy(2)]);
+  await first.save([policy(1, 'one v2\n'), policy(2)]);
+  await first.save([policy(1, 'one v2\n')]);
+  assert.deepEqual(await file().load(), [policy(1, 'one v2\n')]);
+  const journal = join(dir, 'last-applied.journal');
+  const full = readFileSync(journal, 'utf8');
+  writeFileSync(journal, full.slice(0, full.length - 10));
+  assert.deepEqual(await file().load(), [policy(1, 'one v2\n'), policy(2)], 'the torn delete is not applied; the change before it is');
+  assert.ok(log.records.some((r) => r.msg.startsWith('last-applied journal cut')));
+  // What is saved after a torn line is not lost behind it.
+  const resumed = file();
+  await resumed.save([...(await resumed.load()), policy(3)]);
+  assert.deepEqual(await file().load(), [policy(1, 'one v2\n'), policy(2), policy(3)]);
+  await file().save([policy(1, 'one v2\n')]);
+  writeFileSync(journal, full.slice(0, full.length - 10));
+  // A snapshot written since (not through this journal): the old journal must not apply to it.
+  writeFileSync(journal, full);
+  const other = setup();
+  await other.file().save([policy(7)]);
+  writeFileSync(join(dir, 'last-applied.json'), readFileSync(join(other.dir, 'last-applied.json')));
+  assert.deepEqual(await file().load(), [policy(7)]);
+  assert.ok(log.records.some((r) => r.msg.startsWith('last-applied journal ignored')));
+});
+
+void test('last-applied journal: folded into a new snapshot once it outgrows the snapshot', async () => {
+  const { dir, file } = setup();
+  const big = 'x'.repeat(300_000);
+  const saver = file();
+  await saver.save([policy(1), policy(2)]);
+  for (let v = 0; v < 5; v++) await saver.save([policy(1, `${big}${v}`), policy(2)]);
+  assert.ok(readFileSync(join(dir, 'last-applied.journal'), 'utf8').length < 1_300_000, 'folded before it passed the limit');
+  assert.deepEqual(await file().load(), [policy(1, `${big}4`), policy(2)]);
+  for (let v = 5; v < 12; v++) await saver.save([policy(1, `${big}${v}`), policy(2)]);
+  assert.deepEqual(await file().load(), [policy(1, `${big}11`), policy(2)]);
 });

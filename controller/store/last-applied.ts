@@ -1,19 +1,28 @@
 /**
  * What was last applied, per policy, kept in the state directory so that last-known-good
  * survives a restart: a policy file that is unreadable or invalid when the agent starts
- * keeps the version the driver enforced before. One file, `last-applied.json` (0600 in a
- * 0700 directory), carrying a SHA-256 of its content: a file that does not verify is
- * ignored (and said so in the log), never half-used.
+ * keeps the version the driver enforced before. Everything is 0600 in a 0700 directory.
  *
- * Format 2 is JSON lines: a header line `{"version":2,"checksum":…,"count":n}`, then one
- * policy per line; the checksum covers the policy lines (each followed by a newline). A
- * thousand policies are megabytes of text: lines let both reading and writing go in
- * slices with a yield between them, so the event loop never waits for the whole file.
- * Format 1 (one JSON document) is still read. Nothing is written when what is in force
- * equals what is on disk (an idle resync, a restart with nothing changed).
+ * Two files:
+ * - `last-applied.json`, the snapshot: a header line `{"version":2,"checksum":…,"count":n}`,
+ *   then one policy per line; the checksum covers the policy lines (each followed by a
+ *   newline). A snapshot that does not verify is ignored (and said so in the log), never
+ *   half-used. Format 1 (one JSON document) is still read.
+ * - `last-applied.journal`, the changes since: a first line naming the snapshot it
+ *   follows (its checksum), then one line per change, `{"checksum":…,"set":{policy}}` or
+ *   `{"checksum":…,"delete":key}`, each with its own checksum. One changed policy appends
+ *   one line (kilobytes, one fsync) instead of rewriting the snapshot of every policy
+ *   (megabytes at a thousand policies, which took most of a change's time). Replay stops at
+ *   the first line that does not verify (a write cut short by a crash); a journal written
+ *   after another snapshot is ignored. Once the journal outgrows the snapshot it is folded
+ *   into a new snapshot.
+ *
+ * Nothing is written when what is in force equals what is on disk (an idle resync, a
+ * restart with nothing changed). Reading and writing go in slices with a yield between
+ * them, so the event loop never waits for a whole file.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { appendFile, open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../durable/index.js';
 import type { Logger } from '../observability/log.js';
@@ -28,6 +37,7 @@ export interface AppliedPolicy {
 }
 
 const FILE = 'last-applied.json';
+const JOURNAL = 'last-applied.journal';
 const VERSION = 2;
 /** Longest slice of encoding, decoding or hashing between two yields to the event loop. */
 const SLICE_MS = 5;
@@ -47,8 +57,11 @@ async function sliced<T>(items: readonly T[], step: (item: T, index: number) => 
 }
 
 export class LastAppliedFile {
-  /** What is on disk (as loaded or last written); undefined: unknown, the next save writes. */
-  private onDisk: readonly AppliedPolicy[] | undefined;
+  /** What is on disk (snapshot and journal, as loaded or last written), by key; undefined: unknown, the next save writes a snapshot. */
+  private onDisk: Map<string, AppliedPolicy> | undefined;
+  /** The snapshot the journal follows, and the bytes of each. */
+  private snapshot = { checksum: '', bytes: 0 };
+  private journalBytes = 0;
 
   constructor(private readonly stateDir: string, private readonly log: Logger) {}
 
@@ -56,7 +69,7 @@ export class LastAppliedFile {
     return join(this.stateDir, FILE);
   }
 
-  /** The policies last applied, or none when there is no file or it does not verify. */
+  /** The policies last applied, or none when there is no snapshot or it does not verify. */
   async load(): Promise<AppliedPolicy[]> {
     let raw: string;
     try {
@@ -65,31 +78,139 @@ export class LastAppliedFile {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn('cannot read the last-applied policies: last-known-good starts empty', { file: this.path, error: (error as Error).message });
       return [];
     }
+    let policies: AppliedPolicy[];
+    let checksum: string;
     try {
-      const policies = raw.startsWith('{"version":1,') ? verifiedV1(raw) : await verified(raw);
-      this.onDisk = policies;
-      return policies;
+      ({ policies, checksum } = raw.startsWith('{"version":1,') ? verifiedV1(raw) : await verified(raw));
     } catch (error) {
       this.log.error('last-applied policies ignored: the file does not verify', { file: this.path, error: (error as Error).message });
       return [];
     }
+    const byKey = new Map(policies.map((p) => [p.key, p]));
+    this.snapshot = { checksum, bytes: raw.length };
+    this.journalBytes = await this.replay(byKey, checksum);
+    this.onDisk = byKey;
+    return [...byKey.values()];
   }
 
-  /** Persist `policies` when they differ from what is on disk. */
+  /** Persist `policies` when they differ from what is on disk: the changes appended to the journal, or a new snapshot. */
   async save(policies: readonly AppliedPolicy[]): Promise<void> {
-    if (this.onDisk && samePolicies(this.onDisk, policies)) return;
-    // Encoded again whole (in slices): keeping each policy's encoded line between saves
-    // held a second copy of every text (megabytes at a thousand policies) for a few ms saved.
+    const onDisk = this.onDisk;
+    const changes = onDisk ? changesFrom(onDisk, policies) : undefined;
+    if (changes && changes.length === 0) return;
+    const lines = changes?.map(journalLine);
+    const appended = lines?.reduce((n, l) => n + l.length, 0) ?? 0;
+    if (!onDisk || !lines || this.journalBytes + appended > Math.max(this.snapshot.bytes, MIN_JOURNAL_FOLD_BYTES)) {
+      await this.writeSnapshot(policies);
+    } else {
+      if (this.journalBytes === 0) lines.unshift(`${JSON.stringify({ follows: this.snapshot.checksum })}\n`);
+      await appendDurably(this.stateDir, JOURNAL, lines.join(''));
+      this.journalBytes += lines.reduce((n, l) => n + l.length, 0);
+    }
+    this.onDisk = new Map(policies.map((p) => [p.key, p]));
+  }
+
+  /** A new snapshot of every policy; the journal it replaces is removed. */
+  private async writeSnapshot(policies: readonly AppliedPolicy[]): Promise<void> {
     const lines: string[] = [];
     const digest = createHash('sha256');
     await sliced(policies, (p) => {
-      const line = `${JSON.stringify({ key: p.key, source: p.source, origin: p.origin, location: p.location, text: p.text })}\n`;
+      const line = `${JSON.stringify(applied(p))}\n`;
       digest.update(line);
       lines.push(line);
     });
-    const header = `${JSON.stringify({ version: VERSION, checksum: `sha256:${digest.digest('hex')}`, count: policies.length })}\n`;
-    await writeFileAtomic(this.stateDir, FILE, header + lines.join(''));
-    this.onDisk = [...policies];
+    const checksum = `sha256:${digest.digest('hex')}`;
+    const text = `${JSON.stringify({ version: VERSION, checksum, count: policies.length })}\n${lines.join('')}`;
+    await writeFileAtomic(this.stateDir, FILE, text);
+    // The old journal follows the old snapshot: replay would ignore it; removed so it is not read at all.
+    await unlink(join(this.stateDir, JOURNAL)).catch(() => undefined);
+    this.snapshot = { checksum, bytes: text.length };
+    this.journalBytes = 0;
+  }
+
+  /** Applies the journal's changes to `byKey`; returns its length (0: none; MUST_FOLD: nothing may be appended to it). */
+  private async replay(byKey: Map<string, AppliedPolicy>, checksum: string): Promise<number> {
+    let raw: string;
+    try {
+      raw = await readFile(join(this.stateDir, JOURNAL), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn('cannot read the last-applied journal: the snapshot alone is used', { error: (error as Error).message });
+      return 0;
+    }
+    const lines = raw.split('\n');
+    let follows: unknown;
+    try {
+      follows = (JSON.parse(lines[0]!) as { follows?: unknown }).follows;
+    } catch { /* checked below */ }
+    if (follows !== checksum) {
+      this.log.warn('last-applied journal ignored: it does not follow the snapshot', { file: join(this.stateDir, JOURNAL) });
+      // Nothing may be appended after it: the next save writes a snapshot (and removes it).
+      return MUST_FOLD;
+    }
+    let used = lines[0]!.length + 1;
+    for (let i = 1; i < lines.length && lines[i] !== ''; i++) {
+      const change = verifiedChange(lines[i]!);
+      if (!change) {
+        this.log.warn('last-applied journal cut at a line that does not verify (a write cut short?)', { line: i + 1 });
+        // A line appended after the torn one would never be replayed: the next save writes a snapshot.
+        return MUST_FOLD;
+      }
+      if ('set' in change) byKey.set(change.set.key, change.set);
+      else byKey.delete(change.delete);
+      used += lines[i]!.length + 1;
+    }
+    return used;
+  }
+}
+
+/** Journals shorter than this are not folded into a snapshot, however small the snapshot. */
+const MIN_JOURNAL_FOLD_BYTES = 1 << 20;
+/** A journal length that makes the next save write a snapshot. */
+const MUST_FOLD = Number.MAX_SAFE_INTEGER;
+
+type Change = { set: AppliedPolicy } | { delete: string };
+
+const applied = (p: AppliedPolicy): AppliedPolicy => ({ key: p.key, source: p.source, origin: p.origin, location: p.location, text: p.text });
+
+/** What turns `onDisk` into `policies`, by key. */
+function changesFrom(onDisk: ReadonlyMap<string, AppliedPolicy>, policies: readonly AppliedPolicy[]): Change[] {
+  const changes: Change[] = [];
+  const keys = new Set<string>();
+  for (const p of policies) {
+    keys.add(p.key);
+    const held = onDisk.get(p.key);
+    if (!held || !samePolicy(held, p)) changes.push({ set: applied(p) });
+  }
+  for (const key of onDisk.keys()) if (!keys.has(key)) changes.push({ delete: key });
+  return changes;
+}
+
+const changeChecksum = (payload: string): string => `sha256:${createHash('sha256').update(payload).digest('hex')}`;
+
+function journalLine(change: Change): string {
+  const payload = JSON.stringify(change);
+  return `${JSON.stringify({ checksum: changeChecksum(payload), ...change })}\n`;
+}
+
+function verifiedChange(line: string): Change | undefined {
+  try {
+    const entry = JSON.parse(line) as { checksum?: unknown; set?: unknown; delete?: unknown };
+    const change: Change | undefined = entry.set !== undefined && isApplied(entry.set) ? { set: entry.set }
+      : typeof entry.delete === 'string' ? { delete: entry.delete } : undefined;
+    return change && entry.checksum === changeChecksum(JSON.stringify(change)) ? change : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Appends `text` to `dir/name` (0600, created if absent) and syncs it before returning. */
+async function appendDurably(dir: string, name: string, text: string): Promise<void> {
+  await appendFile(join(dir, name), text, { mode: 0o600 });
+  const handle = await open(join(dir, name), 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 
@@ -97,11 +218,7 @@ export class LastAppliedFile {
 const samePolicy = (x: AppliedPolicy, y: AppliedPolicy): boolean =>
   x.key === y.key && x.source === y.source && x.origin === y.origin && x.location === y.location && x.text === y.text;
 
-function samePolicies(a: readonly AppliedPolicy[], b: readonly AppliedPolicy[]): boolean {
-  return a.length === b.length && a.every((x, i) => samePolicy(x, b[i]!));
-}
-
-async function verified(raw: string): Promise<AppliedPolicy[]> {
+async function verified(raw: string): Promise<{ policies: AppliedPolicy[]; checksum: string }> {
   const lines = raw.split('\n');
   const header = JSON.parse(lines[0]!) as { version?: unknown; checksum?: unknown; count?: unknown };
   if (header.version !== VERSION) throw new Error(`unknown version ${String(header.version)}`);
@@ -117,17 +234,18 @@ async function verified(raw: string): Promise<AppliedPolicy[]> {
     if (!isApplied(p)) throw new Error(`malformed policy at line ${i + 2}`);
     policies.push(p);
   });
-  if (header.checksum !== `sha256:${digest.digest('hex')}`) throw new Error('checksum mismatch');
-  return policies;
+  const checksum = `sha256:${digest.digest('hex')}`;
+  if (header.checksum !== checksum) throw new Error('checksum mismatch');
+  return { policies, checksum };
 }
 
 /** Format 1: `{"version":1,"checksum":…,"policies":[…]}`, the checksum over JSON.stringify(policies). */
-function verifiedV1(raw: string): AppliedPolicy[] {
+function verifiedV1(raw: string): { policies: AppliedPolicy[]; checksum: string } {
   const parsed = JSON.parse(raw) as { checksum?: unknown; policies?: unknown };
   if (!Array.isArray(parsed.policies) || !parsed.policies.every(isApplied)) throw new Error('malformed policy list');
   const checksum = `sha256:${createHash('sha256').update(JSON.stringify(parsed.policies)).digest('hex')}`;
   if (parsed.checksum !== checksum) throw new Error('checksum mismatch');
-  return parsed.policies;
+  return { policies: parsed.policies, checksum };
 }
 
 function isApplied(p: unknown): p is AppliedPolicy {

@@ -82,6 +82,7 @@ export class DesiredStore<P> implements SourceSink {
   private readonly listener: StoreListener<P> | undefined;
   private lastCheck: { text: string; location: string; unit: ParsedUnit<P> } | undefined;
   private readonly conflicted = new Map<string, IdentityConflict>();
+  private changes = 0;
   /** Last applied before a restart, by unit: used until the unit's source has synced. */
   private restored = new Map<string, AppliedPolicy[]>();
 
@@ -352,8 +353,15 @@ export class DesiredStore<P> implements SourceSink {
       const before = this.effective.get(key);
       if (winner) this.effective.set(key, winner);
       else this.effective.delete(key);
-      if (!sameVersion(before, winner)) this.listener?.policyChanged(key, winner);
+      if (sameVersion(before, winner)) continue;
+      this.changes++;
+      this.listener?.policyChanged(key, winner);
     }
+  }
+
+  /** Counts changes of a policy in force (a new version, added, removed): equal counts, the same policies. */
+  get changeCount(): number {
+    return this.changes;
   }
 
   /**

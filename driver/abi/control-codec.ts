@@ -4,7 +4,7 @@
  * Encoders exist for every struct (the client needs the requests, tests the answers).
  */
 import { APPLY_REQUEST, APPLY_RESULT, HEADER, LIST_REQUEST, LIST_RESPONSE } from './layout.js';
-import { decodeRuleAt, encodeRuleAt, ruleSize, type Cursor } from './rules-codec.js';
+import { decodeRuleAt, encodeRuleAt, ruleSize, type Cursor, type PathMapping } from './rules-codec.js';
 import { ABI_VERSION, LIST_FLAG_MORE, type ApplyResult, type DriverRule } from './types.js';
 import { AbiDecodeError, checkU64, dataView, need, textView } from './wire.js';
 import type { RuleRecords } from './rule-records.js';
@@ -61,14 +61,14 @@ function readRules(c: Cursor, at: number, count: number, end: number, structName
   return rules;
 }
 
-export function applyRequestSize(removeCount: number, add: readonly DriverRule[]): number {
+export function applyRequestSize(removeCount: number, add: readonly DriverRule[], mapPath?: PathMapping): number {
   let size = APPLY_REQUEST.size + removeCount * 8;
-  for (const r of add) size += ruleSize(r);
+  for (const r of add) size += ruleSize(r, mapPath);
   return size;
 }
 
-export function encodeApplyRequest(expectedGeneration: bigint, remove: readonly bigint[], add: readonly DriverRule[]): Uint8Array {
-  const steps = encodeApplyRequestInSteps(expectedGeneration, remove, add, Infinity);
+export function encodeApplyRequest(expectedGeneration: bigint, remove: readonly bigint[], add: readonly DriverRule[], mapPath?: PathMapping): Uint8Array {
+  const steps = encodeApplyRequestInSteps(expectedGeneration, remove, add, Infinity, mapPath);
   for (;;) {
     const step = steps.next();
     if (step.done) return step.value;
@@ -81,12 +81,12 @@ export function encodeApplyRequest(expectedGeneration: bigint, remove: readonly 
  * yields between steps. The request is still one buffer, sent as one atomic IOCTL.
  */
 export function* encodeApplyRequestInSteps(
-  expectedGeneration: bigint, remove: readonly bigint[], add: readonly DriverRule[], rulesPerStep: number,
+  expectedGeneration: bigint, remove: readonly bigint[], add: readonly DriverRule[], rulesPerStep: number, mapPath?: PathMapping,
 ): Generator<void, Uint8Array, void> {
   checkU64('expected generation', expectedGeneration, true);
   let total = APPLY_REQUEST.size + remove.length * 8;
   for (let i = 0; i < add.length; i++) {
-    total += ruleSize(add[i]!);
+    total += ruleSize(add[i]!, mapPath);
     if ((i + 1) % rulesPerStep === 0) yield;
   }
   const { bytes, view } = alloc(total);
@@ -96,7 +96,7 @@ export function* encodeApplyRequestInSteps(
   view.setUint32(APPLY_REQUEST.fields.AddCount, add.length, true);
   let at = writeIds(view, APPLY_REQUEST.size, remove);
   for (let i = 0; i < add.length; i++) {
-    at += encodeRuleAt(view, at, add[i]!);
+    at += encodeRuleAt(view, at, add[i]!, mapPath);
     if ((i + 1) % rulesPerStep === 0) yield;
   }
   return bytes;
@@ -224,14 +224,13 @@ export function encodeListResponse(page: ListPage): Uint8Array {
   return bytes;
 }
 
-/** Decodes a LIST_RULES answer of `length` bytes (the IOCTL's bytes returned). */
-/** A LIST_RULES page whose records are checked and appended to `records` (kept as bytes: `bytes` must not be reused). */
-export function decodeListPageInto(bytes: Uint8Array, length: number, records: RuleRecords): Omit<ListPage, 'rules'> & { count: number } {
-  const NAME = 'KAWIN_LIST_RESPONSE';
-  const c = cursorOf(bytes, length);
-  const h = readHeader(c, 0, NAME, LIST_RESPONSE.size);
+const LIST_NAME = 'KAWIN_LIST_RESPONSE';
+type ListHead = Omit<ListPage, 'rules'> & { count: number; totalSize: number };
+
+/** A LIST_RULES answer's fixed part (checked); its records follow. */
+function listHead(c: Cursor): ListHead {
+  const h = readHeader(c, 0, LIST_NAME, LIST_RESPONSE.size);
   const f = LIST_RESPONSE.fields;
-  records.addPage(bytes, LIST_RESPONSE.size, h.count, h.totalSize, NAME);
   return {
     generation: c.view.getBigUint64(f.Generation, true),
     nextCursor: c.view.getBigUint64(f.NextCursor, true),
@@ -239,21 +238,21 @@ export function decodeListPageInto(bytes: Uint8Array, length: number, records: R
     requiredSize: c.view.getUint32(f.RequiredSize, true),
     more: (h.flags & LIST_FLAG_MORE) !== 0,
     count: h.count,
+    totalSize: h.totalSize,
   };
 }
 
+/** A LIST_RULES page whose records are checked and appended to `records` (kept as bytes: `bytes` must not be reused). */
+export function decodeListPageInto(bytes: Uint8Array, length: number, records: RuleRecords): Omit<ListHead, 'totalSize'> {
+  const { totalSize, ...head } = listHead(cursorOf(bytes, length));
+  records.addPage(bytes, LIST_RESPONSE.size, head.count, totalSize, LIST_NAME);
+  return head;
+}
+
+/** Decodes a LIST_RULES answer of `length` bytes (the IOCTL's bytes returned). */
 export function decodeListResponse(bytes: Uint8Array, length = bytes.byteLength): ListPage {
-  const NAME = 'KAWIN_LIST_RESPONSE';
   const c = cursorOf(bytes, length);
-  const h = readHeader(c, 0, NAME, LIST_RESPONSE.size);
-  const f = LIST_RESPONSE.fields;
-  return {
-    generation: c.view.getBigUint64(f.Generation, true),
-    nextCursor: c.view.getBigUint64(f.NextCursor, true),
-    totalRules: c.view.getUint32(f.TotalRules, true),
-    requiredSize: c.view.getUint32(f.RequiredSize, true),
-    more: (h.flags & LIST_FLAG_MORE) !== 0,
-    rules: readRules(c, LIST_RESPONSE.size, h.count, h.totalSize, NAME),
-  };
+  const { count, totalSize, ...head } = listHead(c);
+  return { ...head, rules: readRules(c, LIST_RESPONSE.size, count, totalSize, LIST_NAME) };
 }
 

@@ -42,3 +42,12 @@ void test('a malformed record fails the page it arrives in, as decoding it would
   assert.throws(() => new RuleRecords().addPage(bytes, 0, 1, bytes.byteLength, 'KAWIN_LIST_RESPONSE'), (e: unknown) => e instanceof AbiDecodeError && /PathBytes 3/.test(e.message));
   assert.throws(() => new RuleRecords().addPage(new Uint8Array(bytes.byteLength + 8), 0, 0, 8, 'KAWIN_LIST_RESPONSE'), /8 bytes after the last of 0 records/);
 });
+
+void test('released records hand their pages back once and cannot be read again', () => {
+  const records = RuleRecords.of([a, b]);
+  const pages: Uint8Array[] = [];
+  records.release((page) => pages.push(page));
+  assert.equal(pages.length, 1);
+  assert.ok(pages[0]!.byteLength >= ruleSize(a) + ruleSize(b));
+  assert.throws(() => records.length, /read after release/);
+});

@@ -8,7 +8,7 @@
  */
 import { endianness } from 'node:os';
 import { RULE } from './layout.js';
-import { checkRuleAt, decodeRuleAt, encodeRuleAt, ruleMatchesAt, ruleSize, type Cursor } from './rules-codec.js';
+import { checkRuleAt, decodeRuleAt, encodeRuleAt, ruleMatchesAt, ruleSize, type Cursor, type PathParts } from './rules-codec.js';
 import type { DriverRule } from './types.js';
 import { AbiDecodeError, dataView, textView } from './wire.js';
 
@@ -21,6 +21,7 @@ export class RuleRecords {
   private count = 0;
   private last: bigint | undefined;
   private sorted = true;
+  private released = false;
 
   /** Records of `rules` (for a table built in memory). */
   static of(rules: readonly DriverRule[]): RuleRecords {
@@ -55,7 +56,21 @@ export class RuleRecords {
     if (at !== end) throw new AbiDecodeError(structName, at, `${end - at} bytes after the last of ${count} records`);
   }
 
-  get length(): number { return this.count; }
+  /**
+   * The records will not be read again: their pages go to `reuse` (the IOCTL thread takes
+   * them back for the next listing), and any later read throws.
+   */
+  release(reuse: (page: Uint8Array) => void = () => {}): void {
+    const pages = this.pages.splice(0);
+    this.count = 0;
+    this.released = true;
+    for (const page of pages) reuse(new Uint8Array(page.view.buffer, page.view.byteOffset, page.view.byteLength));
+  }
+
+  get length(): number {
+    if (this.released) throw new Error('rule records read after release');
+    return this.count;
+  }
 
   /** Ids strictly ascending (as LIST_RULES returns them). */
   get ascending(): boolean { return this.sorted; }
@@ -68,9 +83,9 @@ export class RuleRecords {
     return decodeRuleAt(this.pages[this.pageOf[i]!]!, this.offsets[i]!).rule;
   }
 
-  /** Record `i` holds exactly `rule`. */
-  matches(i: number, rule: DriverRule): boolean {
-    return ruleMatchesAt(this.pages[this.pageOf[i]!]!, this.offsets[i]!, rule);
+  /** Record `i` holds exactly `rule`, its paths in the driver's form by `parts` (as they are without). */
+  matches(i: number, rule: DriverRule, parts?: PathParts): boolean {
+    return ruleMatchesAt(this.pages[this.pageOf[i]!]!, this.offsets[i]!, rule, parts);
   }
 
   /** The index of the record with this id, or -1 (binary search: the records must be ascending). */

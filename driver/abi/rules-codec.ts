@@ -20,10 +20,28 @@ export interface Cursor {
   readonly units?: Uint16Array;
 }
 
+/**
+ * How a rule's paths are written: as they are, or mapped to the driver's form as they are
+ * encoded (DOS → NT device paths: the rules the agent holds keep one form, the policy's,
+ * and no copy in the driver's form is kept per rule).
+ */
+export type PathMapping = (path: string) => string;
+const asIs: PathMapping = (path) => path;
+
+/** A path in the driver's form as `prefix` + `path.slice(skip)` of the policy's (no string built). */
+export interface DriverPathParts {
+  prefix: string;
+  skip: number;
+}
+/** The driver's form of a policy path, in parts. */
+export type PathParts = (path: string) => DriverPathParts;
+const AS_IS_PARTS: DriverPathParts = Object.freeze({ prefix: '', skip: 0 });
+const asIsParts: PathParts = () => AS_IS_PARTS;
+
 /** Bytes the encoded rule takes (validates the rule). */
-export function ruleSize(rule: DriverRule): number {
-  const pathBytes = checkStringBytes('rule path', rule.target.path, LIMITS.maxPathBytes);
-  const sourceBytes = rule.source ? checkStringBytes('rule source path', rule.source.path, LIMITS.maxPathBytes) : 0;
+export function ruleSize(rule: DriverRule, mapPath: PathMapping = asIs): number {
+  const pathBytes = checkStringBytes('rule path', mapPath(rule.target.path), LIMITS.maxPathBytes);
+  const sourceBytes = rule.source ? checkStringBytes('rule source path', mapPath(rule.source.path), LIMITS.maxPathBytes) : 0;
   return align8(RULE.size + pathBytes + sourceBytes);
 }
 
@@ -44,9 +62,12 @@ function validate(rule: DriverRule): void {
 }
 
 /** Writes the rule at `offset` (the bytes must be zeroed); returns its size. */
-export function encodeRuleAt(view: DataView, offset: number, rule: DriverRule): number {
+export function encodeRuleAt(view: DataView, offset: number, rule: DriverRule, mapPath: PathMapping = asIs): number {
   validate(rule);
-  const size = ruleSize(rule);
+  const target = mapPath(rule.target.path);
+  const source = rule.source ? mapPath(rule.source.path) : undefined;
+  const size = align8(RULE.size + checkStringBytes('rule path', target, LIMITS.maxPathBytes) +
+    (source !== undefined ? checkStringBytes('rule source path', source, LIMITS.maxPathBytes) : 0));
   view.setUint32(offset + F.Size, size, true);
   view.setUint8(offset + F.Kind, rule.kind);
   view.setUint8(offset + F.MatchType, rule.target.match);
@@ -54,9 +75,9 @@ export function encodeRuleAt(view: DataView, offset: number, rule: DriverRule): 
   view.setUint8(offset + F.SourceMatchType, rule.source ? rule.source.match : MatchType.None);
   view.setBigUint64(offset + F.Id, rule.id, true);
   view.setUint32(offset + F.Flags, rule.flags, true);
-  const pathBytes = writeUtf16(view, offset + RULE.size, rule.target.path);
+  const pathBytes = writeUtf16(view, offset + RULE.size, target);
   view.setUint16(offset + F.PathBytes, pathBytes, true);
-  const sourceBytes = rule.source ? writeUtf16(view, offset + RULE.size + pathBytes, rule.source.path) : 0;
+  const sourceBytes = source !== undefined ? writeUtf16(view, offset + RULE.size + pathBytes, source) : 0;
   view.setUint16(offset + F.SourcePathBytes, sourceBytes, true);
   return size;
 }
@@ -128,30 +149,33 @@ export function decodeRuleAt(c: Cursor, at: number): { rule: DriverRule; size: n
   return { rule, size: head.size };
 }
 
-/** UTF-16LE bytes at `at` equal `s`, compared in place (no string is made). */
-function sameText(c: Cursor, at: number, bytes: number, s: string): boolean {
-  if (bytes !== s.length * 2) return false;
+/** UTF-16LE bytes at `at` equal `prefix` + `s.slice(skip)`, compared in place (no string is made). */
+function sameText(c: Cursor, at: number, bytes: number, s: string, { prefix, skip }: DriverPathParts): boolean {
+  if (bytes !== (prefix.length + s.length - skip) * 2) return false;
   const units = c.units;
   if (units) {
-    const first = at >>> 1;
-    for (let k = 0; k < s.length; k++) if (units[first + k] !== s.charCodeAt(k)) return false;
+    let u = at >>> 1;
+    for (let k = 0; k < prefix.length; k++, u++) if (units[u] !== prefix.charCodeAt(k)) return false;
+    for (let k = skip; k < s.length; k++, u++) if (units[u] !== s.charCodeAt(k)) return false;
     return true;
   }
   const v = c.view;
-  for (let k = 0; k < s.length; k++) if (v.getUint16(at + 2 * k, true) !== s.charCodeAt(k)) return false;
+  let b = at;
+  for (let k = 0; k < prefix.length; k++, b += 2) if (v.getUint16(b, true) !== prefix.charCodeAt(k)) return false;
+  for (let k = skip; k < s.length; k++, b += 2) if (v.getUint16(b, true) !== s.charCodeAt(k)) return false;
   return true;
 }
 
 /**
- * The checked record at `at` (checkRuleAt) holds exactly `rule`: what a full read-back
- * asks of every rule, answered without decoding it.
+ * The checked record at `at` (checkRuleAt) holds exactly `rule`, its paths in the driver's
+ * form (`parts`): what a full read-back asks of every rule, answered without decoding it.
  */
-export function ruleMatchesAt(c: Cursor, at: number, rule: DriverRule): boolean {
+export function ruleMatchesAt(c: Cursor, at: number, rule: DriverRule, parts: PathParts = asIsParts): boolean {
   const v = c.view;
   if (v.getBigUint64(at + F.Id, true) !== rule.id || v.getUint8(at + F.Kind) !== rule.kind || v.getUint8(at + F.Action) !== rule.action ||
     v.getUint32(at + F.Flags, true) !== rule.flags || v.getUint8(at + F.MatchType) !== rule.target.match ||
     v.getUint8(at + F.SourceMatchType) !== (rule.source ? rule.source.match : MatchType.None)) return false;
   const pathBytes = v.getUint16(at + F.PathBytes, true);
-  if (!sameText(c, at + RULE.size, pathBytes, rule.target.path)) return false;
-  return !rule.source || sameText(c, at + RULE.size + pathBytes, v.getUint16(at + F.SourcePathBytes, true), rule.source.path);
+  if (!sameText(c, at + RULE.size, pathBytes, rule.target.path, parts(rule.target.path))) return false;
+  return !rule.source || sameText(c, at + RULE.size + pathBytes, v.getUint16(at + F.SourcePathBytes, true), rule.source.path, parts(rule.source.path));
 }

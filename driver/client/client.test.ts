@@ -59,6 +59,25 @@ void describe('DriverClient against the emulator', () => {
     assert.equal(client.paths.fromDriver('\\Device\\HarddiskVolume3\\x'), 'C:\\x');
   });
 
+  void it('writes the DOS paths of an APPLY as NT paths, small or large (windows flavour)', async (t) => {
+    const client = await (await startEmulator(t, { drives })).client();
+    const dos = (i: number): DriverRule => ({ ...rule(BigInt(i + 1), `C:\\Apps\\a${i}.exe`), source: { path: `d:\\t${i}.exe`, match: MatchType.Exact } });
+    await client.apply({ expectedGeneration: 0n, remove: [], add: [dos(0)] });
+    assert.deepEqual((await client.listRules()).rules.map((r) => [r.target.path, r.source?.path]), [['\\Device\\HarddiskVolume3\\Apps\\a0.exe', '\\Device\\HarddiskVolume30\\t0.exe']]);
+    const many = Array.from({ length: 20_000 }, (_, i) => dos(i));
+    await client.apply({ expectedGeneration: 1n, remove: [], add: many });
+    const table = await client.listRules();
+    assert.equal(table.records.length, many.length);
+    const toDriver = (p: string): ReturnType<typeof client.paths.toDriverParts> => client.paths.toDriverParts(p);
+    assert.ok(many.every((r, i) => table.records.matches(i, r, toDriver)), 'each record is its DOS rule in NT form');
+    assert.equal(table.records.matches(0, many[0]!), false, 'and not the DOS rule as written');
+    // Released: its pages go back to the IOCTL thread, which fills them with the next listing.
+    table.release();
+    assert.throws(() => table.records.length, /read after release/);
+    const again = await client.listRules();
+    assert.ok(many.every((r, i) => again.records.matches(i, r, toDriver)), 'a listing into reused pages reads the same table');
+  });
+
   void it('uses paths as they are on the posix flavour', async (t) => {
     const client = await (await startEmulator(t, { flavor: 'posix' })).client();
     assert.equal(client.paths.toDriver('/etc/passwd'), '/etc/passwd');

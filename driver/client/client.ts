@@ -105,16 +105,19 @@ export class DriverClient implements Driver {
   }
 
   /**
-   * One atomic APPLY. A large one is encoded in steps (yielding to the event loop between
-   * them) and sent from the IOCTL thread, which also reads its error: the main thread is
-   * never held for long, and the driver still sees one request.
+   * One atomic APPLY, DOS paths written as the driver's NT paths. A large one is encoded
+   * in steps (yielding to the event loop between them) and sent from the IOCTL thread,
+   * which also reads its error: the main thread is never held for long, and the driver
+   * still sees one request.
    */
   async apply(tx: ApplyTransaction): Promise<ApplyResult> {
+    const translator = this.translator;
+    const toDriver = (path: string): string => translator.toDriver(path);
     if (tx.add.length < OFF_THREAD_RULES) {
-      checkSize('APPLY', applyRequestSize(tx.remove.length, tx.add));
-      return this.write('APPLY', encodeApplyRequest(tx.expectedGeneration, tx.remove, tx.add));
+      checkSize('APPLY', applyRequestSize(tx.remove.length, tx.add, toDriver));
+      return this.write('APPLY', encodeApplyRequest(tx.expectedGeneration, tx.remove, tx.add, toDriver));
     }
-    const steps = encodeApplyRequestInSteps(tx.expectedGeneration, tx.remove, tx.add, ENCODE_STEP_RULES);
+    const steps = encodeApplyRequestInSteps(tx.expectedGeneration, tx.remove, tx.add, ENCODE_STEP_RULES, toDriver);
     let step = steps.next();
     while (!step.done) {
       await new Promise((resolve) => setImmediate(resolve));

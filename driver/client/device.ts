@@ -92,6 +92,11 @@ export class DeviceChannel {
     }));
   }
 
+  /** An output adopted from the IOCTL thread (IoctlCall.adoptOutput) that is no longer read: its memory is reused. */
+  recycle(output: Uint8Array): void {
+    this.thread?.recycle(output);
+  }
+
   close(): void {
     if (this.handle !== null) this.binding.closeHandle(this.handle);
     this.handle = null;

@@ -30,6 +30,7 @@ class CountingMap implements PathTranslator {
   conversions = 0;
   private readonly inner = new DosPathTranslator(new Map([['C:', '\\Device\\HarddiskVolume3']]));
   toDriver(p: string): string { return this.inner.toDriver(p); }
+  toDriverParts(p: string): ReturnType<PathTranslator['toDriverParts']> { return this.inner.toDriverParts(p); }
   fromDriver(p: string): string { this.conversions++; return this.inner.fromDriver(p); }
   missingVolume(p: string): string | undefined { return this.inner.missingVolume(p); }
 }

@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import { workerModule } from '../package-files/index.js';
 import type { BindingSpec, Handle, IoctlOutcome } from '../win32/binding.js';
 import { DriverError } from './errors.js';
-import type { IoctlReply, IoctlRequest, IoctlThreadData } from './ioctl-protocol.js';
+import type { IoctlRecycle, IoctlReply, IoctlRequest, IoctlThreadData } from './ioctl-protocol.js';
 
 interface Pending {
   resolve(reply: IoctlReply): void;
@@ -45,6 +45,13 @@ export class IoctlThread {
       await new Promise((resolve) => setImmediate(resolve));
       return { outcome: reply.outcome, seconds: reply.seconds, output: adopted };
     });
+  }
+
+  /** An adopted output whose bytes are no longer read: the thread reuses its memory. */
+  recycle(output: Uint8Array): void {
+    const buffer = output.buffer;
+    if (!this.worker || buffer instanceof SharedArrayBuffer || output.byteOffset !== 0) return;
+    this.worker.postMessage({ recycle: buffer } satisfies IoctlRecycle, [buffer]);
   }
 
   async close(): Promise<void> {

@@ -14,6 +14,16 @@ export interface IoctlRequest {
   outputBytes: number;
 }
 
+/**
+ * An output buffer handed back (transferred) once its bytes are no longer read: the
+ * thread reuses it for the next output of that size. A full read-back's pages are
+ * megabytes each; made anew for every resync they piled up faster than the garbage
+ * collector freed them.
+ */
+export interface IoctlRecycle {
+  recycle: ArrayBuffer;
+}
+
 export interface IoctlReply {
   id: number;
   /** Read on the IOCTL thread right after DeviceIoControl: the last error belongs to that thread. */

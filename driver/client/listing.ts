@@ -70,7 +70,7 @@ async function listOnce(device: DeviceChannel, size: number, stats: ListingStats
     if (generation !== undefined && head.generation !== generation) return { bufferBytes: size };
     generation = head.generation;
     offThread = head.totalRules >= offThreadFrom;
-    if (!head.more) return { table: checkedTable(head.generation, head.totalRules, records), bufferBytes: size };
+    if (!head.more) return { table: checkedTable(head.generation, head.totalRules, records, (page) => device.recycle(page)), bufferBytes: size };
     if (head.count === 0) throw new DriverProtocolError('a page with the MORE flag had no records', { operation: 'LIST_RULES' });
     cursor = head.nextCursor;
   }
@@ -99,15 +99,19 @@ function grownSize(size: number, required: number): number {
   return next;
 }
 
-function checkedTable(generation: bigint, totalRules: number, records: RuleRecords): RuleTable {
+function checkedTable(generation: bigint, totalRules: number, records: RuleRecords, reuse: (page: Uint8Array) => void): RuleTable {
   if (totalRules !== records.length) {
     throw new DriverProtocolError(`listing returned ${records.length} rules, the driver reports ${totalRules}`, { operation: 'LIST_RULES' });
   }
-  return tableOf(generation, records);
+  return tableOf(generation, records, reuse);
 }
 
-/** A rule table over `records` (its `rules` decoded on first use). */
-export function tableOf(generation: bigint, records: RuleRecords): RuleTable {
+/** A rule table over `records` (its `rules` decoded on first use); `release` hands its pages to `reuse`. */
+export function tableOf(generation: bigint, records: RuleRecords, reuse?: (page: Uint8Array) => void): RuleTable {
   let rules: DriverRule[] | undefined;
-  return { generation, records, get rules() { return (rules ??= records.toArray()); } };
+  return {
+    generation, records,
+    get rules() { return (rules ??= records.toArray()); },
+    release: () => records.release(reuse),
+  };
 }

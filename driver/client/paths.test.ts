@@ -20,6 +20,15 @@ void describe('DosPathTranslator', () => {
   void it('leaves unmapped drives, relative and NT paths alone', () => {
     for (const p of ['E:\\x', 'x\\y', '\\Device\\HarddiskVolume3\\x', 'C:relative', '**\\*.exe']) assert.equal(paths.toDriver(p), p);
   });
+  void it('gives the NT form in parts (device, then the DOS path after its drive), as toDriver joins them', () => {
+    assert.deepEqual(paths.toDriverParts('C:\\a\\b'), { prefix: '\\Device\\HarddiskVolume3', skip: 2 });
+    assert.deepEqual(paths.toDriverParts('\\\\?\\d:\\x'), { prefix: '\\Device\\HarddiskVolume30', skip: 6 });
+    for (const p of ['E:\\x', 'x\\y', '\\Device\\HarddiskVolume3\\x']) assert.deepEqual(paths.toDriverParts(p), { prefix: '', skip: 0 }, p);
+    for (const p of ['C:\\a\\b', '\\\\?\\d:\\x', '\\??\\C:', 'E:\\x']) {
+      const { prefix, skip } = paths.toDriverParts(p);
+      assert.equal(prefix + p.slice(skip), paths.toDriver(p));
+    }
+  });
   void it('names the missing volume of a path on an unmapped drive, whatever its spelling', () => {
     assert.equal(paths.missingVolume('e:\\x'), 'E:');
     assert.equal(paths.missingVolume('\\\\?\\q:\\x'), 'Q:');

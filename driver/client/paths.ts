@@ -6,7 +6,10 @@
  */
 import { Flavor, WIN32 } from '../abi/types.js';
 import { errorFromWin32 } from './errors.js';
-import type { PathTranslator } from './types.js';
+import type { DriverPathParts, PathTranslator } from './types.js';
+
+/** A path the driver holds as it is. */
+const AS_IS: DriverPathParts = Object.freeze({ prefix: '', skip: 0 });
 import type { Win32Binding } from '../win32/binding.js';
 
 /** Drive letter (`C:`) -> NT device (`\Device\HarddiskVolume3`). */
@@ -50,10 +53,14 @@ export class DosPathTranslator implements PathTranslator {
   }
 
   toDriver(path: string): string {
+    const { prefix, skip } = this.toDriverParts(path);
+    return skip === 0 && prefix === '' ? path : prefix + path.slice(skip);
+  }
+
+  toDriverParts(path: string): DriverPathParts {
     const at = driveAt(path);
-    if (at < 0) return path;
-    const device = this.byLetter[letterIndex(path, at)];
-    return device === undefined ? path : device + path.slice(at + 2);
+    const device = at < 0 ? undefined : this.byLetter[letterIndex(path, at)];
+    return device === undefined ? AS_IS : { prefix: device, skip: at + 2 };
   }
 
   missingVolume(path: string): string | undefined {
@@ -73,7 +80,7 @@ export class DosPathTranslator implements PathTranslator {
   }
 }
 
-export const identityPaths: PathTranslator = { toDriver: (p) => p, fromDriver: (p) => p, missingVolume: () => undefined };
+export const identityPaths: PathTranslator = { toDriver: (p) => p, toDriverParts: () => AS_IS, fromDriver: (p) => p, missingVolume: () => undefined };
 
 /**
  * The drive map of this machine (or the emulator's): GetLogicalDrives for the letters

@@ -5,6 +5,9 @@
  */
 import type { ApplyResult, DriverConfig, DriverRule, DriverState } from '../abi/types.js';
 import type { RuleRecords } from '../abi/rule-records.js';
+import type { DriverPathParts } from '../abi/rules-codec.js';
+
+export type { DriverPathParts };
 import type { HostEventBatch } from './host-event.js';
 
 export interface ApplyTransaction {
@@ -21,6 +24,11 @@ export interface RuleTable {
   readonly records: RuleRecords;
   /** Every record decoded (on first use). */
   readonly rules: DriverRule[];
+  /**
+   * Done with `records`: their memory (megabytes at 100k rules) is reused by the next
+   * listing, and reading them afterwards throws. Optional to call; a full read-back does.
+   */
+  release(): void;
 }
 
 /** Told about every IOCTL and port transition, for metrics and logs. */
@@ -56,7 +64,11 @@ export interface Driver {
   getState(): Promise<DriverState>;
   /** All pages, as one consistent snapshot (restarts if the table changes mid-listing). */
   listRules(): Promise<RuleTable>;
-  /** One atomic transaction; GenerationConflictError when the table changed. */
+  /**
+   * One atomic transaction; GenerationConflictError when the table changed. The added
+   * rules' paths may be in the policy's form (DOS paths): they are written in the
+   * driver's (`paths.toDriver`), so callers keep no second copy of a rule per form.
+   */
   apply(tx: ApplyTransaction): Promise<ApplyResult>;
   setConfig(config: DriverConfig): Promise<void>;
   /** Event batches in the agent's terms (HostEvent); reconnects after port loss; ends when closed or aborted. */
@@ -78,6 +90,11 @@ export interface Driver {
  */
 export interface PathTranslator {
   toDriver(path: string): string;
+  /**
+   * `toDriver(path)` as two parts, `prefix` + `path.slice(skip)`, without building it:
+   * what a read-back compares each of 100k records with.
+   */
+  toDriverParts(path: string): DriverPathParts;
   fromDriver(path: string): string;
   /** The drive (`Q:`) of a DOS path when the node has no such volume; undefined when translatable. */
   missingVolume(path: string): string | undefined;

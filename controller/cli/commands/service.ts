@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { packageFile } from '../../../driver/package-files/index.js';
 import { platformDefaults } from '../../config/index.js';
 import { UsageError, type CliCommand, type CliIO } from '../types.js';
+import { AGENT_NODE_OPTIONS } from '../../agent/node-flags.js';
 
 const usage = `usage: kawin service <verb> [options]     (Windows, as Administrator)
 
@@ -30,7 +31,7 @@ type Verb = (typeof VERBS)[number];
 /** The service's command line; the config path is explicit, as the MSI's, so that the service never depends on its own environment. */
 function commandLine(config: string | undefined): string {
   const bin = fileURLToPath(packageFile('bin/kawin.js'));
-  return `"${process.execPath}" "${bin}" agent --config "${path.resolve(config ?? platformDefaults().configPath)}"`;
+  return `"${process.execPath}" ${AGENT_NODE_OPTIONS.join(' ')} "${bin}" agent --config "${path.resolve(config ?? platformDefaults().configPath)}"`;
 }
 
 async function act(verb: Verb, values: { config?: string; timeout?: string; 'default-config'?: string }, io: CliIO): Promise<number> {

@@ -6,7 +6,7 @@
  */
 import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
-import fsp from 'node:fs/promises';
+import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,13 +20,15 @@ const policy = (name: string) => `apiVersion: security.kubearmor.com/v1\nkind: K
 
 /** Opens of `target` fail with `code` while `failing()` says so; every attempt is counted. */
 function failOpens(target: string, code: string, failing: () => boolean): { attempts: () => number; restore: () => void } {
-  const real = fsp.open;
+  const real = fs.open;
   let attempts = 0;
-  const fake = mock.method(fsp, 'open', (path: Parameters<typeof fsp.open>[0], ...rest: unknown[]) => {
+  type Callback = (error: NodeJS.ErrnoException | null, fd?: number) => void;
+  const fake = mock.method(fs, 'open', (path: Parameters<typeof fs.open>[0], ...rest: unknown[]) => {
     if (path !== target) return (real as (...a: unknown[]) => unknown)(path, ...rest);
     attempts++;
     if (!failing()) return (real as (...a: unknown[]) => unknown)(path, ...rest);
-    return Promise.reject(Object.assign(new Error(`${code}: simulated, open '${target}'`), { code }));
+    const callback = rest[rest.length - 1] as Callback;
+    process.nextTick(() => callback(Object.assign(new Error(`${code}: simulated, open '${target}'`), { code })));
   });
   syncBuiltinESMExports();
   return { attempts: () => attempts, restore: () => { fake.mock.restore(); syncBuiltinESMExports(); } };
