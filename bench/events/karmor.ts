@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toolBinary } from '../../test/tools/index.js';
@@ -16,25 +16,13 @@ import type { EmulatorFixture } from '../../test/emulator.js';
 import { budgetMicros, cpuBetween, sampleProcess, watchCpu, type ProcessSample } from './cpu.js';
 import { daemonPid, type Agent, type SweepPlan } from './agents.js';
 import { sleep } from './subscribers.js';
+import { karmorEnv } from '../../test/karmor/env.js';
 
 const POLL_MS = 50;
 /** As for the grpc-js subscriber (agents.ts): delivered at (nearly) the offered rate. */
 const SUSTAINED_SHARE = 0.9;
 /** Time beyond the step's own for the last events to arrive. */
 const GRACE_MS = 3000;
-
-/** karmor reads a kubeconfig even for --gRPC; one that names no reachable cluster. */
-function karmorEnv(dir: string): NodeJS.ProcessEnv {
-  const kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(kubeconfig, `apiVersion: v1
-kind: Config
-clusters: [{name: none, cluster: {server: "https://127.0.0.1:1"}}]
-contexts: [{name: none, context: {cluster: none, user: none}}]
-users: [{name: none, user: {}}]
-current-context: none
-`);
-  return { ...process.env, KUBECONFIG: kubeconfig, HOME: dir };
-}
 
 export async function karmorStep(emu: EmulatorFixture, agent: Agent, count: number, rate: number) {
   const dir = mkdtempSync(join(tmpdir(), 'kawin-bench-karmor-'));

@@ -17,6 +17,7 @@ import { startHarness, type AgentHarness } from '../agent-harness.js';
 import { toolBinary } from '../tools/index.js';
 import { policyStatuses } from '../../controller/agent/status.js';
 import { Decision } from '../../driver/abi/types.js';
+import { karmorEnv } from './env.js';
 
 const run = promisify(execFile);
 
@@ -59,15 +60,7 @@ async function setup(t: TestContext): Promise<Karmor> {
     hostTelemetry: { process: true, file: true },
   });
   const address = runtime.grpcAddress!;
-  const kubeconfig = join(h.root, 'kubeconfig');
-  writeFileSync(kubeconfig, `apiVersion: v1
-kind: Config
-clusters: [{name: none, cluster: {server: "https://127.0.0.1:1"}}]
-contexts: [{name: none, context: {cluster: none, user: none}}]
-users: [{name: none, user: {}}]
-current-context: none
-`);
-  const env = { ...process.env, KUBECONFIG: kubeconfig, HOME: h.root };
+  const env = karmorEnv(h.root);
   const file = join(h.root, 'hsp-karmor-secrets.yaml');
   writeFileSync(file, POLICY);
   const children: ChildProcessWithoutNullStreams[] = [];
