@@ -4,7 +4,7 @@
  * not read again. Symbolic links are followed (GitOps trees use them); a link back to an
  * ancestor is visited once.
  */
-import type { BigIntStats } from 'node:fs';
+import { stat as statCallback, type BigIntStats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isIgnoredName, isPolicyFileName } from './names.js';
@@ -83,9 +83,17 @@ async function walk(dir: string, identity: string, ancestors: Set<string>, visit
   await Promise.all(names.filter((n) => !isIgnoredName(n)).map((n) => visitEntry(path.join(dir, n), inner, visit, out)));
 }
 
+/**
+ * stat through fs's callback API: a scan of a thousand files stats them all at once, and
+ * fs/promises' bookkeeping per call (about three times the callback API's) made their
+ * completions one turn of tens of ms.
+ */
+const statEntry = (entry: string): Promise<BigIntStats> =>
+  new Promise((resolve, reject) => statCallback(entry, { bigint: true }, (error, stats) => (error ? reject(error) : resolve(stats))));
+
 async function visitEntry(entry: string, ancestors: Set<string>, visit: DirectoryVisitor, out: TreeScan): Promise<void> {
   try {
-    const s = await stat(entry, { bigint: true });
+    const s = await statEntry(entry);
     if (s.isDirectory()) return await walk(entry, `${s.dev}:${s.ino}`, ancestors, visit, out);
     // A FIFO, device or socket with a policy file's name is reported (and refused when
     // read), never skipped: skipping would count as a deletion of the policy it replaced.
