@@ -1,39 +1,63 @@
 /**
- * Server reflection (what grpcurl-style tools explore the API with), built on its first
- * call. Building it loads kawin's protos and decodes every file descriptor: about 100 ms
- * of the main thread and several MB, paid at every start before the first apply, for a
- * service that only people exploring the API ever call.
- *
- * The service definitions are taken from a reflection service over an empty package
- * (cheap); their handlers build the real one on first use and hand each call to it.
+ * Server reflection (grpc.reflection.v1 and v1alpha: what grpcurl-style tools explore the
+ * API with), set up on its first call. The service definitions are kawin's generated code
+ * (proto/reflection_*.proto); @grpc/reflection answers the requests, but it, proto-loader
+ * and the descriptors of kawin's protos are loaded only when someone asks. Loaded at
+ * start-up they cost the agent about 200 ms of its main thread (protobufjs parsing and
+ * resolving descriptors) and several MB, for a service only people exploring the API call.
  */
-import type { Server, ServiceDefinition, UntypedHandleCall, UntypedServiceImplementation } from '@grpc/grpc-js';
-import { ReflectionService } from '@grpc/reflection';
+import { status as grpcStatus, type Server, type ServerDuplexStream } from '@grpc/grpc-js';
+import type { ReflectionService } from '@grpc/reflection';
+import { ServerReflectionService as V1, type ServerReflectionRequest, type ServerReflectionResponse } from '../../proto/gen/reflection_v1.js';
+import { ServerReflectionService as V1Alpha } from '../../proto/gen/reflection_v1alpha.js';
 
-type Registrar = Pick<Server, 'addService'>;
 type PackageDefinition = ConstructorParameters<typeof ReflectionService>[0];
 
-/** The services a reflection service adds, and their handlers, without a server. */
-function servicesOf(reflection: ReflectionService): { definition: ServiceDefinition; implementation: UntypedServiceImplementation }[] {
-  const services: { definition: ServiceDefinition; implementation: UntypedServiceImplementation }[] = [];
-  const registrar: Registrar = { addService: (definition, implementation) => { services.push({ definition, implementation }); } };
-  reflection.addToServer(registrar as Server);
-  return services;
+/** The request as @grpc/reflection reads it: proto-loader's virtual oneof field names which one is set. */
+type LoaderRequest = ServerReflectionRequest & { messageRequest?: string };
+type Answer = (request: LoaderRequest) => ServerReflectionResponse;
+
+const REQUESTS = ['fileByFilename', 'fileContainingSymbol', 'fileContainingExtension', 'allExtensionNumbersOfType', 'listServices'] as const;
+
+/** `request` with the name of its set oneof member, as proto-loader (`oneofs: true`) gives it. */
+function loaderRequest(request: ServerReflectionRequest): LoaderRequest {
+  return { ...request, messageRequest: REQUESTS.find((k) => request[k] !== undefined) };
 }
 
-/** Adds server reflection of the package `load()` returns; `load` runs on the first reflection call. */
-export function addLazyReflection(server: Registrar, load: () => PackageDefinition): void {
-  let real: UntypedServiceImplementation[] | undefined;
-  const shells = servicesOf(new ReflectionService({}));
-  shells.forEach(({ definition, implementation }, s) => {
-    const lazy: UntypedServiceImplementation = {};
-    for (const method of Object.keys(implementation)) {
-      lazy[method] = ((call: unknown, callback: unknown) => {
-        real ??= servicesOf(new ReflectionService(load())).map((x) => x.implementation);
-        const handler = real[s]![method] as (call: unknown, callback: unknown) => void;
-        handler(call, callback);
-      }) as UntypedHandleCall;
-    }
-    server.addService(definition, lazy);
-  });
+/**
+ * A CommonJS package's exports from a dynamic import: its `default` (what both Node and
+ * the compiled bundle give), else the namespace (named exports Node may detect).
+ */
+export function commonJs<T extends object>(namespace: T & { default?: T }): T {
+  return namespace.default ?? namespace;
+}
+
+/** Adds server reflection of the package `load()` gives; `load` runs on the first reflection call. */
+export function addLazyReflection(server: Pick<Server, 'addService'>, load: () => Promise<PackageDefinition>): void {
+  let answer: Promise<Answer> | undefined;
+  const answerer = (): Promise<Answer> => (answer ??= (async () => {
+    const { ReflectionService: Reflection } = commonJs(await import('@grpc/reflection'));
+    // Its v1 implementation answers v1alpha too (the two specs are identical).
+    const implementation = (new Reflection(await load()) as unknown as { v1: { handleServerReflectionRequest: Answer } }).v1;
+    return (request) => implementation.handleServerReflectionRequest(request);
+  })());
+  const info = (call: ServerDuplexStream<ServerReflectionRequest, ServerReflectionResponse>): void => {
+    // Answers in the order asked, the first one once reflection is loaded.
+    let pending: Promise<void> = Promise.resolve();
+    call.on('data', (request: ServerReflectionRequest) => {
+      pending = pending.then(async () => {
+        let response: ServerReflectionResponse;
+        try {
+          response = (await answerer())(loaderRequest(request));
+        } catch (error) {
+          // Reflection could not be loaded: each request is answered with the error, as the protocol allows.
+          response = { validHost: request.host, originalRequest: request, errorResponse: { errorCode: grpcStatus.INTERNAL, errorMessage: `server reflection unavailable: ${(error as Error).message}` } };
+        }
+        call.write(response);
+      });
+    });
+    call.on('end', () => { void pending.then(() => call.end()); });
+  };
+  server.addService(V1, { serverReflectionInfo: info });
+  server.addService(V1Alpha, { serverReflectionInfo: info });
 }

@@ -70,6 +70,29 @@ void test('grpc.health.v1 Watch streams a status and its changes (SERVICE_UNKNOW
   await running.stop();
 });
 
+void test('reflection v1alpha answers too: a file for a symbol, an error for an unknown one (upstream proto client)', async () => {
+  const running = await startTestServer([logServiceBinding(broker())]);
+  const alpha = join(require.resolve('@grpc/reflection/package.json'), '..', 'build/proto/grpc/reflection/v1alpha/reflection.proto');
+  const Reflection = ctor(alpha, 'grpc.reflection.v1alpha.ServerReflection');
+  const c = new Reflection(running.target, credentials.createInsecure());
+  const call = c.ServerReflectionInfo!() as unknown as NodeJS.EventEmitter & { write(m: unknown): void; end(): void };
+  type Answer = { fileDescriptorResponse?: { fileDescriptorProto: Buffer[] }; errorResponse?: { errorCode: number }; originalRequest?: { fileContainingSymbol?: string } };
+  const answers: Answer[] = [];
+  const done = new Promise<void>((resolve, reject) => {
+    call.on('data', (r: Answer) => { answers.push(r); if (answers.length === 2) resolve(); });
+    call.on('error', reject);
+  });
+  call.write({ fileContainingSymbol: 'feeder.LogService' });
+  call.write({ fileContainingSymbol: 'nope.Nothing' });
+  await done;
+  call.end();
+  assert.ok((answers[0]!.fileDescriptorResponse?.fileDescriptorProto.length ?? 0) > 0, 'the file declaring feeder.LogService');
+  assert.equal(answers[0]!.originalRequest?.fileContainingSymbol, 'feeder.LogService');
+  assert.equal(answers[1]!.errorResponse?.errorCode, status.NOT_FOUND);
+  c.close();
+  await running.stop();
+});
+
 void test('reflection lists the KubeArmor services, kawin admin and health', async () => {
   const running = await startTestServer([logServiceBinding(broker())]);
   const Reflection = ctor(reflectionProto, 'grpc.reflection.v1.ServerReflection');

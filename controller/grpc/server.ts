@@ -10,7 +10,6 @@ import type { Logger } from '../observability/index.js';
 import { realClock, type Clock } from '../clock/index.js';
 import { Server } from '@grpc/grpc-js';
 import { Registry } from 'prom-client';
-import { loadSync } from '@grpc/proto-loader';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { packageFile } from '../../driver/package-files/index.js';
@@ -18,7 +17,7 @@ import type { GrpcServiceBinding } from './binding.js';
 import { serverCredentials, type GrpcTlsOptions } from './tls.js';
 import type { PeerPolicy } from './peer.js';
 import { tolerateMalformed } from './malformed.js';
-import { addLazyReflection } from './reflection.js';
+import { addLazyReflection, commonJs } from './reflection.js';
 import { HealthServiceImplementation } from './health.js';
 import { isUnixAddress, unixSocketPath } from '../config/address.js';
 import { bindOwnerOnly, prepareUnixSocket } from './unix-socket.js';
@@ -93,7 +92,7 @@ export class KawinGrpcServer {
       this.health.setStatus(b.name, 'NOT_SERVING');
     }
     this.health.addToServer(this.server);
-    addLazyReflection(this.server, () => loadSync(PROTO_FILES.map((f) => join(protoDir, f)), { includeDirs: [protoDir] }));
+    addLazyReflection(this.server, async () => commonJs(await import('@grpc/proto-loader')).loadSync(PROTO_FILES.map((f) => join(protoDir, f)), { includeDirs: [protoDir] }));
   }
 
   get address(): string {
