@@ -14,9 +14,7 @@ import { PreparePool } from './prepare-pool.js';
 import { hydrate, prepareText, preparedKey, type PreparedText } from './prepared.js';
 import { translateFor } from './compiler.js';
 import type { ParseResult } from './types.js';
-import type { PrepareProgress } from '../store/index.js';
-
-const PREPARED: PrepareProgress = { ready: () => Promise.resolve(), done: Promise.resolve() };
+import { PREPARED, type PrepareProgress } from '../store/index.js';
 
 /** Below this many unknown texts a batch is prepared inline: a worker round trip would cost more. */
 export const MIN_WORKER_BATCH = 16;

@@ -18,7 +18,7 @@
  * at the end.
  */
 import type { DriverRule, PathMatch } from '../../driver/abi/types.js';
-import type { PathMapping, PathParts } from '../../driver/abi/codec.js';
+import { asIs, type PathMapping, type PathParts } from '../../driver/abi/codec.js';
 import type { PathTranslator } from '../../driver/client/types.js';
 import { RuleRecords } from '../../driver/abi/rule-records.js';
 import { Slicer } from './slices.js';
@@ -27,8 +27,6 @@ export interface RulePlan {
   add: DriverRule[];
   remove: bigint[];
 }
-
-const asIs: PathMapping = (path) => path;
 
 const samePath = (a: PathMatch | undefined, b: PathMatch | undefined, map: PathMapping): boolean =>
   a === b || (a !== undefined && b !== undefined && a.match === b.match && (a.path === b.path || map(a.path) === map(b.path)));

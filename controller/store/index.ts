@@ -2,7 +2,7 @@
  * Desired store: the one place sources write to. Parses with the policy parser, keeps
  * last-known-good versions, resolves identity conflicts by source precedence.
  */
-export { DesiredStore } from './store.js';
+export { DesiredStore, PREPARED } from './store.js';
 export { loggingStoreObserver } from './log.js';
 export { LastAppliedFile, type AppliedPolicy } from './last-applied.js';
 export type { IdentityConflict, RejectedUnit, StoreListener, StoreObserver } from './store.js';

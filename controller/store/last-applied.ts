@@ -99,13 +99,13 @@ export class LastAppliedFile {
     const changes = onDisk ? changesFrom(onDisk, policies) : undefined;
     if (changes && changes.length === 0) return;
     const lines = changes?.map(journalLine);
-    const appended = lines?.reduce((n, l) => n + l.length, 0) ?? 0;
-    if (!onDisk || !lines || this.journalBytes + appended > Math.max(this.snapshot.bytes, MIN_JOURNAL_FOLD_BYTES)) {
+    if (lines && this.journalBytes === 0) lines.unshift(`${JSON.stringify({ follows: this.snapshot.checksum })}\n`);
+    const appended = lines?.join('') ?? '';
+    if (!onDisk || this.journalBytes + appended.length > Math.max(this.snapshot.bytes, MIN_JOURNAL_FOLD_BYTES)) {
       await this.writeSnapshot(policies);
     } else {
-      if (this.journalBytes === 0) lines.unshift(`${JSON.stringify({ follows: this.snapshot.checksum })}\n`);
-      await appendDurably(this.stateDir, JOURNAL, lines.join(''));
-      this.journalBytes += lines.reduce((n, l) => n + l.length, 0);
+      await appendDurably(this.stateDir, JOURNAL, appended);
+      this.journalBytes += appended.length;
     }
     this.onDisk = new Map(policies.map((p) => [p.key, p]));
   }

@@ -13,7 +13,7 @@ import type { AppliedPolicy } from './last-applied.js';
 import type { ParsedUnit, PolicyEntry, PolicyIdentity, PolicyParser, PrepareProgress, Problem, SourceDocument, SourceSink, SourceStatus } from './types.js';
 
 /** Nothing to wait for: every doc is upserted (and parsed, if need be) at once. */
-const PREPARED: PrepareProgress = { ready: () => Promise.resolve(), done: Promise.resolve() };
+export const PREPARED: PrepareProgress = { ready: () => Promise.resolve(), done: Promise.resolve() };
 
 interface Contribution<P> {
   entry?: PolicyEntry<P>;

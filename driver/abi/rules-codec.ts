@@ -26,7 +26,8 @@ export interface Cursor {
  * and no copy in the driver's form is kept per rule).
  */
 export type PathMapping = (path: string) => string;
-const asIs: PathMapping = (path) => path;
+/** Paths written as they are. */
+export const asIs: PathMapping = (path) => path;
 
 /** A path in the driver's form as `prefix` + `path.slice(skip)` of the policy's (no string built). */
 export interface DriverPathParts {
@@ -35,7 +36,8 @@ export interface DriverPathParts {
 }
 /** The driver's form of a policy path, in parts. */
 export type PathParts = (path: string) => DriverPathParts;
-const AS_IS_PARTS: DriverPathParts = Object.freeze({ prefix: '', skip: 0 });
+/** A path the driver holds as it is. */
+export const AS_IS_PARTS: DriverPathParts = Object.freeze({ prefix: '', skip: 0 });
 const asIsParts: PathParts = () => AS_IS_PARTS;
 
 /** Bytes the encoded rule takes (validates the rule). */

@@ -107,7 +107,7 @@ function checkedTable(generation: bigint, totalRules: number, records: RuleRecor
 }
 
 /** A rule table over `records` (its `rules` decoded on first use); `release` hands its pages to `reuse`. */
-export function tableOf(generation: bigint, records: RuleRecords, reuse?: (page: Uint8Array) => void): RuleTable {
+function tableOf(generation: bigint, records: RuleRecords, reuse?: (page: Uint8Array) => void): RuleTable {
   let rules: DriverRule[] | undefined;
   return {
     generation, records,

@@ -6,10 +6,8 @@
  */
 import { Flavor, WIN32 } from '../abi/types.js';
 import { errorFromWin32 } from './errors.js';
+import { AS_IS_PARTS as AS_IS } from '../abi/rules-codec.js';
 import type { DriverPathParts, PathTranslator } from './types.js';
-
-/** A path the driver holds as it is. */
-const AS_IS: DriverPathParts = Object.freeze({ prefix: '', skip: 0 });
 import type { Win32Binding } from '../win32/binding.js';
 
 /** Drive letter (`C:`) -> NT device (`\Device\HarddiskVolume3`). */

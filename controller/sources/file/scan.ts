@@ -7,6 +7,7 @@
 import { stat as statCallback, type BigIntStats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { isIgnoredName, isPolicyFileName } from './names.js';
 
 export interface ScannedFile {
@@ -88,8 +89,8 @@ async function walk(dir: string, identity: string, ancestors: Set<string>, visit
  * fs/promises' bookkeeping per call (about three times the callback API's) made their
  * completions one turn of tens of ms.
  */
-const statEntry = (entry: string): Promise<BigIntStats> =>
-  new Promise((resolve, reject) => statCallback(entry, { bigint: true }, (error, stats) => (error ? reject(error) : resolve(stats))));
+const statBig = promisify(statCallback);
+const statEntry = (entry: string): Promise<BigIntStats> => statBig(entry, { bigint: true });
 
 async function visitEntry(entry: string, ancestors: Set<string>, visit: DirectoryVisitor, out: TreeScan): Promise<void> {
   try {
