@@ -17,7 +17,7 @@ import {
 import { pathTranslatorFor, queryDriveMap, sameDriveMap, type DriveMap } from './paths.js';
 import type { Win32Binding } from '../win32/binding.js';
 import { decodeOrThrow } from './decode.js';
-import { DeviceChannel } from './device.js';
+import { DeviceChannel, type IoctlThreadUse } from './device.js';
 import { DriverError, RequestTooLargeError } from './errors.js';
 import { DEFAULT_EVENT_STREAM, PortEventStream, type EventStreamSettings } from './event-stream.js';
 import { HostEventConverter, type HostEventBatch } from './host-event.js';
@@ -35,6 +35,8 @@ export interface DriverClientOptions {
   events?: Partial<EventStreamSettings>;
   /** The event stream's timers (reconnect backoff, stop deadline); default the process's. */
   timers?: Timers;
+  /** Which IOCTLs go to the IOCTL thread (device.ts): 'large' by default, 'all' in the agent. */
+  ioctlThread?: IoctlThreadUse;
 }
 
 /** From this many rules, an APPLY or a read-back runs on the IOCTL thread (below, a round trip costs more than it saves). */
@@ -69,7 +71,7 @@ export class DriverClient implements Driver {
   /** Opens the device (DriverNotLoadedError when absent), reads its flavour and drive map. */
   static async open(options: DriverClientOptions): Promise<DriverClient> {
     const observer = options.observer ?? {};
-    const device = DeviceChannel.open(options.binding, options.device ?? WINDOWS_DEVICE_NAME, observer);
+    const device = DeviceChannel.open(options.binding, options.device ?? WINDOWS_DEVICE_NAME, observer, options.ioctlThread);
     try {
       const state = readState(device);
       const client = new DriverClient({ ...options, observer }, device, state.flavor, driveMapOf(options.binding, state.flavor));

@@ -3,7 +3,9 @@
  * map failures to typed errors, and survive a driver reload (a stale handle is reopened
  * once; read-only calls are retried, writes surface the error so the reconciler re-reads).
  * Short IOCTLs run on the calling thread (`ioctl`); long ones (`ioctlOffThread`: a large
- * APPLY, read-back pages) on the IOCTL thread, with the same semantics.
+ * APPLY, read-back pages) on the IOCTL thread, with the same semantics. A long-running
+ * process whose event loop must never wait on the driver (the agent) sends every IOCTL
+ * through `call` to the IOCTL thread (`IoctlThreadUse` 'all').
  */
 import { IOCTL, WIN32, type IoctlName } from '../abi/types.js';
 import type { Handle, IoctlOutcome, Win32Binding } from '../win32/binding.js';
@@ -30,6 +32,14 @@ export interface IoctlCall {
 /** An outcome with the adopted output (IoctlCall.adoptOutput, off the thread). */
 export type AdoptedOutcome = IoctlOutcome & { output?: Uint8Array };
 
+/**
+ * Which IOCTLs made through `call` go to the IOCTL thread: 'large' (only while one is in
+ * flight there; a short CLI command pays no thread start), or 'all' (the agent: a slow
+ * driver, or the emulator's daemon under load, never holds its event loop; a round trip
+ * through the thread costs ~0.1 ms).
+ */
+export type IoctlThreadUse = 'large' | 'all';
+
 export class DeviceChannel {
   private handle: Handle | null;
   private thread: IoctlThread | undefined;
@@ -41,12 +51,13 @@ export class DeviceChannel {
     private readonly name: string,
     private readonly observer: DriverObserver,
     handle: Handle,
+    private readonly threadUse: IoctlThreadUse,
   ) {
     this.handle = handle;
   }
 
-  static open(binding: Win32Binding, name: string, observer: DriverObserver): DeviceChannel {
-    return new DeviceChannel(binding, name, observer, openHandle(binding, name));
+  static open(binding: Win32Binding, name: string, observer: DriverObserver, threadUse: IoctlThreadUse = 'large'): DeviceChannel {
+    return new DeviceChannel(binding, name, observer, openHandle(binding, name), threadUse);
   }
 
   /** One IOCTL; throws the typed error unless the error is in `call.expected`. */
@@ -65,10 +76,11 @@ export class DeviceChannel {
   /**
    * `ioctl` on the calling thread, unless a call is in flight on the IOCTL thread: then
    * this one queues behind it there (the device serializes calls on a handle, so a call
-   * made here would hold the event loop until the long one ends).
+   * made here would hold the event loop until the long one ends). With `threadUse`
+   * 'all', always on the IOCTL thread.
    */
   async call(call: IoctlCall): Promise<IoctlOutcome> {
-    return this.offThread > 0 ? this.ioctlOffThread(call) : this.ioctl(call);
+    return this.offThread > 0 || this.threadUse === 'all' ? this.ioctlOffThread(call) : this.ioctl(call);
   }
 
   /** The same as `ioctl`, with the call (and its GetLastError) made on the IOCTL thread. */
