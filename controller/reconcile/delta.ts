@@ -339,8 +339,10 @@ export class RuleDelta {
       if (this.desired.has(id)) mismatch.set(id, undefined);
       if (slicer.due()) await slicer.yield();
     }
-    // Ids set while this ran are missing too (setDesired saw an empty driver).
+    // Ids set while this ran are missing too (setDesired saw an empty driver); ids deleted
+    // while it ran are wanted nowhere and held nowhere.
     for (const id of this.desired.keys()) if (!mismatch.has(id)) mismatch.set(id, undefined);
+    for (const id of mismatch.keys()) if (!this.desired.has(id)) mismatch.delete(id);
     this.setActual(mismatch);
   }
 
