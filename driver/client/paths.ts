@@ -39,12 +39,15 @@ export class DosPathTranslator implements PathTranslator {
   private readonly devices: Array<{ drive: string; device: string; folded: string }>;
   /** NT device by drive letter (a = 0). */
   private readonly byLetter: (string | undefined)[] = new Array<string | undefined>(26).fill(undefined);
+  /** The parts of a plain `C:\…` path by drive letter, made once (the encoder asks for every rule). */
+  private readonly plainParts: (DriverPathParts | undefined)[] = new Array<DriverPathParts | undefined>(26).fill(undefined);
 
   constructor(drives: DriveMap) {
     this.devices = [];
     for (const [letter, device] of drives) {
       const drive = letter.slice(0, 1).toUpperCase() + ':';
       this.byLetter[letterIndex(drive, 0)] = device;
+      this.plainParts[letterIndex(drive, 0)] = Object.freeze({ prefix: device, skip: 2 });
       this.devices.push({ drive, device, folded: device.toUpperCase() });
     }
     this.devices.sort((a, b) => b.device.length - a.device.length);
@@ -57,6 +60,7 @@ export class DosPathTranslator implements PathTranslator {
 
   toDriverParts(path: string): DriverPathParts {
     const at = driveAt(path);
+    if (at === 0) return this.plainParts[letterIndex(path, 0)] ?? AS_IS;
     const device = at < 0 ? undefined : this.byLetter[letterIndex(path, at)];
     return device === undefined ? AS_IS : { prefix: device, skip: at + 2 };
   }
