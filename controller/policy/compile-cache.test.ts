@@ -153,3 +153,16 @@ void test('texts prepared by worker threads are cached as texts parsed inline', 
   for (const { location } of texts) assert.ok(caches[0]!.get(location), location);
   assert.deepEqual(caches[0], caches[1]);
 });
+
+void test('a text that changed between its batch and its parse is parsed as it is now', async (t) => {
+  const { make } = setup(t, 2);
+  const { preparer } = await make();
+  t.after(() => preparer.close());
+  const texts = Array.from({ length: MIN_WORKER_BATCH }, (_, i) => ({ text: policy(i), location: `p${i}.yaml` }));
+  await preparer.prepareAll(texts).done;
+  const result = preparer.parse(policy(0, 7), 'p0.yaml');
+  assert.equal(result.documents[0]!.policy!.rules.length, 8, 'the new text, not the prepared one');
+  assert.equal(preparer.counts.inline, 1);
+  assert.equal(preparer.parse(policy(1), 'p1.yaml').documents[0]!.policy!.rules.length, 4);
+  assert.equal(preparer.counts.prepared, texts.length);
+});

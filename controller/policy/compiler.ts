@@ -59,6 +59,8 @@ export class PolicyCompiler {
   private translationContext: TranslationContext;
   private labels: NodeLabels;
   private readonly cache = new Map<string, { digest: string; translation: Translation }>();
+  /** `contextKey`, made once per context: every text's cache key is computed with it. */
+  private key: string | undefined;
 
   constructor(options: CompilerOptions) {
     this.translationContext = { flavor: options.flavor, environment: withDefaults(options.environment) };
@@ -74,7 +76,7 @@ export class PolicyCompiler {
   /** A string that changes whenever the translation context does (part of the compile cache key). */
   get contextKey(): string {
     const { flavor, environment } = this.translationContext;
-    return JSON.stringify([flavor, Object.entries(environment).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))]);
+    return (this.key ??= JSON.stringify([flavor, Object.entries(environment).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))]));
   }
 
   /** A translation made elsewhere (a worker, the compile cache) for this compiler's current context. */
@@ -119,6 +121,7 @@ export class PolicyCompiler {
       environment: options.environment ? withDefaults(options.environment) : this.translationContext.environment,
     };
     this.context = { flavor: this.translationContext.flavor, environment: environmentLookup(this.translationContext.environment) };
+    this.key = undefined;
     this.cache.clear();
   }
 

@@ -51,6 +51,8 @@ export class PolicyPreparer {
   private batches = 0;
   /** Prepared by workers, waiting for the synchronous `parse` of the same text. */
   private readonly ready = new Map<string, PreparedText>();
+  /** The cache keys of a batch's texts (a key hashes the whole text), one per location, until its `parse`. */
+  private readonly keys = new Map<string, { text: string; context: string; key: string }>();
 
   constructor(private readonly options: PreparerOptions) {}
 
@@ -64,7 +66,11 @@ export class PolicyPreparer {
   prepareAll(texts: readonly { text: string; location: string }[]): PrepareProgress {
     const compiler = this.options.compiler();
     const contextKey = compiler.contextKey;
-    const keys = texts.map((t) => preparedKey(t.text, t.location, contextKey));
+    const keys = texts.map((t) => {
+      const key = preparedKey(t.text, t.location, contextKey);
+      this.keys.set(t.location, { text: t.text, context: contextKey, key });
+      return key;
+    });
     const missing = texts.flatMap((t, i) => (this.options.cache.get(t.location, keys[i]!) ? [] : [i]));
     if (missing.length < MIN_WORKER_BATCH || (this.options.workers ?? 1) === 0) return PREPARED;
     const pool = (this.pool ??= new PreparePool(this.options.workers));
@@ -126,7 +132,7 @@ export class PolicyPreparer {
   /** The parse result of one text (cache, worker result or inline), with the compiler seeded. */
   parse(text: string, location: string): ParseResult {
     const compiler = this.options.compiler();
-    const key = preparedKey(text, location, compiler.contextKey);
+    const key = this.keyOf(text, location, compiler.contextKey);
     let prepared = this.options.cache.get(location, key);
     if (prepared) {
       this.counts.cached++;
@@ -144,9 +150,16 @@ export class PolicyPreparer {
     return result;
   }
 
+  private keyOf(text: string, location: string, context: string): string {
+    const known = this.keys.get(location);
+    this.keys.delete(location);
+    return known?.text === text && known.context === context ? known.key : preparedKey(text, location, context);
+  }
+
   /** Writes the cache (after a batch; at stop). */
   save(): Promise<void> {
     this.ready.clear();
+    this.keys.clear();
     return this.options.cache.save();
   }
 
