@@ -32,8 +32,12 @@ function send(client: PolicyServiceClient, type: string, object: unknown): Promi
   return new Promise((resolve, reject) => client.hostPolicy({ policy }, (e, r) => (e ? reject(e) : resolve(r.status))));
 }
 
-/** Collects alerts from WatchAlerts; `next(pred)` resolves with the first matching one. */
-function subscribe(address: string): { next(pred: (a: Alert) => boolean): Promise<Alert>; close(): void } {
+/**
+ * Collects alerts from WatchAlerts; `next(pred)` resolves with the first matching one, and
+ * fails after 10 s rather than hang. `poke` (the simulated event) is repeated every 100 ms
+ * until then: an event sent before the new stream is registered reaches no subscriber.
+ */
+function subscribe(address: string): { next(pred: (a: Alert) => boolean, poke?: () => void): Promise<Alert>; close(): void } {
   const client = new LogServiceClient(address, credentials.createInsecure());
   const stream: ClientReadableStream<Alert> = client.watchAlerts({ Filter: 'policy' });
   const seen: Alert[] = [];
@@ -44,9 +48,17 @@ function subscribe(address: string): { next(pred: (a: Alert) => boolean): Promis
   });
   stream.on('error', () => {});
   return {
-    next: (pred) => {
+    next: (pred, poke) => {
       const found = seen.find(pred);
-      return found ? Promise.resolve(found) : new Promise((resolve) => waiters.push({ pred, resolve }));
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve, reject) => {
+        const timers = [
+          setTimeout(() => reject(new Error(`no matching alert in 10 s; seen: ${JSON.stringify(seen.map((a) => a.PolicyName))}`)), 10_000),
+          ...(poke ? [setInterval(poke, 100)] : []),
+        ];
+        waiters.push({ pred, resolve: (a) => { timers.forEach(clearTimeout); resolve(a); } });
+        poke?.();
+      });
     },
     close: () => { stream.cancel(); client.close(); },
   };
@@ -160,8 +172,8 @@ spec:
   await h.until((r) => r.length === 1, 'the rule applied');
   const alerts = subscribe(runtime.grpcAddress!);
   t.after(() => alerts.close());
-  h.emulator.machine.simulateProcessCreate('C:\\Windows\\System32\\cmd.exe', { parent: 'C:\\Windows\\explorer.exe' });
-  await alerts.next((a) => a.PolicyName === 'block-cmd');
+  await alerts.next((a) => a.PolicyName === 'block-cmd',
+    () => h.emulator.machine.simulateProcessCreate('C:\\Windows\\System32\\cmd.exe', { parent: 'C:\\Windows\\explorer.exe' }));
 
   const body = await (await fetch(`${runtime.http!.url}/metrics`)).text();
   assert.equal(promtoolCheck(body), '', 'promtool check metrics reports no problems');
@@ -187,6 +199,8 @@ void test('with mutual TLS configured, the CLI connects with client certificates
   const tls = { certFile: join(certs, 'server.crt'), keyFile: join(certs, 'server.key'), clientCaFile: join(certs, 'ca.crt') };
   GRPC.sources.files.paths = [h.policyDir];
   const runtime = await h.start({ ...GRPC, grpc: { address: '127.0.0.1:0', tls } });
+  // Ready once the first pass has applied (its IOCTLs run on the IOCTL thread, after start resolves).
+  await h.eventually(() => runtime.view.reconcile.firstApplyDone, 'the first apply');
   const address = runtime.grpcAddress!;
   const out: string[] = [];
   const io = { stdout: (s: string) => out.push(s), stderr: (s: string) => out.push(s), isTTY: false };

@@ -58,9 +58,8 @@ export class PolicyCompiler {
   private context: PathContext;
   private translationContext: TranslationContext;
   private labels: NodeLabels;
+  private contextKeyCache: string | undefined;
   private readonly cache = new Map<string, { digest: string; translation: Translation }>();
-  /** `contextKey`, made once per context: every text's cache key is computed with it. */
-  private key: string | undefined;
 
   constructor(options: CompilerOptions) {
     this.translationContext = { flavor: options.flavor, environment: withDefaults(options.environment) };
@@ -75,8 +74,8 @@ export class PolicyCompiler {
 
   /** A string that changes whenever the translation context does (part of the compile cache key). */
   get contextKey(): string {
-    const { flavor, environment } = this.translationContext;
-    return (this.key ??= JSON.stringify([flavor, Object.entries(environment).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))]));
+    // Asked once per prepared text: kept until the context changes.
+    return (this.contextKeyCache ??= contextKeyOf(this.translationContext));
   }
 
   /** A translation made elsewhere (a worker, the compile cache) for this compiler's current context. */
@@ -121,7 +120,7 @@ export class PolicyCompiler {
       environment: options.environment ? withDefaults(options.environment) : this.translationContext.environment,
     };
     this.context = { flavor: this.translationContext.flavor, environment: environmentLookup(this.translationContext.environment) };
-    this.key = undefined;
+    this.contextKeyCache = undefined;
     this.cache.clear();
   }
 
@@ -130,6 +129,9 @@ export class PolicyCompiler {
     this.cache.delete(key);
   }
 }
+
+const contextKeyOf = ({ flavor, environment }: TranslationContext): string =>
+  JSON.stringify([flavor, Object.entries(environment).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))]);
 
 class Translator {
   readonly rules: CompiledRule[] = [];

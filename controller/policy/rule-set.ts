@@ -16,21 +16,39 @@ export interface RuleSetChange {
 }
 
 /**
- * Contributors of one rule id: most rules have one, held in `key` and `rule` (no array or
- * Map per rule: at 100k rules those were megabytes); `all` by policy key once there are two.
+ * Two or more policies contribute one rule id: their rules (equal up to path case), and
+ * the one driver rule that stands for them. An id with one contributor is held as that
+ * compiled rule itself: no object, array or Map per rule (at 100k rules those were megabytes).
  */
-interface Entry {
-  key?: string;
-  rule?: CompiledRule;
-  all?: Map<string, CompiledRule>;
-  provenance?: RuleProvenance;
+class Shared {
+  constructor(readonly all: CompiledRule[], public merged: DriverRule) {}
 }
 
+type Contributors = CompiledRule | Shared;
+
+const mergedOf = (entry: Contributors | undefined): DriverRule | undefined => (entry instanceof Shared ? entry.merged : entry);
+
+/** The merged rules by id, read from the contributors (no second Map of 100k entries). */
+class MergedRules implements ReadonlyMap<bigint, DriverRule> {
+  constructor(private readonly byId: ReadonlyMap<bigint, Contributors>) {}
+  get size(): number { return this.byId.size; }
+  get(id: bigint): DriverRule | undefined { return mergedOf(this.byId.get(id)); }
+  has(id: bigint): boolean { return this.byId.has(id); }
+  keys(): MapIterator<bigint> { return this.byId.keys(); }
+  * values(): MapIterator<DriverRule> { for (const entry of this.byId.values()) yield mergedOf(entry)!; }
+  * entries(): MapIterator<[bigint, DriverRule]> { for (const [id, entry] of this.byId) yield [id, mergedOf(entry)!]; }
+  [Symbol.iterator](): MapIterator<[bigint, DriverRule]> { return this.entries(); }
+  forEach(each: (rule: DriverRule, id: bigint, map: ReadonlyMap<bigint, DriverRule>) => void): void {
+    for (const [id, entry] of this.byId) each(mergedOf(entry)!, id, this);
+  }
+}
 
 export class RuleSetBuilder implements ProvenanceLookup {
   private readonly policies = new Map<string, readonly CompiledRule[]>();
-  private readonly entries = new Map<bigint, Entry>();
-  private readonly merged = new Map<bigint, DriverRule>();
+  private readonly entries = new Map<bigint, Contributors>();
+  private readonly merged = new MergedRules(this.entries);
+  /** Provenance of the rules that were looked up (alerts): built on first use, dropped when the id changes. */
+  private readonly provenances = new Map<bigint, RuleProvenance>();
 
   /** The policy's rules are now `compiled.rules` (replacing what it contributed before). */
   set(key: string, compiled: Pick<CompiledPolicy, 'rules'>): RuleSetChange {
@@ -38,19 +56,18 @@ export class RuleSetBuilder implements ProvenanceLookup {
     if (previous === compiled.rules) return { added: [], removed: [] };
     this.checkCollisions(compiled.rules);
     const change: RuleSetChange = { added: [], removed: [] };
-    const touched = new Set<bigint>();
-    if (previous) for (const rule of previous) this.withdraw(key, rule, touched);
+    /** Ids this change touches → the merged rule before it (undefined: none). */
+    const touched = new Map<bigint, DriverRule | undefined>();
+    if (previous) for (const rule of previous) this.withdraw(rule, touched);
     for (const rule of compiled.rules) {
       const entry = this.entries.get(rule.id);
-      if (entry) {
-        this.contribute(entry, key, rule);
-        touched.add(rule.id);
+      if (entry === undefined && !touched.has(rule.id)) {
+        // An id no policy had: this rule is the merged one, nothing to settle (most rules of a cold start).
+        this.entries.set(rule.id, rule);
+        change.added.push(rule.id);
         continue;
       }
-      // An id no policy had: this rule is the merged one, nothing to settle (most rules of a cold start).
-      this.entries.set(rule.id, { key, rule });
-      this.merged.set(rule.id, rule);
-      change.added.push(rule.id);
+      this.contribute(entry, rule, touched);
     }
     if (compiled.rules.length > 0) this.policies.set(key, compiled.rules);
     else this.policies.delete(key);
@@ -72,72 +89,60 @@ export class RuleSetBuilder implements ProvenanceLookup {
   }
 
   lookup(ruleId: bigint): RuleProvenance | undefined {
+    const cached = this.provenances.get(ruleId);
+    if (cached) return cached;
     const entry = this.entries.get(ruleId);
-    if (!entry || (!entry.rule && !entry.all)) return undefined;
-    entry.provenance ??= provenanceOf(ruleId, contributors(entry));
-    return entry.provenance;
+    if (!entry) return undefined;
+    const provenance = provenanceOf(ruleId, entry instanceof Shared ? entry.all : [entry]);
+    this.provenances.set(ruleId, provenance);
+    return provenance;
   }
 
   private checkCollisions(rules: readonly CompiledRule[]): void {
     for (const rule of rules) {
       const entry = this.entries.get(rule.id);
       if (!entry) continue;
-      // Any one contributor stands for all (they are equal up to path case); no array per rule.
-      const other = entry.rule ?? (entry.all ? entry.all.values().next().value : undefined);
-      if (other && !sameRuleIgnoringPathCase(other, rule)) throw new RuleIdCollisionError(rule.id, describe(other), describe(rule));
+      // Any one contributor stands for all (they are equal up to path case).
+      const other = entry instanceof Shared ? entry.all[0]! : entry;
+      if (!sameRuleIgnoringPathCase(other, rule)) throw new RuleIdCollisionError(rule.id, describe(other), describe(rule));
     }
   }
 
-  private withdraw(key: string, rule: CompiledRule, touched: Set<bigint>): void {
+  /** A policy's earlier rule leaves (found by identity: each policy's rules are its own objects). */
+  private withdraw(rule: CompiledRule, touched: Map<bigint, DriverRule | undefined>): void {
     const entry = this.entries.get(rule.id);
     if (!entry) return;
-    if (entry.all) {
-      entry.all.delete(key);
-      if (entry.all.size === 1) {
-        [[entry.key, entry.rule]] = entry.all;
-        entry.all = undefined;
+    if (!touched.has(rule.id)) touched.set(rule.id, mergedOf(entry));
+    if (entry instanceof Shared) {
+      const at = entry.all.indexOf(rule);
+      if (at >= 0) entry.all.splice(at, 1);
+    } else if (entry === rule) {
+      this.entries.delete(rule.id);
+    }
+  }
+
+  private contribute(entry: Contributors | undefined, rule: CompiledRule, touched: Map<bigint, DriverRule | undefined>): void {
+    if (!touched.has(rule.id)) touched.set(rule.id, mergedOf(entry));
+    if (entry === undefined) this.entries.set(rule.id, rule);
+    else if (entry instanceof Shared) entry.all.push(rule);
+    else this.entries.set(rule.id, new Shared([entry, rule], entry));
+  }
+
+  /** The touched ids' merged rules settle; those that entered or left are the change. */
+  private settle(touched: Map<bigint, DriverRule | undefined>, change: RuleSetChange): void {
+    for (const [id, had] of touched) {
+      this.provenances.delete(id);
+      const entry = this.entries.get(id);
+      if (entry instanceof Shared) {
+        if (entry.all.length === 0) this.entries.delete(id);
+        else if (entry.all.length === 1) this.entries.set(id, entry.all[0]!);
+        else entry.merged = representative(entry.all);
       }
-    } else if (entry.key === key) {
-      entry.key = undefined;
-      entry.rule = undefined;
-    }
-    touched.add(rule.id);
-  }
-
-  private contribute(entry: Entry, key: string, rule: CompiledRule): void {
-    if (entry.all) {
-      entry.all.set(key, rule);
-    } else if (!entry.rule || entry.key === key) {
-      entry.key = key;
-      entry.rule = rule;
-    } else {
-      entry.all = new Map([[entry.key!, entry.rule], [key, rule]]);
-      entry.key = undefined;
-      entry.rule = undefined;
+      const now = this.entries.has(id);
+      if (had && !now) change.removed.push(id);
+      else if (!had && now) change.added.push(id);
     }
   }
-
-  private settle(touched: Set<bigint>, change: RuleSetChange): void {
-    for (const id of touched) {
-      const entry = this.entries.get(id)!;
-      const rules = contributors(entry);
-      const had = this.merged.has(id);
-      entry.provenance = undefined;
-      if (rules.length === 0) {
-        this.entries.delete(id);
-        this.merged.delete(id);
-        if (had) change.removed.push(id);
-        continue;
-      }
-      this.merged.set(id, representative(rules));
-      if (!had) change.added.push(id);
-    }
-  }
-}
-
-function contributors(entry: Entry): CompiledRule[] {
-  if (entry.all) return [...entry.all.values()];
-  return entry.rule ? [entry.rule] : [];
 }
 
 const pathKey = (m: PathMatch | undefined): string => (m ? `${m.match}|${m.path.toUpperCase()}` : '');
@@ -150,7 +155,7 @@ const describe = (r: DriverRule): string => `${r.kind}|${r.action}|${r.flags}|${
  * One driver rule for all contributors: the smallest spelling wins, whatever the order.
  * A rule with one contributor is that compiled rule itself (no copy per rule).
  */
-function representative(rules: CompiledRule[]): DriverRule {
+function representative(rules: readonly CompiledRule[]): DriverRule {
   if (rules.length === 1) return rules[0]!;
   let best = rules[0]!;
   for (const rule of rules) {
@@ -160,7 +165,7 @@ function representative(rules: CompiledRule[]): DriverRule {
   return source ? { id, kind, action, flags, target, source } : { id, kind, action, flags, target };
 }
 
-function provenanceOf(ruleId: bigint, rules: CompiledRule[]): RuleProvenance {
+function provenanceOf(ruleId: bigint, rules: readonly CompiledRule[]): RuleProvenance {
   const origins: RuleOrigin[] = rules.map((r) => r.origin);
   origins.sort((a, b) => b.severity - a.severity || a.policy.localeCompare(b.policy) || (a.namespace ?? '').localeCompare(b.namespace ?? ''));
   return { ruleId, action: actionName(rules[0]!.action), origins };

@@ -45,7 +45,9 @@ function check(clause: PathMatch, paths: PathTranslator): Problem | undefined {
     return { check: 'volume', reason: `volume ${drive} is not present on this node (the rule is applied when it appears)` };
   }
   // A JavaScript string's length is its count of UTF-16 units: two bytes each on the wire.
-  const bytes = paths.toDriver(clause.path).length * 2;
+  // Counted from the parts: no driver-form string is built per rule.
+  const { prefix, skip } = paths.toDriverParts(clause.path);
+  const bytes = (prefix.length + clause.path.length - skip) * 2;
   if (bytes > LIMITS.maxPathBytes) {
     return { check: 'limit', reason: `the driver path is ${bytes} UTF-16 bytes, above the driver's limit of ${LIMITS.maxPathBytes} (KAWIN_MAX_PATH_BYTES)` };
   }

@@ -145,3 +145,43 @@ void test('desired rules stay in the policy form: a read-back in the driver form
   assert.equal(await d.replaceActual(RuleRecords.of([nt])), 1);
   assert.deepEqual(await d.plan(), { add: [dos], remove: [] }, 'added again, in the policy form (the client writes it as NT)');
 });
+
+void test('a driver believed empty: the plan is the whole desired side, and changes made while it is applied are planned next', async () => {
+  const d = new RuleDelta();
+  for (const id of [1, 2, 3]) d.setDesired(rule(id));
+  assert.equal(d.actualCount, 0);
+  const plan = await d.plan();
+  assert.deepEqual(plan.add.map((r) => r.id), [1n, 2n, 3n]);
+  // While the APPLY is in flight.
+  d.deleteDesired(1n);
+  d.setDesired(rule(2, 'C:\\new'));
+  d.setDesired(rule(4));
+  d.setDesired(rule(4, 'C:\\newer'));
+  await d.committed(plan);
+  assert.equal(d.actualCount, 3, 'the driver holds what the plan held');
+  const next = await d.plan();
+  assert.deepEqual(next.remove, [1n]);
+  assert.deepEqual(next.add.map((r) => [r.id, r.target.path]).sort(), [[2n, 'C:\\new'], [4n, 'C:\\newer']]);
+  await d.committed(next);
+  assert.equal(d.inSync, true);
+});
+
+void test('a driver believed empty that takes part of the plan (bisection) still plans the rest', async () => {
+  const d = new RuleDelta();
+  for (const id of [1, 2, 3, 4]) d.setDesired(rule(id));
+  const plan = await d.plan();
+  await d.committed({ add: plan.add.slice(0, 2), remove: [] });
+  assert.equal(d.actualCount, 2);
+  assert.deepEqual((await d.plan()).add.map((r) => r.id), [3n, 4n]);
+});
+
+void test('drift against a driver believed empty is every rule it holds; an emptied driver drifted by every rule it held', async () => {
+  const d = new RuleDelta();
+  assert.equal(await d.replaceActual(RuleRecords.of([rule(7), rule(8)])), 2);
+  assert.deepEqual((await d.plan()).remove, [7n, 8n]);
+  d.setDesired(rule(1));
+  await d.committed(await d.plan());
+  assert.equal(d.actualCount, 1);
+  assert.equal(await d.replaceActual(RuleRecords.of([])), 1);
+  assert.deepEqual((await d.plan()).add.map((r) => r.id), [1n]);
+});

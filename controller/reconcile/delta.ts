@@ -12,10 +12,14 @@
  * only what differs; the sorted list is kept, and patched rather than sorted again after
  * a change.
  *
- * The walks over the whole table (merge, plan, commit, forgetting the actual side) are
- * async and yield between slices (./slices.ts). Desired changes may arrive meanwhile: a
- * walk that builds a new actual side notes the ids changed during it and settles them
- * at the end.
+ * The walks over the whole table (merge, plan, commit) are async and yield between slices
+ * (./slices.ts). Desired changes may arrive meanwhile: a walk that builds a new actual
+ * side notes the ids changed during it and settles them at the end.
+ *
+ * A driver believed empty (a first start, a reloaded driver, an empty read-back) is one
+ * flag, not an entry per desired id: a cold start's rules are only put in `desired`, its
+ * plan is the whole desired side, and its commit costs only the ids changed while the
+ * APPLY was in flight.
  */
 import type { DriverRule, PathMatch } from '../../driver/abi/types.js';
 import { asIs, type PathMapping, type PathParts } from '../../driver/abi/codec.js';
@@ -138,6 +142,9 @@ async function patchSorted(sorted: readonly DriverRule[], changes: ReadonlyMap<b
   return out;
 }
 
+/** The actual side as believed before a read-back replaces it. */
+interface Belief { empty: boolean; mismatch: Map<bigint, DriverRule | undefined> }
+
 export class RuleDelta {
   /**
    * The desired rules by id, in the policy's form (DOS paths: the compiler's own rule
@@ -146,8 +153,19 @@ export class RuleDelta {
    */
   private readonly desired = new Map<bigint, DriverRule>();
   private mapping: { paths: PathTranslator | undefined; map: PathMapping; parts: PathParts | undefined } = { paths: undefined, map: asIs, parts: undefined };
-  /** Ids where the driver differs from `desired` → what the driver holds (undefined: absent). */
+  /**
+   * The driver is believed to hold nothing: every desired id is missing there, and
+   * `mismatch` is empty (not one "absent" entry per desired id).
+   */
+  private actualEmpty = true;
+  /** Ids where the driver differs from `desired` → what the driver holds (undefined: absent); unused while `actualEmpty`. */
   private mismatch = new Map<bigint, DriverRule | undefined>();
+  /**
+   * The last plan made while the driver was believed empty (the whole desired side), and
+   * for each id changed since, the rule that plan holds for it (undefined: none): its
+   * commit settles only those ids.
+   */
+  private fromEmpty: { plan: RulePlan; changed: Map<bigint, DriverRule | undefined> } | undefined;
   /** The desired rules by id, and the changes since it was built; undefined: sort again whole. */
   private sorted: DriverRule[] | undefined;
   private readonly sortedChanges = new Map<bigint, DriverRule | undefined>();
@@ -175,37 +193,41 @@ export class RuleDelta {
     this.mapping = paths ? { paths, map: (p) => paths.toDriver(p), parts: (p) => paths.toDriverParts(p) } : { paths, map: asIs, parts: undefined };
   }
 
-  get inSync(): boolean { return this.mismatch.size === 0; }
+  get inSync(): boolean { return this.actualEmpty ? this.desired.size === 0 : this.mismatch.size === 0; }
 
   /** Nothing desired and nothing believed in the driver. */
-  get empty(): boolean { return this.desired.size === 0 && this.mismatch.size === 0; }
+  get empty(): boolean { return this.desired.size === 0 && (this.actualEmpty || this.mismatch.size === 0); }
 
   /** Rules in the driver, as far as this tracker knows. */
   get actualCount(): number {
-    let count = this.desired.size;
-    for (const [id, held] of this.mismatch) {
-      const wanted = this.desired.has(id);
-      if (wanted && held === undefined) count--;
-      else if (!wanted && held !== undefined) count++;
-    }
-    return count;
+    return this.actualEmpty ? 0 : countHeld(this.desired, this.mismatch);
   }
 
   setDesired(rule: DriverRule): void {
-    const held = this.actualOf(rule.id);
-    this.desired.set(rule.id, rule);
+    if (this.actualEmpty) {
+      this.noteFromEmpty(rule.id);
+      this.desired.set(rule.id, rule);
+    } else {
+      const held = this.actualOf(rule.id);
+      this.desired.set(rule.id, rule);
+      this.track(rule.id, rule, held);
+    }
     this.noteSorted(rule.id, rule);
     this.changedDuringWalk?.add(rule.id);
-    this.track(rule.id, rule, held);
   }
 
   deleteDesired(id: bigint): void {
     if (!this.desired.has(id)) return;
-    const held = this.actualOf(id);
-    this.desired.delete(id);
+    if (this.actualEmpty) {
+      this.noteFromEmpty(id);
+      this.desired.delete(id);
+    } else {
+      const held = this.actualOf(id);
+      this.desired.delete(id);
+      this.track(id, undefined, held);
+    }
     this.noteSorted(id, undefined);
     this.changedDuringWalk?.add(id);
-    this.track(id, undefined, held);
   }
 
   /**
@@ -214,10 +236,10 @@ export class RuleDelta {
    * believed it was in sync); else 0, and the comparison is skipped.
    */
   async replaceActual(listed: RuleRecords, countDrift = true): Promise<number> {
-    const previous = this.mismatch;
+    const before = this.belief();
     if (listed.length === 0) {
       await this.clearActual();
-      return countDrift ? this.drift(previous, this.mismatch) : 0;
+      return countDrift ? this.drift(before) : 0;
     }
     // LIST_RULES returns ascending ids; anything else (a driver bug) is sorted, not misread.
     const have = listed.ascending ? listed : RuleRecords.of(listed.toArray().sort(byId));
@@ -225,23 +247,15 @@ export class RuleDelta {
       const at = have.indexOf(id);
       return at < 0 ? undefined : have.rule(at);
     });
-    this.mismatch = next;
-    return countDrift ? this.drift(previous, next) : 0;
+    this.setActual(next);
+    return countDrift ? this.drift(before) : 0;
   }
 
   /** Forget the actual side entirely (driver reloaded or never read): nothing is believed there. */
   async clearActual(): Promise<void> {
-    // Entries held as "absent" are always desired ids: if every desired id is one, nothing to do.
-    if (this.mismatch.size === this.desired.size && [...this.mismatch.values()].every((held) => held === undefined)) return;
-    this.mismatch = await this.walk(async () => {
-      const next = new Map<bigint, DriverRule | undefined>();
-      const slicer = new Slicer();
-      for (const id of [...this.desired.keys()]) {
-        if (this.desired.has(id)) next.set(id, undefined);
-        if (slicer.due()) await slicer.yield();
-      }
-      return next;
-    }, () => undefined);
+    this.actualEmpty = true;
+    this.mismatch = new Map();
+    this.fromEmpty = undefined;
   }
 
   /**
@@ -266,6 +280,11 @@ export class RuleDelta {
   }
 
   async plan(): Promise<RulePlan> {
+    if (this.actualEmpty) {
+      const plan: RulePlan = { add: [...this.desired.values()], remove: [] };
+      this.fromEmpty = { plan, changed: new Map() };
+      return plan;
+    }
     const add: DriverRule[] = [];
     const remove: bigint[] = [];
     const slicer = new Slicer();
@@ -281,6 +300,19 @@ export class RuleDelta {
 
   /** The plan landed in the driver: the actual side now holds it. */
   async committed(plan: RulePlan): Promise<void> {
+    if (this.actualEmpty) {
+      const fromEmpty = this.fromEmpty;
+      this.fromEmpty = undefined;
+      if (fromEmpty?.plan === plan) {
+        // The driver holds that plan: the desired side, but for the ids changed since.
+        this.actualEmpty = false;
+        this.mismatch = new Map();
+        for (const [id, planned] of fromEmpty.changed) this.track(id, this.desired.get(id), planned);
+        return;
+      }
+      // Another plan (part of one, while bisecting): one "absent" entry per desired id first.
+      await this.materialize();
+    }
     const slicer = new Slicer();
     for (const id of plan.remove) {
       this.track(id, this.desired.get(id), undefined);
@@ -290,6 +322,34 @@ export class RuleDelta {
       this.track(rule.id, this.desired.get(rule.id), rule);
       if (slicer.due()) await slicer.yield();
     }
+  }
+
+  /** An id changes while the driver is believed empty: what the outstanding plan holds for it is kept. */
+  private noteFromEmpty(id: bigint): void {
+    const changed = this.fromEmpty?.changed;
+    if (changed && !changed.has(id)) changed.set(id, this.desired.get(id));
+  }
+
+  /** The empty driver as one "absent" entry per desired id. */
+  private async materialize(): Promise<void> {
+    const mismatch = new Map<bigint, DriverRule | undefined>();
+    const slicer = new Slicer();
+    for (const id of [...this.desired.keys()]) {
+      // Deleted meanwhile: wanted nowhere, held nowhere.
+      if (this.desired.has(id)) mismatch.set(id, undefined);
+      if (slicer.due()) await slicer.yield();
+    }
+    // Ids set while this ran are missing too (setDesired saw an empty driver); ids deleted
+    // while it ran are wanted nowhere and held nowhere.
+    for (const id of this.desired.keys()) if (!mismatch.has(id)) mismatch.set(id, undefined);
+    for (const id of mismatch.keys()) if (!this.desired.has(id)) mismatch.delete(id);
+    this.setActual(mismatch);
+  }
+
+  private setActual(mismatch: Map<bigint, DriverRule | undefined>): void {
+    this.actualEmpty = false;
+    this.fromEmpty = undefined;
+    this.mismatch = mismatch;
   }
 
   private noteSorted(id: bigint, rule: DriverRule | undefined): void {
@@ -329,6 +389,7 @@ export class RuleDelta {
   }
 
   private actualOf(id: bigint): DriverRule | undefined {
+    if (this.actualEmpty) return undefined;
     return this.mismatch.has(id) ? this.mismatch.get(id) : this.desired.get(id);
   }
 
@@ -337,8 +398,18 @@ export class RuleDelta {
     else this.mismatch.set(id, held);
   }
 
+  /** What the actual side was believed to be: for counting drift after it is replaced. */
+  private belief(): Belief {
+    return { empty: this.actualEmpty, mismatch: this.mismatch };
+  }
+
   /** Ids whose actual rule differs between the old belief and the new read-back. */
-  private drift(previous: Map<bigint, DriverRule | undefined>, next: Map<bigint, DriverRule | undefined>): number {
+  private drift(before: Belief): number {
+    // Believed empty: every rule now held is drift. Now empty: every rule believed held was.
+    if (before.empty) return this.actualCount;
+    if (this.actualEmpty) return countHeld(this.desired, before.mismatch);
+    const previous = before.mismatch;
+    const next = this.mismatch;
     let drift = 0;
     for (const [id, held] of next) {
       const believed = previous.has(id) ? previous.get(id) : this.desired.get(id);
@@ -349,4 +420,15 @@ export class RuleDelta {
     }
     return drift;
   }
+}
+
+/** Rules held in a driver described by `mismatch` against `desired`. */
+function countHeld(desired: ReadonlyMap<bigint, DriverRule>, mismatch: ReadonlyMap<bigint, DriverRule | undefined>): number {
+  let count = desired.size;
+  for (const [id, held] of mismatch) {
+    const wanted = desired.has(id);
+    if (wanted && held === undefined) count--;
+    else if (!wanted && held !== undefined) count++;
+  }
+  return count;
 }

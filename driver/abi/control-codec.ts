@@ -4,7 +4,7 @@
  * Encoders exist for every struct (the client needs the requests, tests the answers).
  */
 import { APPLY_REQUEST, APPLY_RESULT, HEADER, LIST_REQUEST, LIST_RESPONSE } from './layout.js';
-import { decodeRuleAt, encodeRuleAt, ruleSize, type Cursor, type PathMapping } from './rules-codec.js';
+import { decodeRuleAt, encodeRuleAt, ruleSize, type Cursor, type PathParts } from './rules-codec.js';
 import { ABI_VERSION, LIST_FLAG_MORE, type ApplyResult, type DriverRule } from './types.js';
 import { AbiDecodeError, checkU64, dataView, need, textView } from './wire.js';
 import type { RuleRecords } from './rule-records.js';
@@ -61,14 +61,14 @@ function readRules(c: Cursor, at: number, count: number, end: number, structName
   return rules;
 }
 
-export function applyRequestSize(removeCount: number, add: readonly DriverRule[], mapPath?: PathMapping): number {
+export function applyRequestSize(removeCount: number, add: readonly DriverRule[], parts?: PathParts): number {
   let size = APPLY_REQUEST.size + removeCount * 8;
-  for (const r of add) size += ruleSize(r, mapPath);
+  for (const r of add) size += ruleSize(r, parts);
   return size;
 }
 
-export function encodeApplyRequest(expectedGeneration: bigint, remove: readonly bigint[], add: readonly DriverRule[], mapPath?: PathMapping): Uint8Array {
-  const steps = encodeApplyRequestInSteps(expectedGeneration, remove, add, Infinity, mapPath);
+export function encodeApplyRequest(expectedGeneration: bigint, remove: readonly bigint[], add: readonly DriverRule[], parts?: PathParts): Uint8Array {
+  const steps = encodeApplyRequestInSteps(expectedGeneration, remove, add, Infinity, parts);
   for (;;) {
     const step = steps.next();
     if (step.done) return step.value;
@@ -81,12 +81,12 @@ export function encodeApplyRequest(expectedGeneration: bigint, remove: readonly 
  * yields between steps. The request is still one buffer, sent as one atomic IOCTL.
  */
 export function* encodeApplyRequestInSteps(
-  expectedGeneration: bigint, remove: readonly bigint[], add: readonly DriverRule[], rulesPerStep: number, mapPath?: PathMapping,
+  expectedGeneration: bigint, remove: readonly bigint[], add: readonly DriverRule[], rulesPerStep: number, parts?: PathParts,
 ): Generator<void, Uint8Array, void> {
   checkU64('expected generation', expectedGeneration, true);
   let total = APPLY_REQUEST.size + remove.length * 8;
   for (let i = 0; i < add.length; i++) {
-    total += ruleSize(add[i]!, mapPath);
+    total += ruleSize(add[i]!, parts);
     if ((i + 1) % rulesPerStep === 0) yield;
   }
   const { bytes, view } = alloc(total);
@@ -96,7 +96,7 @@ export function* encodeApplyRequestInSteps(
   view.setUint32(APPLY_REQUEST.fields.AddCount, add.length, true);
   let at = writeIds(view, APPLY_REQUEST.size, remove);
   for (let i = 0; i < add.length; i++) {
-    at += encodeRuleAt(view, at, add[i]!, mapPath);
+    at += encodeRuleAt(view, at, add[i]!, parts);
     if ((i + 1) % rulesPerStep === 0) yield;
   }
   return bytes;

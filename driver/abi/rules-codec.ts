@@ -5,7 +5,7 @@
 import { RULE } from './layout.js';
 import { LIMITS, MatchType, RuleAction, RuleKind, type DriverRule } from './types.js';
 import {
-  AbiDecodeError, AbiEncodeError, align8, checkStringBytes, checkU32, checkU64, expectEnum, need, readUtf16, writeUtf16,
+  AbiDecodeError, AbiEncodeError, align8, checkU32, checkU64, expectEnum, need, readUtf16, writeUtf16,
 } from './wire.js';
 
 const F = RULE.fields;
@@ -40,10 +40,25 @@ export type PathParts = (path: string) => DriverPathParts;
 export const AS_IS_PARTS: DriverPathParts = Object.freeze({ prefix: '', skip: 0 });
 const asIsParts: PathParts = () => AS_IS_PARTS;
 
-/** Bytes the encoded rule takes (validates the rule). */
-export function ruleSize(rule: DriverRule, mapPath: PathMapping = asIs): number {
-  const pathBytes = checkStringBytes('rule path', mapPath(rule.target.path), LIMITS.maxPathBytes);
-  const sourceBytes = rule.source ? checkStringBytes('rule source path', mapPath(rule.source.path), LIMITS.maxPathBytes) : 0;
+/** UTF-16 bytes of `path` in the driver's form (`parts`), checked against the driver's limit; no string built. */
+function mappedBytes(what: string, path: string, parts: DriverPathParts): number {
+  const bytes = (parts.prefix.length + path.length - parts.skip) * 2;
+  if (bytes > LIMITS.maxPathBytes) throw new AbiEncodeError(what, `${bytes} UTF-16 bytes exceed the limit of ${LIMITS.maxPathBytes}`);
+  return bytes;
+}
+
+/** Writes `path` in the driver's form (`parts`) at `offset`; returns its bytes. */
+function writeMapped(view: DataView, offset: number, path: string, parts: DriverPathParts): number {
+  if (parts.prefix === '' && parts.skip === 0) return writeUtf16(view, offset, path);
+  const prefixBytes = writeUtf16(view, offset, parts.prefix);
+  // A slice of a long string is a view of it, not a copy.
+  return prefixBytes + writeUtf16(view, offset + prefixBytes, path.slice(parts.skip));
+}
+
+/** Bytes the encoded rule takes (validates the rule); paths in the driver's form by `parts`. */
+export function ruleSize(rule: DriverRule, parts: PathParts = asIsParts): number {
+  const pathBytes = mappedBytes('rule path', rule.target.path, parts(rule.target.path));
+  const sourceBytes = rule.source ? mappedBytes('rule source path', rule.source.path, parts(rule.source.path)) : 0;
   return align8(RULE.size + pathBytes + sourceBytes);
 }
 
@@ -63,13 +78,16 @@ function validate(rule: DriverRule): void {
   if (rule.source.path.length === 0) throw new AbiEncodeError('rule source path', 'empty');
 }
 
-/** Writes the rule at `offset` (the bytes must be zeroed); returns its size. */
-export function encodeRuleAt(view: DataView, offset: number, rule: DriverRule, mapPath: PathMapping = asIs): number {
+/**
+ * Writes the rule at `offset` (the bytes must be zeroed); returns its size. Paths are
+ * written in the driver's form by `parts` (DOS → NT as it writes: no mapped string is built).
+ */
+export function encodeRuleAt(view: DataView, offset: number, rule: DriverRule, parts: PathParts = asIsParts): number {
   validate(rule);
-  const target = mapPath(rule.target.path);
-  const source = rule.source ? mapPath(rule.source.path) : undefined;
-  const size = align8(RULE.size + checkStringBytes('rule path', target, LIMITS.maxPathBytes) +
-    (source !== undefined ? checkStringBytes('rule source path', source, LIMITS.maxPathBytes) : 0));
+  const target = parts(rule.target.path);
+  const source = rule.source ? parts(rule.source.path) : undefined;
+  const size = align8(RULE.size + mappedBytes('rule path', rule.target.path, target) +
+    (source !== undefined ? mappedBytes('rule source path', rule.source!.path, source) : 0));
   view.setUint32(offset + F.Size, size, true);
   view.setUint8(offset + F.Kind, rule.kind);
   view.setUint8(offset + F.MatchType, rule.target.match);
@@ -77,9 +95,9 @@ export function encodeRuleAt(view: DataView, offset: number, rule: DriverRule, m
   view.setUint8(offset + F.SourceMatchType, rule.source ? rule.source.match : MatchType.None);
   view.setBigUint64(offset + F.Id, rule.id, true);
   view.setUint32(offset + F.Flags, rule.flags, true);
-  const pathBytes = writeUtf16(view, offset + RULE.size, target);
+  const pathBytes = writeMapped(view, offset + RULE.size, rule.target.path, target);
   view.setUint16(offset + F.PathBytes, pathBytes, true);
-  const sourceBytes = source !== undefined ? writeUtf16(view, offset + RULE.size + pathBytes, source) : 0;
+  const sourceBytes = source !== undefined ? writeMapped(view, offset + RULE.size + pathBytes, rule.source!.path, source) : 0;
   view.setUint16(offset + F.SourcePathBytes, sourceBytes, true);
   return size;
 }

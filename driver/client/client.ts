@@ -7,7 +7,7 @@
  */
 import {
   applyRequestSize, decodeApplyResult, decodeState, encodeAddRules, encodeApplyRequest, encodeApplyRequestInSteps, encodeGetState,
-  encodeRemoveRules, encodeSetConfig, ruleSize,
+  encodeRemoveRules, encodeSetConfig, ruleSize, type DriverPathParts,
 } from '../abi/codec.js';
 import { APPLY_RESULT, HEADER } from '../abi/layout.js';
 import {
@@ -114,12 +114,12 @@ export class DriverClient implements Driver {
    */
   async apply(tx: ApplyTransaction): Promise<ApplyResult> {
     const translator = this.translator;
-    const toDriver = (path: string): string => translator.toDriver(path);
+    const parts = (path: string): DriverPathParts => translator.toDriverParts(path);
     if (tx.add.length < OFF_THREAD_RULES) {
-      checkSize('APPLY', applyRequestSize(tx.remove.length, tx.add, toDriver));
-      return this.write('APPLY', encodeApplyRequest(tx.expectedGeneration, tx.remove, tx.add, toDriver));
+      checkSize('APPLY', applyRequestSize(tx.remove.length, tx.add, parts));
+      return this.write('APPLY', encodeApplyRequest(tx.expectedGeneration, tx.remove, tx.add, parts));
     }
-    const steps = encodeApplyRequestInSteps(tx.expectedGeneration, tx.remove, tx.add, ENCODE_STEP_RULES, toDriver);
+    const steps = encodeApplyRequestInSteps(tx.expectedGeneration, tx.remove, tx.add, ENCODE_STEP_RULES, parts);
     let step = steps.next();
     while (!step.done) {
       await new Promise((resolve) => setImmediate(resolve));
