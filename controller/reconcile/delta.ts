@@ -87,41 +87,25 @@ async function mergeMismatches(want: readonly DriverRule[], have: RuleRecords, p
   return next;
 }
 
-/** Rules per run sorted at once by Array.prototype.sort (a few ms); runs are then merged in slices. */
-const SORT_RUN = 4096;
-
-/** `rules` sorted by id without one long turn: sorted runs, merged pairwise in slices. */
-async function sortedById(rules: DriverRule[]): Promise<DriverRule[]> {
+/**
+ * The rules of `rules` sorted by id: the ids sorted natively in a BigUint64Array (one call
+ * of a few ms at 100k rules; a comparator over BigInts took ~10 times longer), then the
+ * rules looked up in slices. An id deleted meanwhile is skipped (the caller patches the
+ * changes made meanwhile in).
+ */
+async function sortedById(rules: ReadonlyMap<bigint, DriverRule>): Promise<DriverRule[]> {
+  const ids = new BigUint64Array(rules.size);
+  let n = 0;
+  for (const id of rules.keys()) ids[n++] = id;
+  ids.sort();
+  const out: DriverRule[] = [];
   const slicer = new Slicer();
-  let runs: DriverRule[][] = [];
-  for (let at = 0; at < rules.length; at += SORT_RUN) {
-    runs.push(rules.slice(at, at + SORT_RUN).sort(byId));
-    await slicer.yield();
+  for (let i = 0; i < n; i++) {
+    const rule = rules.get(ids[i]!);
+    if (rule) out.push(rule);
+    if (slicer.due()) await slicer.yield();
   }
-  while (runs.length > 1) {
-    const next: DriverRule[][] = [];
-    for (let r = 0; r < runs.length; r += 2) {
-      const a = runs[r]!;
-      const b = runs[r + 1];
-      if (!b) {
-        next.push(a);
-        continue;
-      }
-      const out = new Array<DriverRule>(a.length + b.length);
-      let i = 0;
-      let j = 0;
-      let k = 0;
-      while (i < a.length && j < b.length) {
-        out[k++] = a[i]!.id < b[j]!.id ? a[i++]! : b[j++]!;
-        if (slicer.due()) await slicer.yield();
-      }
-      while (i < a.length) out[k++] = a[i++]!;
-      while (j < b.length) out[k++] = b[j++]!;
-      next.push(out);
-    }
-    runs = next;
-  }
-  return runs[0] ?? [];
+  return out;
 }
 
 /**
@@ -376,7 +360,7 @@ export class RuleDelta {
       this.sorting = true;
       let sorted: DriverRule[];
       try {
-        sorted = await sortedById([...this.desired.values()]);
+        sorted = await sortedById(this.desired);
       } finally {
         this.sorting = false;
       }
