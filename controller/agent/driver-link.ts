@@ -83,9 +83,10 @@ export class DriverLink {
     const { backend, logger, observer, timers } = this.options;
     const loaded = await backend.load();
     if (loaded.loaded) logger.info('driver loaded', { backend: backend.kind, ...loaded.detail });
-    // Every IOCTL on the IOCTL thread: the event loop never waits on the driver (bench:reconcile:
-    // the stalls during one change went from 29–45 ms to 16–19 ms on the emulator).
-    const client = await backend.open({ observer, timers, listing: { initialBufferBytes: LIST_BUFFER_BYTES }, ioctlThread: 'all' });
+    // Every IOCTL on the IOCTL thread once a large table started it: the event loop never waits
+    // on the driver (bench:reconcile: the stalls during one change went from 29–45 ms to 16–19 ms
+    // on the emulator), and an agent with a small table starts no thread.
+    const client = await backend.open({ observer, timers, listing: { initialBufferBytes: LIST_BUFFER_BYTES }, ioctlThread: 'all-once-started' });
     this.client = client;
     logger.info('driver connected', { backend: backend.kind, flavor: Flavor[client.flavor]?.toLowerCase() });
     this.options.connected(client);

@@ -35,7 +35,7 @@ export interface DriverClientOptions {
   events?: Partial<EventStreamSettings>;
   /** The event stream's timers (reconnect backoff, stop deadline); default the process's. */
   timers?: Timers;
-  /** Which IOCTLs go to the IOCTL thread (device.ts): 'large' by default, 'all' in the agent. */
+  /** Which IOCTLs go to the IOCTL thread (device.ts): 'large' by default, 'all-once-started' in the agent. */
   ioctlThread?: IoctlThreadUse;
 }
 

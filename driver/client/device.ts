@@ -3,9 +3,9 @@
  * map failures to typed errors, and survive a driver reload (a stale handle is reopened
  * once; read-only calls are retried, writes surface the error so the reconciler re-reads).
  * Short IOCTLs run on the calling thread (`ioctl`); long ones (`ioctlOffThread`: a large
- * APPLY, read-back pages) on the IOCTL thread, with the same semantics. A long-running
- * process whose event loop must never wait on the driver (the agent) sends every IOCTL
- * through `call` to the IOCTL thread (`IoctlThreadUse` 'all').
+ * APPLY, read-back pages) on the IOCTL thread, with the same semantics. The agent, whose
+ * event loop must not wait on the driver, sends every IOCTL there once the thread runs
+ * (`IoctlThreadUse` 'all-once-started').
  */
 import { IOCTL, WIN32, type IoctlName } from '../abi/types.js';
 import type { Handle, IoctlOutcome, Win32Binding } from '../win32/binding.js';
@@ -33,12 +33,15 @@ export interface IoctlCall {
 export type AdoptedOutcome = IoctlOutcome & { output?: Uint8Array };
 
 /**
- * Which IOCTLs made through `call` go to the IOCTL thread: 'large' (only while one is in
- * flight there; a short CLI command pays no thread start), or 'all' (the agent: a slow
- * driver, or the emulator's daemon under load, never holds its event loop; a round trip
- * through the thread costs ~0.1 ms).
+ * Which IOCTLs made through `call` go to the IOCTL thread:
+ * - 'large': only while a large one is in flight there (a CLI command starts no thread
+ *   for its few short calls);
+ * - 'all-once-started' (the agent): every one, once the thread runs — it starts for the
+ *   first large APPLY or read-back, so an agent with a small table keeps short calls on
+ *   its own thread and starts no thread (~9 MB); one with a large table never waits on
+ *   a slow driver, or on the emulator's daemon under load (3–10 ms per short call here).
  */
-export type IoctlThreadUse = 'large' | 'all';
+export type IoctlThreadUse = 'large' | 'all-once-started';
 
 export class DeviceChannel {
   private handle: Handle | null;
@@ -77,10 +80,11 @@ export class DeviceChannel {
    * `ioctl` on the calling thread, unless a call is in flight on the IOCTL thread: then
    * this one queues behind it there (the device serializes calls on a handle, so a call
    * made here would hold the event loop until the long one ends). With `threadUse`
-   * 'all', always on the IOCTL thread.
+   * 'all-once-started', on the IOCTL thread whenever it runs.
    */
   async call(call: IoctlCall): Promise<IoctlOutcome> {
-    return this.offThread > 0 || this.threadUse === 'all' ? this.ioctlOffThread(call) : this.ioctl(call);
+    const there = this.offThread > 0 || (this.threadUse === 'all-once-started' && this.thread !== undefined);
+    return there ? this.ioctlOffThread(call) : this.ioctl(call);
   }
 
   /** The same as `ioctl`, with the call (and its GetLastError) made on the IOCTL thread. */

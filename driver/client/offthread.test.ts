@@ -70,15 +70,18 @@ void describe('large IOCTLs off the main thread', () => {
     assert.equal(state.ruleCount, OFF_THREAD_RULES * 2);
   });
 
-  void it("with ioctlThread 'all' (the agent), even a one-rule APPLY and GET_STATE leave the event loop free; errors still come back typed", async (t) => {
-    const client = await (await startEmulator(t)).client({ ioctlThread: 'all' });
-    const small = await loopTurned(() => client.apply({ expectedGeneration: 0n, remove: [], add: rules(1) }));
-    assert.equal(small.value.generation, 1n);
+  void it("with ioctlThread 'all-once-started' (the agent), once a large APPLY started the thread, a one-rule APPLY and GET_STATE leave the event loop free too; errors still come back typed", async (t) => {
+    const client = await (await startEmulator(t)).client({ ioctlThread: 'all-once-started' });
+    const before = await loopTurned(() => client.apply({ expectedGeneration: 0n, remove: [], add: rules(1, 1_000_000) }));
+    assert.equal(before.turned, false, 'no thread yet: a small table starts none');
+    await client.apply({ expectedGeneration: 1n, remove: [], add: rules(OFF_THREAD_RULES) });
+    const small = await loopTurned(() => client.apply({ expectedGeneration: 2n, remove: [], add: rules(1, 2_000_000) }));
+    assert.equal(small.value.generation, 3n);
     assert.equal(small.turned, true, 'a small APPLY went to the IOCTL thread');
     const state = await loopTurned(() => client.getState());
-    assert.deepEqual([state.value.generation, state.value.ruleCount, state.turned], [1n, 1, true]);
-    await assert.rejects(client.apply({ expectedGeneration: 0n, remove: [], add: rules(1, 5) }), GenerationConflictError);
-    assert.equal((await client.getState()).ruleCount, 1, 'the refused APPLY changed nothing');
+    assert.deepEqual([state.value.generation, state.value.ruleCount, state.turned], [3n, OFF_THREAD_RULES + 2, true]);
+    await assert.rejects(client.apply({ expectedGeneration: 0n, remove: [], add: rules(1, 5_000_000) }), GenerationConflictError);
+    assert.equal((await client.getState()).ruleCount, OFF_THREAD_RULES + 2, 'the refused APPLY changed nothing');
   });
 
   void it("by default (a CLI command) a small APPLY stays on the calling thread", async (t) => {
