@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Flavor } from '../../driver/abi/types.js';
 import { CompileCache, MIN_WORKER_BATCH, PolicyCompiler, PolicyPreparer, parsePolicies } from './index.js';
+import { preparedKey, type PreparedText } from './prepared.js';
 
 const policy = (i: number, rules = 3): string => `apiVersion: security.kubearmor.com/v1
 kind: KubeArmorHostPolicy
@@ -109,4 +110,59 @@ void test('a batch is prepared by worker threads, with the same result as inline
     assert.deepEqual(compiled(compiler, text, location, (x, l) => preparer.parse(x, l)), compiled(reference, text, location, parsePolicies));
   }
   assert.equal(preparer.counts.inline, 0, 'the upserts after the batch parsed nothing');
+});
+
+/** Texts of every shape a chunk carries: several documents, sources, problems, a bad document, no policy at all. */
+const varied = (i: number): string => `${policy(i)}---
+apiVersion: security.kubearmor.com/v1
+kind: KubeArmorHostPolicy
+metadata: {name: q${i}}
+spec:
+  nodeSelector: {matchLabels: {kubernetes.io/os: windows}}
+  process:
+    matchPaths: [{path: 'C:\\\\Tools\\\\t${i}.exe', fromSource: [{path: 'C:\\\\x.exe'}, {dir: 'D:\\\\Bin\\\\'}]}]
+    matchDirectories: [{dir: 'C:\\\\Données\\\\${i}\\\\', recursive: true, tags: [é, 中文]}]
+  file:
+    matchPatterns: [{pattern: 'C:\\\\Users\\\\*\\\\${i}\\\\*.txt', readOnly: true, action: Audit, message: 'read ${i}'}]
+  action: Block
+---
+kind: ConfigMap
+apiVersion: v1
+---
+apiVersion: security.kubearmor.com/v1
+kind: KubeArmorHostPolicy
+metadata: {name: bad${i}}
+spec: {file: {matchPaths: [{path: relative\\\\${i}.exe}]}}
+`;
+
+void test('texts prepared by worker threads are cached as texts parsed inline', async (t) => {
+  const texts = Array.from({ length: MIN_WORKER_BATCH + 3 }, (_, i) => ({ text: i % 3 === 0 ? varied(i) : policy(i, 1 + (i % 5)), location: `p${i}.yaml` }));
+  const caches: Map<string, PreparedText | undefined>[] = [];
+  for (const workers of [2, 0]) {
+    const { file, make } = setup(t, workers);
+    const { preparer, compiler } = await make();
+    await preparer.prepareAll(texts).done;
+    for (const { text, location } of texts) preparer.parse(text, location);
+    assert.equal(workers ? preparer.counts.prepared : preparer.counts.inline, texts.length);
+    await preparer.close();
+    // What the file holds, read back.
+    const saved = new CompileCache(file, '1.0.0');
+    assert.deepEqual(await saved.load(), { loaded: texts.length });
+    caches.push(new Map(texts.map(({ text, location }) => [location, saved.get(location, preparedKey(text, location, compiler.contextKey))])));
+  }
+  for (const { location } of texts) assert.ok(caches[0]!.get(location), location);
+  assert.deepEqual(caches[0], caches[1]);
+});
+
+void test('a text that changed between its batch and its parse is parsed as it is now', async (t) => {
+  const { make } = setup(t, 2);
+  const { preparer } = await make();
+  t.after(() => preparer.close());
+  const texts = Array.from({ length: MIN_WORKER_BATCH }, (_, i) => ({ text: policy(i), location: `p${i}.yaml` }));
+  await preparer.prepareAll(texts).done;
+  const result = preparer.parse(policy(0, 7), 'p0.yaml');
+  assert.equal(result.documents[0]!.policy!.rules.length, 8, 'the new text, not the prepared one');
+  assert.equal(preparer.counts.inline, 1);
+  assert.equal(preparer.parse(policy(1), 'p1.yaml').documents[0]!.policy!.rules.length, 4);
+  assert.equal(preparer.counts.prepared, texts.length);
 });

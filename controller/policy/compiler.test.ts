@@ -66,3 +66,18 @@ void test('a path the node cannot enforce makes the compile invalid, with the fi
   assert.equal(compiled.rules.length, 0);
   assert.deepEqual(compiled.problems.map((p) => [p.code, p.path, p.line, p.column]), [['flavor', 'spec.file.matchPaths[1].path', 10, 15]]);
 });
+
+void test('the context key changes with the flavour or environment, and only then', () => {
+  const compiler = new PolicyCompiler({ flavor: Flavor.Windows, environment: { SystemDrive: 'D:' } });
+  const key = compiler.contextKey;
+  assert.equal(compiler.contextKey, key);
+  assert.equal(new PolicyCompiler({ flavor: Flavor.Windows, environment: { SystemDrive: 'D:' } }).contextKey, key);
+  compiler.setNodeLabels({ a: 'b' });
+  assert.equal(compiler.contextKey, key, 'labels select, they do not change a translation');
+  compiler.configure({ environment: { SystemDrive: 'E:' } });
+  assert.notEqual(compiler.contextKey, key);
+  compiler.configure({ environment: { SystemDrive: 'D:' } });
+  assert.equal(compiler.contextKey, key);
+  compiler.configure({ flavor: Flavor.Posix });
+  assert.notEqual(compiler.contextKey, key);
+});

@@ -41,6 +41,14 @@ void test('the canonical text is the one the replacer definition gives, for any 
   }), { numRuns: 2000 });
 });
 
+void test('strings are written as JSON.stringify writes them, escapes and surrogates included', () => {
+  const edge = ['', 'C:\\Windows\\cmd.exe', 'say "hi"', 'tab\there', '\u0000', 'a\u001fb', '\u007f', 'line\u2028sep', '😀', '\ud800', 'x\udc00y', 'ß'];
+  for (const s of edge) assert.equal(canonicalJson({ path: s, [s]: 'k' }, ''), reference({ path: s, [s]: 'k' }));
+  fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 12 }), fc.string({ unit: 'binary', maxLength: 4 }), (s, k) => {
+    assert.equal(canonicalJson({ [`k${k}`]: s, list: [s] }, ''), reference({ [`k${k}`]: s, list: [s] }));
+  }), { numRuns: 2000 });
+});
+
 void test('label maps keep "" and null; other mappings drop unset members; integer-like keys come first', () => {
   const spec = { nodeSelector: { matchLabels: { b: '', a: null, '10': 'x', '9': 'y' } }, action: 'block', file: {}, tags: [], z: { q: '' }, '2': 'two' };
   assert.equal(canonicalJson(spec, ''), reference(spec));

@@ -3,8 +3,9 @@
  * thread, one per CPU, so a cold start uses every core and the event loop stays free.
  * A batch is cut into small chunks that the workers take in order as they finish the
  * last one (two in flight each, so a worker never waits for the main thread), and each
- * text is handed to the caller as soon as it is prepared: the main thread merges the
- * first policies while the workers parse the rest, instead of idling until the end.
+ * chunk's texts are handed to the caller as soon as they are prepared: the main thread
+ * merges the first policies while the workers parse the rest, instead of idling until
+ * the end.
  * The workers are unref'd.
  */
 import { availableParallelism } from 'node:os';
@@ -12,6 +13,7 @@ import { Worker } from 'node:worker_threads';
 import type { TranslationContext } from './compiler.js';
 import type { PreparedText } from './prepared.js';
 import type { PrepareReply, PrepareRequest } from './prepare-worker.js';
+import { unpackChunk } from './prepared-chunk.js';
 import { workerModule } from '../../driver/package-files/index.js';
 
 const WORKER = workerModule('controller/policy', 'prepare-worker');
@@ -108,16 +110,13 @@ export class PreparePool {
     const request = this.requests.get(reply.id);
     if (!request) return;
     const { batch } = request;
-    if ('prepared' in reply) {
-      batch.each(request.first + reply.index, reply.prepared);
-      return;
-    }
     this.requests.delete(reply.id);
     this.busy[request.worker]!--;
     if ('error' in reply) {
       this.fail(batch, new PreparePoolError(`a prepare worker failed: ${reply.error}`));
       return;
     }
+    unpackChunk(reply.chunk).forEach((prepared, i) => batch.each(request.first + i, prepared));
     batch.open--;
     if (batch.open === 0 && batch.chunks.length === 0) {
       this.batches.splice(this.batches.indexOf(batch), 1);

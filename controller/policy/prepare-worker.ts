@@ -5,7 +5,8 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { translateFor, type TranslationContext } from './compiler.js';
-import { prepareText, type PreparedText } from './prepared.js';
+import { prepareText } from './prepared.js';
+import { packChunk, type PreparedChunk } from './prepared-chunk.js';
 
 export interface PrepareRequest {
   id: number;
@@ -14,22 +15,20 @@ export interface PrepareRequest {
 }
 
 /**
- * One reply per text as soon as it is prepared, then `done`: the main thread takes each
- * small result as it comes (while the workers go on) instead of one message holding the
- * whole batch, whose deserialization would hold its event loop for hundreds of ms.
+ * One reply per request (a chunk of a few texts): small enough that the main thread takes
+ * each as it comes while the workers go on (one message for a whole batch would hold its
+ * event loop for hundreds of ms), few enough that posting costs little (a message per
+ * text cost more, on both threads: ./prepared-chunk.ts).
  */
 export type PrepareReply =
-  | { id: number; index: number; prepared: PreparedText }
-  | { id: number; done: true }
+  | { id: number; chunk: PreparedChunk }
   | { id: number; error: string };
 
 parentPort!.on('message', (request: PrepareRequest) => {
   try {
     const translate = translateFor(request.context);
-    request.texts.forEach((t, index) => {
-      parentPort!.postMessage({ id: request.id, index, prepared: prepareText(t.text, t.location, translate) } satisfies PrepareReply);
-    });
-    parentPort!.postMessage({ id: request.id, done: true } satisfies PrepareReply);
+    const { chunk, transfer } = packChunk(request.texts.map((t) => prepareText(t.text, t.location, translate)));
+    parentPort!.postMessage({ id: request.id, chunk } satisfies PrepareReply, transfer);
   } catch (error) {
     parentPort!.postMessage({ id: request.id, error: (error as Error).stack ?? String(error) } satisfies PrepareReply);
   }

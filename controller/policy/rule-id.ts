@@ -32,12 +32,21 @@ export const canonicalOf = (action: RuleAction, shape: string): string => `${VER
 
 /** A nonzero 64-bit id from a canonical encoding. */
 export function ruleIdOf(canonical: string): bigint {
-  // Hex output and BigInt('0x…') are about twice as fast as a Buffer and readBigUInt64BE
-  // (a cold converge hashes 100k rules): the same bytes, big-endian.
-  const digest = hash('sha256', canonical, 'hex');
-  const id = BigInt(`0x${digest.slice(0, 16)}`);
+  // The digest as 'binary' (latin1: one character a byte) and its first 8 bytes read as two
+  // 32-bit halves: about a third faster than hex and BigInt('0x…'), which was itself
+  // twice as fast as a Buffer and readBigUInt64BE (a cold converge hashes 100k rules).
+  // The same bytes, big-endian.
+  const digest = hash('sha256', canonical, 'binary');
+  const id = idAt(digest, 0);
   // Zero means "no rule" in the ABI: fall back to the next 8 bytes (never seen in practice).
-  return id !== 0n ? id : BigInt(`0x${digest.slice(16, 32)}`) || 1n;
+  return id !== 0n ? id : idAt(digest, 8) || 1n;
+}
+
+/** Bytes `at`…`at + 7` of a latin1 digest, big-endian. */
+function idAt(digest: string, at: number): bigint {
+  const high = ((digest.charCodeAt(at) << 24) | (digest.charCodeAt(at + 1) << 16) | (digest.charCodeAt(at + 2) << 8) | digest.charCodeAt(at + 3)) >>> 0;
+  const low = ((digest.charCodeAt(at + 4) << 24) | (digest.charCodeAt(at + 5) << 16) | (digest.charCodeAt(at + 6) << 8) | digest.charCodeAt(at + 7)) >>> 0;
+  return (BigInt(high) << 32n) | BigInt(low);
 }
 
 export const formatRuleId = (id: bigint): string => `0x${id.toString(16).padStart(16, '0')}`;
