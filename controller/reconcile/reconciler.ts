@@ -158,15 +158,18 @@ export class Reconciler {
     let drift = 0;
     for (let attempt = 0; ; attempt++) {
       if (this.needsReadBack) drift += await this.readBack(driver, log);
-      await this.applyConfig(driver, log);
       const plan = await this.delta.plan();
       if (plan.add.length === 0 && plan.remove.length === 0) {
+        await this.applyConfig(driver, log);
         this.believedInSync = true;
         this.options.metrics.rulesApplied(this.delta.actualCount);
         return { outcome: 'unchanged', reconcileID, added: 0, removed: 0, drift, refused: 0, generation: this.generation };
       }
       try {
         const refused = await this.write(driver, plan, log);
+        // The config after the rules: a changed policy reaches the driver one round trip
+        // (GET_STATE) sooner; a config change is applied in the same pass all the same.
+        await this.applyConfig(driver, log);
         return {
           outcome: 'applied', reconcileID, added: plan.add.length - refused, removed: plan.remove.length, drift, refused,
           generation: this.generation,
