@@ -23,7 +23,7 @@ import { ReconcileController } from './controller.js';
 import { driverConfigOf } from './driver-config.js';
 import { DriverLink } from './driver-link.js';
 import { reconcileMetrics } from './metrics-binding.js';
-import { PolicyFlow, PreparerRunnable, policyFilesAhead, policyParser, policyValidator } from './policies.js';
+import { PolicyFlow, PreparerRunnable, policyParser, policyValidator } from './policies.js';
 import { GrpcServerRunnable, PipelineRunnable } from './services.js';
 import { AgentSources } from './sources.js';
 import { AgentStateProvider, probeProvider } from './state-events.js';
@@ -105,7 +105,7 @@ export class Agent {
     this.rules = new NodeRuleSet({ flavor: backend.flavor, nodeLabels: config.nodeLabels, environment: backend.environment() });
     const cache = new CompileCache(CompileCache.fileIn(config.stateDir), AGENT_VERSION);
     const preparer = new PolicyPreparer({ compiler: () => this.rules.compiler, cache });
-    this.preparer = new PreparerRunnable(preparer, cache, logger, (enough) => policyFilesAhead(this.currentConfig, enough));
+    this.preparer = new PreparerRunnable(preparer, cache, logger);
     this.store = new DesiredStore(
       policyParser(() => this.rules.compiler, (text, location) => preparer.parse(text, location)),
       config.sources.precedence,

@@ -4,10 +4,7 @@
  * are handed to the reconciler. One changed policy costs O(its rules); the compiled
  * state itself (last-known-good, re-selection) lives in the policy module's NodeRuleSet.
  */
-import { readdir } from 'node:fs/promises';
-import type { AgentConfig } from '../config/index.js';
-import { MIN_WORKER_BATCH, type CompileCache, type CompilerOptions, type NodeRuleSet, type ParseResult, type Policy, type PolicyCompiler, type PolicyPreparer, type RuleSetChange } from '../policy/index.js';
-import { isPolicyFileName } from '../sources/file/names.js';
+import type { CompileCache, CompilerOptions, NodeRuleSet, ParseResult, Policy, PolicyCompiler, PolicyPreparer, RuleSetChange } from '../policy/index.js';
 import type { Runnable } from '../manager/index.js';
 import type { Logger } from '../observability/index.js';
 import type { Reconciler } from '../reconcile/index.js';
@@ -91,42 +88,18 @@ export class PolicyFlow implements StoreListener<Policy> {
 }
 
 /**
- * The policy files at the top of the file source's directories (at most `enough`): a
- * cheap forecast of a first start's batch, made before the source scans them. A
- * directory that cannot be read counts none (the source reports it).
- */
-export async function policyFilesAhead(config: AgentConfig, enough: number): Promise<number> {
-  if (!config.sources.files.enabled) return 0;
-  let count = 0;
-  for (const dir of config.sources.files.paths) {
-    const names = await readdir(dir).catch(() => [] as string[]);
-    count += names.filter(isPolicyFileName).length;
-    if (count >= enough) return count;
-  }
-  return count;
-}
-
-/**
  * The policy preparer as a runnable: at start it loads the compile cache (an unchanged
  * restart parses nothing); at stop it writes the cache. The parse workers start with the
- * first batch large enough for them, or here when such a batch is certain (at least
- * MIN_WORKER_BATCH more policy files than the cache holds): their start-up then overlaps
- * the agent's instead of delaying the batch. Not otherwise: workers started and stopped
- * unused left an agent with few policies about 8 MB larger for good (bench:startup's
- * agent RSS).
+ * first batch large enough for them, not here: workers started and stopped unused left an
+ * agent with few policies about 8 MB larger for good (bench:startup's agent RSS).
  */
 export class PreparerRunnable implements Runnable {
   readonly name = 'policy-preparer';
-  constructor(
-    private readonly preparer: PolicyPreparer, private readonly cache: CompileCache, private readonly logger: Logger,
-    /** Policy files about to be read (at most the number asked for). */
-    private readonly filesAhead: (enough: number) => Promise<number> = () => Promise.resolve(0),
-  ) {}
+  constructor(private readonly preparer: PolicyPreparer, private readonly cache: CompileCache, private readonly logger: Logger) {}
 
   async start(): Promise<void> {
-    const [loaded, files] = await Promise.all([this.cache.load(), this.filesAhead(this.cache.size + MIN_WORKER_BATCH)]);
+    const loaded = await this.cache.load();
     if ('rejected' in loaded) this.logger.warn('compile cache not used: it is rebuilt', { file: this.cache.file, reason: loaded.rejected });
-    if (files - this.cache.size >= MIN_WORKER_BATCH) this.preparer.warm();
   }
 
   async stop(): Promise<void> {

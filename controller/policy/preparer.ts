@@ -14,15 +14,12 @@ import { PreparePool } from './prepare-pool.js';
 import { hydrate, prepareText, preparedKey, type PreparedText } from './prepared.js';
 import { translateFor } from './compiler.js';
 import type { ParseResult } from './types.js';
-import type { Clock } from '../clock/index.js';
 import { PREPARED, type PrepareProgress } from '../store/index.js';
 
 /** Below this many unknown texts a batch is prepared inline: a worker round trip would cost more. */
 export const MIN_WORKER_BATCH = 16;
 /** How long idle workers wait for another batch before they stop. */
 const POOL_LINGER_MS = 200;
-/** How long workers started ahead (`warm`) wait for their first batch. */
-export const WARM_LINGER_MS = 2000;
 
 export interface PrepareCounts {
   /** Texts found in the compile cache. */
@@ -40,8 +37,6 @@ export interface PreparerOptions {
   cache: CompileCache;
   /** Worker threads (0: always inline). Default: one per CPU. */
   workers?: number;
-  /** For the workers' linger (tests); default: the process's timers, which never keep it alive. */
-  clock?: Clock;
 }
 
 export class PolicyPreparer {
@@ -92,41 +87,19 @@ export class PolicyPreparer {
       this.counts.workerFailures++;
     }).finally(() => {
       for (const i of [...pending]) release(i);
-      // A source reading its files in groups hands the next group soon: the workers wait a little for it.
-      if (--this.batches === 0) this.later(() => this.closeIfIdle(pool), POOL_LINGER_MS);
+      if (--this.batches === 0) {
+        // A source reading its files in groups hands the next group soon: the workers wait a little for it.
+        setTimeout(() => {
+          if (this.batches > 0 || this.pool !== pool) return;
+          this.pool = undefined;
+          void pool.close();
+        }, POOL_LINGER_MS).unref();
+      }
     });
     return {
       ready: (i) => (pending.has(i) ? new Promise<void>((resolve) => waiting.set(i, resolve)) : Promise.resolve()),
       done,
     };
-  }
-
-  /**
-   * Starts the workers ahead of a batch known to come (a first start about to read many
-   * files), so that their start-up overlaps the agent's own instead of delaying the
-   * batch. They stop if no batch comes within WARM_LINGER_MS.
-   */
-  warm(): void {
-    if ((this.options.workers ?? 1) === 0 || this.pool) return;
-    const pool = (this.pool = new PreparePool(this.options.workers));
-    this.later(() => this.closeIfIdle(pool), WARM_LINGER_MS);
-  }
-
-  /** Worker threads running (0 when texts are prepared inline or the workers have stopped). */
-  get workers(): number {
-    return this.pool?.size ?? 0;
-  }
-
-  private closeIfIdle(pool: PreparePool): void {
-    if (this.batches > 0 || this.pool !== pool) return;
-    this.pool = undefined;
-    void pool.close();
-  }
-
-  /** A timer that never keeps the process alive. */
-  private later(fn: () => void, ms: number): void {
-    if (this.options.clock) this.options.clock.setTimeout(fn, ms);
-    else setTimeout(fn, ms).unref();
   }
 
   /** The parse result of one text (cache, worker result or inline), with the compiler seeded. */
