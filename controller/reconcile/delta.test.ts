@@ -185,3 +185,21 @@ void test('drift against a driver believed empty is every rule it holds; an empt
   assert.equal(await d.replaceActual(RuleRecords.of([])), 1);
   assert.deepEqual((await d.plan()).add.map((r) => r.id), [1n]);
 });
+
+void test('desired ids spread over the whole 64-bit range (hashes) are sorted exactly: a read-back of the same rules is in sync', async () => {
+  const d = new RuleDelta();
+  let x = 0x9e3779b97f4a7c15n;
+  const rules: DriverRule[] = [];
+  for (let i = 0; i < 20_000; i++) {
+    // A 64-bit xorshift: ids with every top byte, in no order.
+    x ^= (x << 13n) & 0xffffffffffffffffn;
+    x ^= x >> 7n;
+    x ^= (x << 17n) & 0xffffffffffffffffn;
+    rules.push({ ...rule(i + 1), id: x || 1n });
+  }
+  for (const r of rules) d.setDesired(r);
+  const listed = [...rules].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  assert.equal(await d.replaceActual(RuleRecords.of(listed), false), 0);
+  assert.equal(d.inSync, true);
+  assert.deepEqual(await d.plan(), { add: [], remove: [] });
+});
