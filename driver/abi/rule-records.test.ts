@@ -19,6 +19,14 @@ void test('records decode on demand to the rules they were made of, and find ids
   assert.equal(RuleRecords.of([b, a]).ascending, false);
 });
 
+void test('ascending order is read across the whole 64-bit id (both 32-bit halves): a repeated or lower id is out of order', () => {
+  const at = (id: bigint): DriverRule => ({ ...a, id });
+  assert.equal(RuleRecords.of([at(0xffffffffn), at(0x1_00000000n), at(0x1_00000001n), at(0xffffffff_fffffffen)]).ascending, true);
+  assert.equal(RuleRecords.of([at(0x1_00000000n), at(0xffffffffn)]).ascending, false, 'lower high half');
+  assert.equal(RuleRecords.of([at(0x2_00000005n), at(0x2_00000004n)]).ascending, false, 'same high half, lower low half');
+  assert.equal(RuleRecords.of([at(7n), at(7n)]).ascending, false, 'a repeated id');
+});
+
 void test('a record matches exactly its rule: any field that differs is a mismatch', () => {
   const records = RuleRecords.of([a, b]);
   assert.equal(records.matches(0, a), true);

@@ -8,18 +8,22 @@
  */
 import { endianness } from 'node:os';
 import { RULE } from './layout.js';
-import { checkRuleAt, decodeRuleAt, encodeRuleAt, ruleMatchesAt, ruleSize, type Cursor, type PathParts } from './rules-codec.js';
+import { checkRuleSizeAt, decodeRuleAt, encodeRuleAt, ruleMatchesAt, ruleSize, type Cursor, type PathParts } from './rules-codec.js';
 import type { DriverRule } from './types.js';
 import { AbiDecodeError, dataView, textView } from './wire.js';
 
 const LITTLE_ENDIAN = endianness() === 'LE';
+/** Offset of a record's Id (u64, little-endian) within it. */
+const ID = RULE.fields.Id;
 
 export class RuleRecords {
   private readonly pages: Cursor[] = [];
   private pageOf = new Uint16Array(64);
   private offsets = new Uint32Array(64);
   private count = 0;
-  private last: bigint | undefined;
+  /** The last record's id, as two 32-bit halves (-1: none yet). */
+  private lastHigh = -1;
+  private lastLow = -1;
   private sorted = true;
   private released = false;
 
@@ -45,13 +49,18 @@ export class RuleRecords {
     const index = this.pages.push(page) - 1;
     if (index > 0xffff) throw new AbiDecodeError(structName, at, 'more than 65536 pages in one listing');
     this.reserve(this.count + count);
+    const view = page.view;
     for (let i = 0; i < count; i++) {
-      const head = checkRuleAt(page, at);
-      if (this.last !== undefined && head.id <= this.last) this.sorted = false;
-      this.last = head.id;
+      const size = checkRuleSizeAt(page, at);
+      // Ascending ids, compared as two 32-bit halves (no BigInt per record).
+      const high = view.getUint32(at + ID + 4, true);
+      const low = view.getUint32(at + ID, true);
+      if (high < this.lastHigh || (high === this.lastHigh && low <= this.lastLow)) this.sorted = false;
+      this.lastHigh = high;
+      this.lastLow = low;
       this.pageOf[this.count] = index;
       this.offsets[this.count++] = at;
-      at += head.size;
+      at += size;
     }
     if (at !== end) throw new AbiDecodeError(structName, at, `${end - at} bytes after the last of ${count} records`);
   }
