@@ -6,6 +6,7 @@
  * mounted later brings its rules in).
  */
 import { LIMITS, type DriverRule, type PathMatch } from '../../driver/abi/types.js';
+import { driverPathBytes } from '../../driver/abi/codec.js';
 import type { PathTranslator } from '../../driver/client/types.js';
 
 /** Who refused a rule: a node check before APPLY (volume, limit) or the driver itself. */
@@ -44,10 +45,7 @@ function check(clause: PathMatch, paths: PathTranslator): Problem | undefined {
   if (drive !== undefined) {
     return { check: 'volume', reason: `volume ${drive} is not present on this node (the rule is applied when it appears)` };
   }
-  // A JavaScript string's length is its count of UTF-16 units: two bytes each on the wire.
-  // Counted from the parts: no driver-form string is built per rule.
-  const { prefix, skip } = paths.toDriverParts(clause.path);
-  const bytes = (prefix.length + clause.path.length - skip) * 2;
+  const bytes = driverPathBytes(clause.path, paths.toDriverParts(clause.path));
   if (bytes > LIMITS.maxPathBytes) {
     return { check: 'limit', reason: `the driver path is ${bytes} UTF-16 bytes, above the driver's limit of ${LIMITS.maxPathBytes} (KAWIN_MAX_PATH_BYTES)` };
   }

@@ -5,7 +5,7 @@
  */
 export { AbiDecodeError, AbiEncodeError } from './wire.js';
 export { layout, structs, constants, type StructLayout } from './layout.js';
-export { AS_IS_PARTS, asIs, decodeRuleAt, encodeRuleAt, ruleSize, type DriverPathParts, type PathMapping, type PathParts } from './rules-codec.js';
+export { AS_IS_PARTS, asIs, decodeRuleAt, driverPathBytes, encodeRuleAt, ruleSize, type DriverPathParts, type PathMapping, type PathParts } from './rules-codec.js';
 export {
   applyRequestSize, decodeAddRules, decodeApplyRequest, decodeApplyResult, decodeListPageInto, decodeListRequest, decodeListResponse,
   decodeRemoveRules, encodeAddRules, encodeApplyRequest, encodeApplyRequestInSteps, encodeApplyResult, encodeListRequest, encodeListResponse,

@@ -40,9 +40,12 @@ export type PathParts = (path: string) => DriverPathParts;
 export const AS_IS_PARTS: DriverPathParts = Object.freeze({ prefix: '', skip: 0 });
 const asIsParts: PathParts = () => AS_IS_PARTS;
 
-/** UTF-16 bytes of `path` in the driver's form (`parts`), checked against the driver's limit; no string built. */
+/** UTF-16 bytes of `path` in the driver's form (`parts`), counted without building it (a string's length is its UTF-16 units). */
+export const driverPathBytes = (path: string, parts: DriverPathParts): number => (parts.prefix.length + path.length - parts.skip) * 2;
+
+/** The same, checked against the driver's limit. */
 function mappedBytes(what: string, path: string, parts: DriverPathParts): number {
-  const bytes = (parts.prefix.length + path.length - parts.skip) * 2;
+  const bytes = driverPathBytes(path, parts);
   if (bytes > LIMITS.maxPathBytes) throw new AbiEncodeError(what, `${bytes} UTF-16 bytes exceed the limit of ${LIMITS.maxPathBytes}`);
   return bytes;
 }
