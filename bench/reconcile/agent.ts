@@ -64,8 +64,10 @@ async function endPhase(): Promise<PhaseFigures> {
 async function handle(command: AgentCommand): Promise<unknown> {
   switch (command.op) {
     case 'begin': {
-      // 10 ms resolution: stalls shorter than that read as 10.
-      const h = monitorEventLoopDelay({ resolution: 10 });
+      // 1 ms resolution, as bench:driver and bench:events. A sample is the time between
+      // two of the histogram's timer turns, so it includes up to one interval on top of
+      // the stall itself: at 10 ms, a 30 ms stall read as up to 40 and an idle loop as 12.
+      const h = monitorEventLoopDelay({ resolution: 1 });
       h.enable();
       phase = { h, cpu: process.cpuUsage(), t0: performance.now() };
       return {};
@@ -111,3 +113,14 @@ process.on('message', (command: AgentCommand) => {
   );
 });
 process.send!({ ok: true, reply: 'ready' });
+// `--stall-log` (run.ts): every gap over 12 ms between two turns of a 1 ms timer, as
+// `STALL <from> <to>` on stderr, in µs of the monotonic clock that --cpu-prof's profiles
+// use, to find what ran in a stall.
+if (process.env.KAWIN_BENCH_STALL_LOG) {
+  let last = process.hrtime.bigint();
+  setInterval(() => {
+    const now = process.hrtime.bigint();
+    if (now - last > 12_000_000n) process.stderr.write(`STALL ${last / 1000n} ${now / 1000n}\n`);
+    last = now;
+  }, 1).unref();
+}

@@ -21,7 +21,7 @@
  * 30–40 MB). `--sources` runs the same harness from the TypeScript sources through tsx,
  * for comparison (the figures before the switch were measured that way, in-process).
  *
- *   npm run bench:reconcile [-- --quick] [-- --sources] [-- --profile=<dir>] [-- --heap=<dir>]   (quick: 20k rules from 200 files)
+ *   npm run bench:reconcile [-- --quick] [-- --sources] [-- --profile=<dir>] [-- --heap=<dir>] [-- --stall-log]   (quick: 20k rules from 200 files)
  *
  * A full run writes bench/results/reconcile.json.
  */
@@ -42,6 +42,8 @@ const quick = process.argv.includes('--quick');
 const fromSources = process.argv.includes('--sources');
 /** `--profile=<dir>`: the agent process writes CPU profiles of each thread there (node --cpu-prof). */
 const profileDir = process.argv.find((a) => a.startsWith('--profile='))?.slice('--profile='.length);
+/** `--stall-log`: the agent prints each stall's window (STALL lines on stderr), to match with `--profile`'s profiles. */
+if (process.argv.includes('--stall-log')) process.env.KAWIN_BENCH_STALL_LOG = '1';
 /** `--heap=<dir>`: heap snapshots of the agent's main thread after the cold converge and after the warm restart. */
 const heapDir = process.argv.find((a) => a.startsWith('--heap='))?.slice('--heap='.length);
 /**
@@ -126,7 +128,7 @@ class AgentProcess {
 
 interface Setup { root: string; dir: string; emulator: EmulatorFixture; probe: DriverClient; agent: AgentProcess }
 
-/** Figures of the agent process while `run` runs (stalls: 10 ms resolution, shorter ones read as 10). */
+/** Figures of the agent process while `run` runs (stalls: 1 ms resolution). */
 async function phase<T extends object>(s: Setup, run: () => Promise<T>): Promise<T & PhaseFigures> {
   await s.agent.ask({ op: 'begin' });
   const result = await run();

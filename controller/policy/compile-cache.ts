@@ -14,12 +14,11 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { deserialize, serialize } from 'node:v8';
+import { Slicer } from '../clock/index.js';
 import type { PreparedText } from './prepared.js';
 
 const MAGIC = Buffer.from('KAWINCC1');
 const DIGEST_BYTES = 32;
-/** Longest slice of hashing, serializing or deserializing between two yields. */
-const SLICE_MS = 5;
 const HASH_STEP_BYTES = 1 << 20;
 
 export interface CacheEntry {
@@ -99,12 +98,12 @@ export class CompileCache {
     const digest = createHash('sha256');
     digest.update(chunks[0]!).update(chunks[1]!);
     // A large cache is written without stalling the event loop: serialized and hashed in slices.
-    const slice = new Slice();
+    const slice = new Slicer(1);
     for (const entry of [...this.entries.values()]) {
       const record = framed(serialize(entry));
       digest.update(record);
       chunks.push(record);
-      await slice.next();
+      if (slice.due()) await slice.yield();
     }
     chunks.push(digest.digest());
     await mkdir(path.dirname(this.file), { recursive: true });
@@ -120,26 +119,16 @@ function framed(payload: Buffer): Buffer {
   return Buffer.concat([length, payload]);
 }
 
-/** Yields a turn once SLICE_MS have passed since the last one. */
-class Slice {
-  private since = performance.now();
-  async next(): Promise<void> {
-    if (performance.now() - this.since < SLICE_MS) return;
-    await new Promise((r) => setImmediate(r));
-    this.since = performance.now();
-  }
-}
-
 /** The file's records, checked and decoded in slices (a cache of 100k rules is megabytes). */
 async function decodeFile(bytes: Buffer, version: string): Promise<CacheEntry[]> {
   if (bytes.length < MAGIC.length + 4 + DIGEST_BYTES || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) throw new Error('not a kawin compile cache');
   const body = bytes.subarray(0, bytes.length - DIGEST_BYTES);
   const expected = bytes.subarray(bytes.length - DIGEST_BYTES);
-  const slice = new Slice();
+  const slice = new Slicer(1);
   const digest = createHash('sha256');
   for (let at = 0; at < body.length; at += HASH_STEP_BYTES) {
     digest.update(body.subarray(at, at + HASH_STEP_BYTES));
-    await slice.next();
+    if (slice.due()) await slice.yield();
   }
   if (!digest.digest().equals(expected)) throw new Error('checksum mismatch (corrupt or truncated)');
   let at = MAGIC.length;
@@ -156,7 +145,7 @@ async function decodeFile(bytes: Buffer, version: string): Promise<CacheEntry[]>
   const entries: CacheEntry[] = [];
   while (at < body.length) {
     entries.push(deserialize(next()) as CacheEntry);
-    await slice.next();
+    if (slice.due()) await slice.yield();
   }
   return entries;
 }

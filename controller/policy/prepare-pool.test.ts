@@ -1,10 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { constants, getPriority } from 'node:os';
 import { Flavor } from '../../driver/abi/types.js';
 import { PolicyCompiler } from './compiler.js';
 import { PreparePool, PreparePoolError } from './prepare-pool.js';
 import { prepareText, type PreparedText } from './prepared.js';
 import { translateFor, type TranslationContext } from './compiler.js';
+import { lowerThreadPriority } from './worker-priority.js';
 
 const text = (i: number): string => `apiVersion: security.kubearmor.com/v1
 kind: KubeArmorHostPolicy
@@ -51,4 +54,32 @@ void test('closing the pool rejects the batches in flight with a PreparePoolErro
   await pool.close();
   await assert.rejects(batch, PreparePoolError);
   await assert.rejects(pool.prepare(texts, context, () => undefined), /closed/);
+});
+
+/** The nice value of each of this process's threads (Linux: field 19 of /proc/self/task/<tid>/stat). */
+function threadNiceValues(): number[] {
+  return readdirSync('/proc/self/task').flatMap((tid) => {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      return [Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])];
+    } catch {
+      return []; // the thread ended meanwhile
+    }
+  });
+}
+
+void test('the workers run below normal priority and the main thread keeps its own', { skip: process.platform !== 'linux' && 'per-thread nice values are read from Linux /proc' }, async (t) => {
+  const main = getPriority(0);
+  const errors: string[] = [];
+  const pool = new PreparePool(2, (error) => errors.push(error));
+  t.after(() => pool.close());
+  await pool.prepare(texts, context, () => undefined);
+  assert.deepEqual(errors, []);
+  assert.equal(getPriority(0), main, 'the main thread\'s priority is unchanged');
+  const lowered = threadNiceValues().filter((nice) => nice === Math.min(constants.priority.PRIORITY_LOW, main + constants.priority.PRIORITY_BELOW_NORMAL));
+  assert.ok(lowered.length >= 2, `two worker threads at nice ${main} + 10: ${threadNiceValues().join(' ')}`);
+});
+
+void test('a platform where the priority cannot be lowered is told, not hidden', async () => {
+  assert.deepEqual(await lowerThreadPriority('aix'), { error: 'not supported on aix' });
 });

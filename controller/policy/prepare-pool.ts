@@ -6,7 +6,7 @@
  * chunk's texts are handed to the caller as soon as they are prepared: the main thread
  * merges the first policies while the workers parse the rest, instead of idling until
  * the end.
- * The workers are unref'd.
+ * The workers are unref'd, and run below normal priority (./worker-priority.ts).
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -49,7 +49,11 @@ export class PreparePool {
   private nextId = 1;
   private closed = false;
 
-  constructor(readonly size = availableParallelism()) {
+  /**
+   * `onPriorityError`: told once per pool when a worker could not lower its priority (it
+   * then prepares at normal priority, and the main thread shares the cores with it evenly).
+   */
+  constructor(readonly size = availableParallelism(), private onPriorityError?: (error: string) => void) {
     for (let i = 0; i < size; i++) {
       this.workers.push(this.start(i));
       this.busy.push(0);
@@ -107,6 +111,12 @@ export class PreparePool {
   }
 
   private answered(reply: PrepareReply): void {
+    if ('priorityError' in reply) {
+      const told = this.onPriorityError;
+      this.onPriorityError = undefined;
+      told?.(reply.priorityError);
+      return;
+    }
     const request = this.requests.get(reply.id);
     if (!request) return;
     const { batch } = request;

@@ -7,6 +7,7 @@ import { parentPort } from 'node:worker_threads';
 import { translateFor, type TranslationContext } from './compiler.js';
 import { prepareText } from './prepared.js';
 import { packChunk, type PreparedChunk } from './prepared-chunk.js';
+import { lowerThreadPriority } from './worker-priority.js';
 
 export interface PrepareRequest {
   id: number;
@@ -22,7 +23,13 @@ export interface PrepareRequest {
  */
 export type PrepareReply =
   | { id: number; chunk: PreparedChunk }
-  | { id: number; error: string };
+  | { id: number; error: string }
+  /** Sent once, as the worker starts, when its priority could not be lowered (./worker-priority.ts). */
+  | { priorityError: string };
+
+void lowerThreadPriority().then((outcome) => {
+  if ('error' in outcome) parentPort!.postMessage({ priorityError: outcome.error } satisfies PrepareReply);
+});
 
 parentPort!.on('message', (request: PrepareRequest) => {
   try {

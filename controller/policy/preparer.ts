@@ -37,6 +37,8 @@ export interface PreparerOptions {
   cache: CompileCache;
   /** Worker threads (0: always inline). Default: one per CPU. */
   workers?: number;
+  /** A worker could not lower its priority (told once per set of workers). */
+  onWorkerPriorityError?: (error: string) => void;
 }
 
 export class PolicyPreparer {
@@ -68,7 +70,7 @@ export class PolicyPreparer {
     });
     const missing = texts.flatMap((t, i) => (this.options.cache.get(t.location, keys[i]!) ? [] : [i]));
     if (missing.length < MIN_WORKER_BATCH || (this.options.workers ?? 1) === 0) return PREPARED;
-    const pool = (this.pool ??= new PreparePool(this.options.workers));
+    const pool = (this.pool ??= new PreparePool(this.options.workers, this.options.onWorkerPriorityError));
     this.batches++;
     const pending = new Set(missing);
     const waiting = new Map<number, () => void>();

@@ -25,7 +25,7 @@ import type { DriverRule, PathMatch } from '../../driver/abi/types.js';
 import { asIs, type PathMapping, type PathParts } from '../../driver/abi/codec.js';
 import type { PathTranslator } from '../../driver/client/types.js';
 import { RuleRecords } from '../../driver/abi/rule-records.js';
-import { Slicer } from './slices.js';
+import { Slicer } from '../clock/index.js';
 
 export interface RulePlan {
   add: DriverRule[];

@@ -18,7 +18,7 @@ import { REFUSAL_CHECKS, admit, driverRefusal, type RefusalCheck, type RuleRefus
 import { bisectRejected } from './bisect.js';
 import { RuleDelta, type RulePlan } from './delta.js';
 import type { ReconcileMetrics } from './observe.js';
-import { Slicer } from './slices.js';
+import { Slicer } from '../clock/index.js';
 
 const MAX_CONFLICT_RETRIES = 3;
 

@@ -24,6 +24,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { appendFile, open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Slicer } from '../clock/index.js';
 import { writeFileAtomic } from '../durable/index.js';
 import type { Logger } from '../observability/log.js';
 
@@ -39,20 +40,12 @@ export interface AppliedPolicy {
 const FILE = 'last-applied.json';
 const JOURNAL = 'last-applied.journal';
 const VERSION = 2;
-/** Longest slice of encoding, decoding or hashing between two yields to the event loop. */
-const SLICE_MS = 5;
-
-const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-/** Runs `step` over `items`, yielding to the event loop every SLICE_MS. */
+/** Runs `step` over `items`, yielding to the event loop every SLICE_MS (../clock/slicer.ts). */
 async function sliced<T>(items: readonly T[], step: (item: T, index: number) => void): Promise<void> {
-  let since = performance.now();
+  const slicer = new Slicer(1);
   for (let i = 0; i < items.length; i++) {
     step(items[i]!, i);
-    if (performance.now() - since > SLICE_MS) {
-      await turn();
-      since = performance.now();
-    }
+    if (slicer.due()) await slicer.yield();
   }
 }
 

@@ -56,7 +56,7 @@ function verifySignature(file: string, ca: string): string {
 async function bundleProbe(prefix: WinePrefix): Promise<string> {
   const dir = prefix.drive('C:\\probe');
   await build({
-    entryPoints: [join(ROOT, 'test/wine/paths-probe.ts')], outfile: join(dir, 'probe.mjs'),
+    entryPoints: [join(ROOT, 'test/wine/win32-probe.ts')], outfile: join(dir, 'probe.mjs'),
     bundle: true, format: 'esm', platform: 'node', target: 'node20', external: ['koffi'], logLevel: 'error',
   });
   cpSync(join(stageDir as string, 'app', 'node_modules'), join(dir, 'node_modules'), { recursive: true });
@@ -103,14 +103,15 @@ void test('the MSI under wine: install, service, driver not loaded, paths, stop/
     await checkAgent(ports, () => kawin('status', '--config', `${DATA}\\config.json`));
   });
 
-  await t.test('DOS↔NT paths through wine\'s QueryDosDeviceW and the koffi binding', async () => {
+  await t.test('through the koffi binding: DOS↔NT paths (wine\'s QueryDosDeviceW), a worker thread\'s priority lowered (SetThreadPriority)', async () => {
     const probe = await bundleProbe(prefix);
     const r = prefix.run('wine', [`${APP}\\node.exe`, probe, 'C:\\Windows\\System32\\cmd.exe']);
     assert.equal(r.status, 0, r.output);
-    const { drives, ntPath, back } = JSON.parse(r.output.trim().split('\n').pop()!) as { drives: Record<string, string>; ntPath: string; back: string };
+    const { drives, ntPath, back, priority } = JSON.parse(r.output.trim().split('\n').pop()!) as { drives: Record<string, string>; ntPath: string; back: string; priority: unknown };
     assert.match(drives['C:'] ?? '', /^\\Device\\/, `wine maps C: to an NT device: ${JSON.stringify(drives)}`);
     assert.equal(ntPath, `${drives['C:']}\\Windows\\System32\\cmd.exe`);
     assert.equal(back, 'C:\\Windows\\System32\\cmd.exe');
+    assert.deepEqual(priority, { lowered: 'thread priority -1' }, 'THREAD_PRIORITY_BELOW_NORMAL, read back with GetThreadPriority');
   });
 
   await t.test('service stop and start', () => {

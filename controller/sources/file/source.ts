@@ -14,7 +14,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { AgentConfig } from '../../config/index.js';
 import path from 'node:path';
-import { backoffDelay, realClock, type Clock, type TimerHandle } from '../../clock/index.js';
+import { Slicer, backoffDelay, realClock, type Clock, type TimerHandle } from '../../clock/index.js';
 import { Debouncer, type DebounceTiming } from '../../watch/index.js';
 import type { Logger } from '../../observability/log.js';
 import { DEFAULT_MAX_FILE_BYTES, type FileSourceOptions, type FileSourceSettings, type FileSourceSettled } from './types.js';
@@ -30,8 +30,6 @@ import { DirectoryWatchers } from './watchers.js';
 
 type Batch = 'all' | string[];
 
-/** Longest stretch of upserts between two yields to the event loop. */
-const YIELD_AFTER_MS = 8;
 /**
  * Files read before they are handed to the preparer: large enough for the worker threads
  * to be worth starting (MIN_WORKER_BATCH), small enough that they start soon.
@@ -227,16 +225,13 @@ export class FileSource implements PolicySource {
     }
     // Each upsert hydrates and compiles one file: a thousand of them in one synchronous
     // loop would hold the event loop for a long time, so yield every few ms.
-    let since = performance.now();
+    const slicer = new Slicer(1);
     for (const { files, outcomes, progress, index } of groups) {
       for (let i = 0; i < files.length; i++) {
         const k = index.get(files[i]!.origin);
         if (progress && k !== undefined) await progress.ready(k);
         this.applyOne(files[i]!, outcomes[i]!, seen, result);
-        if (performance.now() - since > YIELD_AFTER_MS) {
-          await new Promise((r) => setImmediate(r));
-          since = performance.now();
-        }
+        if (slicer.due()) await slicer.yield();
       }
     }
     return result;
