@@ -39,7 +39,12 @@ if (b.status !== 0) process.exit(b.status ?? 1);
 let files = roots.flatMap((r) => walk(join(root, r), [])).sort();
 if (filter.length) files = files.filter((f) => filter.some((p) => f.includes(p)));
 if (files.length === 0) { console.error('no test files matched'); process.exit(1); }
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...nodeArgs, ...files], {
+// A test file that waits forever (a stream that never answers, a process that never
+// exits) fails after TEST_TIMEOUT_MS with its name and its process is ended, instead of
+// holding the run until CI's limit. Node 20 applies the timeout to each file as a whole
+// (the longest, the wine MSI test, takes about a minute) and to each test in it.
+const TEST_TIMEOUT_MS = 600_000;
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', `--test-timeout=${TEST_TIMEOUT_MS}`, ...nodeArgs, ...files], {
   cwd: root, stdio: 'inherit', env: { ...process.env, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '8' },
 });
 process.exit(r.status ?? 1);
