@@ -34,6 +34,20 @@ void describe('DriverClient against the emulator', () => {
     assert.deepEqual(plain(await client.listRules()), { generation: 3n, rules: [{ ...a, action: RuleAction.Audit }] });
   });
 
+  void it('the emulated kernel says when its table last moved, on the monotonic clock of this process', async (t) => {
+    const emu = await startEmulator(t);
+    const client = await emu.client();
+    assert.deepEqual(emu.machine.tableChanged(), { generation: 0n, changedAtNs: 0n }, 'never since it loaded');
+    const before = process.hrtime.bigint();
+    await client.apply({ expectedGeneration: 0n, remove: [], add: [rule(1n, '\\Device\\HarddiskVolume3\\a')] });
+    const after = process.hrtime.bigint();
+    const first = emu.machine.tableChanged();
+    assert.equal(first.generation, 1n);
+    assert.ok(first.changedAtNs > before && first.changedAtNs < after, `${before} < ${first.changedAtNs} < ${after}`);
+    await client.removeRules([99n]);
+    assert.deepEqual(emu.machine.tableChanged(), first, 'a write that changes nothing does not move it');
+  });
+
   void it('a stale expected generation is a conflict and changes nothing', async (t) => {
     const client = await (await startEmulator(t)).client();
     await client.addRules([rule(1n, '\\a')]);

@@ -77,6 +77,7 @@ function declare(library: string) {
     Reload: lib.func('uint32_t KawinEmu_Reload(const char *device)'),
     Reset: lib.func('uint32_t KawinEmu_Reset(const char *device)'),
     BenchDecide: lib.func('uint32_t KawinEmu_BenchDecide(const char *device, const char *path, const char *image, uint32_t access, uint64_t iterations, void *nsPerDecision)'),
+    TableChanged: lib.func('uint32_t KawinEmu_TableChanged(const char *device, _Out_ uint64_t *generation, _Out_ uint64_t *changedAtNs)'),
     Shutdown: lib.func('uint32_t KawinEmu_Shutdown(const char *device)'),
   };
 }
@@ -193,6 +194,18 @@ export class EmulatedMachine {
     const ns = new Float64Array(1);
     check('BenchDecide', this.f.BenchDecide(this.device, path, processImage, access, iterations, ns) as number);
     return ns[0]!;
+  }
+
+  /**
+   * The table's generation and when it last moved, in nanoseconds of CLOCK_MONOTONIC taken
+   * by the kernel as it committed the write (process.hrtime.bigint()'s clock on Linux); 0n
+   * if it never moved since the driver loaded.
+   */
+  tableChanged(): { generation: bigint; changedAtNs: bigint } {
+    const generation = [0n];
+    const changedAtNs = [0n];
+    check('TableChanged', this.f.TableChanged(this.device, generation, changedAtNs) as number);
+    return { generation: BigInt(generation[0]!), changedAtNs: BigInt(changedAtNs[0]!) };
   }
 
   layout(): EmulatorLayout {

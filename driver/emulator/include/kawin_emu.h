@@ -90,6 +90,11 @@ uint32_t KawinEmu_Reset(const char *device);
 uint32_t KawinEmu_BenchDecide(const char *device, const char *path, const char *processImage,
                               uint32_t desiredAccess, uint64_t iterations, double *nanosecondsPerDecision);
 
+/* The table's generation and when it last moved: CLOCK_MONOTONIC nanoseconds taken in the
+ * kernel as it committed the write (0: never since the driver loaded). Lets a benchmark time
+ * "a change reached the table" on the kernel's clock instead of by polling GET_STATE. */
+uint32_t KawinEmu_TableChanged(const char *device, uint64_t *generation, uint64_t *changedAtNs);
+
 /* Stop the emulated kernel process (driver unloaded: the sockets disappear). */
 uint32_t KawinEmu_Shutdown(const char *device);
 

@@ -38,6 +38,7 @@ enum KW_TYPE {
     KW_REQ_SHUTDOWN = 10,
     KW_REQ_DRIVES = 11,   /* answer: u32 n, n x (str name, str target) */
     KW_REQ_MOUNT = 12,
+    KW_REQ_TABLE_CHANGED = 14, /* answer: u64 generation, u64 CLOCK_MONOTONIC ns of its change (0: never) */
     KW_REQ_PROCESS = 13,  /* u32 pid, u32 ppid, u32 session, str image, str sid, str cwd */    /* str "Q:=\\Device\\HarddiskVolume9" */
     KW_RESP = 0x80,       /* u32 win32 error, u32 reserved, answer bytes */
     /* port socket */

@@ -163,6 +163,15 @@ static void bench(KW_READER *r, Answer *a)
     free(img);
 }
 
+static void table_changed(Answer *a)
+{
+    pthread_rwlock_rdlock(&K.lock);
+    uint64_t generation = K.table.generation, at = K.table.changedAtNs;
+    pthread_rwlock_unlock(&K.lock);
+    kw_wr_u64(&a->w, generation);
+    kw_wr_u64(&a->w, at);
+}
+
 static void inject(KW_READER *r, Answer *a)
 {
     uint32_t code = kw_rd_u32(r), count = kw_rd_u32(r), err = kw_rd_u32(r);
@@ -240,6 +249,7 @@ static int handle(uint16_t type, KW_READER *r, unsigned epoch, Answer *a)
     case KW_REQ_DRIVES: drives(a); break;
     case KW_REQ_MOUNT: mount(r, a); break;
     case KW_REQ_PROCESS: define_process(r, a); break;
+    case KW_REQ_TABLE_CHANGED: table_changed(a); break;
     case KW_REQ_DROP_PORT: port_drop(); break;
     case KW_REQ_RELOAD: kernel_reload(0); break;
     case KW_REQ_RESET: kernel_reload(1); break;

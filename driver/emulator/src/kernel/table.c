@@ -2,6 +2,7 @@
 #include "table.h"
 
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 
 /* ---- rules ---- */
@@ -260,7 +261,12 @@ uint32_t table_apply(Table *t, const uint64_t *remIn, uint32_t nrem, Rule **adds
         index_insert(t, a);
     }
     merge_new(t, adds, k);
-    if (res->Added || res->Replaced || res->Removed) t->generation++;
+    if (res->Added || res->Replaced || res->Removed) {
+        t->generation++;
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        t->changedAtNs = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+    }
     res->Generation = t->generation;
     return 0;
 }

@@ -53,6 +53,8 @@ typedef struct Table {
     Rule **sorted;
     uint32_t n, cap;
     uint64_t generation;
+    /* CLOCK_MONOTONIC ns when generation last moved (0: never); the emulator's own (KawinEmu_TableChanged). */
+    uint64_t changedAtNs;
     uint16_t sep;
     int fold;
     PathIndex target[KIND_SLOTS];

@@ -137,6 +137,19 @@ KW_EXPORT uint32_t KawinEmu_BenchDecide(const char *device, const char *path, co
     return request(device, KW_REQ_BENCH, &w, nanosecondsPerDecision, sizeof(double));
 }
 
+KW_EXPORT uint32_t KawinEmu_TableChanged(const char *device, uint64_t *generation, uint64_t *changedAtNs)
+{
+    if (!generation || !changedAtNs) return KAWIN_ERROR_INVALID_PARAMETER;
+    KW_WRITER w = WRITER;
+    uint64_t answer[2];
+    uint32_t err = request(device, KW_REQ_TABLE_CHANGED, &w, answer, sizeof answer);
+    if (!err) {
+        *generation = answer[0];
+        *changedAtNs = answer[1];
+    }
+    return err;
+}
+
 /* Returns once the kernel process has exited (its end of the connection closes), so the
  * sockets are gone and a new kernel may start on the same directory. */
 KW_EXPORT uint32_t KawinEmu_Shutdown(const char *device)
