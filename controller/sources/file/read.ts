@@ -118,17 +118,3 @@ function unreadable(origin: string, error: unknown): { kind: 'rejected'; reason:
   const transient = isTransientError(error);
   return rejected(transient ? 'transient' : 'unreadable', new PolicyFileUnreadableError(origin, error, transient));
 }
-
-/** Run `fn` over `items` with at most `limit` in flight, results in input order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}

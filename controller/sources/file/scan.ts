@@ -8,6 +8,7 @@ import { stat as statCallback, type BigIntStats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { mapLimit } from './map-limit.js';
 import { isIgnoredName, isPolicyFileName } from './names.js';
 
 export interface ScannedFile {
@@ -81,8 +82,11 @@ async function walk(dir: string, identity: string, ancestors: Set<string>, visit
   out.dirs.push({ dir, identity });
   const names = await readdir(dir);
   const inner = new Set(ancestors).add(identity);
-  await Promise.all(names.filter((n) => !isIgnoredName(n)).map((n) => visitEntry(path.join(dir, n), inner, visit, out)));
+  await mapLimit(names.filter((n) => !isIgnoredName(n)), STATS_IN_FLIGHT, (n) => visitEntry(path.join(dir, n), inner, visit, out));
 }
+
+/** A directory's entries stat'ed at once (./map-limit.ts: a bounded burst of completions per turn). */
+const STATS_IN_FLIGHT = 32;
 
 /**
  * stat through fs's callback API: a scan of a thousand files stats them all at once, and
