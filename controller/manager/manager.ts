@@ -18,6 +18,8 @@ export interface ManagerOptions {
 
 type Phase = 'new' | 'started' | 'stopped';
 
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 export class Manager {
   private readonly added: Runnable[] = [];
   private readonly running: Runnable[] = [];
@@ -82,6 +84,10 @@ export class Manager {
   }
 
   private async startOne(runnable: Runnable): Promise<void> {
+    // Each part starts in an event-loop turn of its own: the parts that start one after
+    // another (a listener, a worker thread, the first reconcile) do not add up to one long
+    // turn of the main thread.
+    await turn();
     if (this.phase !== 'started') return;
     try {
       await runnable.start();
