@@ -104,10 +104,8 @@ export class Agent {
     const backend = createDriverBackend(config.driver);
     this.rules = new NodeRuleSet({ flavor: backend.flavor, nodeLabels: config.nodeLabels, environment: backend.environment() });
     const cache = new CompileCache(CompileCache.fileIn(config.stateDir), AGENT_VERSION);
-    const preparer = new PolicyPreparer({
-      compiler: () => this.rules.compiler, cache,
-      onWorkerPriorityError: (error) => logger.warn('a policy prepare worker runs at normal priority: it could not lower its own', { error }),
-    });
+    const onWorkerPriorityError = (error: string): void => logger.warn('a policy prepare worker runs at normal priority: it could not lower its own', { error });
+    const preparer = new PolicyPreparer({ compiler: () => this.rules.compiler, cache, onWorkerPriorityError });
     this.preparer = new PreparerRunnable(preparer, cache, logger);
     this.store = new DesiredStore(
       policyParser(() => this.rules.compiler, (text, location) => preparer.parse(text, location)),
