@@ -5,9 +5,9 @@
  * tens of ms. A Slicer is checked every iteration; every `checkEvery` iterations it looks
  * at the clock and, once SLICE_MS have passed, the caller yields a turn.
  *
- * SLICE_MS is of wall time on a thread that may share its core: with the prepare workers
- * busy on both cores of a 2-core node a 5 ms slice measured 8–12 ms between two turns,
- * under the 20 ms a stall may last (bench:reconcile).
+ * SLICE_MS is wall time on a thread that may share its core with the prepare workers, so a
+ * slice can last longer than that between two turns; 5 ms leaves room under the 20 ms a
+ * stall may last (bench:reconcile).
  */
 export const SLICE_MS = 5;
 
