@@ -3,52 +3,27 @@
 // recompile of one changed policy in that set. YAML is read by js-yaml (the one
 // parser), JSON by JSON.parse. Wall and CPU times
 // are printed with the load average: on a shared machine the CPU time of this process
-// is the steadier figure. Prints figures; a full run writes bench/results/policy.json.
-// `--quick` runs fewer repetitions (under a minute).
+// is the steadier figure. The figure of the agent's worker threads runs from the compiled
+// build, as the agent runs them (./workers.ts). Prints figures; a full run writes
+// bench/results/policy.json. `--quick` runs fewer repetitions (under a minute).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { CORE_SCHEMA, constructFromEvents, load, mergeTag, parseEvents } from 'js-yaml';
 import { performance } from 'node:perf_hooks';
 import { Flavor } from '../../driver/abi/types.js';
-import { NodeRuleSet, POLICY_LIMITS, PolicyCompiler, parsePolicies, type ParseOptions, type Policy } from '../../controller/policy/index.js';
-import { PreparePool } from '../../controller/policy/prepare-pool.js';
+import { NodeRuleSet, POLICY_LIMITS, parsePolicies, type ParseOptions, type Policy } from '../../controller/policy/index.js';
+import { execFileSync } from 'node:child_process';
+import { packageFile } from '../../driver/package-files/index.js';
+import { AGENT_NODE_OPTIONS } from '../../controller/agent/node-flags.js';
+// @ts-expect-error: plain ESM script without types
+import { buildDist } from '../../scripts/build.mjs';
+import { RULES_PER_POLICY, policyText } from './texts.js';
+import type { WorkerFigures } from './workers.js';
 
 const quick = process.argv.includes('--quick');
 const POLICIES = 1000;
-const RULES_PER_POLICY = 100;
 const FULL_RUNS = quick ? 3 : 7;
 const INCREMENTAL_RUNS = quick ? 50 : 200;
-
-const SPELLINGS = [(p: string) => `C:\\${p}`, (p: string) => `/C:/${p.replace(/\\/g, '/')}`, (p: string) => `'%SystemRoot%\\${p}'`];
-
-/** One policy text: process and file rules in every form, spellings mixed. */
-function policyText(i: number, version = 0): string {
-  const paths: string[] = [];
-  const dirs: string[] = [];
-  for (let r = 0; r < RULES_PER_POLICY - 10; r++) {
-    const spell = SPELLINGS[r % 3]!;
-    const extra = r % 5 === 0 ? `, readOnly: true, fromSource: [{path: 'C:\\Tools\\app${i}.exe'}]` : '';
-    paths.push(`      - {path: ${spell(`App${i}\\v${version}\\file${r}.dat`)}${extra}}`);
-  }
-  for (let r = 0; r < 5; r++) dirs.push(`      - {dir: 'C:\\Data${i}\\d${r}\\', recursive: ${r % 2 === 0}}`);
-  const patterns = Array.from({ length: 5 }, (_, r) => `      - {pattern: 'C:\\Users\\*\\p${i}\\**\\*.x${r}'}`);
-  return `apiVersion: security.kubearmor.com/v1
-kind: KubeArmorHostPolicy
-metadata: {name: bench-${i}}
-spec:
-  nodeSelector: {matchLabels: {kubernetes.io/os: windows}}
-  severity: ${1 + (i % 10)}
-  tags: [bench]
-  file:
-    matchPaths:
-${paths.join('\n')}
-    matchDirectories:
-${dirs.join('\n')}
-  process:
-    matchPatterns:
-${patterns.join('\n')}
-`;
-}
 
 function parseOne(text: string, location: string, options: ParseOptions = {}): Policy {
   const doc = parsePolicies(text, location, options).documents[0];
@@ -116,21 +91,13 @@ for (let k = 0; k < INCREMENTAL_RUNS; k++) {
   if (change.added.length !== 90 || change.removed.length !== 90) throw new Error('unexpected change size');
 }
 
-// The same YAML texts parsed, validated and translated by the agent's worker pool (one
-// thread per CPU), wall time: the first batch includes the threads' start-up, the second
-// reuses them (hydration on the main thread is not included).
-async function workerRuns(): Promise<{ firstMs: number; warmMs: number; workers: number }> {
-  const compiler = new PolicyCompiler(options);
-  const texts = yamlTexts.map((text, i) => ({ text, location: `bench-${i}.yaml` }));
-  const t0 = performance.now();
-  const pool = new PreparePool();
-  await pool.prepare(texts, compiler.translation, () => undefined);
-  const firstMs = performance.now() - t0;
-  const t1 = performance.now();
-  await pool.prepare(texts, compiler.translation, () => undefined);
-  const warmMs = performance.now() - t1;
-  await pool.close();
-  return { firstMs, warmMs, workers: pool.size };
+// The same YAML texts parsed, validated and translated by the agent's worker pool, from
+// the compiled build in a process of its own, with the agent's V8 options (./workers.ts):
+// through tsx each worker thread would start tsx too (~650 ms CPU of its own).
+async function workerRuns(): Promise<WorkerFigures> {
+  await buildDist({ quiet: true, extraEntries: { 'bench-policy-workers': 'bench/policy/workers.ts' } });
+  const out = execFileSync(process.execPath, [...AGENT_NODE_OPTIONS, packageFile('dist/bench-policy-workers.js').pathname, String(POLICIES)], { encoding: 'utf8' });
+  return JSON.parse(out.trim().split('\n').pop()!) as WorkerFigures;
 }
 const inWorkers = await workerRuns();
 
