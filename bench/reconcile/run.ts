@@ -295,8 +295,9 @@ async function main(): Promise<void> {
     // The same process doing nothing: the stall floor that the scheduler alone causes on this machine.
     const idle = await phase(s, async () => { await sleep(IDLE_FLOOR_MS); return {}; });
     load.push(loadavg()[0]!);
-    const yamlMs = yamlOnlyCpuMs(Array.from({ length: FILES }, (_, f) => policy(f)));
-    const yamlFresh = await yamlOnFreshWorkers(Array.from({ length: FILES }, (_, f) => policy(f)));
+    const texts = Array.from({ length: FILES }, (_, f) => policy(f));
+    const yamlMs = yamlOnlyCpuMs(texts);
+    const yamlFresh = await yamlOnFreshWorkers(texts);
     const goals = { coldConvergeMs: 1000, oneChangeMinusDebounceMs: 10, idleResyncMs: 150, rssMb: 200, stallMs: 20 };
     const result = {
       quick, files: FILES, rules: cold.rules, loadAverage: load.map(r1), build: fromSources ? 'sources (tsx)' : 'compiled (dist/)', nodeOptions: launchFlags,

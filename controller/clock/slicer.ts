@@ -11,7 +11,8 @@
  */
 export const SLICE_MS = 5;
 
-const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/** One turn of the event loop (setImmediate) before the caller goes on. */
+export const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class Slicer {
   private since = performance.now();
@@ -28,7 +29,7 @@ export class Slicer {
   }
 
   async yield(): Promise<void> {
-    await turn();
+    await nextTurn();
     this.since = performance.now();
   }
 }

@@ -11,7 +11,7 @@ import { DropReporter } from './drops.js';
 import type { Logger } from '../observability/index.js';
 import { PipelineMetrics } from './metrics.js';
 import { EventQueue } from './queue.js';
-import { realClock, type Clock } from '../clock/index.js';
+import { nextTurn, realClock, type Clock } from '../clock/index.js';
 import type { EventSink } from './types.js';
 
 export interface EventPipelineOptions extends RecordBuilderOptions {
@@ -46,7 +46,6 @@ export interface PipelineStats {
 }
 
 const ABORTED = Symbol('aborted');
-const immediate = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * The next batch, or ABORTED as soon as `signal` aborts (even while the stream is
@@ -114,7 +113,7 @@ export class EventPipeline {
         this.accept(r.value);
         // A stream with batches ready resolves at once: without this the loop would read
         // them all in microtasks, never letting the builder's turn (or any I/O) run.
-        if (this.queue.size > 0) await immediate();
+        if (this.queue.size > 0) await nextTurn();
       }
     } finally {
       if (signal?.aborted) it.return?.().catch(() => undefined);
@@ -142,7 +141,7 @@ export class EventPipeline {
   async drain(): Promise<void> {
     while (this.queue.size > 0) {
       this.turn();
-      await immediate();
+      await nextTurn();
     }
     this.flushMetrics();
   }

@@ -3,6 +3,7 @@
  * delete and dry-run diff of policies, and agent status. DeletePolicy changes
  * enforcement, so it follows PolicyService's rule (loopback or mutual TLS only).
  */
+import { nextTurn } from '../clock/index.js';
 import type { Logger } from '../observability/index.js';
 import { status, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import {
@@ -73,7 +74,6 @@ function unary<Req, Res>(name: string, logger: Logger | undefined, run: (call: S
   };
 }
 
-const immediate = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * `diffs` bounds DiffPolicies at once (default: one). A diff starts on a later turn of
@@ -101,7 +101,7 @@ export function adminServiceBinding(
     diffPolicies: unary<DiffPoliciesRequest, DiffPoliciesResponse>('DiffPolicies', logger, async (call) => {
       if (!diffs.tryEnter()) return new Refusal(status.RESOURCE_EXHAUSTED, diffs.refusal());
       try {
-        await immediate();
+        await nextTurn();
         return await backend.diff(call.request.documents);
       } finally {
         diffs.leave();

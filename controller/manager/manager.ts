@@ -5,7 +5,7 @@
  * each within a deadline; readiness is the conjunction of the parts'. Start order is the
  * order of `add`, so a dependency is simply added first.
  */
-import type { Clock } from '../clock/index.js';
+import { nextTurn, type Clock } from '../clock/index.js';
 import type { CheckResult, Logger, Readiness } from '../observability/index.js';
 import type { Runnable } from './runnable.js';
 
@@ -17,8 +17,6 @@ export interface ManagerOptions {
 }
 
 type Phase = 'new' | 'started' | 'stopped';
-
-const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class Manager {
   private readonly added: Runnable[] = [];
@@ -87,7 +85,7 @@ export class Manager {
     // Each part starts in an event-loop turn of its own: the parts that start one after
     // another (a listener, a worker thread, the first reconcile) do not add up to one long
     // turn of the main thread.
-    await turn();
+    await nextTurn();
     if (this.phase !== 'started') return;
     try {
       await runnable.start();

@@ -13,7 +13,7 @@
  * a change.
  *
  * The walks over the whole table (merge, plan, commit) are async and yield between slices
- * (./slices.ts). Desired changes may arrive meanwhile: a walk that builds a new actual
+ * (../clock/slicer.ts). Desired changes may arrive meanwhile: a walk that builds a new actual
  * side notes the ids changed during it and settles them at the end.
  *
  * A driver believed empty (a first start, a reloaded driver, an empty read-back) is one
@@ -337,8 +337,7 @@ export class RuleDelta {
     const mismatch = new Map<bigint, DriverRule | undefined>();
     const slicer = new Slicer();
     for (const id of [...this.desired.keys()]) {
-      // Deleted meanwhile: wanted nowhere, held nowhere.
-      if (this.desired.has(id)) mismatch.set(id, undefined);
+      mismatch.set(id, undefined);
       if (slicer.due()) await slicer.yield();
     }
     // Ids set while this ran are missing too (setDesired saw an empty driver); ids deleted
