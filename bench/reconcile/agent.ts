@@ -12,6 +12,7 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { parseConfig } from '../../controller/config/index.js';
 import { createLogger } from '../../controller/observability/index.js';
 import { startAgentRuntime, type AgentRuntime } from '../../controller/agent/runtime.js';
+import { ensurePrivateDir } from '../../controller/statedir/index.js';
 
 /** What the harness asks. */
 export type AgentCommand =
@@ -77,6 +78,8 @@ async function handle(command: AgentCommand): Promise<unknown> {
       const config = parseConfig(command.config);
       // The agent's own logger, as a user runs it (warnings and errors reach stderr).
       const logger = createLogger({ level: config.logging.level, format: 'text', stream: process.stderr });
+      // As `kawin agent` starts (controller/cli/commands/agent.ts): the state directory made private, then the runtime.
+      await ensurePrivateDir(config.stateDir);
       runtime = await startAgentRuntime({ config, logger, watchConfig: false });
       await firstApply();
       return {};

@@ -55,7 +55,10 @@ function jsonKeyOrder(keys: string[]): string[] {
   return [...indexes, ...keys.filter((k) => !isIndexKey(k))];
 }
 
-const isIndexKey = (k: string): boolean => /^(?:0|[1-9]\d*)$/.test(k) && Number(k) < 4294967295;
+const isIndexKey = (k: string): boolean => {
+  const first = k.charCodeAt(0);
+  return first >= 0x30 && first <= 0x39 && /^(?:0|[1-9]\d*)$/.test(k) && Number(k) < 4294967295;
+};
 
 /** null, false, "", and mappings or lists with nothing set: every KubeArmor field defaults to these. */
 function isUnset(v: unknown): boolean {

@@ -81,10 +81,8 @@ const PLAIN_DOS = /^[A-Za-z]:\\(?:[^\\/]+\\)*[^\\/]*$/;
 const UNNORMALIZED = /[. ](?:\\|$)|::\$DATA$/i;
 
 function windowsCanonical(value: string, form: PathForm, context: PathContext): CanonicalResult {
-  if (PLAIN_DOS.test(value) && !UNNORMALIZED.test(value) && (form !== 'directory' || value.endsWith('\\'))) {
-    const drive = value.charCodeAt(0);
-    return { ok: true, path: drive >= 97 ? value[0]!.toUpperCase() + value.slice(1) : value };
-  }
+  const plain = plainDos(value, form);
+  if (plain !== undefined) return { ok: true, path: plain };
   let path = value;
   const env = ENV.exec(path);
   if (env) {
@@ -99,10 +97,19 @@ function windowsCanonical(value: string, form: PathForm, context: PathContext): 
   if (!/^[A-Za-z]:([\\/]|$)/.test(path)) {
     return { ok: false, code: 'flavor', message: `"${value}" has no drive letter, so it cannot name a file on a Windows node; write C:\\..., /C:/... or %SystemRoot%\\... (or validate with --flavor posix)` };
   }
+  // Expanded (%SystemRoot%\...) or written with slashes (/C:/...), most paths are plain now.
+  const expanded = plainDos(path.includes('/') ? path.replaceAll('/', '\\') : path, form);
+  if (expanded !== undefined) return { ok: true, path: expanded };
   path = path[0]!.toUpperCase() + ':\\' + path.slice(2).replace(/[\\/]+/g, '\\').replace(/^\\/, '');
   path = normalizedComponents(path, form);
   if (form === 'directory' && !path.endsWith('\\')) path += '\\';
   return { ok: true, path };
+}
+
+/** `value` with its drive letter upper-cased when it is already canonical apart from that; undefined otherwise. */
+function plainDos(value: string, form: PathForm): string | undefined {
+  if (!PLAIN_DOS.test(value) || UNNORMALIZED.test(value) || (form === 'directory' && !value.endsWith('\\'))) return undefined;
+  return value.charCodeAt(0) >= 97 ? value[0]!.toUpperCase() + value.slice(1) : value;
 }
 
 /**
