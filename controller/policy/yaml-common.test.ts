@@ -198,6 +198,15 @@ void test('limits: depth and size near a limit are js-yaml\'s to decide', () => 
   const deep = `${Array.from({ length: 10 }, (_, i) => `${'  '.repeat(i)}k${i}:`).join('\n')} 1\n`;
   assert.ok(agrees(deep));
   assert.equal(readCommonYaml(deep, YAML_SCHEMA, { ...LIMITS, maxDepth: 10 }), undefined);
+  // Around the depth limit, block and flow: whatever the reader takes, js-yaml takes under the same limit.
+  for (let maxDepth = 2; maxDepth <= 10; maxDepth++) {
+    for (let nesting = 1; nesting <= 10; nesting++) {
+      const block = `${Array.from({ length: nesting }, (_, i) => `${'  '.repeat(i)}k${i}:`).join('\n')} 1\n`;
+      const flow = `a: ${'['.repeat(nesting)}1${']'.repeat(nesting)}\n`;
+      const entries = `${Array.from({ length: nesting }, (_, i) => `${'  '.repeat(i)}-`).join('\n')} x\n`;
+      for (const t of [block, flow, entries]) agrees(t, { ...LIMITS, maxDepth });
+    }
+  }
   const big = `a: ${'x'.repeat(5000)}\n`;
   assert.ok(agrees(big));
   assert.equal(readCommonYaml(big, YAML_SCHEMA, { ...LIMITS, maxDocumentBytes: 6000 }), undefined);

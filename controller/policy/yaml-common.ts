@@ -505,21 +505,20 @@ class Reader {
   private double(): string {
     const s = this.s;
     let out = '';
-    let from = this.pos + 1;
+    let from = ++this.pos;
     for (;;) {
-      const quote = s.indexOf('"', from);
-      const escape = s.indexOf('\\', from);
-      const stop = escape >= 0 && escape < quote ? escape : quote;
-      if (stop < 0 || !takesQuoted(s, from, stop)) throw LEAVE;
-      out += s.slice(from, stop);
-      this.pos = stop;
-      if (stop === quote) {
-        this.pos++;
-        return out;
+      const c = s.charCodeAt(this.pos);
+      if (c === DQUOTE) break;
+      if (c === BACKSLASH) {
+        out += s.slice(from, this.pos) + this.escape();
+        from = this.pos;
+        continue;
       }
-      out += this.escape();
-      from = this.pos;
+      if (c !== TAB) checkChar(c); // NaN (the end), line breaks and controls leave
+      this.pos++;
     }
+    out += s.slice(from, this.pos++);
+    return out;
   }
 
   /** One escape of a double-quoted scalar, the common ones only. */
