@@ -9,11 +9,11 @@ import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
 import { readCommonYaml } from './yaml-common.js';
 import { splitDocuments, splitWithEvents, YAML_SCHEMA } from './yaml.js';
-import { POLICY_LIMITS } from './limits.js';
+import { POLICY_LIMITS, type PolicyLimits } from './limits.js';
 import { parsePolicies } from './parse.js';
 import { policyText } from '../../bench/policy/texts.js';
 
-const LIMITS = { ...POLICY_LIMITS };
+const LIMITS: PolicyLimits = { ...POLICY_LIMITS };
 
 /** Fails when the reader's documents differ from js-yaml's; true when the reader took the text. */
 function agrees(text: string, limits = LIMITS): boolean {
