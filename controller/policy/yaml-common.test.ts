@@ -180,7 +180,7 @@ void test('hand-picked edges: left to js-yaml, or read as js-yaml reads them', (
     'a: 1\r\nb: 2\r\n', 'a: 1\rb: 2', '\ufeffa: 1', 'a: b\u0085c', 'a: b\u2028c', 'a: \u{1F600}', 'a: "tab\there"', 'a: x #c\nb: y#z', 'a:    # c\n  b: 1',
     ' a: 1\n b: 2', ' a: 1\nb: 2', '{a: 1}\nb: 2', '[a, b]', '- a\n-\n- b', 'a:\n  -\n    b: 1', 'true: 1', '1: a', '"1": a', 'null: x', '~: x',
     `${'k'.repeat(1100)}: 1`, 'a: 0x1F\nb: .inf\nc: -.Inf\nd: .nan\ne: 1e3\nf: 012\ng: ~\nh: TRUE\ni: yes', 'a: -\nb: ?x\nc: :x\nd: x:',
-    'a: [x]: y', 'a: b #c: d', "a: 'it''s'", 'a: "\\/\\"\\\\\\t"', 'a:\n\n\n  b: 1\n\n', 'a: "x" y', "'a' : b", "'a':b",
+    'a: [x]: y', 'a: b #c: d', "a: 'it''s'", 'a: { }', 'a: [ ]', 'a: {b: [ ], c: { }}', '-   a: 1\n    b: 2', 'a b  c: d  e', 'é: ü', '? a\n: b', 'a: "\\/\\"\\\\\\t"', 'a:\n\n\n  b: 1\n\n', 'a: "x" y', "'a' : b", "'a':b",
   ];
   for (const t of edges) agrees(t);
 });
