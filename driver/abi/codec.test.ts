@@ -10,6 +10,7 @@ import {
   Decision, EventType, Flavor, MatchType, Posture, RuleAction, RuleKind,
   type DriverConfig, type DriverEvent, type DriverRule, type DriverState,
 } from './types.js';
+import { APPLY_REQUEST, HEADER } from './layout.js';
 
 const rule = (id: bigint, path: string, extra: Partial<DriverRule> = {}): DriverRule => ({
   id, kind: RuleKind.File, action: RuleAction.Block, flags: 0, target: { path, match: MatchType.Exact }, ...extra,
@@ -40,6 +41,15 @@ void describe('codec round trips', () => {
     const bytes = encodeApplyRequest(42n, [3n, 4n], rules);
     assert.equal(bytes.byteLength % 8, 0);
     assert.deepEqual(decodeApplyRequest(bytes), { expectedGeneration: 42n, remove: [3n, 4n], add: rules });
+  });
+  void it('a bulk APPLY (over 64 KiB: paths written natively) encodes as a small one does, lone surrogates included', () => {
+    const many = Array.from({ length: 2000 }, (_, i) => ({ ...rules[i % rules.length]!, id: BigInt(i + 1) }));
+    const bytes = encodeApplyRequest(7n, [], many);
+    assert.ok(bytes.byteLength > 64 * 1024);
+    assert.deepEqual(decodeApplyRequest(bytes).add, many);
+    // Byte for byte the records of messages too small for the native path (one rule each).
+    const small = many.map((r) => encodeAddRules([r]).subarray(HEADER.size));
+    assert.ok(Buffer.from(bytes.subarray(APPLY_REQUEST.size)).equals(Buffer.concat(small)));
   });
   void it('ADD_RULES and REMOVE_RULES', () => {
     assert.deepEqual(decodeAddRules(encodeAddRules(rules)), rules);
