@@ -59,6 +59,18 @@ void test('last-applied: a file that does not verify (flipped byte, truncated) i
   assert.match(errors[1]!, /truncated/);
 });
 
+void test('last-applied: texts beyond ASCII load back as saved; a snapshot with more lines than its count is ignored', async () => {
+  const { dir, log, file } = setup();
+  const policies = [policy(1, 'path: C:\\Users\\Jürgen\\€ 😀\n'), policy(2)];
+  await file().save(policies);
+  assert.deepEqual(await file().load(), policies);
+  const path = join(dir, 'last-applied.json');
+  const good = readFileSync(path, 'utf8');
+  writeFileSync(path, `${good}${good.split('\n')[1]}\n`);
+  assert.deepEqual(await file().load(), []);
+  assert.match(String(log.records.find((r) => r.msg.startsWith('last-applied policies ignored'))?.error), /found more/);
+});
+
 void test('last-applied: a format 1 file (one JSON document) is still read', async () => {
   const { dir, file } = setup();
   const policies = [policy(1), policy(2)];

@@ -38,6 +38,9 @@ export interface AppliedPolicy {
 }
 
 const FILE = 'last-applied.json';
+/** How a format 1 snapshot begins. */
+const V1_PREFIX = Buffer.from('{"version":1,');
+const NEWLINE = 0x0a;
 const JOURNAL = 'last-applied.journal';
 const VERSION = 2;
 /** Runs `step` over `items`, yielding to the event loop every SLICE_MS (../clock/slicer.ts). */
@@ -64,23 +67,23 @@ export class LastAppliedFile {
 
   /** The policies last applied, or none when there is no snapshot or it does not verify. */
   async load(): Promise<AppliedPolicy[]> {
-    let raw: string;
+    let bytes: Buffer;
     try {
-      raw = await readFile(this.path, 'utf8');
+      bytes = await readFile(this.path);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn('cannot read the last-applied policies: last-known-good starts empty', { file: this.path, error: (error as Error).message });
       return [];
     }
-    let policies: AppliedPolicy[];
-    let checksum: string;
+    let snapshot: { policies: AppliedPolicy[]; checksum: string; length: number };
     try {
-      ({ policies, checksum } = raw.startsWith('{"version":1,') ? verifiedV1(raw) : await verified(raw));
+      snapshot = bytes.subarray(0, V1_PREFIX.length).equals(V1_PREFIX) ? verifiedV1(bytes.toString('utf8')) : await verified(bytes);
     } catch (error) {
       this.log.error('last-applied policies ignored: the file does not verify', { file: this.path, error: (error as Error).message });
       return [];
     }
+    const { policies, checksum } = snapshot;
     const byKey = new Map(policies.map((p) => [p.key, p]));
-    this.snapshot = { checksum, bytes: raw.length };
+    this.snapshot = { checksum, bytes: snapshot.length };
     this.journalBytes = await this.replay(byKey, checksum);
     this.onDisk = byKey;
     return [...byKey.values()];
@@ -211,34 +214,50 @@ async function appendDurably(dir: string, name: string, text: string): Promise<v
 const samePolicy = (x: AppliedPolicy, y: AppliedPolicy): boolean =>
   x.key === y.key && x.source === y.source && x.origin === y.origin && x.location === y.location && x.text === y.text;
 
-async function verified(raw: string): Promise<{ policies: AppliedPolicy[]; checksum: string }> {
-  const lines = raw.split('\n');
-  const header = JSON.parse(lines[0]!) as { version?: unknown; checksum?: unknown; count?: unknown };
+/**
+ * A snapshot's policies, verified. Read from the file's bytes a line at a time, within
+ * the slices: the checksum covers the policy lines' bytes as written, and only a line
+ * being parsed is decoded (decoding and splitting a snapshot of a thousand policies, 6 MB,
+ * took one turn of ~6 ms). `length` is the text's length in UTF-16 units, the measure the
+ * journal is compared with.
+ */
+async function verified(bytes: Buffer): Promise<{ policies: AppliedPolicy[]; checksum: string; length: number }> {
+  const headerEnd = bytes.indexOf(NEWLINE);
+  const headerLine = bytes.toString('utf8', 0, headerEnd < 0 ? bytes.length : headerEnd);
+  const header = JSON.parse(headerLine) as { version?: unknown; checksum?: unknown; count?: unknown };
   if (header.version !== VERSION) throw new Error(`unknown version ${String(header.version)}`);
   const count = Number(header.count);
-  // count policy lines, then the empty string after the last newline.
-  if (!Number.isSafeInteger(count) || lines.length !== count + 2 || lines[count + 1] !== '') throw new Error(`expected ${String(header.count)} policy lines, found ${lines.length - 2} (truncated?)`);
-  const body = lines.slice(1, count + 1);
+  if (!Number.isSafeInteger(count) || count < 0) throw new Error(`malformed policy count ${String(header.count)}`);
   const digest: Hash = createHash('sha256');
   const policies: AppliedPolicy[] = [];
-  await sliced(body, (line, i) => {
-    digest.update(`${line}\n`);
+  const slicer = new Slicer(1);
+  let length = headerLine.length + 1;
+  let at = headerEnd + 1;
+  for (let i = 0; i < count; i++) {
+    const end = headerEnd < 0 ? -1 : bytes.indexOf(NEWLINE, at);
+    if (end < 0) throw new Error(`expected ${count} policy lines, found ${i} (truncated?)`);
+    digest.update(bytes.subarray(at, end + 1));
+    const line = bytes.toString('utf8', at, end);
+    length += line.length + 1;
     const p = JSON.parse(line) as unknown;
     if (!isApplied(p)) throw new Error(`malformed policy at line ${i + 2}`);
     policies.push(p);
-  });
+    at = end + 1;
+    if (slicer.due()) await slicer.yield();
+  }
+  if (at !== bytes.length) throw new Error(`expected ${count} policy lines, found more after them (or a partial line)`);
   const checksum = `sha256:${digest.digest('hex')}`;
   if (header.checksum !== checksum) throw new Error('checksum mismatch');
-  return { policies, checksum };
+  return { policies, checksum, length };
 }
 
 /** Format 1: `{"version":1,"checksum":…,"policies":[…]}`, the checksum over JSON.stringify(policies). */
-function verifiedV1(raw: string): { policies: AppliedPolicy[]; checksum: string } {
+function verifiedV1(raw: string): { policies: AppliedPolicy[]; checksum: string; length: number } {
   const parsed = JSON.parse(raw) as { checksum?: unknown; policies?: unknown };
   if (!Array.isArray(parsed.policies) || !parsed.policies.every(isApplied)) throw new Error('malformed policy list');
   const checksum = `sha256:${createHash('sha256').update(JSON.stringify(parsed.policies)).digest('hex')}`;
   if (parsed.checksum !== checksum) throw new Error('checksum mismatch');
-  return { policies: parsed.policies, checksum };
+  return { policies: parsed.policies, checksum, length: raw.length };
 }
 
 function isApplied(p: unknown): p is AppliedPolicy {

@@ -15,6 +15,11 @@ interface Known {
 
 export class FileSet {
   private readonly files = new Map<string, Known>();
+  /**
+   * Every known origin in order, kept until one is added or forgotten: a change to one
+   * file (the common case) re-reads the set but does not sort a thousand paths again.
+   */
+  private sorted: string[] | undefined;
 
   /** True when `origin` was last seen with this signature (content not re-read). */
   unchanged(origin: string, signature: string): boolean {
@@ -28,20 +33,22 @@ export class FileSet {
   /** Record a look at `origin` whose content was reported (`digest`), or rejected (the last reported digest kept). */
   record(origin: string, signature: string, digest?: string): void {
     const rejected = digest === undefined;
-    this.files.set(origin, { signature, digest: digest ?? this.files.get(origin)?.digest, rejected });
+    const known = this.files.get(origin);
+    if (!known) this.sorted = undefined;
+    this.files.set(origin, { signature, digest: digest ?? known?.digest, rejected });
   }
 
   /** Known files at or inside one of `scopes` (or outside every root) that `seen` lacks. */
   missing(seen: ReadonlySet<string>, scopes: readonly string[], roots: readonly string[]): string[] {
     const inside = (origin: string, dirs: readonly string[]) => dirs.some((d) => origin === d || origin.startsWith(d + path.sep));
-    return [...this.files.keys()].filter((o) => !seen.has(o) && (inside(o, scopes) || !inside(o, roots))).sort();
+    return this.origins().filter((o) => !seen.has(o) && (inside(o, scopes) || !inside(o, roots)));
   }
 
   /** Forget `origin`; true when content or a rejection of it had been reported (so its removal must be reported). */
   forget(origin: string): boolean {
     const known = this.files.get(origin);
     const had = known?.digest !== undefined || known?.rejected === true;
-    this.files.delete(origin);
+    if (this.files.delete(origin)) this.sorted = undefined;
     return had;
   }
 
@@ -51,7 +58,16 @@ export class FileSet {
 
   /** `sha256:` over the sorted (path, content digest) pairs of the reported files. */
   revision(): string {
-    const entries = [...this.files].filter(([, k]) => k.digest !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `sha256:${sha256(entries.map(([origin, k]) => `${origin}\0${k.digest}\n`).join(''))}`;
+    let text = '';
+    for (const origin of this.origins()) {
+      const digest = this.files.get(origin)!.digest;
+      if (digest !== undefined) text += `${origin}\0${digest}\n`;
+    }
+    return `sha256:${sha256(text)}`;
+  }
+
+  /** Known origins in UTF-16 code unit order (Array#sort's). */
+  private origins(): readonly string[] {
+    return (this.sorted ??= [...this.files.keys()].sort());
   }
 }
