@@ -13,7 +13,8 @@ import { constructFromEvents, load, parseEvents } from 'js-yaml';
 import { performance } from 'node:perf_hooks';
 import { Flavor } from '../../driver/abi/types.js';
 import { NodeRuleSet, POLICY_LIMITS, parsePolicies, type ParseOptions, type Policy } from '../../controller/policy/index.js';
-import { YAML_SCHEMA, splitDocuments } from '../../controller/policy/yaml.js';
+import { YAML_SCHEMA } from '../../controller/policy/yaml.js';
+import { readTexts } from '../reconcile/reader.js';
 import { execFileSync } from 'node:child_process';
 import { packageFile } from '../../driver/package-files/index.js';
 import { AGENT_NODE_OPTIONS } from '../../controller/agent/node-flags.js';
@@ -67,10 +68,7 @@ function fullRun(texts: string[], keep = false, parse: ParseOptions = {}): FullR
  */
 function readerOnlyCpuMs(texts: string[]): number {
   const c0 = process.cpuUsage();
-  for (const text of texts) {
-    const split = splitDocuments(text, POLICY_LIMITS);
-    if (!('documents' in split) || split.documents[0]?.events) throw new Error('the bench texts left the common-shape reader');
-  }
+  readTexts(texts);
   return cpuMs(c0);
 }
 function jsYamlCpuMs(texts: string[]): number {

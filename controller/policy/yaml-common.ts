@@ -15,6 +15,7 @@
  * values, document indices and offsets on generated and mutated texts.
  */
 import { NOT_RESOLVED, type Schema, type ScalarTagDefinition } from 'js-yaml';
+import type { PolicyLimits } from './limits.js';
 
 export interface CommonDocument {
   /** Index among the stream's documents, empty ones counted (as js-yaml counts them). */
@@ -24,10 +25,7 @@ export interface CommonDocument {
   value: unknown;
 }
 
-export interface CommonLimits {
-  maxDocumentBytes: number;
-  maxDepth: number;
-}
+export type CommonLimits = Pick<PolicyLimits, 'maxDocumentBytes' | 'maxDepth'>;
 
 /** Thrown inside the reader when the text leaves the common shape; never escapes. */
 const LEAVE = Symbol('not the common shape');
@@ -86,12 +84,12 @@ function resolverFor(schema: Schema): Resolve {
   for (const t of implicit) {
     for (const key of t.implicitFirstChars ?? []) byFirst.set(key, implicit.filter((u) => u.implicitFirstChars === null || u.implicitFirstChars.includes(key)));
   }
-  // The same buckets by char code (a scalar's first character is mostly an ASCII letter that no tag claims).
+  // By char code: a scalar's first character is mostly a letter no tag claims (then `any`).
   const byCode: (ScalarTagDefinition[] | undefined)[] = [];
   for (const [key, tags] of byFirst) if (key.length === 1) byCode[key.charCodeAt(0)] = tags;
   const empty = byFirst.get('') ?? any;
   resolve = (source) => {
-    const candidates = source === '' ? empty : byCode[source.charCodeAt(0)] ?? (source.charCodeAt(0) < 0x80 ? any : byFirst.get(source.charAt(0)) ?? any);
+    const candidates = source === '' ? empty : byCode[source.charCodeAt(0)] ?? any;
     for (const tag of candidates) {
       const value = tag.resolve(source, false, tag.tagName);
       if (value === NOT_RESOLVED) continue;
@@ -270,7 +268,6 @@ class Reader {
       key = this.plain(false);
       if (typeof this.resolve(key) !== 'string') throw LEAVE;
     }
-    if (key.length > MAX_KEY) throw LEAVE;
     let d = this.s.charCodeAt(this.pos);
     while (d === SPACE) d = this.s.charCodeAt(++this.pos);
     if (d !== COLON || !isBreakOrEnd(this.s.charCodeAt(this.pos + 1), true)) throw LEAVE;
@@ -278,7 +275,7 @@ class Reader {
   }
 
   private mappingValue(n: number, key: string, into: Record<string, unknown>): unknown {
-    if (key === '__proto__' || into[key] !== undefined) throw LEAVE; // a duplicate (or an inherited name: left to js-yaml too)
+    checkNewKey(key, into);
     const s = this.s;
     let c = s.charCodeAt(this.pos);
     while (c === SPACE) c = s.charCodeAt(++this.pos);
@@ -399,7 +396,7 @@ class Reader {
   private flowPair(into: Record<string, unknown>): void {
     const s = this.s;
     const key = this.flowKey();
-    if (key === '__proto__' || into[key] !== undefined) throw LEAVE; // a duplicate (or an inherited name: left to js-yaml too)
+    checkNewKey(key, into);
     this.flowSpace();
     if (s.charCodeAt(this.pos) !== COLON || s.charCodeAt(this.pos + 1) !== SPACE) throw LEAVE;
     this.pos += 2;
@@ -418,7 +415,7 @@ class Reader {
     if (c === SQUOTE) return this.single();
     if (c === DQUOTE) return this.double();
     const plain = this.plain(true);
-    if (typeof this.resolve(plain) !== 'string' || plain.length > MAX_KEY) throw LEAVE;
+    if (typeof this.resolve(plain) !== 'string') throw LEAVE;
     return plain;
   }
 
@@ -553,6 +550,14 @@ class Reader {
 /** Line break, end of text, or (when `space`) a space or tab. */
 function isBreakOrEnd(c: number, space: boolean): boolean {
   return Number.isNaN(c) || c === LF || c === CR || (space && (c === SPACE || c === TAB));
+}
+
+/**
+ * Leaves on a key js-yaml must judge: a duplicate, `__proto__`, a name `into` inherits
+ * (toString…), one longer than an implicit key may be.
+ */
+function checkNewKey(key: string, into: Record<string, unknown>): void {
+  if (key === '__proto__' || into[key] !== undefined || key.length > MAX_KEY) throw LEAVE;
 }
 
 function isFlowIndicator(c: number): boolean {

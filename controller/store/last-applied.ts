@@ -223,7 +223,8 @@ const samePolicy = (x: AppliedPolicy, y: AppliedPolicy): boolean =>
  */
 async function verified(bytes: Buffer): Promise<{ policies: AppliedPolicy[]; checksum: string; length: number }> {
   const headerEnd = bytes.indexOf(NEWLINE);
-  const headerLine = bytes.toString('utf8', 0, headerEnd < 0 ? bytes.length : headerEnd);
+  if (headerEnd < 0) throw new Error('no line after the header (truncated?)');
+  const headerLine = bytes.toString('utf8', 0, headerEnd);
   const header = JSON.parse(headerLine) as { version?: unknown; checksum?: unknown; count?: unknown };
   if (header.version !== VERSION) throw new Error(`unknown version ${String(header.version)}`);
   const count = Number(header.count);
@@ -234,7 +235,7 @@ async function verified(bytes: Buffer): Promise<{ policies: AppliedPolicy[]; che
   let length = headerLine.length + 1;
   let at = headerEnd + 1;
   for (let i = 0; i < count; i++) {
-    const end = headerEnd < 0 ? -1 : bytes.indexOf(NEWLINE, at);
+    const end = bytes.indexOf(NEWLINE, at);
     if (end < 0) throw new Error(`expected ${count} policy lines, found ${i} (truncated?)`);
     digest.update(bytes.subarray(at, end + 1));
     const line = bytes.toString('utf8', at, end);
