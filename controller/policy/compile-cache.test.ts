@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Flavor } from '../../driver/abi/types.js';
-import { CompileCache, MIN_WORKER_BATCH, PolicyCompiler, PolicyPreparer, parsePolicies } from './index.js';
+import { CompileCache, MIN_WORKER_BATCH, POOL_WARM_WAIT_MS, PolicyCompiler, PolicyPreparer, parsePolicies } from './index.js';
 import { preparedKey, type PreparedText } from './prepared.js';
 
 const policy = (i: number, rules = 3): string => `apiVersion: security.kubearmor.com/v1
@@ -110,6 +110,32 @@ void test('a batch is prepared by worker threads, with the same result as inline
     assert.deepEqual(compiled(compiler, text, location, (x, l) => preparer.parse(x, l)), compiled(reference, text, location, parsePolicies));
   }
   assert.equal(preparer.counts.inline, 0, 'the upserts after the batch parsed nothing');
+});
+
+void test('workers started ahead of a batch (warm) prepare it, and stop once it is done; unused, they stop after POOL_WARM_WAIT_MS', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const { make } = setup(t, 2);
+  const { preparer } = await make();
+  t.after(() => preparer.close());
+  assert.equal(preparer.running, 0, 'no worker before a batch or warm()');
+  preparer.warm();
+  assert.equal(preparer.running, 2, 'started before any batch');
+  t.mock.timers.tick(POOL_WARM_WAIT_MS - 1);
+  const texts = Array.from({ length: MIN_WORKER_BATCH + 4 }, (_, i) => ({ text: policy(i), location: `p${i}.yaml` }));
+  const progress = preparer.prepareAll(texts);
+  t.mock.timers.tick(1);
+  assert.equal(preparer.running, 2, 'the wait ends with a batch in flight: the workers stay');
+  await progress.done;
+  assert.deepEqual(preparer.counts, { cached: 0, prepared: texts.length, inline: 0, workerFailures: 0 });
+  assert.equal(preparer.running, 2, 'they linger a moment for the next batch');
+  t.mock.timers.tick(POOL_WARM_WAIT_MS);
+  assert.equal(preparer.running, 0, 'and stop after it');
+
+  preparer.warm();
+  t.mock.timers.tick(POOL_WARM_WAIT_MS - 1);
+  assert.equal(preparer.running, 2);
+  t.mock.timers.tick(1);
+  assert.equal(preparer.running, 0, 'unused, they stop');
 });
 
 /** Texts of every shape a chunk carries: several documents, sources, problems, a bad document, no policy at all. */

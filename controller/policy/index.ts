@@ -18,7 +18,7 @@ export { parsePolicies, policyKey, byPosition, type ParseOptions } from './parse
 export { PolicyCompiler, translatePolicy, type CompiledPolicy, type CompiledRule, type CompilerOptions, type Translation } from './compiler.js';
 export { RuleSetBuilder, type RuleSetChange } from './rule-set.js';
 export { CompileCache, type CacheLoadOutcome } from './compile-cache.js';
-export { PolicyPreparer, MIN_WORKER_BATCH, type PrepareCounts } from './preparer.js';
+export { PolicyPreparer, MIN_WORKER_BATCH, POOL_WARM_WAIT_MS, type PrepareCounts } from './preparer.js';
 export { NodeRuleSet } from './node-rule-set.js';
 export { selectPolicy, parseNodeLabels, HOSTNAME_LABEL, type NodeLabels, type Selection } from './selection.js';
 export { DEFAULT_ENVIRONMENT, withDefaults, type Environment } from './environment.js';

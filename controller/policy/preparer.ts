@@ -20,6 +20,8 @@ import { PREPARED, type PrepareProgress } from '../store/index.js';
 export const MIN_WORKER_BATCH = 16;
 /** How long idle workers wait for another batch before they stop. */
 const POOL_LINGER_MS = 200;
+/** How long workers started ahead of a batch (`warm`) wait for one before they stop. */
+export const POOL_WARM_WAIT_MS = 2000;
 
 export interface PrepareCounts {
   /** Texts found in the compile cache. */
@@ -89,19 +91,30 @@ export class PolicyPreparer {
       this.counts.workerFailures++;
     }).finally(() => {
       for (const i of [...pending]) release(i);
-      if (--this.batches === 0) {
-        // A source reading its files in groups hands the next group soon: the workers wait a little for it.
-        setTimeout(() => {
-          if (this.batches > 0 || this.pool !== pool) return;
-          this.pool = undefined;
-          void pool.close();
-        }, POOL_LINGER_MS).unref();
-      }
+      // A source reading its files in groups hands the next group soon: the workers wait a little for it.
+      if (--this.batches === 0) this.lingerThenClose(pool, POOL_LINGER_MS);
     });
     return {
       ready: (i) => (pending.has(i) ? new Promise<void>((resolve) => waiting.set(i, resolve)) : Promise.resolve()),
       done,
     };
+  }
+
+  /**
+   * Starts the workers ahead of a batch that is likely to come (the compile cache is
+   * empty: a first start, or the first after an upgrade), so that their start-up (tens
+   * of milliseconds of each thread's own) overlaps the scan and the first reads instead
+   * of delaying the first batch. Unused, they stop after POOL_WARM_WAIT_MS.
+   */
+  warm(): void {
+    if ((this.options.workers ?? 1) === 0 || this.pool) return;
+    const pool = (this.pool = new PreparePool(this.options.workers, this.options.onWorkerPriorityError));
+    this.lingerThenClose(pool, POOL_WARM_WAIT_MS);
+  }
+
+  /** Worker threads running now (0 when they have stopped). */
+  get running(): number {
+    return this.pool?.size ?? 0;
   }
 
   /** The parse result of one text (cache, worker result or inline), with the compiler seeded. */
@@ -123,6 +136,15 @@ export class PolicyPreparer {
     const { result, translations } = hydrate(text, prepared);
     for (const [policyKey, t] of translations) compiler.seed(policyKey, t.digest, t.translation);
     return result;
+  }
+
+  /** Closes `pool` after `ms` unless a batch is then in flight on it. */
+  private lingerThenClose(pool: PreparePool, ms: number): void {
+    setTimeout(() => {
+      if (this.batches > 0 || this.pool !== pool) return;
+      this.pool = undefined;
+      void pool.close();
+    }, ms).unref();
   }
 
   private keyOf(text: string, location: string, context: string): string {

@@ -119,6 +119,8 @@ export class DriverClient implements Driver {
       checkSize('APPLY', applyRequestSize(tx.remove.length, tx.add, parts));
       return this.write('APPLY', encodeApplyRequest(tx.expectedGeneration, tx.remove, tx.add, parts));
     }
+    // The thread boots while the request is encoded, not after.
+    this.device.startThread();
     const steps = encodeApplyRequestInSteps(tx.expectedGeneration, tx.remove, tx.add, ENCODE_STEP_RULES, parts);
     let step = steps.next();
     while (!step.done) {

@@ -97,6 +97,16 @@ export class DeviceChannel {
     }
   }
 
+  /**
+   * Starts the IOCTL thread before a call that will need it (a large APPLY, while its
+   * input is encoded), so that its boot does not delay the call. With 'all-once-started',
+   * every call goes there from now on, as once it has served a call.
+   */
+  startThread(): void {
+    if (this.handle === null) return;
+    (this.thread ??= new IoctlThread(this.binding.spec)).start();
+  }
+
   private async offThreadOnce(call: IoctlCall): Promise<AdoptedOutcome> {
     const outcome = await this.timedOffThread(call);
     if (outcome.error !== WIN32.invalidHandle) return outcome;

@@ -432,6 +432,96 @@ static void large(HANDLE h)
     printf("  (sanitized build) APPLY of %u rules: %.1f ms, LIST in 1 MiB pages: %.1f ms\n", n, tApply * 1e3, tList * 1e3);
 }
 
+static uint64_t next_random(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The table's ids (listed) against the model's (sorted in place); 1 when equal. */
+static int table_is(HANDLE h, uint64_t *model, uint32_t n)
+{
+    qsort(model, n, sizeof *model, cmp_id);
+    uint64_t *ids = malloc(sizeof *ids * (n + 1));
+    long listed = list_all(h, ids, n + 1, 64 * 1024, NULL);
+    int same = listed == (long)n && memcmp(ids, model, sizeof *ids * n) == 0;
+    free(ids);
+    return same;
+}
+
+static void large_random(HANDLE h)
+{
+    T("APPLY at scale in random id order: the last record of an id wins, removals and merges keep the table sorted");
+    enum { N = 6000, DUPS = 300, REMOVE = 1000, ABSENT = 50, ADD = 1500 };
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    RuleSpec *r = calloc(N + ADD, sizeof *r);
+    char (*paths)[64] = calloc(N + ADD, sizeof *paths);
+    uint64_t *model = malloc(sizeof *model * (N + ADD));
+    for (uint32_t i = 0; i < N + ADD; i++) {
+        /* ids over the whole 64-bit range (every radix digit varies); the first DUPS after
+         * N - DUPS repeat earlier ids with another action and path */
+        uint64_t id = i >= N - DUPS && i < N ? r[(i * 7) % (N - DUPS)].id : (next_random(&x) | 1);
+        snprintf(paths[i], sizeof paths[i], NT "\\r\\%u.dat", i);
+        r[i] = (RuleSpec){id, KAWIN_KIND_FILE, KAWIN_MATCH_EXACT, i < N - DUPS ? KAWIN_ACTION_AUDIT : KAWIN_ACTION_BLOCK, 0, 0, paths[i], NULL};
+    }
+    KAWIN_APPLY_RESULT res;
+    /* From an empty table (earlier cases leave rules behind). */
+    uint64_t *before = malloc(sizeof *before * 4096);
+    long present = list_all(h, before, 4096, 64 * 1024, NULL);
+    CHECK(present >= 0 && present <= 4096, "listing the table before");
+    if (present > 0) CHECK_EQ(remove_rules(h, before, (uint32_t)present, &res), 0);
+    free(before);
+    CHECK_EQ(get_state(h).RuleCount, 0);
+    const uint32_t unique = N - DUPS;
+    CHECK_EQ(apply_rules(h, get_state(h).Generation, NULL, 0, r, N, &res), 0);
+    CHECK_EQ(res.Added, unique);
+    for (uint32_t i = 0; i < unique; i++) model[i] = r[i].id;
+    CHECK(table_is(h, model, unique), "table after the first APPLY");
+
+    /* The records that won, sent again in reverse: nothing differs, nothing is written. */
+    RuleSpec *won = malloc(sizeof *won * unique);
+    for (uint32_t i = 0; i < unique; i++) won[unique - 1 - i] = r[i];
+    for (uint32_t i = N - DUPS; i < N; i++) won[unique - 1 - (i * 7) % (N - DUPS)] = r[i];
+    uint64_t generation = get_state(h).Generation;
+    CHECK_EQ(apply_rules(h, generation, NULL, 0, won, unique, &res), 0);
+    CHECK_EQ(res.Added + res.Replaced, 0);
+    CHECK_EQ(get_state(h).Generation, generation);
+
+    /* Remove a spread of present ids and some absent ones, add new ones in between. */
+    uint64_t *rem = malloc(sizeof *rem * (REMOVE + ABSENT));
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < unique; i++) {
+        if (i % 3 == 1 && i / 3 < REMOVE) rem[i / 3] = r[i].id;
+        else model[kept++] = r[i].id;
+    }
+    for (uint32_t i = 0; i < ABSENT; i++) rem[REMOVE + i] = next_random(&x) | 1;
+    for (uint32_t i = 0; i < ADD; i++) model[kept++] = r[N + i].id;
+    CHECK_EQ(apply_rules(h, generation, rem, REMOVE + ABSENT, r + N, ADD, &res), 0);
+    CHECK_EQ(res.Removed, REMOVE);
+    CHECK_EQ(res.Missing, ABSENT);
+    CHECK_EQ(res.Added, ADD);
+    CHECK(table_is(h, model, kept), "table after removals and additions");
+    CHECK_EQ(get_state(h).RuleCount, kept);
+
+    /* Remove everything: the table is empty. */
+    CHECK_EQ(remove_rules(h, model, kept, &res), 0);
+    CHECK_EQ(res.Removed, kept);
+    CHECK_EQ(get_state(h).RuleCount, 0);
+    free(rem);
+    free(won);
+    free(model);
+    free(paths);
+    free(r);
+}
+
 static void layout(void)
 {
     T("KawinEmu_GetLayout: sizes, offsets and constants as JSON, no kernel needed");
@@ -462,6 +552,7 @@ void test_ioctls(void)
     malformed(h);
     apply(h);
     fuzz(h);
+    large_random(h);
     large(h);
     T("CloseHandle twice: second is ERROR_INVALID_HANDLE");
     CHECK(CloseHandle(h), "close");

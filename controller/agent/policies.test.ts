@@ -1,0 +1,41 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Flavor } from '../../driver/abi/types.js';
+import { CompileCache, PolicyCompiler, PolicyPreparer } from '../policy/index.js';
+import { MemoryLogger } from '../observability/index.js';
+import { PreparerRunnable } from './policies.js';
+
+const text = `apiVersion: security.kubearmor.com/v1
+kind: KubeArmorHostPolicy
+metadata: {name: p}
+spec:
+  nodeSelector: {matchLabels: {kubernetes.io/os: windows}}
+  file: {matchPaths: [{path: 'C:\\\\Apps\\\\a.exe'}]}
+  action: Block
+`;
+
+void test('at start, the prepare workers start when the compile cache holds nothing (every policy will be parsed), not when it answers', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kawin-prep-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const start = async () => {
+    const cache = new CompileCache(CompileCache.fileIn(dir), '1.0.0');
+    const compiler = new PolicyCompiler({ flavor: Flavor.Windows, nodeLabels: { 'kubernetes.io/os': 'windows' } });
+    const preparer = new PolicyPreparer({ compiler: () => compiler, cache, workers: 2 });
+    const runnable = new PreparerRunnable(preparer, cache, new MemoryLogger());
+    await runnable.start();
+    return { preparer, runnable };
+  };
+  const first = await start();
+  assert.equal(first.preparer.running, 2, 'a first start: the workers start with the agent');
+  first.preparer.parse(text, 'p.yaml');
+  await first.runnable.stop();
+
+  const second = await start();
+  assert.equal(second.preparer.running, 0, 'the cache answers: no worker is started');
+  assert.equal(second.preparer.parse(text, 'p.yaml').documents.length, 1);
+  assert.equal(second.preparer.counts.cached, 1);
+  await second.runnable.stop();
+});
