@@ -138,7 +138,7 @@ export class Agent {
         firstApplied: (seconds) => {
           this.metrics.initialSyncDuration.set(seconds);
           // Written after the first apply, so the write never delays it.
-          void this.preparer.save();
+          void this.preparer.initialSyncDone();
           logger.info('initial sync done: the driver enforces the desired policies', {
             seconds, rules: this.reconciler.rulesApplied, generation: String(this.reconciler.appliedGeneration),
           });

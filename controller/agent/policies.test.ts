@@ -31,6 +31,8 @@ void test('at start, the prepare workers start when the compile cache holds noth
   const first = await start();
   assert.equal(first.preparer.running, 2, 'a first start: the workers start with the agent');
   first.preparer.parse(text, 'p.yaml');
+  await first.runnable.initialSyncDone();
+  assert.equal(first.preparer.running, 0, 'one policy, parsed inline: the initial sync stops the workers it did not need');
   await first.runnable.stop();
 
   const second = await start();

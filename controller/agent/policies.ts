@@ -110,7 +110,17 @@ export class PreparerRunnable implements Runnable {
 
   get counts(): PolicyPreparer['counts'] { return this.preparer.counts; }
 
-  /** Write the cache now (after the first apply). */
+  /**
+   * The initial sync is done: the compile cache is written, and the prepare workers stop
+   * unless a batch is in flight (an agent whose first start found few policies or none
+   * does not keep the workers it started ahead).
+   */
+  async initialSyncDone(): Promise<void> {
+    this.preparer.stopIdleWorkers();
+    await this.save();
+  }
+
+  /** Write the cache now. */
   async save(): Promise<void> {
     try {
       await this.preparer.save();

@@ -138,6 +138,23 @@ void test('workers started ahead of a batch (warm) prepare it, and stop once it 
   assert.equal(preparer.running, 0, 'unused, they stop');
 });
 
+void test('stopIdleWorkers stops workers waiting for a batch, not workers preparing one', async (t) => {
+  const { make } = setup(t, 2);
+  const { preparer } = await make();
+  t.after(() => preparer.close());
+  preparer.warm();
+  preparer.stopIdleWorkers();
+  assert.equal(preparer.running, 0, 'warm, no batch: stopped at once');
+  const texts = Array.from({ length: MIN_WORKER_BATCH + 4 }, (_, i) => ({ text: policy(i), location: `p${i}.yaml` }));
+  const progress = preparer.prepareAll(texts);
+  preparer.stopIdleWorkers();
+  assert.equal(preparer.running, 2, 'a batch in flight keeps them');
+  await progress.done;
+  assert.deepEqual(preparer.counts, { cached: 0, prepared: texts.length, inline: 0, workerFailures: 0 });
+  preparer.stopIdleWorkers();
+  assert.equal(preparer.running, 0, 'lingering after it: stopped at once');
+});
+
 /** Texts of every shape a chunk carries: several documents, sources, problems, a bad document, no policy at all. */
 const varied = (i: number): string => `${policy(i)}---
 apiVersion: security.kubearmor.com/v1

@@ -112,6 +112,18 @@ export class PolicyPreparer {
     this.lingerThenClose(pool, POOL_WARM_WAIT_MS);
   }
 
+  /**
+   * Stops the workers now unless a batch is in flight on them (the agent's initial sync is
+   * done: workers started by `warm` for a batch that did not come, or lingering after the
+   * last one, are not kept waiting). A later batch starts them again.
+   */
+  stopIdleWorkers(): void {
+    const pool = this.pool;
+    if (!pool || this.batches > 0) return;
+    this.pool = undefined;
+    void pool.close();
+  }
+
   /** Worker threads running now (0 when they have stopped). */
   get running(): number {
     return this.pool?.size ?? 0;
