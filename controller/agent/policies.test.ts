@@ -39,5 +39,8 @@ void test('at start, the prepare workers start when the compile cache holds noth
   assert.equal(second.preparer.running, 0, 'the cache answers: no worker is started');
   assert.equal(second.preparer.parse(text, 'p.yaml').documents.length, 1);
   assert.equal(second.preparer.counts.cached, 1);
+  // Nothing parsed inline: the initial sync warms the parser up, leaving the counts as they are.
+  await second.runnable.initialSyncDone();
+  assert.deepEqual(second.preparer.counts, { cached: 1, prepared: 0, inline: 0, workerFailures: 0 });
   await second.runnable.stop();
 });

@@ -95,6 +95,7 @@ export class PolicyFlow implements StoreListener<Policy> {
  */
 export class PreparerRunnable implements Runnable {
   readonly name = 'policy-preparer';
+  private stopped = false;
   constructor(private readonly preparer: PolicyPreparer, private readonly cache: CompileCache, private readonly logger: Logger) {}
 
   async start(): Promise<void> {
@@ -105,6 +106,7 @@ export class PreparerRunnable implements Runnable {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.preparer.close().catch((error: unknown) => this.logger.warn('cannot write the compile cache', { error: (error as Error).message }));
   }
 
@@ -118,6 +120,12 @@ export class PreparerRunnable implements Runnable {
   async initialSyncDone(): Promise<void> {
     this.preparer.stopIdleWorkers();
     await this.save();
+    // Nothing was parsed on this thread (a warm restart, or workers did it): the first
+    // change would load and compile the parser in its turn; do it now, a step a turn.
+    if (this.preparer.counts.inline === 0 && !this.stopped) {
+      await this.preparer.warmInline(() => this.stopped).catch((error: unknown) =>
+        this.logger.debug('the parser warm-up failed (the first change compiles it instead)', { error: (error as Error).message }));
+    }
   }
 
   /** Write the cache now. */

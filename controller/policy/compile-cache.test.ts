@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { Flavor } from '../../driver/abi/types.js';
 import { CompileCache, MIN_WORKER_BATCH, POOL_WARM_WAIT_MS, PolicyCompiler, PolicyPreparer, parsePolicies } from './index.js';
 import { preparedKey, type PreparedText } from './prepared.js';
+import { warmUpText } from './preparer.js';
+import { POLICY_KINDS } from './types.js';
 
 const policy = (i: number, rules = 3): string => `apiVersion: security.kubearmor.com/v1
 kind: KubeArmorHostPolicy
@@ -153,6 +155,26 @@ void test('stopIdleWorkers stops workers waiting for a batch, not workers prepar
   assert.deepEqual(preparer.counts, { cached: 0, prepared: texts.length, inline: 0, workerFailures: 0 });
   preparer.stopIdleWorkers();
   assert.equal(preparer.running, 0, 'lingering after it: stopped at once');
+});
+
+void test('warmInline parses a valid sample of each kind on the calling thread, and leaves no trace: nothing cached or counted, no worker started', async (t) => {
+  for (const kind of POLICY_KINDS) {
+    const [doc] = parsePolicies(warmUpText(kind), 'warm.yaml').documents;
+    assert.ok(doc?.policy, `${kind}: ${JSON.stringify(doc?.problems)}`);
+    assert.deepEqual(doc.problems.filter((p) => p.severity === 'error'), []);
+    assert.ok(doc.policy.rules.length >= 2, `${kind}: rules of both sections`);
+  }
+  const { make } = setup(t, 2);
+  const { preparer, cache } = await make();
+  t.after(() => preparer.close());
+  const before = { counts: { ...preparer.counts }, cached: cache.size };
+  await preparer.warmInline();
+  assert.deepEqual(preparer.counts, before.counts);
+  assert.equal(cache.size, before.cached);
+  assert.equal(preparer.running, 0, 'no worker started');
+  let steps = 0;
+  await preparer.warmInline(() => ++steps > 2);
+  assert.equal(steps, 3, 'stopped() is asked between steps, and ends the warm-up');
 });
 
 /** Texts of every shape a chunk carries: several documents, sources, problems, a bad document, no policy at all. */

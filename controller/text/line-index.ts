@@ -12,6 +12,8 @@ export class LineIndex {
   /** A negative offset (nothing to point at) is line 0, column 0. */
   position(offset: number): TextPosition {
     if (offset < 0) return { line: 0, column: 0 };
+    // The start of a text (its first document's line): no need to find every line start.
+    if (offset === 0) return { line: 1, column: 1 };
     const starts = this.lineStarts();
     let lo = 0;
     let hi = starts.length - 1;
