@@ -29,6 +29,7 @@ void test('at start, the prepare workers start when the compile cache holds noth
     return { preparer, runnable };
   };
   const first = await start();
+  await new Promise((resolve) => setImmediate(resolve));
   assert.equal(first.preparer.running, 2, 'a first start: the workers start with the agent');
   first.preparer.parse(text, 'p.yaml');
   await first.runnable.initialSyncDone();
@@ -36,6 +37,7 @@ void test('at start, the prepare workers start when the compile cache holds noth
   await first.runnable.stop();
 
   const second = await start();
+  await new Promise((resolve) => setImmediate(resolve));
   assert.equal(second.preparer.running, 0, 'the cache answers: no worker is started');
   assert.equal(second.preparer.parse(text, 'p.yaml').documents.length, 1);
   assert.equal(second.preparer.counts.cached, 1);

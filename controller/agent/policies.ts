@@ -101,8 +101,9 @@ export class PreparerRunnable implements Runnable {
   async start(): Promise<void> {
     const loaded = await this.cache.load();
     if ('rejected' in loaded) this.logger.warn('compile cache not used: it is rebuilt', { file: this.cache.file, reason: loaded.rejected });
-    // Nothing cached: every policy will be parsed, so the workers start while the sources read.
-    if (loaded.loaded === 0) this.preparer.warm();
+    // Nothing cached: every policy will be parsed, so the workers start while the sources
+    // read. In a turn of their own: starting two threads takes the main thread a few ms.
+    if (loaded.loaded === 0) setImmediate(() => { if (!this.stopped) this.preparer.warm(); });
   }
 
   async stop(): Promise<void> {
