@@ -214,6 +214,33 @@ void test_decisions(void)
     Case after[] = {{P, "C:\\Windows\\System32\\calc.exe", X, 0, KAWIN_DECISION_ALLOW, 0, 0}};
     run_cases(&d, after, 1);
 
+    T("rules of one path leave one at a time: the index keeps finding the others");
+    CHECK_EQ(KawinEmu_Reset(d.dev), 0);
+    CloseHandle(h);
+    h = open_device(&d);
+    const RuleSpec same[] = {
+        {40, F, EX, AUDIT, 0, 0, NT "\\Shared\\Same.txt", NULL},
+        {41, F, EX, BLOCK, 0, 0, NT "\\shared\\SAME.TXT", NULL},
+        {42, F, EX, AUDIT, 0, KAWIN_RULE_READ_ONLY, NT "\\Shared\\same.txt", NULL},
+    };
+    CHECK_EQ(add_rules(h, same, N(same), NULL), 0);
+    Case all[] = {{F, "C:\\Shared\\Same.txt", X, R, KAWIN_DECISION_BLOCK, 41, 0}};
+    run_cases(&d, all, 1);
+    uint64_t id40 = 40, id41 = 41, id42 = 42;
+    CHECK_EQ(remove_rules(h, &id40, 1, NULL), 0); /* the rule whose string the index entry used */
+    run_cases(&d, all, 1);
+    CHECK_EQ(remove_rules(h, &id41, 1, NULL), 0);
+    Case readOnly[] = {{F, "C:\\Shared\\Same.txt", X, W, KAWIN_DECISION_AUDIT, 42, 0},
+                       {F, "C:\\Shared\\Same.txt", X, R, KAWIN_DECISION_ALLOW, 0, 0}};
+    run_cases(&d, readOnly, N(readOnly));
+    CHECK_EQ(add_rules(h, same, 1, NULL), 0);
+    CHECK_EQ(remove_rules(h, &id42, 1, NULL), 0);
+    Case first[] = {{F, "C:\\Shared\\Same.txt", X, R, KAWIN_DECISION_AUDIT, 40, 0}};
+    run_cases(&d, first, 1);
+    CHECK_EQ(remove_rules(h, &id40, 1, NULL), 0);
+    Case none[] = {{F, "C:\\Shared\\Same.txt", X, R, KAWIN_DECISION_ALLOW, 0, 0}};
+    run_cases(&d, none, 1);
+
     T("BenchDecide reports a time per decision");
     double ns = 0;
     CHECK_EQ(KawinEmu_BenchDecide(d.dev, "C:\\App\\Data\\x", APP, R, 1000, &ns), 0);

@@ -53,35 +53,42 @@ static int pmap_grow(PMap *m, uint32_t want)
     return 0;
 }
 
-static int pmap_add(PMap *m, const uint16_t *key, uint32_t len, Rule *r, int slot)
+/* The rules of a vector (valid until the entry moves: a grow or a deletion). */
+static Rule **vec_items(RuleVec *v)
+{
+    return v->cap ? v->v : &v->one;
+}
+
+/* `key` is the rule's own folded string (its first `len` units): the entry keeps it. */
+static int pmap_add(PMap *m, const uint16_t *key, uint32_t len, uint64_t h, Rule *r, int slot)
 {
     if ((m->used + 1) * 2 > m->cap && pmap_grow(m, m->used + 1) != 0) return -1;
-    uint64_t h = path_hash(key, len);
     PMapEnt *e = &m->e[pmap_slot(m, key, len, h)];
     if (!e->key) {
-        uint16_t *k = malloc((size_t)len * 2 + 2);
-        if (!k) return -1;
-        memcpy(k, key, (size_t)len * 2);
-        *e = (PMapEnt){h, k, len, {NULL, 0, 0}};
+        *e = (PMapEnt){h, key, len, {NULL, NULL, 0, 0}};
         m->used++;
     }
     RuleVec *v = &e->vec;
-    if (v->n == v->cap) {
-        uint32_t cap = v->cap ? v->cap * 2 : 2;
-        Rule **nv = realloc(v->v, sizeof *nv * cap);
-        if (!nv) return -1;
-        v->v = nv;
-        v->cap = cap;
+    if (v->cap == 0 && v->n == 0) {
+        v->one = r;
+    } else {
+        if (v->n >= v->cap) { /* cap 0 holds one rule inline */
+            uint32_t cap = v->cap ? v->cap * 2 : 2;
+            Rule **nv = realloc(v->v, sizeof *nv * cap);
+            if (!nv) return -1;
+            if (v->cap == 0) nv[0] = v->one;
+            v->v = nv;
+            v->cap = cap;
+        }
+        v->v[v->n] = r;
     }
-    r->pos[slot] = v->n;
-    v->v[v->n++] = r;
+    r->pos[slot] = v->n++;
     return 0;
 }
 
 static void pmap_delete_slot(PMap *m, uint32_t i)
 {
     uint32_t mask = m->cap - 1;
-    free(m->e[i].key);
     free(m->e[i].vec.v);
     /* backward-shift deletion keeps probe chains intact without tombstones */
     for (uint32_t j = (i + 1) & mask; m->e[j].key; j = (j + 1) & mask) {
@@ -95,25 +102,33 @@ static void pmap_delete_slot(PMap *m, uint32_t i)
     m->used--;
 }
 
-static void pmap_remove(PMap *m, const uint16_t *key, uint32_t len, Rule *r, int slot)
+static const uint16_t *key_of(const Rule *r, int slot)
 {
-    PMapEnt *e = pmap_get(m, key, len, path_hash(key, len));
+    return slot ? r->fsrc : r->fpath;
+}
+
+static void pmap_remove(PMap *m, const uint16_t *key, uint32_t len, uint64_t h, Rule *r, int slot)
+{
+    PMapEnt *e = pmap_get(m, key, len, h);
     if (!e) return;
     RuleVec *v = &e->vec;
+    Rule **items = vec_items(v);
     uint32_t p = r->pos[slot];
-    if (p >= v->n || v->v[p] != r) return;
-    v->v[p] = v->v[--v->n];
-    v->v[p]->pos[slot] = p;
-    if (v->n == 0) pmap_delete_slot(m, (uint32_t)(e - m->e));
+    if (p >= v->n || items[p] != r) return;
+    items[p] = items[--v->n];
+    items[p]->pos[slot] = p;
+    if (v->n == 0) {
+        pmap_delete_slot(m, (uint32_t)(e - m->e));
+        return;
+    }
+    /* the key was this rule's string, freed with it: another rule of the entry lends its own */
+    if (e->key == key_of(r, slot)) e->key = key_of(items[0], slot);
 }
 
 static void pmap_free(PMap *m)
 {
     for (uint32_t i = 0; i < m->cap; i++)
-        if (m->e[i].key) {
-            free(m->e[i].key);
-            free(m->e[i].vec.v);
-        }
+        if (m->e[i].key) free(m->e[i].vec.v);
     free(m->e);
     memset(m, 0, sizeof *m);
 }
@@ -141,8 +156,9 @@ void index_reserve(Table *t, Rule **adds, uint32_t n)
 static int visit_vec(const PMapEnt *e, rule_visit fn, void *ctx, int (*keep)(const Rule *, void *), void *kctx)
 {
     if (!e) return 0;
+    Rule *const *items = e->vec.cap ? e->vec.v : &e->vec.one;
     for (uint32_t i = 0; i < e->vec.n; i++) {
-        Rule *r = e->vec.v[i];
+        Rule *r = items[i];
         if ((!keep || keep(r, kctx)) && fn(r, ctx)) return 1;
     }
     return 0;
@@ -193,23 +209,30 @@ int index_query(const PathIndex *ix, PathRef t, int slot, uint16_t sep, rule_vis
     return 0;
 }
 
+void index_prefetch(const Table *t, const Rule *r)
+{
+    const PMap *m = r->match == KAWIN_MATCH_EXACT ? &t->target[r->kind].exact
+                    : r->match == KAWIN_MATCH_GLOB ? &t->target[r->kind].glob : &t->target[r->kind].dir;
+    if (m->cap) __builtin_prefetch(&m->e[home_of(r->pathHash, m->cap - 1)]);
+}
+
 int index_insert(Table *t, Rule *r)
 {
-    if (pmap_add(pick(&t->target[r->kind], r->match), r->fpath, r->pathKey, r, 0) != 0) return -1;
+    if (pmap_add(pick(&t->target[r->kind], r->match), r->fpath, r->pathKey, r->pathHash, r, 0) != 0) return -1;
     if (r->action != KAWIN_ACTION_ALLOW) return 0;
     if (r->srcMatch == KAWIN_MATCH_NONE) {
         t->globalAllow[r->kind]++;
         return 0;
     }
-    return pmap_add(pick(&t->allowSource[r->kind], r->srcMatch), r->fsrc, r->srcKey, r, 1);
+    return pmap_add(pick(&t->allowSource[r->kind], r->srcMatch), r->fsrc, r->srcKey, r->srcHash, r, 1);
 }
 
 void index_remove(Table *t, Rule *r)
 {
-    pmap_remove(pick(&t->target[r->kind], r->match), r->fpath, r->pathKey, r, 0);
+    pmap_remove(pick(&t->target[r->kind], r->match), r->fpath, r->pathKey, r->pathHash, r, 0);
     if (r->action != KAWIN_ACTION_ALLOW) return;
     if (r->srcMatch == KAWIN_MATCH_NONE) t->globalAllow[r->kind]--;
-    else pmap_remove(pick(&t->allowSource[r->kind], r->srcMatch), r->fsrc, r->srcKey, r, 1);
+    else pmap_remove(pick(&t->allowSource[r->kind], r->srcMatch), r->fsrc, r->srcKey, r->srcHash, r, 1);
 }
 
 void index_free(Table *t)

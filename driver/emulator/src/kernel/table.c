@@ -14,6 +14,8 @@ static void rule_fold(Rule *r, uint16_t sep, int fold)
     path_fold(r->fsrc, r->src, r->srcLen, fold);
     r->pathKey = path_key_len(r->fpath, r->pathLen, r->match, sep);
     r->srcKey = r->srcMatch ? path_key_len(r->fsrc, r->srcLen, r->srcMatch, sep) : 0;
+    r->pathHash = path_hash(r->fpath, r->pathKey);
+    r->srcHash = path_hash(r->fsrc, r->srcKey);
 }
 
 Rule *rule_new(const KAWIN_RULE *rec, const uint16_t *path, const uint16_t *src, const Table *t)
@@ -134,6 +136,9 @@ static int in_sorted(const uint64_t *v, uint32_t n, uint64_t id)
 {
     return n && bsearch(&id, v, n, sizeof *v, cmp_u64) != NULL;
 }
+
+/* How many additions ahead the index slot of an addition is prefetched. */
+#define PREFETCH_AHEAD 8
 
 /* Below this many keys qsort; above, a radix sort (a 100k-rule APPLY sorts in ~2 ms instead of ~13). */
 #define RADIX_MIN_KEYS 1024
@@ -309,6 +314,8 @@ uint32_t table_apply(Table *t, const uint64_t *remIn, uint32_t nrem, Rule **adds
     index_reserve(t, adds, nadd);
     uint32_t k = 0, pos;
     for (uint32_t i = 0; i < nadd; i++) { /* adds are sorted by id: new ones stay sorted */
+        /* the index slots of a large batch are all over memory: ask for one ahead */
+        if (i + PREFETCH_AHEAD < nadd) index_prefetch(t, adds[i + PREFETCH_AHEAD]);
         Rule *a = adds[i], *old = table_find(t, a->id, &pos);
         if (old && rule_same(old, a)) {
             free(a);

@@ -20,19 +20,25 @@ typedef struct Rule {
     uint32_t flags;
     uint32_t pathLen, srcLen;      /* code units */
     uint32_t pathKey, srcKey;      /* index key lengths (prefixes of the folded strings) */
+    uint64_t pathHash, srcHash;    /* path_hash of those keys, computed once when folded */
     uint32_t pos[2];               /* position in its target / source index vector */
     uint16_t *path, *src;          /* as given (LIST returns them unchanged) */
     uint16_t *fpath, *fsrc;        /* folded for matching */
 } Rule;
 
+/* The rules filed under one key. Most keys have one rule: it is held in `one` (cap 0)
+ * until a second comes, so such a key costs no allocation. */
 typedef struct RuleVec {
     Rule **v;
+    Rule *one;
     uint32_t n, cap;
 } RuleVec;
 
 typedef struct PMapEnt {
     uint64_t hash;
-    uint16_t *key; /* NULL: empty slot */
+    /* NULL: empty slot. Otherwise the folded string of one of the entry's rules (every
+     * one of them has this key as its prefix): moved to another rule when that one leaves. */
+    const uint16_t *key;
     uint32_t len;
     RuleVec vec;
 } PMapEnt;
@@ -84,6 +90,7 @@ uint32_t table_after(const Table *t, uint64_t cursor);
 
 /* index.c */
 int index_insert(Table *t, Rule *r);
+void index_prefetch(const Table *t, const Rule *r); /* a hint before index_insert(t, r) */
 void index_remove(Table *t, Rule *r);
 void index_free(Table *t);
 void index_reserve(Table *t, Rule **adds, uint32_t n); /* room for a batch of additions */
