@@ -13,10 +13,10 @@ import type { CompileCache } from './compile-cache.js';
 import { PreparePool } from './prepare-pool.js';
 import { hydrate, prepareText, preparedKey, type PreparedText } from './prepared.js';
 import { translateFor } from './compiler.js';
-import type { ParseResult } from './types.js';
+import { POLICY_KINDS, type ParseResult, type PolicyKind } from './types.js';
 import { PREPARED, type PrepareProgress } from '../store/index.js';
 import { quickValidatorFor } from './schema.js';
-import { POLICY_KINDS, type PolicyKind } from './types.js';
+import { nextTurn } from '../clock/index.js';
 
 /** Below this many unknown texts a batch is prepared inline: a worker round trip would cost more. */
 export const MIN_WORKER_BATCH = 16;
@@ -156,20 +156,20 @@ export class PolicyPreparer {
    * 15-25 ms in one turn where the next parse of the same text takes 2-4. A warm restart
    * (or a cold start, parsed in workers) parses nothing on this thread, so without this
    * the first change after it pays that in one turn. A sample policy of each kind is
-   * parsed, a step a turn (the validator loaded, then compiled, then the text parsed); the results are
-   * dropped: nothing is cached, counted or seeded. `stopped()`: stop early (the agent stops).
+   * parsed, a step a turn (its validator loaded, then compiled, then the text parsed);
+   * the results are dropped: nothing is cached, counted or seeded. `stopped()`: stop
+   * early (the agent stops).
    */
   async warmInline(stopped: () => boolean = () => false): Promise<void> {
-    const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
     for (const kind of POLICY_KINDS) {
-      await turn();
+      await nextTurn();
       if (stopped()) return;
       const validate = quickValidatorFor(kind);
-      await turn();
+      await nextTurn();
       if (stopped()) return;
       // Refused at once, but compiled whole: V8 compiles a function at its first call.
       validate({});
-      await turn();
+      await nextTurn();
       if (stopped()) return;
       prepareText(warmUpText(kind), '(warm-up)', translateFor(this.options.compiler().translation));
     }

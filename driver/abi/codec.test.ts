@@ -4,7 +4,7 @@ import {
   AbiDecodeError, AbiEncodeError, decodeAddRules, decodeApplyRequest, decodeApplyResult, decodeEventMessage,
   decodeListRequest, decodeListResponse, decodeRemoveRules, decodeSetConfig, decodeState, encodeAddRules,
   encodeApplyRequest, encodeApplyResult, encodeEventMessage, encodeListRequest, encodeListResponse, encodeRemoveRules,
-  encodeSetConfig, encodeState, filetimeToUnixMs, unixMsToFiletime,
+  encodeSetConfig, encodeState, filetimeToUnixMs, unixMsToFiletime, encodeRuleAt, ruleSize, AS_IS_PARTS, type DriverPathParts,
 } from './codec.js';
 import {
   Decision, EventType, Flavor, MatchType, Posture, RuleAction, RuleKind,
@@ -50,6 +50,28 @@ void describe('codec round trips', () => {
     // Byte for byte the records of messages too small for the native path (one rule each).
     const small = many.map((r) => encodeAddRules([r]).subarray(HEADER.size));
     assert.ok(Buffer.from(bytes.subarray(APPLY_REQUEST.size)).equals(Buffer.concat(small)));
+  });
+  void it('a large APPLY with DOS paths mapped to device paths writes each rule as encodeRuleAt does alone', () => {
+    // Two drives (the prefix written changes between rules), a path that keeps its form, sources mapped or not.
+    const parts = (path: string): DriverPathParts => /^[Cc]:/.test(path) ? { prefix: '\\Device\\HarddiskVolume3', skip: 2 }
+      : /^[Dd]:/.test(path) ? { prefix: '\\Device\\HarddiskVolume12', skip: 2 } : AS_IS_PARTS;
+    const paths = ['C:\\Apps\\a.exe', 'd:\\Data\\ünï\\\uD800.txt', '\\Device\\Mup\\srv\\x', 'C:\\', 'D:\\odd\\len'];
+    const many = Array.from({ length: 3000 }, (_, i) => rule(BigInt(i + 1), paths[i % paths.length]!, {
+      flags: i % 2, action: [RuleAction.Allow, RuleAction.Audit, RuleAction.Block][i % 3]!,
+      ...(i % 4 === 0 ? { source: { path: paths[(i + 1) % paths.length]!, match: MatchType.Exact } } : {}),
+    }));
+    const bytes = encodeApplyRequest(7n, [5n], many, parts);
+    assert.ok(bytes.byteLength > 64 * 1024);
+    const alone = many.map((r) => {
+      const one = new Uint8Array(ruleSize(r, parts));
+      assert.equal(encodeRuleAt(new DataView(one.buffer), 0, r, parts), one.byteLength);
+      return one;
+    });
+    assert.ok(Buffer.from(bytes.subarray(APPLY_REQUEST.size + 8)).equals(Buffer.concat(alone)));
+    const decoded = decodeApplyRequest(bytes).add;
+    assert.equal(decoded[0]!.target.path, '\\Device\\HarddiskVolume3\\Apps\\a.exe');
+    assert.equal(decoded[1]!.target.path, '\\Device\\HarddiskVolume12\\Data\\ünï\\\uD800.txt');
+    assert.equal(decoded[2]!.target.path, paths[2]);
   });
   void it('ADD_RULES and REMOVE_RULES', () => {
     assert.deepEqual(decodeAddRules(encodeAddRules(rules)), rules);
