@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FakeClock, realClock, sleep } from './index.js';
+import { FakeClock, realClock, sleep, sliceTurn } from './index.js';
 
 void test('fake timers fire in due order, including ones set while advancing', () => {
   const clock = new FakeClock(0);
@@ -58,3 +58,13 @@ void test('runUntil fires timers as they are armed until the outcome arrives', a
   assert.equal(await clock.runUntil(outcome), 'done');
   assert.equal(clock.now(), 250);
 });
+
+void test('slicers that yield in the same turn go on in turns of their own, in order', async () => {
+  const order: string[] = [];
+  const done = [sliceTurn().then(() => order.push('a')), sliceTurn().then(() => order.push('b')), sliceTurn().then(() => order.push('c'))];
+  // Queued after the three, in the same turn: with a plain setImmediate all three would run before it.
+  setImmediate(() => order.push('next immediate'));
+  await Promise.all(done);
+  assert.deepEqual(order, ['a', 'next immediate', 'b', 'c']);
+});
+

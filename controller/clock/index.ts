@@ -7,4 +7,4 @@ export type { Clock, TimerHandle } from './clock.js';
 export { realClock, sleep } from './clock.js';
 export { FakeClock } from './fake.js';
 export { backoffDelay } from './backoff.js';
-export { Slicer, SLICE_MS, nextTurn } from './slicer.js';
+export { Slicer, SLICE_MS, nextTurn, sliceTurn } from './slicer.js';

@@ -108,19 +108,25 @@ export class LastAppliedFile {
 
   /** A new snapshot of every policy; the journal it replaces is removed. */
   private async writeSnapshot(policies: readonly AppliedPolicy[]): Promise<void> {
-    const lines: string[] = [];
+    // Each line is encoded within the slices: one conversion of the whole text (6 MB for a
+    // thousand policies) to UTF-8 held the event loop for 10-20 ms.
+    const lines: Buffer[] = [];
     const digest = createHash('sha256');
+    let length = 0;
     await sliced(policies, (p) => {
       const line = `${JSON.stringify(applied(p))}\n`;
-      digest.update(line);
-      lines.push(line);
+      const bytes = Buffer.from(line);
+      digest.update(bytes);
+      lines.push(bytes);
+      length += line.length;
     });
     const checksum = `sha256:${digest.digest('hex')}`;
-    const text = `${JSON.stringify({ version: VERSION, checksum, count: policies.length })}\n${lines.join('')}`;
-    await writeFileAtomic(this.stateDir, FILE, text);
+    const header = `${JSON.stringify({ version: VERSION, checksum, count: policies.length })}\n`;
+    lines.unshift(Buffer.from(header));
+    await writeFileAtomic(this.stateDir, FILE, Buffer.concat(lines));
     // The old journal follows the old snapshot: replay would ignore it; removed so it is not read at all.
     await unlink(join(this.stateDir, JOURNAL)).catch(() => undefined);
-    this.snapshot = { checksum, bytes: text.length };
+    this.snapshot = { checksum, bytes: header.length + length };
     this.journalBytes = 0;
   }
 
