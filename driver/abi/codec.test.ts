@@ -51,7 +51,7 @@ void describe('codec round trips', () => {
     const small = many.map((r) => encodeAddRules([r]).subarray(HEADER.size));
     assert.ok(Buffer.from(bytes.subarray(APPLY_REQUEST.size)).equals(Buffer.concat(small)));
   });
-  void it('a large APPLY with DOS paths mapped to device paths writes each rule as encodeRuleAt does alone', () => {
+  void it('a large APPLY (paths written natively) with DOS paths mapped to device paths writes each rule as a small message does', () => {
     // Two drives (the prefix written changes between rules), a path that keeps its form, sources mapped or not.
     const parts = (path: string): DriverPathParts => /^[Cc]:/.test(path) ? { prefix: '\\Device\\HarddiskVolume3', skip: 2 }
       : /^[Dd]:/.test(path) ? { prefix: '\\Device\\HarddiskVolume12', skip: 2 } : AS_IS_PARTS;

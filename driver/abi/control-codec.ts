@@ -4,7 +4,7 @@
  * Encoders exist for every struct (the client needs the requests, tests the answers).
  */
 import { APPLY_REQUEST, APPLY_RESULT, HEADER, LIST_REQUEST, LIST_RESPONSE } from './layout.js';
-import { decodeRuleAt, encodeRuleAt, ruleSize, RuleBatchEncoder, type Cursor, type PathParts } from './rules-codec.js';
+import { decodeRuleAt, encodeRuleAt, ruleSize, type Cursor, type PathParts } from './rules-codec.js';
 import { ABI_VERSION, LIST_FLAG_MORE, type ApplyResult, type DriverRule } from './types.js';
 import { AbiDecodeError, checkU64, dataView, need, textView } from './wire.js';
 import type { RuleRecords } from './rule-records.js';
@@ -84,10 +84,9 @@ export function* encodeApplyRequestInSteps(
   expectedGeneration: bigint, remove: readonly bigint[], add: readonly DriverRule[], rulesPerStep: number, parts?: PathParts,
 ): Generator<void, Uint8Array, void> {
   checkU64('expected generation', expectedGeneration, true);
-  const rules = new RuleBatchEncoder(add, parts);
   let total = APPLY_REQUEST.size + remove.length * 8;
   for (let i = 0; i < add.length; i++) {
-    total += rules.size(i);
+    total += ruleSize(add[i]!, parts);
     if ((i + 1) % rulesPerStep === 0) yield;
   }
   const { bytes, view } = alloc(total);
@@ -97,7 +96,7 @@ export function* encodeApplyRequestInSteps(
   view.setUint32(APPLY_REQUEST.fields.AddCount, add.length, true);
   let at = writeIds(view, APPLY_REQUEST.size, remove);
   for (let i = 0; i < add.length; i++) {
-    at += rules.write(bytes, view, at, i);
+    at += encodeRuleAt(view, at, add[i]!, parts);
     if ((i + 1) % rulesPerStep === 0) yield;
   }
   return bytes;

@@ -5,7 +5,7 @@
 import { RULE } from './layout.js';
 import { LIMITS, MatchType, RuleAction, RuleKind, type DriverRule } from './types.js';
 import {
-  AbiDecodeError, AbiEncodeError, align8, checkU32, checkU64, expectEnum, need, readUtf16, unitsOf, writeUtf16, Utf16Writer,
+  AbiDecodeError, AbiEncodeError, align8, checkU32, checkU64, expectEnum, need, readUtf16, writeUtf16,
 } from './wire.js';
 
 const F = RULE.fields;
@@ -89,89 +89,20 @@ export function encodeRuleAt(view: DataView, offset: number, rule: DriverRule, p
   validate(rule);
   const target = parts(rule.target.path);
   const source = rule.source ? parts(rule.source.path) : undefined;
-  return writeRecord(view, offset, rule, { target, source }, writeMapped);
-}
-
-/** How a rule's paths map to the driver's form. */
-interface MappedPaths {
-  target: DriverPathParts;
-  source: DriverPathParts | undefined;
-}
-
-/** Writes a mapped path at a byte offset of `view`; returns its bytes. */
-type PathWriter = (view: DataView, offset: number, path: string, parts: DriverPathParts) => number;
-
-/** The record of a validated rule whose paths map by `mapped`. */
-function writeRecord(view: DataView, offset: number, rule: DriverRule, { target, source }: MappedPaths, write: PathWriter): number {
-  const pathBytes = mappedBytes('rule path', rule.target.path, target);
-  const sourceBytes = source !== undefined ? mappedBytes('rule source path', rule.source!.path, source) : 0;
-  const size = align8(RULE.size + pathBytes + sourceBytes);
+  const size = align8(RULE.size + mappedBytes('rule path', rule.target.path, target) +
+    (source !== undefined ? mappedBytes('rule source path', rule.source!.path, source) : 0));
   view.setUint32(offset + F.Size, size, true);
   view.setUint8(offset + F.Kind, rule.kind);
   view.setUint8(offset + F.MatchType, rule.target.match);
   view.setUint8(offset + F.Action, rule.action);
-  view.setUint8(offset + F.SourceMatchType, source !== undefined ? rule.source!.match : MatchType.None);
+  view.setUint8(offset + F.SourceMatchType, rule.source ? rule.source.match : MatchType.None);
   view.setBigUint64(offset + F.Id, rule.id, true);
   view.setUint32(offset + F.Flags, rule.flags, true);
-  write(view, offset + RULE.size, rule.target.path, target);
+  const pathBytes = writeMapped(view, offset + RULE.size, rule.target.path, target);
   view.setUint16(offset + F.PathBytes, pathBytes, true);
-  if (source !== undefined) write(view, offset + RULE.size + pathBytes, rule.source!.path, source);
+  const sourceBytes = source !== undefined ? writeMapped(view, offset + RULE.size + pathBytes, rule.source!.path, source) : 0;
   view.setUint16(offset + F.SourcePathBytes, sourceBytes, true);
   return size;
-}
-
-/**
- * Many rules into one large message (a 100k-rule APPLY): the same bytes as encodeRuleAt on
- * each, with less work a rule, which counts most when the code is still cold (an agent's
- * first APPLY): each rule's paths are mapped once (`size` keeps what `write` uses), the
- * strings go through one Utf16Writer, and a device prefix is copied as code units.
- */
-export class RuleBatchEncoder {
-  private readonly targets: DriverPathParts[];
-  private readonly sources: (DriverPathParts | undefined)[] = [];
-  private text: Utf16Writer | undefined;
-  private prefix = '';
-  private prefixUnits: Uint16Array = new Uint16Array(0);
-  private readonly writePath: PathWriter = (_view, offset, path, mapped) => this.writeMapped(offset, path, mapped);
-  /** Reused for every rule: no object a rule. */
-  private readonly mapped: MappedPaths = { target: AS_IS_PARTS, source: undefined };
-
-  constructor(private readonly rules: readonly DriverRule[], private readonly parts: PathParts = asIsParts) {
-    this.targets = new Array<DriverPathParts>(rules.length);
-  }
-
-  /** Bytes rule `i` takes (its paths mapped and checked against the driver's limit). */
-  size(i: number): number {
-    const rule = this.rules[i]!;
-    const target = (this.targets[i] = this.parts(rule.target.path));
-    let bytes = RULE.size + mappedBytes('rule path', rule.target.path, target);
-    if (rule.source) {
-      const source = (this.sources[i] = this.parts(rule.source.path));
-      bytes += mappedBytes('rule source path', rule.source.path, source);
-    }
-    return align8(bytes);
-  }
-
-  /** Writes rule `i` (sized before) at `offset` of `view` over `bytes` (zeroed); returns its size. */
-  write(bytes: Uint8Array, view: DataView, offset: number, i: number): number {
-    const rule = this.rules[i]!;
-    validate(rule);
-    this.text ??= new Utf16Writer(bytes);
-    this.mapped.target = this.targets[i]!;
-    this.mapped.source = rule.source ? this.sources[i] : undefined;
-    return writeRecord(view, offset, rule, this.mapped, this.writePath);
-  }
-
-  private writeMapped(offset: number, path: string, parts: DriverPathParts): number {
-    const text = this.text!;
-    if (parts.prefix === '') return text.write(offset, parts.skip === 0 ? path : path.slice(parts.skip));
-    if (parts.prefix !== this.prefix) {
-      this.prefix = parts.prefix;
-      this.prefixUnits = unitsOf(parts.prefix);
-    }
-    const prefixBytes = text.writeUnits(offset, this.prefixUnits, parts.prefix);
-    return prefixBytes + text.write(offset + prefixBytes, path.slice(parts.skip));
-  }
 }
 
 function fail(offset: number, problem: string): never {

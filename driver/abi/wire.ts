@@ -82,44 +82,6 @@ export function writeUtf16(view: DataView, offset: number, s: string): number {
   return ucs2Write ? ucs2Write.call(buffer, s, offset, s.length * 2) : buffer.write(s, offset, s.length * 2, 'utf16le');
 }
 
-/**
- * The strings of one large message (a 100k-rule APPLY), written without a lookup per
- * string: one Buffer over the message for the encoding's own method, and, on a
- * little-endian host, the message as 16-bit units for strings already in code units (a
- * driver path's device prefix, the same for most rules).
- */
-export class Utf16Writer {
-  private readonly buffer: Buffer;
-  private readonly units: Uint16Array | undefined;
-
-  constructor(bytes: Uint8Array) {
-    this.buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.units = LITTLE_ENDIAN_HOST && bytes.byteOffset % 2 === 0 ? new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 1) : undefined;
-  }
-
-  /** `s` as UTF-16LE at `offset`; returns its bytes. */
-  write(offset: number, s: string): number {
-    if (s.length === 0) return 0;
-    return ucs2Write ? ucs2Write.call(this.buffer, s, offset, s.length * 2) : this.buffer.write(s, offset, s.length * 2, 'utf16le');
-  }
-
-  /** The code units `units` (of a string, see unitsOf) at `offset`; returns their bytes. */
-  writeUnits(offset: number, units: Uint16Array, s: string): number {
-    if (this.units && offset % 2 === 0) this.units.set(units, offset >>> 1);
-    else this.write(offset, s);
-    return units.length * 2;
-  }
-}
-
-/** The UTF-16 code units of `s`. */
-export function unitsOf(s: string): Uint16Array {
-  const units = new Uint16Array(s.length);
-  for (let i = 0; i < s.length; i++) units[i] = s.charCodeAt(i);
-  return units;
-}
-
-const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
 type Ucs2Write = (this: Buffer, s: string, offset: number, length: number) => number;
 // Buffer#write's argument handling costs about three times the copy itself (a 100k-rule
 // APPLY: ~20 of its ~80 ms); as for reading, the encoding's own method is called directly
