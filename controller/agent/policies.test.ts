@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Flavor } from '../../driver/abi/types.js';
@@ -45,4 +45,26 @@ void test('at start, the prepare workers start when the compile cache holds noth
   await second.runnable.initialSyncDone();
   assert.deepEqual(second.preparer.counts, { cached: 1, prepared: 0, inline: 0, workerFailures: 0 });
   await second.runnable.stop();
+});
+
+void test('an agent without policies starts no prepare worker once its compile cache is written (empty)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kawin-prep-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const start = async () => {
+    const cache = new CompileCache(CompileCache.fileIn(dir), '1.0.0');
+    const compiler = new PolicyCompiler({ flavor: Flavor.Windows, nodeLabels: { 'kubernetes.io/os': 'windows' } });
+    const preparer = new PolicyPreparer({ compiler: () => compiler, cache, workers: 2 });
+    const runnable = new PreparerRunnable(preparer, cache, new MemoryLogger());
+    await runnable.start();
+    await new Promise((resolve) => setImmediate(resolve));
+    return { preparer, runnable };
+  };
+  const first = await start();
+  assert.equal(first.preparer.running, 2, 'no cache file: a first start');
+  await first.runnable.initialSyncDone();
+  await first.runnable.stop();
+  assert.ok(existsSync(CompileCache.fileIn(dir)), 'the cache is written, with no entry');
+  const again = await start();
+  assert.equal(again.preparer.running, 0, 'the empty cache says: no policy last time, no worker');
+  await again.runnable.stop();
 });

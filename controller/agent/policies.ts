@@ -101,9 +101,11 @@ export class PreparerRunnable implements Runnable {
   async start(): Promise<void> {
     const loaded = await this.cache.load();
     if ('rejected' in loaded) this.logger.warn('compile cache not used: it is rebuilt', { file: this.cache.file, reason: loaded.rejected });
-    // Nothing cached: every policy will be parsed, so the workers start while the sources
-    // read. In a turn of their own: starting two threads takes the main thread a few ms.
-    if (loaded.loaded === 0) setImmediate(() => { if (!this.stopped) this.preparer.warm(); });
+    // No cache (a first start) or none usable (an upgrade): every policy will be parsed, so
+    // the workers start while the sources read. Not for a cache that holds no entry: the
+    // agent had no policy when it wrote it. In a turn of their own: starting two threads
+    // takes the main thread a few ms.
+    if ('rejected' in loaded || loaded.absent) setImmediate(() => { if (!this.stopped) this.preparer.warm(); });
   }
 
   async stop(): Promise<void> {
@@ -121,9 +123,11 @@ export class PreparerRunnable implements Runnable {
   async initialSyncDone(): Promise<void> {
     this.preparer.stopIdleWorkers();
     await this.save();
-    // Nothing was parsed on this thread (a warm restart, or workers did it): the first
-    // change would load and compile the parser in its turn; do it now, a step a turn.
-    if (this.preparer.counts.inline === 0 && !this.stopped) {
+    // Policies, none parsed on this thread (a warm restart, or workers did it all): the
+    // first change would load and compile the parser in its turn; do it now, a step a
+    // turn. An agent without policies keeps its footprint (the parser loaded is ~1 MB).
+    const { inline, cached, prepared } = this.preparer.counts;
+    if (inline === 0 && cached + prepared > 0 && !this.stopped) {
       await this.preparer.warmInline(() => this.stopped).catch((error: unknown) =>
         this.logger.debug('the parser warm-up failed (the first change compiles it instead)', { error: (error as Error).message }));
     }

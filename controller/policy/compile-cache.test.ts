@@ -49,7 +49,7 @@ function compiled(compiler: PolicyCompiler, text: string, location: string, pars
 void test('a restart with nothing changed parses nothing, and gives what parsing gives', async (t) => {
   const { make } = setup(t);
   const first = await make();
-  assert.deepEqual(first.outcome, { loaded: 0 });
+  assert.deepEqual(first.outcome, { loaded: 0, absent: true });
   const texts = [policy(1), policy(2)];
   const fresh = texts.map((text, i) => compiled(first.compiler, text, `p${i}.yaml`, (x, l) => first.preparer.parse(x, l)));
   assert.deepEqual(first.preparer.counts, { cached: 0, prepared: 0, inline: 2, workerFailures: 0 });

@@ -26,8 +26,11 @@ export interface CacheEntry {
   prepared: PreparedText;
 }
 
-/** Why the cache file was not used (absent is not a problem: the first start has none). */
-export type CacheLoadOutcome = { loaded: number } | { loaded: 0; rejected: string };
+/**
+ * What the load found: entries, no file (`absent`: not a problem, a first start has none),
+ * or a file not used and why.
+ */
+export type CacheLoadOutcome = { loaded: number; absent?: true } | { loaded: 0; rejected: string };
 
 export class CompileCache {
   private readonly entries = new Map<string, CacheEntry>();
@@ -47,7 +50,11 @@ export class CompileCache {
     try {
       bytes = await readFile(this.file);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { loaded: 0 };
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        // Written at the next save even with no entry: the next start then knows it is not a first one.
+        this.dirty = true;
+        return { loaded: 0, absent: true };
+      }
       return { loaded: 0, rejected: `unreadable: ${(error as Error).message}` };
     }
     try {
