@@ -136,7 +136,8 @@ const contextKeyOf = ({ flavor, environment }: TranslationContext): string =>
 class Translator {
   readonly rules: CompiledRule[] = [];
   readonly problems: PolicyProblem[] = [];
-  private readonly seen = new Map<string, { action: string; field: string }>();
+  /** Each rule shape's first rule (its action and field name a duplicate or a conflict). */
+  private readonly seen = new Map<string, PolicyRule>();
   private readonly origins = new Map<string, RuleOrigin>();
   private lastOrigin: { rule: PolicyRule; origin: RuleOrigin } | undefined;
 
@@ -144,10 +145,15 @@ class Translator {
 
   add(rule: PolicyRule): void {
     const target = this.path(rule.value, rule.form, rule.field, rule.recursive);
+    // Most rules have no fromSource: no array made for them.
+    if (rule.sources.length === 0) {
+      if (target) this.push(rule, target, undefined, this.origin(rule));
+      return;
+    }
+    // Every source is checked (and its problems reported) even when the target failed.
     const sources = rule.sources.map((s) => this.source(s));
     if (!target || sources.some((s) => s === undefined)) return;
     const origin = this.origin(rule);
-    if (sources.length === 0) this.push(rule, target, undefined, origin);
     for (const source of sources as PathMatch[]) this.push(rule, target, source, origin);
   }
 
@@ -159,7 +165,7 @@ class Translator {
       this.duplicate(earlier, rule);
       if (earlier.action === rule.action) return;
     } else {
-      this.seen.set(shape, { action: rule.action, field: rule.field });
+      this.seen.set(shape, rule);
     }
     const id = ruleIdOf(canonicalOf(content.action, shape));
     const compiled: CompiledRule = source
@@ -168,7 +174,7 @@ class Translator {
     this.rules.push(compiled);
   }
 
-  private duplicate(earlier: { action: string; field: string }, rule: PolicyRule): void {
+  private duplicate(earlier: PolicyRule, rule: PolicyRule): void {
     const line = this.policy.locate(earlier.field).line;
     if (earlier.action === rule.action) {
       this.problem('warning', 'duplicate', rule.field, `the same rule as ${earlier.field} (line ${line}); it is enforced once`);
