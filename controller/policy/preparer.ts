@@ -144,10 +144,7 @@ export class PolicyPreparer {
    * last one, are not kept waiting). A later batch starts them again.
    */
   stopIdleWorkers(): void {
-    const pool = this.pool;
-    if (!pool || this.batches > 0) return;
-    this.pool = undefined;
-    void pool.close();
+    if (this.pool) this.stopIfIdle(this.pool);
   }
 
   /**
@@ -203,11 +200,14 @@ export class PolicyPreparer {
 
   /** Closes `pool` after `ms` unless a batch is then in flight on it. */
   private lingerThenClose(pool: PreparePool, ms: number): void {
-    setTimeout(() => {
-      if (this.batches > 0 || this.pool !== pool) return;
-      this.pool = undefined;
-      void pool.close();
-    }, ms).unref();
+    setTimeout(() => this.stopIfIdle(pool), ms).unref();
+  }
+
+  /** Closes `pool` if it is still the workers' and no batch is in flight on it. */
+  private stopIfIdle(pool: PreparePool): void {
+    if (this.batches > 0 || this.pool !== pool) return;
+    this.pool = undefined;
+    void pool.close();
   }
 
   private keyOf(text: string, location: string, context: string): string {

@@ -209,10 +209,9 @@ int index_query(const PathIndex *ix, PathRef t, int slot, uint16_t sep, rule_vis
     return 0;
 }
 
-void index_prefetch(const Table *t, const Rule *r)
+void index_prefetch(Table *t, const Rule *r)
 {
-    const PMap *m = r->match == KAWIN_MATCH_EXACT ? &t->target[r->kind].exact
-                    : r->match == KAWIN_MATCH_GLOB ? &t->target[r->kind].glob : &t->target[r->kind].dir;
+    const PMap *m = pick(&t->target[r->kind], r->match);
     if (m->cap) __builtin_prefetch(&m->e[home_of(r->pathHash, m->cap - 1)]);
 }
 

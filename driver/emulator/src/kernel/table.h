@@ -90,7 +90,7 @@ uint32_t table_after(const Table *t, uint64_t cursor);
 
 /* index.c */
 int index_insert(Table *t, Rule *r);
-void index_prefetch(const Table *t, const Rule *r); /* a hint before index_insert(t, r) */
+void index_prefetch(Table *t, const Rule *r); /* a hint before index_insert(t, r) */
 void index_remove(Table *t, Rule *r);
 void index_free(Table *t);
 void index_reserve(Table *t, Rule **adds, uint32_t n); /* room for a batch of additions */
