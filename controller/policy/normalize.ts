@@ -4,7 +4,6 @@
  * expanded. Also finds what the schema cannot: path problems valid on no node, and
  * fields Windows cannot enforce (warnings: the rest of the policy still applies).
  */
-import { fieldPath } from './positions.js';
 import { diagnosePath } from './paths.js';
 import type {
   ActionName, HostSelector, PathForm, PolicyKind, PolicyRule, ProblemCode, RuleTarget, SourceSpec, WorkloadSelector,
@@ -87,64 +86,85 @@ export function normalizeSpec(kind: PolicyKind, spec: Node): Normalized {
 function categoryRules(target: RuleTarget, category: Node, meta: Meta, findings: Finding[]): PolicyRule[] {
   const rules: PolicyRule[] = [];
   for (const { list, form, key } of LISTS) {
-    nodes(category[list]).forEach((item, i) => {
-      const base = `spec.${target}.${list}[${i}]`;
-      checkUnsupportedFields(item, base, findings);
+    const items = category[list];
+    if (!Array.isArray(items)) continue; // anything else is the schema's to report
+    for (let i = 0; i < items.length; i++) {
+      const item: unknown = items[i];
+      if (!isNode(item)) continue;
+      checkUnsupportedFields(item, target, list, i, findings);
       const value = item[key];
       if (typeof value !== 'string') {
         // A missing or mistyped value is the schema's to report, except execname alone.
-        if (value !== undefined || item.execname === undefined) return;
-        findings.push(unsupported(base, 'this entry has no path: execname alone is not enforced on Windows, so it produces no rule'));
-        return;
+        if (value !== undefined || item.execname === undefined) continue;
+        findings.push(unsupported(entryPath(target, list, i), 'this entry has no path: execname alone is not enforced on Windows, so it produces no rule'));
+        continue;
       }
-      const rule = toRule({ target, form, value, item, base, key, meta }, findings);
-      if (rule) rules.push(rule);
-    });
+      const { action, severity, tags, message } = inherit(item, meta);
+      const rule = new EntryRule(target, form, value, item.recursive === true, item.readOnly === true, action, severity, tags, message, list, i);
+      if (checkRule(rule, item, findings)) rules.push(rule);
+    }
   }
   return rules;
 }
 
-interface RuleInput { target: RuleTarget; form: PathForm; value: string; item: Node; base: string; key: string; meta: Meta }
+/**
+ * Where an entry of a rule list was written: `spec.file.matchPaths[2]`. Rules keep the
+ * parts and make the string when asked (a problem's position): made eagerly, the field
+ * paths of 100k rules were ~700k strings, 25 MB of a cold start's survivors.
+ */
+const entryPath = (target: RuleTarget, list: string, index: number): string => `spec.${target}.${list}[${index}]`;
+const KEY_OF: Record<PathForm, string> = { path: 'path', directory: 'dir', pattern: 'pattern' };
 
-function toRule(input: RuleInput, findings: Finding[]): PolicyRule | undefined {
-  const field = `${input.base}.${input.key}`;
-  const problem = diagnosePath(input.value, input.form);
-  if (problem) findings.push({ severity: 'error', code: 'path', field, anchor: 'value', message: problem });
-  const sources = sourcesOf(input.item, input.base, findings);
-  if (problem || !sources) return undefined;
-  const meta = inherit(input.item, input.meta);
-  // Fields copied one by one: an object spread here costs more than the rest of toRule (100k rules on a cold start).
-  return {
-    target: input.target, form: input.form, value: input.value, field, sources,
-    recursive: input.item.recursive === true, readOnly: input.item.readOnly === true,
-    action: meta.action, severity: meta.severity, tags: meta.tags, message: meta.message,
-  };
+/** A rule of one list entry, its field path made when asked. */
+class EntryRule implements PolicyRule {
+  sources: SourceSpec[] = NO_SOURCES;
+  constructor(
+    readonly target: RuleTarget, readonly form: PathForm, readonly value: string, readonly recursive: boolean, readonly readOnly: boolean,
+    readonly action: ActionName, readonly severity: number, readonly tags: string[], readonly message: string,
+    private readonly list: string, private readonly index: number,
+  ) {}
+  get entry(): string { return entryPath(this.target, this.list, this.index); }
+  get field(): string { return `${this.entry}.${KEY_OF[this.form]}`; }
+}
+
+/** A fromSource entry of a rule, its field path made when asked. */
+class EntrySource implements SourceSpec {
+  constructor(readonly path: string, readonly form: 'path' | 'directory', readonly recursive: boolean, private readonly rule: EntryRule, private readonly index: number) {}
+  get field(): string { return `${this.rule.entry}.fromSource[${this.index}].${KEY_OF[this.form]}`; }
+}
+
+/** The rule's path and sources checked: false (and findings) when it cannot be a rule. */
+function checkRule(rule: EntryRule, item: Node, findings: Finding[]): boolean {
+  const problem = diagnosePath(rule.value, rule.form);
+  if (problem) findings.push({ severity: 'error', code: 'path', field: rule.field, anchor: 'value', message: problem });
+  const sources = sourcesOf(item, rule, findings);
+  if (problem || !sources) return false;
+  if (sources.length > 0) rule.sources = sources;
+  return true;
 }
 
 const NO_SOURCES: SourceSpec[] = [];
 
-function sourcesOf(item: Node, base: string, findings: Finding[]): SourceSpec[] | undefined {
+function sourcesOf(item: Node, rule: EntryRule, findings: Finding[]): SourceSpec[] | undefined {
   if (item.fromSource === undefined) return NO_SOURCES;
   const sources: SourceSpec[] = [];
   let ok = true;
   nodes(item.fromSource).forEach((source, j) => {
-    const here = `${base}.fromSource[${j}]`;
     const path = typeof source.path === 'string' ? source.path : undefined;
     const dir = typeof source.dir === 'string' ? source.dir : undefined;
     if ((path === undefined) === (dir === undefined)) {
-      findings.push({ severity: 'error', code: 'schema', field: here, anchor: 'value', message: 'a fromSource entry needs exactly one of path (a program) or dir (a directory of programs)' });
+      findings.push({ severity: 'error', code: 'schema', field: `${rule.entry}.fromSource[${j}]`, anchor: 'value', message: 'a fromSource entry needs exactly one of path (a program) or dir (a directory of programs)' });
       ok = false;
       return;
     }
-    const form: 'path' | 'directory' = path !== undefined ? 'path' : 'directory';
-    const field = fieldPath(here, path !== undefined ? 'path' : 'dir');
-    const problem = diagnosePath((path ?? dir)!, form);
+    const spec = new EntrySource((path ?? dir)!, path !== undefined ? 'path' : 'directory', source.recursive === true, rule, j);
+    const problem = diagnosePath(spec.path, spec.form);
     if (problem) {
-      findings.push({ severity: 'error', code: 'path', field, anchor: 'value', message: problem });
+      findings.push({ severity: 'error', code: 'path', field: spec.field, anchor: 'value', message: problem });
       ok = false;
       return;
     }
-    sources.push({ path: (path ?? dir)!, form, recursive: source.recursive === true, field });
+    sources.push(spec);
   });
   return ok ? sources : undefined;
 }
@@ -164,11 +184,11 @@ function unsourcedHostRules(spec: Node): Finding[] {
   return out;
 }
 
-function checkUnsupportedFields(item: Node, base: string, findings: Finding[]): void {
-  if (item.pts === true) findings.push(unsupported(`${base}.pts`, 'pts (only processes on a pseudo-terminal) is not enforced on Windows: the rule applies to every process'));
-  if (item.ownerOnly === true) findings.push(unsupported(`${base}.ownerOnly`, 'ownerOnly is not enforced on Windows: the rule applies to every user'));
-  if (item.execname !== undefined) findings.push(unsupported(`${base}.execname`, 'execname is not enforced on Windows; the path (if any) is'));
-  if (item.allowedArgs !== undefined) findings.push(unsupported(`${base}.allowedArgs`, 'allowedArgs is not enforced on Windows: any arguments are allowed'));
+function checkUnsupportedFields(item: Node, target: RuleTarget, list: string, index: number, findings: Finding[]): void {
+  if (item.pts === true) findings.push(unsupported(`${entryPath(target, list, index)}.pts`, 'pts (only processes on a pseudo-terminal) is not enforced on Windows: the rule applies to every process'));
+  if (item.ownerOnly === true) findings.push(unsupported(`${entryPath(target, list, index)}.ownerOnly`, 'ownerOnly is not enforced on Windows: the rule applies to every user'));
+  if (item.execname !== undefined) findings.push(unsupported(`${entryPath(target, list, index)}.execname`, 'execname is not enforced on Windows; the path (if any) is'));
+  if (item.allowedArgs !== undefined) findings.push(unsupported(`${entryPath(target, list, index)}.allowedArgs`, 'allowedArgs is not enforced on Windows: any arguments are allowed'));
 }
 
 function unsupported(field: string, message: string): Finding {

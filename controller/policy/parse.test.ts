@@ -150,3 +150,19 @@ void test('metadata.name and namespace are checked as Kubernetes does, at the fi
   assert.equal(errors(ns)[0]?.path, 'metadata.namespace');
   assert.deepEqual(errors(parsePolicies(host('a.b-c'), 'p.yaml')), []);
 });
+
+void test('an entry after one that is not a mapping is named by its own index, at its own line', () => {
+  const r = parsePolicies(host('i', "  process:\n    matchPaths:\n      - not-a-mapping\n      - {path: 'C:\\a.exe', ownerOnly: true}\n      - {path: 'relative\\b.exe'}"), 'p.yaml');
+  assert.deepEqual(r.documents[0]!.problems.map((p) => [p.path, p.line]), [
+    ['spec.process.matchPaths[0]', 8],
+    ['spec.process.matchPaths[1].ownerOnly', 9],
+    ['spec.process.matchPaths[2].path', 10],
+  ]);
+});
+
+void test("a rule's field path names its entry, and a source's its fromSource entry", () => {
+  const policy = parsePolicies(host('f', "  file:\n    matchDirectories:\n      - {dir: 'C:\\d\\', fromSource: [{path: 'C:\\a.exe'}, {dir: 'C:\\t\\'}]}"), 'p.yaml').documents[0]!.policy!;
+  const [rule] = policy.rules;
+  assert.equal(rule!.field, 'spec.file.matchDirectories[0].dir');
+  assert.deepEqual(rule!.sources.map((s) => s.field), ['spec.file.matchDirectories[0].fromSource[0].path', 'spec.file.matchDirectories[0].fromSource[1].dir']);
+});
