@@ -144,7 +144,7 @@ class Translator {
   constructor(private readonly policy: Policy, private readonly context: PathContext) {}
 
   add(rule: PolicyRule): void {
-    const target = this.path(rule.value, rule.form, rule.field, rule.recursive);
+    const target = this.path(rule.value, rule.form, rule, rule.recursive);
     // Most rules have no fromSource: no array made for them.
     if (rule.sources.length === 0) {
       if (target) this.push(rule, target, undefined, this.origin(rule));
@@ -184,19 +184,20 @@ class Translator {
   }
 
   private source(source: SourceSpec): PathMatch | undefined {
-    return this.path(source.path, source.form, source.field, source.recursive);
+    return this.path(source.path, source.form, source, source.recursive);
   }
 
-  private path(value: string, form: PolicyRule['form'], field: string, recursive: boolean): PathMatch | undefined {
+  /** `at`: the rule or source, whose field path (made when read) a problem names. */
+  private path(value: string, form: PolicyRule['form'], at: { readonly field: string }, recursive: boolean): PathMatch | undefined {
     const result = canonicalPath(value, form, this.context);
     if (!result.ok) {
-      this.problem('error', result.code, field, result.message);
+      this.problem('error', result.code, at.field, result.message);
       return undefined;
     }
     // Checked again once expanded: %ProgramFiles% makes a path longer than it was written.
     const limit = driverPathProblem(result.path);
     if (limit) {
-      this.problem('error', 'path', field, `once expanded to ${result.path.slice(0, 40)}…, ${limit}`);
+      this.problem('error', 'path', at.field, `once expanded to ${result.path.slice(0, 40)}…, ${limit}`);
       return undefined;
     }
     const match = form === 'pattern' ? MatchType.Glob : form === 'path' ? MatchType.Exact : recursive ? MatchType.Recursive : MatchType.Directory;
