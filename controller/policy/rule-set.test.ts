@@ -63,3 +63,18 @@ void test('NodeRuleSet re-selects when node labels change and re-translates for 
   assert.deepEqual([change.added.length, change.removed.length], [1, 1]);
   assert.equal([...set.rules().values()][0]!.target.path, 'D:\\Data\\db.txt');
 });
+
+void test('rules of one id given twice or more in one policy merge as if from several policies', () => {
+  const c = compiler();
+  const spellings = ['C:\\Same.txt', 'c:\\same.txt', 'C:\\SAME.TXT'].map((path, i) => c.compile(hostPolicy(`p${i}`, `  file: {matchPaths: [{path: '${path}'}, {path: 'C:\\other${i}.txt'}]}`)));
+  const one = new RuleSetBuilder();
+  const change = one.set('all', { rules: spellings.flatMap((p) => p.rules) });
+  const several = new RuleSetBuilder();
+  for (const p of spellings) several.set(p.key, p);
+  const id = spellings[0]!.rules[0]!.id;
+  assert.deepEqual(change.added.sort(), [...several.rules().keys()].sort(), 'each id is added once');
+  assert.deepEqual(one.rules().get(id), several.rules().get(id), 'the smallest spelling stands for them');
+  assert.equal(one.lookup(id)!.origins.length, 3);
+  assert.deepEqual(one.delete('all').removed.sort(), change.added);
+  assert.equal(one.rules().size, 0);
+});

@@ -54,25 +54,42 @@ export class RuleSetBuilder implements ProvenanceLookup {
   set(key: string, compiled: Pick<CompiledPolicy, 'rules'>): RuleSetChange {
     const previous = this.policies.get(key);
     if (previous === compiled.rules) return { added: [], removed: [] };
-    this.checkCollisions(compiled.rules);
+    const rules = compiled.rules;
+    // Each id's entry is looked up once (a cold start merges 100k rules): here, then reused below.
+    const found = this.checkCollisions(rules);
     const change: RuleSetChange = { added: [], removed: [] };
     /** Ids this change touches → the merged rule before it (undefined: none). */
     const touched = new Map<bigint, DriverRule | undefined>();
     if (previous) for (const rule of previous) this.withdraw(rule, touched);
-    for (const rule of compiled.rules) {
-      const entry = this.entries.get(rule.id);
+    for (let i = 0; i < rules.length; i++) {
+      const rule = rules[i]!;
+      // A withdrawal above may have changed the entry found before it.
+      const entry = touched.size > 0 && touched.has(rule.id) ? this.entries.get(rule.id) : found[i];
       if (entry === undefined && !touched.has(rule.id)) {
         // An id no policy had: this rule is the merged one, nothing to settle (most rules of a cold start).
+        const size = this.entries.size;
         this.entries.set(rule.id, rule);
-        change.added.push(rule.id);
+        if (this.entries.size > size) change.added.push(rule.id);
+        else this.sameIdTwice(rules, i);
         continue;
       }
       this.contribute(entry, rule, touched);
     }
-    if (compiled.rules.length > 0) this.policies.set(key, compiled.rules);
+    if (rules.length > 0) this.policies.set(key, rules);
     else this.policies.delete(key);
     this.settle(touched, change);
     return change;
+  }
+
+  /**
+   * `rules[at]` has the id of an earlier rule of the same policy, which the loop above had
+   * entered as new (the compiler never makes two rules of one id, but the set stays right
+   * if given them): all of them contribute, as rules of several policies would.
+   */
+  private sameIdTwice(rules: readonly CompiledRule[], at: number): void {
+    const id = rules[at]!.id;
+    const all = rules.filter((r, i) => i <= at && r.id === id);
+    this.entries.set(id, new Shared(all, representative(all)));
   }
 
   delete(key: string): RuleSetChange {
@@ -98,14 +115,19 @@ export class RuleSetBuilder implements ProvenanceLookup {
     return provenance;
   }
 
-  private checkCollisions(rules: readonly CompiledRule[]): void {
-    for (const rule of rules) {
+  /** The entry of each rule's id (undefined: none), after checking that each is the same rule up to path case. */
+  private checkCollisions(rules: readonly CompiledRule[]): (Contributors | undefined)[] {
+    const found = new Array<Contributors | undefined>(rules.length);
+    for (let i = 0; i < rules.length; i++) {
+      const rule = rules[i]!;
       const entry = this.entries.get(rule.id);
+      found[i] = entry;
       if (!entry) continue;
       // Any one contributor stands for all (they are equal up to path case).
       const other = entry instanceof Shared ? entry.all[0]! : entry;
       if (!sameRuleIgnoringPathCase(other, rule)) throw new RuleIdCollisionError(rule.id, describe(other), describe(rule));
     }
+    return found;
   }
 
   /** A policy's earlier rule leaves (found by identity: each policy's rules are its own objects). */
