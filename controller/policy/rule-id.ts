@@ -42,11 +42,14 @@ export function ruleIdOf(canonical: string): bigint {
   return id !== 0n ? id : idAt(digest, 8) || 1n;
 }
 
+/** One 8-byte scratch: a BigInt is read from it (one allocation, where shifting two halves made four). */
+const scratch = new DataView(new ArrayBuffer(8));
+
 /** Bytes `at`…`at + 7` of a latin1 digest, big-endian. */
 function idAt(digest: string, at: number): bigint {
-  const high = ((digest.charCodeAt(at) << 24) | (digest.charCodeAt(at + 1) << 16) | (digest.charCodeAt(at + 2) << 8) | digest.charCodeAt(at + 3)) >>> 0;
-  const low = ((digest.charCodeAt(at + 4) << 24) | (digest.charCodeAt(at + 5) << 16) | (digest.charCodeAt(at + 6) << 8) | digest.charCodeAt(at + 7)) >>> 0;
-  return (BigInt(high) << 32n) | BigInt(low);
+  scratch.setUint32(0, ((digest.charCodeAt(at) << 24) | (digest.charCodeAt(at + 1) << 16) | (digest.charCodeAt(at + 2) << 8) | digest.charCodeAt(at + 3)) >>> 0);
+  scratch.setUint32(4, ((digest.charCodeAt(at + 4) << 24) | (digest.charCodeAt(at + 5) << 16) | (digest.charCodeAt(at + 6) << 8) | digest.charCodeAt(at + 7)) >>> 0);
+  return scratch.getBigUint64(0);
 }
 
 export const formatRuleId = (id: bigint): string => `0x${id.toString(16).padStart(16, '0')}`;
