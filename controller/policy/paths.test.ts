@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { Flavor } from '../../driver/abi/types.js';
 import { canonicalPath, diagnosePath, foldCase } from './paths.js';
 import { environmentLookup, withDefaults } from './environment.js';
@@ -66,4 +67,27 @@ void test('policy paths are normalized as the filter manager normalizes names: t
   assert.equal(canon('/C:/Tools./', 'directory'), 'C:\\Tools\\');
   assert.equal(canon('C:\\Logs.\\*.', 'pattern'), 'C:\\Logs\\*.', 'a wildcard component is a pattern, kept as written');
   assert.equal(canon('C:\\a.b\\c d\\x.exe'), 'C:\\a.b\\c d\\x.exe', 'inner dots and spaces are part of the name');
+});
+
+/**
+ * The plain forms as first defined by regular expressions (paths.ts now checks them in
+ * one pass): a drive, components between single separators, none ending in a dot or a
+ * space, no final ::$DATA, a final separator for a directory; `/` read as `\` once the
+ * path is known to be a /C:/ or expanded spelling.
+ */
+function plainByDefinition(value: string, form: 'path' | 'directory' | 'pattern'): string | undefined {
+  const mapped = /^\/+[A-Za-z]:/.test(value) ? value.replace(/^\/+/, '').replaceAll('/', '\\') : value;
+  if (!/^[A-Za-z]:\\(?:[^\\/]+\\)*[^\\/]*$/.test(mapped) || /[. ](?:\\|$)|::\$DATA$/i.test(mapped)) return undefined;
+  if (form === 'directory' && !mapped.endsWith('\\')) return undefined;
+  return mapped[0]!.toUpperCase() + mapped.slice(1);
+}
+
+void test('a plain path (any spelling) reduces to what the definition gives, for any characters', () => {
+  const piece = fc.constantFrom('C', 'c', 'z', '@', '[', ':', '\\', '/', '.', ' ', '::$DATA', '::$data', 'a', 'é', '\ud800', '*', '..', 'x.', 'y ');
+  const start = fc.constantFrom('C:\\', 'c:\\', 'C:/', '/C:/', '//d:/', 'q:');
+  fc.assert(fc.property(start, fc.array(piece, { maxLength: 10 }), fc.constantFrom('path', 'directory', 'pattern'), (head, parts, form) => {
+    const value = head + parts.join('');
+    const expected = plainByDefinition(value, form);
+    if (expected !== undefined) assert.equal(canon(value, form), expected, value);
+  }), { numRuns: 20000 });
 });

@@ -65,9 +65,8 @@ export interface PathContext {
 
 /** The one form of an already diagnosed path for a flavour. */
 export function canonicalPath(value: string, form: PathForm, context: PathContext): CanonicalResult {
-  const windowsSpelling = DRIVE.test(value) || CRD_DRIVE.test(value) || value.startsWith('%');
   if (context.flavor === Flavor.Posix) {
-    if (windowsSpelling || value.includes('\\')) {
+    if (DRIVE.test(value) || CRD_DRIVE.test(value) || value.startsWith('%') || value.includes('\\')) {
       return { ok: false, code: 'flavor', message: `"${value}" is a Windows path; this node is posix-flavour (validate with --flavor windows)` };
     }
     return { ok: true, path: value.replace(/\/{2,}/g, '/') };
@@ -75,16 +74,14 @@ export function canonicalPath(value: string, form: PathForm, context: PathContex
   return windowsCanonical(value, form, context);
 }
 
-// Already canonical apart from the drive letter's case: the common case, kept cheap.
-const PLAIN_DOS = /^[A-Za-z]:\\(?:[^\\/]+\\)*[^\\/]*$/;
 // What the filter manager removes from a name before a minifilter sees it.
 const UNNORMALIZED = /[. ](?:\\|$)|::\$DATA$/i;
 
 function windowsCanonical(value: string, form: PathForm, context: PathContext): CanonicalResult {
-  const plain = plainDos(value, form);
+  const plain = plainDos(value, form, false);
   if (plain !== undefined) return { ok: true, path: plain };
   let path = value;
-  const env = ENV.exec(path);
+  const env = path.charCodeAt(0) === 0x25 ? ENV.exec(path) : null; // '%'
   if (env) {
     const found = context.environment.get(env[1]!.toUpperCase());
     if (!found) {
@@ -93,12 +90,12 @@ function windowsCanonical(value: string, form: PathForm, context: PathContext): 
     }
     path = found.value + path.slice(env[0].length);
   }
-  if (CRD_DRIVE.test(path)) path = path.replace(/^\/+/, '');
+  if (path.charCodeAt(0) === 0x2f && CRD_DRIVE.test(path)) path = path.replace(/^\/+/, '');
   if (!/^[A-Za-z]:([\\/]|$)/.test(path)) {
     return { ok: false, code: 'flavor', message: `"${value}" has no drive letter, so it cannot name a file on a Windows node; write C:\\..., /C:/... or %SystemRoot%\\... (or validate with --flavor posix)` };
   }
   // Expanded (%SystemRoot%\...) or written with slashes (/C:/...), most paths are plain now.
-  const expanded = plainDos(path.includes('/') ? path.replaceAll('/', '\\') : path, form);
+  const expanded = plainDos(path, form, true);
   if (expanded !== undefined) return { ok: true, path: expanded };
   path = path[0]!.toUpperCase() + ':\\' + path.slice(2).replace(/[\\/]+/g, '\\').replace(/^\\/, '');
   path = normalizedComponents(path, form);
@@ -106,10 +103,39 @@ function windowsCanonical(value: string, form: PathForm, context: PathContext): 
   return { ok: true, path };
 }
 
-/** `value` with its drive letter upper-cased when it is already canonical apart from that; undefined otherwise. */
-function plainDos(value: string, form: PathForm): string | undefined {
-  if (!PLAIN_DOS.test(value) || UNNORMALIZED.test(value) || (form === 'directory' && !value.endsWith('\\'))) return undefined;
-  return value.charCodeAt(0) >= 97 ? value[0]!.toUpperCase() + value.slice(1) : value;
+const BACKSLASH = 0x5c;
+const SLASH = 0x2f;
+
+/**
+ * `value` with its drive letter upper-cased (and, with `slashes`, each `/` written `\`)
+ * when that is its canonical form; undefined when it needs more. Canonical means: a
+ * drive, then components between single separators, none ending in a dot or a space,
+ * no final `::$DATA`, and a final separator for a directory. One pass over the
+ * characters: the regular expressions it replaced ran on every rule of a cold start.
+ */
+function plainDos(value: string, form: PathForm, slashes: boolean): string | undefined {
+  const n = value.length;
+  const drive = value.charCodeAt(0) | 0x20;
+  if (n < 3 || drive < 0x61 || drive > 0x7a || value.charCodeAt(1) !== 0x3a) return undefined;
+  let sawSlash = false;
+  let prev = 0;
+  for (let i = 2; i < n; i++) {
+    let c = value.charCodeAt(i);
+    if (c === SLASH) {
+      if (!slashes) return undefined;
+      sawSlash = true;
+      c = BACKSLASH;
+    }
+    if (i === 2 && c !== BACKSLASH) return undefined;
+    // An empty component, or one ending in a dot or a space (which Windows drops).
+    if (c === BACKSLASH && (prev === BACKSLASH || prev === 0x2e || prev === 0x20)) return undefined;
+    prev = c;
+  }
+  if (prev === 0x2e || prev === 0x20 || (form === 'directory' && prev !== BACKSLASH)) return undefined;
+  if (n >= 7 && value.charCodeAt(n - 7) === 0x3a && /::\$DATA$/i.test(value)) return undefined;
+  const rest = sawSlash ? value.slice(1).replaceAll('/', '\\') : undefined;
+  if (drive === value.charCodeAt(0)) return value[0]!.toUpperCase() + (rest ?? value.slice(1));
+  return rest === undefined ? value : value[0]! + rest;
 }
 
 /**
