@@ -22,6 +22,9 @@ export function diagnosePath(value: string, form: PathForm): string | undefined 
   if (value === '') return `the ${FORM_WORDS[form]} is empty`;
   const limit = driverPathProblem(value);
   if (limit) return limit;
+  // The common case in one pass: a drive path already in its plain form (a file path
+  // ending in a separator, other than a drive's root, is told below).
+  if (plainDos(value, form, false) !== undefined && !(form === 'path' && value.length > 3 && value.endsWith('\\'))) return undefined;
   if (DEVICE.test(value)) return `"${value}" is a device or NT namespace path; write a drive path such as C:\\Windows\\System32\\cmd.exe`;
   if (/^[\\/][\\/](?![A-Za-z]:)/.test(value)) return `"${value}" looks like a UNC network share (\\\\server\\share); only local drive paths can be enforced`;
   const start = startProblem(value);
