@@ -10,7 +10,7 @@ import { RULE } from '../../driver/abi/layout.js';
 import { canonicalPath, type PathContext } from './paths.js';
 import { DRIVER_POLICY_LIMITS, driverPathProblem } from './limits.js';
 import { environmentLookup, withDefaults, type Environment } from './environment.js';
-import { canonicalOf, ruleIdOf, ruleShape } from './rule-id.js';
+import { canonicalOf, ruleIdOf, ruleShape, shapeOf } from './rule-id.js';
 import { selectPolicy, type NodeLabels, type Selection } from './selection.js';
 import type { RuleOrigin } from './provenance.js';
 import type { Policy, PolicyIdentity, PolicyProblem, PolicyRule, ProblemCode, SourceSpec } from './types.js';
@@ -158,8 +158,13 @@ class Translator {
   }
 
   private push(rule: PolicyRule, target: PathMatch, source: PathMatch | undefined, origin: RuleOrigin): void {
-    const content = { kind: KINDS[rule.target], action: RuleAction[rule.action], flags: rule.readOnly ? RULE_FLAG_READ_ONLY : 0, target, source };
-    const shape = ruleShape(content, this.context.flavor);
+    const kind = KINDS[rule.target];
+    const action = RuleAction[rule.action];
+    const flags = rule.readOnly ? RULE_FLAG_READ_ONLY : 0;
+    const canonical = canonicalOf(action, ruleShape({ kind, flags, target, source }, this.context.flavor));
+    // Hashed first: hashing flattens the text, and the shape is then a slice of it, not a second copy.
+    const id = ruleIdOf(canonical);
+    const shape = shapeOf(canonical);
     const earlier = this.seen.get(shape);
     if (earlier) {
       this.duplicate(earlier, rule);
@@ -167,10 +172,7 @@ class Translator {
     } else {
       this.seen.set(shape, rule);
     }
-    const id = ruleIdOf(canonicalOf(content.action, shape));
-    const compiled: CompiledRule = source
-      ? { id, kind: content.kind, action: content.action, flags: content.flags, target, source, origin }
-      : { id, kind: content.kind, action: content.action, flags: content.flags, target, origin };
+    const compiled: CompiledRule = source ? { id, kind, action, flags, target, source, origin } : { id, kind, action, flags, target, origin };
     this.rules.push(compiled);
   }
 

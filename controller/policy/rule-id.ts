@@ -30,6 +30,9 @@ export function canonicalEncoding(rule: RuleContent, flavor: Flavor): string {
 
 export const canonicalOf = (action: RuleAction, shape: string): string => `${VERSION}|${action}|${shape}`;
 
+/** The shape part of a canonical encoding (what follows its action). */
+export const shapeOf = (canonical: string): string => canonical.slice(canonical.indexOf('|', VERSION.length + 1) + 1);
+
 /** A nonzero 64-bit id from a canonical encoding. */
 export function ruleIdOf(canonical: string): bigint {
   // The digest as 'binary' (latin1: one character a byte) and its first 8 bytes read as two
