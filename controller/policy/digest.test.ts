@@ -6,7 +6,7 @@ import { canonicalJson } from './digest.js';
 /**
  * The digest's canonical text as it was first defined: JSON.stringify with a replacer
  * that makes a sorted copy of each mapping without its unset members (actions
- * capitalised; label maps keep every entry). canonicalJson writes it directly; both must
+ * capitalised; label maps keep every entry). canonicalJson makes it another way; both must
  * give the same text, or every stored digest would change meaning.
  */
 function reference(value: unknown): string {
