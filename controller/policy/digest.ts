@@ -48,19 +48,30 @@ function canonicalValue(value: unknown, key: string): unknown {
 /** The mapping itself when its keys are already in canonical order and its members canonical; else a canonical copy. */
 function canonicalMapping(node: Record<string, unknown>, labels: boolean): Record<string, unknown> {
   const keys = jsonKeyOrder(sortedKeys(node));
-  const written = Object.keys(node);
-  let out = keys.length === written.length ? undefined : copyOf(node, keys, 0);
-  for (let i = 0; out === undefined && i < keys.length; i++) if (keys[i] !== written[i]) out = copyOf(node, keys, 0);
+  let out = inOrder(node, keys) ? undefined : copyOf(node, keys, 0);
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i]!;
     const child = node[k];
-    const dropped = !isWritten(child) || (!labels && isUnset(child));
-    const member = dropped ? undefined : !labels && k === 'action' && typeof child === 'string' ? capitalize(child) : canonicalValue(child, k);
+    const member = memberOf(k, child, labels);
     // The first member that differs: a copy, with the members before it as they are.
     if (out === undefined && member !== child) out = copyOf(node, keys, i);
-    if (out !== undefined && !dropped) out[k] = member;
+    if (out !== undefined && member !== undefined) out[k] = member;
   }
   return out ?? node;
+}
+
+/** What the canonical copy holds for a member; undefined when it is left out (unset, or not written by JSON). */
+function memberOf(key: string, child: unknown, labels: boolean): unknown {
+  if (!isWritten(child) || (!labels && isUnset(child))) return undefined;
+  return !labels && key === 'action' && typeof child === 'string' ? capitalize(child) : canonicalValue(child, key);
+}
+
+/** The mapping's own keys are `keys`, in that order. */
+function inOrder(node: Record<string, unknown>, keys: string[]): boolean {
+  const written = Object.keys(node);
+  if (written.length !== keys.length) return false;
+  for (let i = 0; i < keys.length; i++) if (keys[i] !== written[i]) return false;
+  return true;
 }
 
 /** A mapping without prototype (a key "__proto__" is a member like any other) holding `node`'s first `n` members of `keys`. */

@@ -88,6 +88,7 @@ function categoryRules(target: RuleTarget, category: Node, meta: Meta, findings:
   for (const { list, form, key } of LISTS) {
     const items = category[list];
     if (!Array.isArray(items)) continue; // anything else is the schema's to report
+    const at: RuleList = { target, list, form, key };
     for (let i = 0; i < items.length; i++) {
       const item: unknown = items[i];
       if (!isNode(item)) continue;
@@ -99,8 +100,7 @@ function categoryRules(target: RuleTarget, category: Node, meta: Meta, findings:
         findings.push(unsupported(entryPath(target, list, i), 'this entry has no path: execname alone is not enforced on Windows, so it produces no rule'));
         continue;
       }
-      const { action, severity, tags, message } = inherit(item, meta);
-      const rule = new EntryRule(target, form, value, item.recursive === true, item.readOnly === true, action, severity, tags, message, list, i);
+      const rule = new EntryRule(at, i, value, item, inherit(item, meta));
       if (checkRule(rule, item, findings)) rules.push(rule);
     }
   }
@@ -113,24 +113,37 @@ function categoryRules(target: RuleTarget, category: Node, meta: Meta, findings:
  * paths of 100k rules were ~700k strings, 25 MB of a cold start's survivors.
  */
 const entryPath = (target: RuleTarget, list: string, index: number): string => `spec.${target}.${list}[${index}]`;
-const KEY_OF: Record<PathForm, string> = { path: 'path', directory: 'dir', pattern: 'pattern' };
 
-/** A rule of one list entry, its field path made when asked. */
+/** One rule list of a category (`spec.file.matchPaths`): what its entries share. */
+interface RuleList { target: RuleTarget; list: string; form: PathForm; key: string }
+
+/**
+ * A rule of one list entry. What it shares with its list and with the entries that
+ * inherit the same action, severity, tags and message is read from them (most entries
+ * set none), and its field path is made when asked: 100k rules are 100k small objects.
+ */
 class EntryRule implements PolicyRule {
   sources: SourceSpec[] = NO_SOURCES;
-  constructor(
-    readonly target: RuleTarget, readonly form: PathForm, readonly value: string, readonly recursive: boolean, readonly readOnly: boolean,
-    readonly action: ActionName, readonly severity: number, readonly tags: string[], readonly message: string,
-    private readonly list: string, private readonly index: number,
-  ) {}
-  get entry(): string { return entryPath(this.target, this.list, this.index); }
-  get field(): string { return `${this.entry}.${KEY_OF[this.form]}`; }
+  readonly recursive: boolean;
+  readonly readOnly: boolean;
+  constructor(private readonly at: RuleList, private readonly index: number, readonly value: string, item: Node, private readonly meta: Meta) {
+    this.recursive = item.recursive === true;
+    this.readOnly = item.readOnly === true;
+  }
+  get target(): RuleTarget { return this.at.target; }
+  get form(): PathForm { return this.at.form; }
+  get action(): ActionName { return this.meta.action; }
+  get severity(): number { return this.meta.severity; }
+  get tags(): string[] { return this.meta.tags; }
+  get message(): string { return this.meta.message; }
+  get entry(): string { return entryPath(this.at.target, this.at.list, this.index); }
+  get field(): string { return `${this.entry}.${this.at.key}`; }
 }
 
 /** A fromSource entry of a rule, its field path made when asked. */
 class EntrySource implements SourceSpec {
   constructor(readonly path: string, readonly form: 'path' | 'directory', readonly recursive: boolean, private readonly rule: EntryRule, private readonly index: number) {}
-  get field(): string { return `${this.rule.entry}.fromSource[${this.index}].${KEY_OF[this.form]}`; }
+  get field(): string { return `${this.rule.entry}.fromSource[${this.index}].${this.form === 'path' ? 'path' : 'dir'}`; }
 }
 
 /** The rule's path and sources checked: false (and findings) when it cannot be a rule. */

@@ -108,6 +108,8 @@ function windowsCanonical(value: string, form: PathForm, context: PathContext): 
 
 const BACKSLASH = 0x5c;
 const SLASH = 0x2f;
+const DOT = 0x2e;
+const SPACE = 0x20;
 
 /**
  * `value` with its drive letter upper-cased (and, with `slashes`, each `/` written `\`)
@@ -117,28 +119,38 @@ const SLASH = 0x2f;
  * characters: the regular expressions it replaced ran on every rule of a cold start.
  */
 function plainDos(value: string, form: PathForm, slashes: boolean): string | undefined {
-  const n = value.length;
-  const drive = value.charCodeAt(0) | 0x20;
-  if (n < 3 || drive < 0x61 || drive > 0x7a || value.charCodeAt(1) !== 0x3a) return undefined;
-  let sawSlash = false;
+  const last = plainComponentsEnd(value, slashes);
+  if (last < 0 || last === DOT || last === SPACE || (form === 'directory' && last !== BACKSLASH)) return undefined;
+  if (value.length >= 7 && value.charCodeAt(value.length - 7) === 0x3a && /::\$DATA$/i.test(value)) return undefined;
+  const path = slashes && value.includes('/') ? value.replaceAll('/', '\\') : value;
+  return path.charCodeAt(0) >= 0x61 ? path[0]!.toUpperCase() + path.slice(1) : path;
+}
+
+/** A-Z or a-z. */
+function isDriveLetter(c: number): boolean {
+  const lower = c | 0x20;
+  return lower >= 0x61 && lower <= 0x7a;
+}
+
+/**
+ * After a drive (`C:` and a separator), components between single separators, none
+ * ending in a dot or a space before a separator (`/` read as `\` with `slashes`): the
+ * last character (a separator read as `\`); -1 when it is not so.
+ */
+function plainComponentsEnd(value: string, slashes: boolean): number {
+  if (value.length < 3 || !isDriveLetter(value.charCodeAt(0)) || value.charCodeAt(1) !== 0x3a) return -1;
   let prev = 0;
-  for (let i = 2; i < n; i++) {
+  for (let i = 2; i < value.length; i++) {
     let c = value.charCodeAt(i);
     if (c === SLASH) {
-      if (!slashes) return undefined;
-      sawSlash = true;
+      if (!slashes) return -1;
       c = BACKSLASH;
     }
-    if (i === 2 && c !== BACKSLASH) return undefined;
-    // An empty component, or one ending in a dot or a space (which Windows drops).
-    if (c === BACKSLASH && (prev === BACKSLASH || prev === 0x2e || prev === 0x20)) return undefined;
+    // The drive's separator; then no empty component, none ending in a dot or a space.
+    if (i === 2 ? c !== BACKSLASH : c === BACKSLASH && (prev === BACKSLASH || prev === DOT || prev === SPACE)) return -1;
     prev = c;
   }
-  if (prev === 0x2e || prev === 0x20 || (form === 'directory' && prev !== BACKSLASH)) return undefined;
-  if (n >= 7 && value.charCodeAt(n - 7) === 0x3a && /::\$DATA$/i.test(value)) return undefined;
-  const rest = sawSlash ? value.slice(1).replaceAll('/', '\\') : undefined;
-  if (drive === value.charCodeAt(0)) return value[0]!.toUpperCase() + (rest ?? value.slice(1));
-  return rest === undefined ? value : value[0]! + rest;
+  return prev;
 }
 
 /**
