@@ -101,11 +101,14 @@ export class CompileCache {
     }
     if (!this.dirty) return;
     this.dirty = false;
+    // A large cache is written without stalling the event loop: serialized and hashed in
+    // slices, from a turn of its own (the save after the first apply starts after the turn
+    // that applied the rules instead of adding its first slice to it).
+    const slice = new Slicer(1);
+    await slice.yield();
     const chunks: Buffer[] = [MAGIC, framed(Buffer.from(this.version))];
     const digest = createHash('sha256');
     digest.update(chunks[0]!).update(chunks[1]!);
-    // A large cache is written without stalling the event loop: serialized and hashed in slices.
-    const slice = new Slicer(1);
     for (const entry of [...this.entries.values()]) {
       const record = framed(serialize(entry));
       digest.update(record);

@@ -43,9 +43,14 @@ const V1_PREFIX = Buffer.from('{"version":1,');
 const NEWLINE = 0x0a;
 const JOURNAL = 'last-applied.journal';
 const VERSION = 2;
-/** Runs `step` over `items`, yielding to the event loop every SLICE_MS (../clock/slicer.ts). */
+/**
+ * Runs `step` over `items` from a turn of its own, yielding to the event loop every
+ * SLICE_MS (../clock/slicer.ts): a snapshot queued by the turn that applied the rules (the
+ * first apply) starts after that turn instead of adding its first slice to it.
+ */
 async function sliced<T>(items: readonly T[], step: (item: T, index: number) => void): Promise<void> {
   const slicer = new Slicer(1);
+  await slicer.yield();
   for (let i = 0; i < items.length; i++) {
     step(items[i]!, i);
     if (slicer.due()) await slicer.yield();
