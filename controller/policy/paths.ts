@@ -24,7 +24,7 @@ export function diagnosePath(value: string, form: PathForm): string | undefined 
   if (limit) return limit;
   // The common case in one pass: a drive path already in its plain form (a file path
   // ending in a separator, other than a drive's root, is told below).
-  if (plainDos(value, form, false) !== undefined && !(form === 'path' && value.length > 3 && value.endsWith('\\'))) return undefined;
+  if (isPlainDos(value, form, false) && !(form === 'path' && value.length > 3 && value.endsWith('\\'))) return undefined;
   if (DEVICE.test(value)) return `"${value}" is a device or NT namespace path; write a drive path such as C:\\Windows\\System32\\cmd.exe`;
   if (/^[\\/][\\/](?![A-Za-z]:)/.test(value)) return `"${value}" looks like a UNC network share (\\\\server\\share); only local drive paths can be enforced`;
   const start = startProblem(value);
@@ -79,6 +79,8 @@ export function canonicalPath(value: string, form: PathForm, context: PathContex
 
 // What the filter manager removes from a name before a minifilter sees it.
 const UNNORMALIZED = /[. ](?:\\|$)|::\$DATA$/i;
+/** The default stream's name at the end of a path (Windows drops it). */
+const DATA_STREAM = /::\$DATA$/i;
 
 function windowsCanonical(value: string, form: PathForm, context: PathContext): CanonicalResult {
   const plain = plainDos(value, form, false);
@@ -112,16 +114,21 @@ const DOT = 0x2e;
 const SPACE = 0x20;
 
 /**
- * `value` with its drive letter upper-cased (and, with `slashes`, each `/` written `\`)
- * when that is its canonical form; undefined when it needs more. Canonical means: a
- * drive, then components between single separators, none ending in a dot or a space,
- * no final `::$DATA`, and a final separator for a directory. One pass over the
- * characters: the regular expressions it replaced ran on every rule of a cold start.
+ * Whether `value` is already in its canonical form apart from its drive letter's case
+ * (and, with `slashes`, `/` for `\`): a drive, then components between single
+ * separators, none ending in a dot or a space, no final `::$DATA`, and a final separator
+ * for a directory. One pass over the characters: the regular expressions it replaced
+ * ran on every rule of a cold start.
  */
-function plainDos(value: string, form: PathForm, slashes: boolean): string | undefined {
+function isPlainDos(value: string, form: PathForm, slashes: boolean): boolean {
   const last = plainComponentsEnd(value, slashes);
-  if (last < 0 || last === DOT || last === SPACE || (form === 'directory' && last !== BACKSLASH)) return undefined;
-  if (value.length >= 7 && value.charCodeAt(value.length - 7) === 0x3a && /::\$DATA$/i.test(value)) return undefined;
+  if (last < 0 || last === DOT || last === SPACE || (form === 'directory' && last !== BACKSLASH)) return false;
+  return !(value.length >= 7 && value.charCodeAt(value.length - 7) === 0x3a && DATA_STREAM.test(value));
+}
+
+/** `value` in its canonical form when `isPlainDos`: drive letter upper-cased, `/` written `\`; undefined otherwise. */
+function plainDos(value: string, form: PathForm, slashes: boolean): string | undefined {
+  if (!isPlainDos(value, form, slashes)) return undefined;
   const path = slashes && value.includes('/') ? value.replaceAll('/', '\\') : value;
   return path.charCodeAt(0) >= 0x61 ? path[0]!.toUpperCase() + path.slice(1) : path;
 }
@@ -161,7 +168,7 @@ function plainComponentsEnd(value: string, slashes: boolean): number {
  */
 function normalizedComponents(path: string, form: PathForm): string {
   if (!UNNORMALIZED.test(path)) return path;
-  const parts = path.replace(/::\$DATA$/i, '').split('\\');
+  const parts = path.replace(DATA_STREAM, '').split('\\');
   const out = parts.map((part, i) => (i === 0 || (form === 'pattern' && /[*?]/.test(part)) ? part : part.replace(/[. ]+$/, '')));
   return out.filter((part, i) => part !== '' || i === 0 || i === out.length - 1).join('\\');
 }
