@@ -52,10 +52,14 @@ void describe('codec round trips', () => {
     assert.ok(Buffer.from(bytes.subarray(APPLY_REQUEST.size)).equals(Buffer.concat(small)));
   });
   void it('a large APPLY (paths written natively) with DOS paths mapped to device paths writes each rule as a small message does', () => {
-    // Two drives (the prefix written changes between rules), a path that keeps its form, sources mapped or not.
+    // Two drives (the prefix written changes between rules), a path that keeps its form, sources mapped or not,
+    // verbatim paths (`\\?\C:`: six units replaced), one of them by a device shorter than what it replaces.
     const parts = (path: string): DriverPathParts => /^[Cc]:/.test(path) ? { prefix: '\\Device\\HarddiskVolume3', skip: 2 }
-      : /^[Dd]:/.test(path) ? { prefix: '\\Device\\HarddiskVolume12', skip: 2 } : AS_IS_PARTS;
-    const paths = ['C:\\Apps\\a.exe', 'd:\\Data\\ünï\\\uD800.txt', '\\Device\\Mup\\srv\\x', 'C:\\', 'D:\\odd\\len'];
+      : /^[Dd]:/.test(path) ? { prefix: '\\Device\\HarddiskVolume12', skip: 2 }
+        : /^\\\\\?\\C:/.test(path) ? { prefix: '\\Device\\HarddiskVolume3', skip: 6 }
+          : /^\\\\\?\\E:/.test(path) ? { prefix: '\\E', skip: 6 } : AS_IS_PARTS;
+    const paths = ['C:\\Apps\\a.exe', 'd:\\Data\\ünï\\\uD800.txt', '\\Device\\Mup\\srv\\x', 'C:\\', 'D:\\odd\\len',
+      '\\\\?\\C:\\Program Files\\v.exe', '\\\\?\\E:\\short\\prefix\\w.exe'];
     const many = Array.from({ length: 3000 }, (_, i) => rule(BigInt(i + 1), paths[i % paths.length]!, {
       flags: i % 2, action: [RuleAction.Allow, RuleAction.Audit, RuleAction.Block][i % 3]!,
       ...(i % 4 === 0 ? { source: { path: paths[(i + 1) % paths.length]!, match: MatchType.Exact } } : {}),
@@ -72,6 +76,8 @@ void describe('codec round trips', () => {
     assert.equal(decoded[0]!.target.path, '\\Device\\HarddiskVolume3\\Apps\\a.exe');
     assert.equal(decoded[1]!.target.path, '\\Device\\HarddiskVolume12\\Data\\ünï\\\uD800.txt');
     assert.equal(decoded[2]!.target.path, paths[2]);
+    assert.equal(decoded[5]!.target.path, '\\Device\\HarddiskVolume3\\Program Files\\v.exe');
+    assert.equal(decoded[6]!.target.path, '\\E\\short\\prefix\\w.exe');
   });
   void it('ADD_RULES and REMOVE_RULES', () => {
     assert.deepEqual(decodeAddRules(encodeAddRules(rules)), rules);

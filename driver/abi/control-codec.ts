@@ -4,7 +4,7 @@
  * Encoders exist for every struct (the client needs the requests, tests the answers).
  */
 import { APPLY_REQUEST, APPLY_RESULT, HEADER, LIST_REQUEST, LIST_RESPONSE } from './layout.js';
-import { decodeRuleAt, encodeRuleAt, ruleSize, type Cursor, type PathParts } from './rules-codec.js';
+import { decodeRuleAt, encodeRuleAt, RuleBatchEncoder, ruleSize, type Cursor, type PathParts } from './rules-codec.js';
 import { ABI_VERSION, LIST_FLAG_MORE, type ApplyResult, type DriverRule } from './types.js';
 import { AbiDecodeError, checkU64, dataView, need, textView } from './wire.js';
 import type { RuleRecords } from './rule-records.js';
@@ -84,20 +84,22 @@ export function* encodeApplyRequestInSteps(
   expectedGeneration: bigint, remove: readonly bigint[], add: readonly DriverRule[], rulesPerStep: number, parts?: PathParts,
 ): Generator<void, Uint8Array, void> {
   checkU64('expected generation', expectedGeneration, true);
+  const rules = new RuleBatchEncoder(add, parts);
   let total = APPLY_REQUEST.size + remove.length * 8;
-  for (let i = 0; i < add.length; i++) {
-    total += ruleSize(add[i]!, parts);
-    if ((i + 1) % rulesPerStep === 0) yield;
+  for (let from = 0; from < add.length; from += rulesPerStep) {
+    total += rules.measure(from, Math.min(add.length, from + rulesPerStep));
+    if (from + rulesPerStep < add.length) yield;
   }
+  if (add.length >= rulesPerStep) yield;
   const { bytes, view } = alloc(total);
   writeHeader(view, 0, remove.length + add.length, total);
   view.setBigUint64(APPLY_REQUEST.fields.ExpectedGeneration, expectedGeneration, true);
   view.setUint32(APPLY_REQUEST.fields.RemoveCount, remove.length, true);
   view.setUint32(APPLY_REQUEST.fields.AddCount, add.length, true);
   let at = writeIds(view, APPLY_REQUEST.size, remove);
-  for (let i = 0; i < add.length; i++) {
-    at += encodeRuleAt(view, at, add[i]!, parts);
-    if ((i + 1) % rulesPerStep === 0) yield;
+  for (let from = 0; from < add.length; from += rulesPerStep) {
+    at = rules.write(view, at, from, Math.min(add.length, from + rulesPerStep));
+    if (from + rulesPerStep < add.length) yield;
   }
   return bytes;
 }

@@ -5,7 +5,7 @@
 import { RULE } from './layout.js';
 import { LIMITS, MatchType, RuleAction, RuleKind, type DriverRule } from './types.js';
 import {
-  AbiDecodeError, AbiEncodeError, align8, checkU32, checkU64, expectEnum, need, readUtf16, writeUtf16,
+  AbiDecodeError, AbiEncodeError, align8, bulkUtf16Writer, checkU32, checkU64, expectEnum, need, readUtf16, writeUtf16,
 } from './wire.js';
 
 const F = RULE.fields;
@@ -60,9 +60,13 @@ function writeMapped(view: DataView, offset: number, path: string, parts: Driver
 
 /** Bytes the encoded rule takes (validates the rule); paths in the driver's form by `parts`. */
 export function ruleSize(rule: DriverRule, parts: PathParts = asIsParts): number {
-  const pathBytes = mappedBytes('rule path', rule.target.path, parts(rule.target.path));
-  const sourceBytes = rule.source ? mappedBytes('rule source path', rule.source.path, parts(rule.source.path)) : 0;
-  return align8(RULE.size + pathBytes + sourceBytes);
+  return recordSize(rule, parts(rule.target.path), rule.source ? parts(rule.source.path) : undefined);
+}
+
+/** A record's bytes with its paths in the driver's form (`target`, `source`: their parts), checked against the driver's limit. */
+function recordSize(rule: DriverRule, target: DriverPathParts, source: DriverPathParts | undefined): number {
+  return align8(RULE.size + mappedBytes('rule path', rule.target.path, target) +
+    (source !== undefined ? mappedBytes('rule source path', rule.source!.path, source) : 0));
 }
 
 function inRange(what: string, value: number, min: number, max: number): void {
@@ -81,6 +85,17 @@ function validate(rule: DriverRule): void {
   if (rule.source.path.length === 0) throw new AbiEncodeError('rule source path', 'empty');
 }
 
+/** A record's fixed fields but its paths' byte counts (written with the paths). */
+function writeHead(view: DataView, offset: number, rule: DriverRule, size: number): void {
+  view.setUint32(offset + F.Size, size, true);
+  view.setUint8(offset + F.Kind, rule.kind);
+  view.setUint8(offset + F.MatchType, rule.target.match);
+  view.setUint8(offset + F.Action, rule.action);
+  view.setUint8(offset + F.SourceMatchType, rule.source ? rule.source.match : MatchType.None);
+  view.setBigUint64(offset + F.Id, rule.id, true);
+  view.setUint32(offset + F.Flags, rule.flags, true);
+}
+
 /**
  * Writes the rule at `offset` (the bytes must be zeroed); returns its size. Paths are
  * written in the driver's form by `parts` (DOS → NT as it writes: no mapped string is built).
@@ -89,20 +104,114 @@ export function encodeRuleAt(view: DataView, offset: number, rule: DriverRule, p
   validate(rule);
   const target = parts(rule.target.path);
   const source = rule.source ? parts(rule.source.path) : undefined;
-  const size = align8(RULE.size + mappedBytes('rule path', rule.target.path, target) +
-    (source !== undefined ? mappedBytes('rule source path', rule.source!.path, source) : 0));
-  view.setUint32(offset + F.Size, size, true);
-  view.setUint8(offset + F.Kind, rule.kind);
-  view.setUint8(offset + F.MatchType, rule.target.match);
-  view.setUint8(offset + F.Action, rule.action);
-  view.setUint8(offset + F.SourceMatchType, rule.source ? rule.source.match : MatchType.None);
-  view.setBigUint64(offset + F.Id, rule.id, true);
-  view.setUint32(offset + F.Flags, rule.flags, true);
+  const size = recordSize(rule, target, source);
+  writeHead(view, offset, rule, size);
   const pathBytes = writeMapped(view, offset + RULE.size, rule.target.path, target);
   view.setUint16(offset + F.PathBytes, pathBytes, true);
   const sourceBytes = source !== undefined ? writeMapped(view, offset + RULE.size + pathBytes, rule.source!.path, source) : 0;
   view.setUint16(offset + F.SourcePathBytes, sourceBytes, true);
   return size;
+}
+
+/** Where RuleBatchEncoder writes: the message, as UTF-16 units (a little-endian host) and through the native UTF-16 writer. */
+interface BatchOutput {
+  view: DataView;
+  units: Uint16Array | undefined;
+  text: (offset: number, s: string) => number;
+}
+
+/** Uint16Array stores in the host's order: UTF-16LE code units can be stored as they are. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * Many rules encoded into one message (a large APPLY), in two passes that may each be cut
+ * into steps: `measure` sizes (and validates) the rules, `write` writes them. The same
+ * records as encodeRuleAt, with less work per rule, which a cold start's 100k-rule APPLY
+ * pays on the main thread before it can be sent:
+ * - each rule's driver-form parts are looked up once, by `measure`, and its size kept;
+ * - a path's device prefix (the same few for every rule) is copied as UTF-16 units
+ *   encoded once, and the path is written whole just before the prefix's end, its drive
+ *   (`C:`) then covered by the prefix: no sliced string per path.
+ */
+export class RuleBatchEncoder {
+  private readonly sizes: Uint32Array;
+  private readonly targets: DriverPathParts[];
+  private readonly sources: (DriverPathParts | undefined)[];
+  private readonly prefixes = new Map<string, Uint16Array>();
+  private output: BatchOutput | undefined;
+
+  constructor(private readonly rules: readonly DriverRule[], private readonly parts: PathParts = asIsParts) {
+    this.sizes = new Uint32Array(rules.length);
+    this.targets = new Array<DriverPathParts>(rules.length);
+    this.sources = new Array<DriverPathParts | undefined>(rules.length);
+  }
+
+  /** Validates and sizes rules [from, to); returns their bytes. */
+  measure(from: number, to: number): number {
+    let total = 0;
+    for (let i = from; i < to; i++) {
+      const rule = this.rules[i]!;
+      validate(rule);
+      const target = this.parts(rule.target.path);
+      const source = rule.source ? this.parts(rule.source.path) : undefined;
+      const size = recordSize(rule, target, source);
+      this.targets[i] = target;
+      this.sources[i] = source;
+      this.sizes[i] = size;
+      total += size;
+    }
+    return total;
+  }
+
+  /**
+   * Writes rules [from, to), measured, at `offset` of `view` (zeroed, 2-byte aligned);
+   * returns the offset after them.
+   */
+  write(view: DataView, offset: number, from: number, to: number): number {
+    const out = this.outputFor(view);
+    for (let i = from; i < to; i++) {
+      const rule = this.rules[i]!;
+      const source = this.sources[i];
+      const size = this.sizes[i]!;
+      writeHead(view, offset, rule, size);
+      const pathBytes = this.writePath(out, offset + RULE.size, rule.target.path, this.targets[i]!);
+      view.setUint16(offset + F.PathBytes, pathBytes, true);
+      const sourceBytes = source !== undefined ? this.writePath(out, offset + RULE.size + pathBytes, rule.source!.path, source) : 0;
+      view.setUint16(offset + F.SourcePathBytes, sourceBytes, true);
+      offset += size;
+    }
+    return offset;
+  }
+
+  /** The message's views, made once for all its steps. */
+  private outputFor(view: DataView): BatchOutput {
+    if (this.output?.view !== view) {
+      const units = LITTLE_ENDIAN && view.byteOffset % 2 === 0 ? new Uint16Array(view.buffer, view.byteOffset, view.byteLength >> 1) : undefined;
+      this.output = { view, units, text: bulkUtf16Writer(view) };
+    }
+    return this.output;
+  }
+
+  private writePath({ view, units, text }: BatchOutput, offset: number, path: string, parts: DriverPathParts): number {
+    const { prefix, skip } = parts;
+    if (prefix === '' && skip === 0) return path.length < 8 ? writeUtf16(view, offset, path) : text(offset, path);
+    // The whole path, its first `skip` units under the prefix's last ones, then the prefix over them.
+    if (units === undefined || prefix.length < skip || path.length < 8) return writeMapped(view, offset, path, parts);
+    const prefixBytes = prefix.length * 2;
+    text(offset + prefixBytes - skip * 2, path);
+    units.set(this.prefixUnits(prefix), offset >> 1);
+    return prefixBytes + (path.length - skip) * 2;
+  }
+
+  private prefixUnits(prefix: string): Uint16Array {
+    let units = this.prefixes.get(prefix);
+    if (!units) {
+      units = new Uint16Array(prefix.length);
+      for (let i = 0; i < prefix.length; i++) units[i] = prefix.charCodeAt(i);
+      this.prefixes.set(prefix, units);
+    }
+    return units;
+  }
 }
 
 function fail(offset: number, problem: string): never {

@@ -88,6 +88,18 @@ type Ucs2Write = (this: Buffer, s: string, offset: number, length: number) => nu
 // where Node has it (it still checks the range against the buffer).
 const ucs2Write = (Buffer.prototype as unknown as { ucs2Write?: Ucs2Write }).ucs2Write;
 
+/**
+ * `writeUtf16` for one large message written whole (a large APPLY): the Buffer over its
+ * memory is made once, not looked up per string.
+ */
+export function bulkUtf16Writer(view: DataView): (offset: number, s: string) => number {
+  const buffer = Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+  const write = ucs2Write;
+  return write
+    ? (offset, s) => write.call(buffer, s, offset, s.length * 2)
+    : (offset, s) => buffer.write(s, offset, s.length * 2, 'utf16le');
+}
+
 export function checkStringBytes(what: string, s: string, max: number): number {
   const bytes = s.length * 2;
   if (bytes > max) throw new AbiEncodeError(what, `${bytes} UTF-16 bytes exceed the limit of ${max}`);
