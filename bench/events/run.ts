@@ -14,7 +14,7 @@
  * Writes bench/results/events.json (full runs only).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { describeHost, watchHost } from '../host.js';
 import { startEmulator } from '../../test/emulator.js';
 import { pipelineAlone, pipelineCore, startAgent, sweep, throughPipeline, type Step } from './agents.js';
 import { grpcCeiling, rawDrain } from './ceilings.js';
@@ -129,7 +129,8 @@ async function main(): Promise<void> {
     if (only === 'one') return await oneOnly(emu);
     if (only === 'karmor') return await karmorOnly(emu);
     if (only === 'alone') return console.log(JSON.stringify(await pipelineAlone(big, BURST, Number(process.env.BENCH_RATE ?? ALONE_RATE))));
-    console.log(`bench:events${quick ? ' (quick)' : ''}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    console.log(`bench:events${quick ? ' (quick)' : ''}`);
+    const host = watchHost();
     const drain = await rawDrain(big, BURST);
     console.log(`raw port drain, DriverClient.events() alone: ${drain.eventsPerSecond} ev/s (driver dropped ${drain.driverDropped} of ${drain.generated}); ${drain.cpuMicrosPerEvent} µs CPU per event = ${drain.eventsPerCpuSecond} ev per CPU-second`);
     const core = await pipelineCore(CORE_EVENTS);
@@ -192,8 +193,10 @@ async function main(): Promise<void> {
     console.log(`karmor logs (Go, JSON to /dev/null) as the one subscriber: sustained without loss ${karmor.sustainedZeroLossRate}/s`);
     console.log(`ratios ${JSON.stringify(ratios)}`);
     console.log(`goals ${JSON.stringify(goals)}`);
+    const hostReading = host.end();
+    console.log(describeHost(hostReading));
     const result = {
-      bench: 'events', quick, date: new Date().toISOString(), node: process.version, loadAverage: loadavg(),
+      bench: 'events', quick, date: new Date().toISOString(), node: process.version, loadAverage: hostReading.loadAverage, hostSpeedLoopMs: hostReading.speedLoopMs,
       ceilings: { rawDrain: drain, grpcObjects1: objects1, grpcBytes1: bytes1, grpcObjects10: objects10, grpcBytes10: bytes10, grpcChunks1: chunks1, grpcBytes1WideWindow: wide1 },
       pipeline: { core, alone, burst, broker, karmor }, oneSubscriberWall: wall, ratios, goals,
     };
@@ -201,7 +204,6 @@ async function main(): Promise<void> {
     const out = new URL('../results/', import.meta.url).pathname;
     mkdirSync(out, { recursive: true });
     writeFileSync(`${out}events.json`, `${JSON.stringify(result, null, 2)}\n`);
-    console.log(`load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
     console.log('wrote bench/results/events.json');
   } finally {
     await emu.stop();

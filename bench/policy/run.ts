@@ -3,12 +3,12 @@
 // recompile of one changed policy in that set. YAML is read as the agent reads it (the
 // common-shape reader, js-yaml's event parser for anything else), JSON by JSON.parse.
 // Wall and CPU times
-// are printed with the load average: on a shared machine the CPU time of this process
-// is the steadier figure. The figure of the agent's worker threads runs from the compiled
+// are printed with the machine's speed and load average (../host.ts): on a shared machine
+// the CPU time of this process is the steadier figure, and it still moves with the host. The figure of the agent's worker threads runs from the compiled
 // build, as the agent runs them (./workers.ts). Prints figures; a full run writes
 // bench/results/policy.json. `--quick` runs fewer repetitions (under a minute).
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { cpus } from 'node:os';
 import { constructFromEvents, load, parseEvents } from 'js-yaml';
 import { performance } from 'node:perf_hooks';
 import { Flavor } from '../../driver/abi/types.js';
@@ -22,6 +22,7 @@ import { AGENT_NODE_OPTIONS } from '../../controller/agent/node-flags.js';
 import { buildDist } from '../../scripts/build.mjs';
 import { RULES_PER_POLICY, policyText } from './texts.js';
 import type { WorkerFigures } from './workers.js';
+import { describeHost, watchHost } from '../host.js';
 
 const quick = process.argv.includes('--quick');
 const POLICIES = 1000;
@@ -77,7 +78,7 @@ function jsYamlCpuMs(texts: string[]): number {
   return cpuMs(c0);
 }
 
-const loadBefore = loadavg()[0]!;
+const host = watchHost();
 const fullJson = Array.from({ length: FULL_RUNS }, () => fullRun(jsonTexts));
 const full: FullRun[] = [];
 const readerOnly: number[] = [];
@@ -110,6 +111,7 @@ async function workerRuns(): Promise<WorkerFigures> {
   return JSON.parse(out.trim().split('\n').pop()!) as WorkerFigures;
 }
 const inWorkers = await workerRuns();
+const hostReading = host.end();
 
 const figures = {
   policies: POLICIES,
@@ -134,7 +136,8 @@ const figures = {
   workersParseValidateTranslateMs: { firstBatchWithStartup: +inWorkers.firstMs.toFixed(1), warm: +inWorkers.warmMs.toFixed(1), workers: inWorkers.workers, note: 'wall; CPU of all threads is not comparable on a shared machine' },
   ratio: 0,
   goalRatio: 100,
-  loadAverage: [+loadBefore.toFixed(2), +loadavg()[0]!.toFixed(2)],
+  loadAverage: hostReading.loadAverage,
+  hostSpeedLoopMs: hostReading.speedLoopMs,
   cpus: cpus().length,
   quick,
   runs: { full: FULL_RUNS, incremental: INCREMENTAL_RUNS },
@@ -149,7 +152,7 @@ console.log(`  js-yaml's event parser:      ${figures.jsYamlCpuMs} ms CPU median
 console.log(`  the same as JSON:            ${figures.fullJsonMs} ms median, ${figures.fullJsonBestMs} ms best (parse+validate ${figures.fullJsonParseValidateMs} ms)`);
 console.log(`  one changed policy (YAML):   ${figures.incrementalMs} ms`);
 console.log(`  YAML in ${inWorkers.workers} worker threads:    parse+validate+translate ${figures.workersParseValidateTranslateMs.warm} ms wall warm, ${figures.workersParseValidateTranslateMs.firstBatchWithStartup} ms with the threads' start-up (main thread: parse+validate ${figures.fullParseValidateMs} ms inline)`);
-console.log(`  load average (1 min):        ${figures.loadAverage.join(' -> ')} on ${figures.cpus} CPUs`);
+console.log(`  ${describeHost(hostReading)}, ${figures.cpus} CPUs`);
 console.log(`  ratio full/incremental:      ${figures.ratio}x (goal >= ${figures.goalRatio}x) ${figures.ratio >= figures.goalRatio ? 'OK' : 'BELOW GOAL'}`);
 // Only a full run is recorded (a quick one runs fewer repetitions).
 if (!quick) {

@@ -11,7 +11,8 @@
  * without, measured in the same run. A full run writes bench/results/startup.json.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
+import { describeHost, watchHost } from '../host.js';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { packageFile } from '../../driver/package-files/index.js';
@@ -56,7 +57,8 @@ async function agentFigures(dir: string) {
 
 async function main(): Promise<void> {
   await (buildDist as (o: { quiet: boolean }) => Promise<unknown>)({ quiet: true });
-  console.log(`bench:startup${quick ? ' (quick)' : ''}: median of ${RUNS} runs, wall time from spawn to exit; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`bench:startup${quick ? ' (quick)' : ''}: median of ${RUNS} runs, wall time from spawn to exit`);
+  const host = watchHost();
   const bare = timeCommand(['-e', '0'], RUNS);
   const help = timeCommand([BIN, '--help'], RUNS);
   const validate = timeCommand([BIN, 'validate', POLICY], RUNS);
@@ -72,6 +74,8 @@ async function main(): Promise<void> {
   const worker = await timeWorkerStart(packageFile('dist/port-reader.cjs'), 'port-reader', RUNS);
   const workerTsx = await timeWorkerStart(packageFile('driver/client/worker-entry.mjs'), 'port-reader', quick ? 2 : 5);
 
+  const hostReading = host.end();
+  console.log(`  ${describeHost(hostReading)}`);
   const ms = (t: Timing) => `${t.medianMs} ms`;
   const cpu = (t: Timing) => `(CPU ${t.cpuMedianMs} ms)`;
   const over = (t: Timing) => +(t.medianMs - bare.medianMs).toFixed(1);
@@ -85,7 +89,7 @@ async function main(): Promise<void> {
   console.log(`  above bare node: --help +${over(help)} ms, validate +${over(validate)} ms, status +${over(agent.status)} ms`);
   const result = {
     bench: 'startup', quick, date: new Date().toISOString(), node: process.version, goals: GOALS,
-    load: loadavg().map((l) => +l.toFixed(2)),
+    loadAverage: hostReading.loadAverage, hostSpeedLoopMs: hostReading.speedLoopMs,
     bare, cli: { help, validate, status: agent.status }, agentRssMb: agent.rssMb, workerStart: worker, floor,
     fromSources: { validate: fromSources, workerStart: workerTsx },
     aboveBareMs: { help: over(help), validate: over(validate), status: over(agent.status) },
