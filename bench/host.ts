@@ -6,9 +6,14 @@
  * busy, at a load average of 1 and with no steal time reported (measured: the same cold
  * converge took 1656 ms of CPU in one run and 2472 in another, minutes apart). So each
  * benchmark also times a fixed piece of pure CPU work — SPEED_LOOP additions in one
- * optimized loop, no memory, no I/O — before and after its runs. Figures with absolute
- * goals (milliseconds, events per second) compare between runs only at similar speeds;
- * each benchmark's ratios are measured within one run for that reason.
+ * optimized loop, no memory, no I/O — before and after its runs.
+ *
+ * It is a rough sign, not a correction factor: it feels other tenants' load on the cores
+ * but not on the caches and memory, and the host's speed changes within seconds (a run
+ * read 388 ms before and after and still took 2091 ms of CPU for a cold converge that
+ * takes 1656 in a quiet minute). The CPU time of a figure's own work, printed beside its
+ * wall time where it matters, is the surer sign; each benchmark's ratios are measured
+ * within one run for that reason.
  */
 import { loadavg } from 'node:os';
 
@@ -47,7 +52,7 @@ export function watchHost(): { end(): HostReading } {
 /** One line for a benchmark's output. */
 export function describeHost(reading: HostReading): string {
   return `host speed: ${SPEED_LOOP.toExponential(0).replace('e+', '·10^')} additions took ${reading.speedLoopMs.join(' -> ')} ms (lower is faster; ` +
-    `figures with absolute goals compare between runs only at similar values); load average ${reading.loadAverage.join(' -> ')}`;
+    `a rough sign: blind to the host's load on caches and memory); load average ${reading.loadAverage.join(' -> ')}`;
 }
 
 const round2 = (x: number): number => Math.round(x * 100) / 100;
