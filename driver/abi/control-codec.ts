@@ -84,6 +84,7 @@ export function* encodeApplyRequestInSteps(
   expectedGeneration: bigint, remove: readonly bigint[], add: readonly DriverRule[], rulesPerStep: number, parts?: PathParts,
 ): Generator<void, Uint8Array, void> {
   checkU64('expected generation', expectedGeneration, true);
+  if (!(rulesPerStep >= 1)) throw new RangeError(`rulesPerStep must be at least 1, got ${rulesPerStep}`);
   const rules = new RuleBatchEncoder(add, parts);
   let total = APPLY_REQUEST.size + remove.length * 8;
   for (let from = 0; from < add.length; from += rulesPerStep) {
