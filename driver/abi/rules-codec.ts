@@ -131,7 +131,8 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  * - each rule's driver-form parts are looked up once, by `measure`, and its size kept;
  * - a path's device prefix (the same few for every rule) is copied as UTF-16 units
  *   encoded once, and the path is written whole just before the prefix's end, its drive
- *   (`C:`) then covered by the prefix: no sliced string per path.
+ *   (`C:`) then covered by the prefix: no sliced string per path, and the message's
+ *   Buffer made once (bulkUtf16Writer), not looked up per string.
  */
 export class RuleBatchEncoder {
   private readonly sizes: Uint32Array;
@@ -194,9 +195,9 @@ export class RuleBatchEncoder {
 
   private writePath({ view, units, text }: BatchOutput, offset: number, path: string, parts: DriverPathParts): number {
     const { prefix, skip } = parts;
-    if (prefix === '' && skip === 0) return path.length < 8 ? writeUtf16(view, offset, path) : text(offset, path);
+    if (prefix === '' && skip === 0) return text(offset, path);
     // The whole path, its first `skip` units under the prefix's last ones, then the prefix over them.
-    if (units === undefined || prefix.length < skip || path.length < 8) return writeMapped(view, offset, path, parts);
+    if (units === undefined || prefix.length < skip) return writeMapped(view, offset, path, parts);
     const prefixBytes = prefix.length * 2;
     text(offset + prefixBytes - skip * 2, path);
     units.set(this.prefixUnits(prefix), offset >> 1);

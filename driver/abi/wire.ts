@@ -71,14 +71,23 @@ export const readUtf16: (text: Buffer, byteStart: number, byteCount: number) => 
 // message saves, so only bulk messages (a large APPLY) take that path.
 const buffers = new WeakMap<DataView, Buffer>();
 const NATIVE_UTF16_MIN_MESSAGE = 64 * 1024;
+/** Shorter strings are written unit by unit: the native call costs more than the loop. */
+const NATIVE_UTF16_MIN_UNITS = 8;
 
 export function writeUtf16(view: DataView, offset: number, s: string): number {
-  if (s.length < 8 || view.byteLength < NATIVE_UTF16_MIN_MESSAGE) {
-    for (let i = 0; i < s.length; i++) view.setUint16(offset + i * 2, s.charCodeAt(i), true);
-    return s.length * 2;
-  }
+  if (view.byteLength < NATIVE_UTF16_MIN_MESSAGE) return writeUnits(view, offset, s);
   let buffer = buffers.get(view);
   if (!buffer) buffers.set(view, (buffer = Buffer.from(view.buffer, view.byteOffset, view.byteLength)));
+  return writeNative(buffer, view, offset, s);
+}
+
+function writeUnits(view: DataView, offset: number, s: string): number {
+  for (let i = 0; i < s.length; i++) view.setUint16(offset + i * 2, s.charCodeAt(i), true);
+  return s.length * 2;
+}
+
+function writeNative(buffer: Buffer, view: DataView, offset: number, s: string): number {
+  if (s.length < NATIVE_UTF16_MIN_UNITS) return writeUnits(view, offset, s);
   return ucs2Write ? ucs2Write.call(buffer, s, offset, s.length * 2) : buffer.write(s, offset, s.length * 2, 'utf16le');
 }
 
@@ -94,10 +103,7 @@ const ucs2Write = (Buffer.prototype as unknown as { ucs2Write?: Ucs2Write }).ucs
  */
 export function bulkUtf16Writer(view: DataView): (offset: number, s: string) => number {
   const buffer = Buffer.from(view.buffer, view.byteOffset, view.byteLength);
-  const write = ucs2Write;
-  return write
-    ? (offset, s) => write.call(buffer, s, offset, s.length * 2)
-    : (offset, s) => buffer.write(s, offset, s.length * 2, 'utf16le');
+  return (offset, s) => writeNative(buffer, view, offset, s);
 }
 
 export function checkStringBytes(what: string, s: string, max: number): number {
